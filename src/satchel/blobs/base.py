@@ -1,0 +1,116 @@
+"""The BlobStore port: content-addressed bytes, streamed in and out.
+
+Every backend is one module implementing this small Protocol and passes the conformance suite
+in :mod:`satchel.testing.blobstore`. Digests are ``sha256:<hex>``; a backend computes the digest
+of what it is given while it writes, stores identical content once, and never exposes a blob
+until all of its bytes are durable. Native errors (OSError, sqlite3, botocore) are mapped to the
+error tree inside the backend.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from collections.abc import AsyncIterable, AsyncIterator
+from typing import Any, Protocol, runtime_checkable
+
+from satchel.core.digests import check_digest, sha256_digest
+from satchel.core.errors import InvalidRequestError, TooLargeError
+from satchel.core.models import BlobInfo
+
+__all__ = ["DEFAULT_CHUNK_SIZE", "BlobPage", "BlobStore", "Digester", "check_range", "iter_bytes"]
+
+DEFAULT_CHUNK_SIZE = 1024 * 1024
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class BlobPage:
+    """One page of a blob listing, in digest order; ``next_cursor`` is None on the last page."""
+
+    blobs: list[BlobInfo]
+    next_cursor: str | None
+
+
+@runtime_checkable
+class BlobStore(Protocol):
+    """Content-addressed blob storage."""
+
+    name: str
+
+    async def put_stream(
+        self,
+        chunks: AsyncIterable[bytes],
+        *,
+        max_bytes: int | None = None,
+        expected_digest: str | None = None,
+    ) -> BlobInfo:
+        """Store the bytes of *chunks*; return their digest and size.
+
+        Raises TooLargeError past *max_bytes* and InvalidRequestError when the content does not
+        hash to *expected_digest*; in both cases, and when *chunks* raises, nothing is stored.
+        """
+        ...
+
+    def open_range(
+        self, digest: str, start: int = 0, end: int | None = None, *, chunk_size: int = ...
+    ) -> AsyncIterator[bytes]:
+        """Yield bytes ``[start, end)`` of a blob (``end=None``: to the end). BlobNotFoundError."""
+        ...
+
+    async def head(self, digest: str) -> BlobInfo | None:
+        """Digest and size of a stored blob, or None."""
+        ...
+
+    async def delete(self, digest: str) -> bool:
+        """Remove a blob; False when it was not there."""
+        ...
+
+    async def list_page(self, *, cursor: str | None = None, limit: int = 1000) -> BlobPage:
+        """List blobs in digest order, after *cursor*."""
+        ...
+
+    async def check(self) -> dict[str, Any]:
+        """Health of the backend: ``{"status": "ok" | "error", ...}``."""
+        ...
+
+    async def close(self) -> None:
+        """Release connections and files."""
+        ...
+
+
+class Digester:
+    """Counts and hashes bytes as they stream past, enforcing a size bound."""
+
+    __slots__ = ("_hash", "expected_digest", "max_bytes", "size")
+
+    def __init__(self, *, max_bytes: int | None, expected_digest: str | None) -> None:
+        self._hash = hashlib.sha256()
+        self.size = 0
+        self.max_bytes = max_bytes
+        self.expected_digest = None if expected_digest is None else check_digest(expected_digest)
+
+    def update(self, chunk: bytes) -> None:
+        self.size += len(chunk)
+        if self.max_bytes is not None and self.size > self.max_bytes:
+            raise TooLargeError(f"content exceeds the limit of {self.max_bytes} bytes")
+        self._hash.update(chunk)
+
+    def finish(self) -> str:
+        digest = sha256_digest(self._hash.hexdigest())
+        if self.expected_digest is not None and digest != self.expected_digest:
+            raise InvalidRequestError(
+                f"content hashes to {digest}, not the expected {self.expected_digest}"
+            )
+        return digest
+
+
+def check_range(start: int, end: int | None) -> None:
+    if start < 0 or (end is not None and end < start):
+        raise InvalidRequestError(f"invalid byte range [{start}, {end})")
+
+
+async def iter_bytes(data: bytes, chunk_size: int = DEFAULT_CHUNK_SIZE) -> AsyncIterator[bytes]:
+    """An async stream over in-memory *data* (zero-copy slices)."""
+    view = memoryview(data)
+    for offset in range(0, len(view), chunk_size):
+        yield bytes(view[offset : offset + chunk_size])

@@ -1,0 +1,48 @@
+"""Alembic environment: runs on the connection Satchel hands it, or on ``sqlalchemy.url``."""
+
+from __future__ import annotations
+
+import asyncio
+
+from alembic import context
+from sqlalchemy.engine import Connection
+
+from satchel.catalog.tables import metadata
+
+config = context.config
+
+
+def _run(connection: Connection) -> None:
+    context.configure(
+        connection=connection,
+        target_metadata=metadata,
+        render_as_batch=connection.dialect.name == "sqlite",
+        compare_type=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def _run_online() -> None:
+    connection = config.attributes.get("connection")
+    if connection is not None:
+        _run(connection)
+        return
+    from satchel.catalog.engine import create_engine
+
+    async def _main() -> None:
+        engine = create_engine(config.get_main_option("sqlalchemy.url") or "")
+        async with engine.connect() as conn:
+            await conn.run_sync(_run)
+            await conn.commit()
+        await engine.dispose()
+
+    asyncio.run(_main())
+
+
+if context.is_offline_mode():
+    context.configure(url=config.get_main_option("sqlalchemy.url"), target_metadata=metadata)
+    with context.begin_transaction():
+        context.run_migrations()
+else:
+    _run_online()

@@ -1,0 +1,198 @@
+"""Read queries of the catalog: artifacts, listings, search, sessions, events, stats."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select, tuple_
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from satchel.catalog.rows import decode_cursor, encode_cursor, to_artifact, to_session
+from satchel.catalog.tables import artifacts, blobs, events, sessions
+from satchel.core.models import ArtifactRecord, SessionRecord
+from satchel.core.scopes import Scope
+from satchel.core.validation import encode_meta
+
+__all__ = ["ArtifactPage", "CatalogReader", "SearchFilter"]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class SearchFilter:
+    """What ``search`` matches; every field narrows the result."""
+
+    sandbox_id: str
+    now: float
+    scope: Scope | None = None
+    owner_id: str | None = None
+    session_id: str | None = None
+    mime_prefix: str | None = None
+    meta_filter: dict[str, Any] | None = None
+    readable_by_user: str | None = None
+    readable_by_session: str | None = None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class ArtifactPage:
+    items: list[ArtifactRecord]
+    next_cursor: str | None
+
+
+def _like_prefix(prefix: str) -> str:
+    escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return escaped + "%"
+
+
+def _meta_clause(key: str, value: Any) -> Any | None:
+    """A SQL pre-filter for one scalar meta entry (exactness is re-checked in Python)."""
+    column = artifacts.c.meta[key]
+    if isinstance(value, bool):
+        return column.as_boolean() == value
+    if isinstance(value, int):
+        return column.as_integer() == value
+    if isinstance(value, float):
+        return column.as_float() == value
+    if isinstance(value, str):
+        return column.as_string() == value
+    return None
+
+
+def meta_matches(meta: dict[str, Any], wanted: dict[str, Any]) -> bool:
+    """Exact, type-aware equality of each wanted top-level entry (``1`` does not match ``True``)."""
+    for key, value in wanted.items():
+        if key not in meta or encode_meta({"v": meta[key]}) != encode_meta({"v": value}):
+            return False
+    return True
+
+
+class CatalogReader:
+    """Queries over one connection (and transaction)."""
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+
+    async def get_artifact(self, artifact_id: str, sandbox_id: str) -> ArtifactRecord | None:
+        query = select(artifacts).where(
+            artifacts.c.artifact_id == artifact_id, artifacts.c.sandbox_id == sandbox_id
+        )
+        row = (await self.conn.execute(query)).first()
+        return None if row is None else to_artifact(row)
+
+    async def list_by_session(
+        self, session_id: str, sandbox_id: str, *, now: float, limit: int, cursor: str | None
+    ) -> ArtifactPage:
+        query = select(artifacts).where(
+            artifacts.c.session_id == session_id,
+            artifacts.c.sandbox_id == sandbox_id,
+            or_(artifacts.c.expires_at.is_(None), artifacts.c.expires_at > now),
+        )
+        return await self._keyset_page(query, limit=limit, cursor=cursor)
+
+    async def list_directory(
+        self, session_id: str, sandbox_id: str, prefix: str, *, now: float, limit: int
+    ) -> list[ArtifactRecord]:
+        query = (
+            select(artifacts)
+            .where(
+                artifacts.c.session_id == session_id,
+                artifacts.c.sandbox_id == sandbox_id,
+                artifacts.c.filename.like(_like_prefix(prefix), escape="\\"),
+                or_(artifacts.c.expires_at.is_(None), artifacts.c.expires_at > now),
+            )
+            .order_by(artifacts.c.filename, artifacts.c.artifact_id)
+            .limit(limit)
+        )
+        return [to_artifact(row) for row in await self.conn.execute(query)]
+
+    async def search(self, flt: SearchFilter, *, limit: int, cursor: str | None) -> ArtifactPage:
+        clauses: list[Any] = [
+            artifacts.c.sandbox_id == flt.sandbox_id,
+            or_(artifacts.c.expires_at.is_(None), artifacts.c.expires_at > flt.now),
+        ]
+        if flt.scope is not None:
+            clauses.append(artifacts.c.scope == flt.scope.value)
+        if flt.owner_id is not None:
+            clauses.append(artifacts.c.owner_id == flt.owner_id)
+        if flt.session_id is not None:
+            clauses.append(artifacts.c.session_id == flt.session_id)
+        if flt.mime_prefix:
+            clauses.append(artifacts.c.mime.like(_like_prefix(flt.mime_prefix), escape="\\"))
+        if flt.readable_by_user is not None or flt.readable_by_session is not None:
+            readable = [artifacts.c.scope == Scope.SANDBOX.value]
+            if flt.readable_by_user is not None:
+                readable.append(artifacts.c.owner_id == flt.readable_by_user)
+            if flt.readable_by_session is not None:
+                readable.append(
+                    and_(
+                        artifacts.c.scope == Scope.SESSION.value,
+                        artifacts.c.session_id == flt.readable_by_session,
+                    )
+                )
+            clauses.append(or_(*readable))
+        for key, value in (flt.meta_filter or {}).items():
+            clause = _meta_clause(key, value)
+            if clause is not None:
+                clauses.append(clause)
+        query = select(artifacts).where(*clauses)
+        if not flt.meta_filter:
+            return await self._keyset_page(query, limit=limit, cursor=cursor)
+        # Non-scalar meta values are matched in Python; keep reading pages until full.
+        found: list[ArtifactRecord] = []
+        next_cursor = cursor
+        while len(found) < limit:
+            page = await self._keyset_page(query, limit=limit, cursor=next_cursor)
+            for record in page.items:
+                if meta_matches(record.meta, flt.meta_filter):
+                    found.append(record)
+                    if len(found) == limit:
+                        last = record
+                        return ArtifactPage(found, encode_cursor(last.stored_at, last.artifact_id))
+            next_cursor = page.next_cursor
+            if next_cursor is None:
+                break
+        return ArtifactPage(found, None)
+
+    async def _keyset_page(self, query: Any, *, limit: int, cursor: str | None) -> ArtifactPage:
+        order = (artifacts.c.stored_at, artifacts.c.artifact_id)
+        if cursor is not None:
+            stored_at, artifact_id = decode_cursor(cursor, 2)
+            query = query.where(tuple_(*order) > tuple_(float(stored_at), str(artifact_id)))
+        rows = (await self.conn.execute(query.order_by(*order).limit(limit + 1))).all()
+        items = [to_artifact(row) for row in rows[:limit]]
+        more = len(rows) > limit
+        next_cursor = encode_cursor(items[-1].stored_at, items[-1].artifact_id) if more else None
+        return ArtifactPage(items, next_cursor)
+
+    async def get_session(self, session_id: str) -> SessionRecord | None:
+        row = (
+            await self.conn.execute(select(sessions).where(sessions.c.session_id == session_id))
+        ).first()
+        return None if row is None else to_session(row)
+
+    async def blob_referenced(self, digest: str) -> bool:
+        query = select(artifacts.c.artifact_id).where(artifacts.c.sha256 == digest).limit(1)
+        return (await self.conn.execute(query)).first() is not None
+
+    async def stats(self, sandbox_id: str) -> dict[str, int]:
+        query = select(func.count(), func.coalesce(func.sum(artifacts.c.bytes), 0)).where(
+            artifacts.c.sandbox_id == sandbox_id
+        )
+        count, total = (await self.conn.execute(query)).one()
+        blob_query = select(func.count(), func.coalesce(func.sum(blobs.c.size), 0))
+        blob_count, blob_bytes = (await self.conn.execute(blob_query)).one()
+        session_count = (
+            await self.conn.execute(
+                select(func.count()).where(sessions.c.sandbox_id == sandbox_id)
+            )
+        ).scalar_one()
+        return {
+            "total_artifacts": int(count),
+            "total_bytes": int(total),
+            "unique_blobs": int(blob_count),
+            "stored_bytes": int(blob_bytes),
+            "sessions": int(session_count),
+        }
+
+    async def events_after(self, seq: int, limit: int = 1000) -> list[dict[str, Any]]:
+        query = select(events).where(events.c.seq > seq).order_by(events.c.seq).limit(limit)
+        return [dict(row._mapping) for row in await self.conn.execute(query)]

@@ -1,0 +1,94 @@
+"""Catalog tables (SQLAlchemy Core). The same schema serves SQLite and PostgreSQL.
+
+Times are epoch seconds (double precision); ``meta`` and event payloads are canonical JSON.
+Migrations in ``migrations/versions`` create exactly these tables; a test compares the two.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+__all__ = ["artifacts", "blobs", "events", "metadata", "sessions"]
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+artifacts = Table(
+    "artifacts",
+    metadata,
+    Column("artifact_id", String(64), primary_key=True),
+    Column("sandbox_id", String(128), nullable=False),
+    Column("scope", String(16), nullable=False),
+    Column("session_id", String(128), nullable=False),
+    Column("owner_id", String(128), nullable=True),
+    Column("filename", Text, nullable=True),
+    Column("mime", String(255), nullable=False),
+    Column("summary", Text, nullable=False),
+    Column("meta", JSON, nullable=False),
+    Column("bytes", BigInteger, nullable=False),
+    Column("sha256", String(71), nullable=False),
+    Column("etag", String(64), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("key", Text, nullable=False),
+    Column("stored_at", Float(precision=53), nullable=False),
+    Column("updated_at", Float(precision=53), nullable=False),
+    Column("expires_at", Float(precision=53), nullable=True),
+    Column("ttl", BigInteger, nullable=True),
+    Column("storage_provider", String(32), nullable=False),
+    Column("retention_class", String(64), nullable=True),
+)
+Index(None, artifacts.c.session_id, artifacts.c.stored_at, artifacts.c.artifact_id)
+Index(None, artifacts.c.session_id, artifacts.c.filename)
+Index(None, artifacts.c.owner_id, artifacts.c.scope, artifacts.c.stored_at)
+Index(None, artifacts.c.sandbox_id, artifacts.c.scope, artifacts.c.mime)
+Index(None, artifacts.c.expires_at)
+Index(None, artifacts.c.sha256)
+
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("session_id", String(128), primary_key=True),
+    Column("sandbox_id", String(128), nullable=False),
+    Column("user_id", String(128), nullable=True),
+    Column("created_at", Float(precision=53), nullable=False),
+    Column("expires_at", Float(precision=53), nullable=True),
+)
+Index(None, sessions.c.user_id)
+Index(None, sessions.c.expires_at)
+
+blobs = Table(
+    "blobs",
+    metadata,
+    Column("digest", String(71), primary_key=True),
+    Column("size", BigInteger, nullable=False),
+    Column("created_at", Float(precision=53), nullable=False),
+    Column("orphaned_at", Float(precision=53), nullable=True),
+)
+Index(None, blobs.c.orphaned_at)
+
+events = Table(
+    "events",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("time", Float(precision=53), nullable=False),
+    Column("type", String(64), nullable=False),
+    Column("actor", String(128), nullable=True),
+    Column("subject", String(128), nullable=False),
+    Column("payload", JSON, nullable=False),
+)
+Index(None, events.c.subject, events.c.seq)

@@ -1,0 +1,137 @@
+"""Write operations of the catalog. Each runs inside the caller's transaction, so a state
+change, its event and its blob references commit together or not at all."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import delete, exists, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from satchel.catalog.reader import CatalogReader
+from satchel.catalog.rows import artifact_values, to_artifact
+from satchel.catalog.tables import artifacts, blobs, events, sessions
+from satchel.core.errors import NotSupportedError
+from satchel.core.models import ArtifactRecord, SessionRecord
+
+__all__ = ["CatalogWriter"]
+
+
+class CatalogWriter(CatalogReader):
+    """Reads plus writes, on a connection holding the catalog's write transaction."""
+
+    def _upsert(self) -> Any:
+        dialect = self.conn.dialect.name
+        if dialect == "postgresql":
+            return postgresql.insert
+        if dialect == "sqlite":
+            return sqlite.insert
+        raise NotSupportedError(f"the catalog does not support the {dialect} dialect")
+
+    async def append_event(
+        self,
+        *,
+        type: str,
+        subject: str,
+        payload: dict[str, Any],
+        actor: str | None,
+        time: float,
+    ) -> None:
+        await self.conn.execute(
+            insert(events).values(
+                time=time, type=type, actor=actor, subject=subject, payload=payload
+            )
+        )
+
+    async def insert_session(self, record: SessionRecord) -> bool:
+        """Insert a session; False when one with that id already exists."""
+        stmt = (
+            self._upsert()(sessions)
+            .values(
+                session_id=record.session_id,
+                sandbox_id=record.sandbox_id,
+                user_id=record.user_id,
+                created_at=record.created_at,
+                expires_at=record.expires_at,
+            )
+            .on_conflict_do_nothing(index_elements=["session_id"])
+        )
+        result = await self.conn.execute(stmt)
+        return bool(result.rowcount)
+
+    async def delete_session(self, session_id: str) -> None:
+        await self.conn.execute(delete(sessions).where(sessions.c.session_id == session_id))
+
+    async def reference_blob(self, digest: str, size: int, now: float) -> None:
+        """Record that an artifact points at *digest* (clears any orphan mark)."""
+        stmt = self._upsert()(blobs).values(
+            digest=digest, size=size, created_at=now, orphaned_at=None
+        )
+        stmt = stmt.on_conflict_do_update(index_elements=["digest"], set_={"orphaned_at": None})
+        await self.conn.execute(stmt)
+
+    async def release_blob(self, digest: str, now: float) -> bool:
+        """Mark *digest* orphaned when no artifact points at it any more; True if it now is."""
+        if await self.blob_referenced(digest):
+            return False
+        await self.conn.execute(
+            update(blobs)
+            .where(blobs.c.digest == digest, blobs.c.orphaned_at.is_(None))
+            .values(orphaned_at=now)
+        )
+        return True
+
+    async def orphaned_blobs(self, cutoff: float, limit: int) -> list[str]:
+        referenced = exists().where(artifacts.c.sha256 == blobs.c.digest)
+        query = (
+            select(blobs.c.digest)
+            .where(blobs.c.orphaned_at.is_not(None), blobs.c.orphaned_at <= cutoff, ~referenced)
+            .limit(limit)
+        )
+        return [row.digest for row in await self.conn.execute(query)]
+
+    async def forget_blob(self, digest: str) -> None:
+        await self.conn.execute(delete(blobs).where(blobs.c.digest == digest))
+
+    async def insert_artifact(self, record: ArtifactRecord) -> None:
+        await self.conn.execute(insert(artifacts).values(**artifact_values(record)))
+
+    async def replace_artifact(self, record: ArtifactRecord, expected_version: int) -> bool:
+        """Compare-and-swap: write *record* only if the row is still at *expected_version*."""
+        values = artifact_values(record)
+        del values["artifact_id"]
+        result = await self.conn.execute(
+            update(artifacts)
+            .where(
+                artifacts.c.artifact_id == record.artifact_id,
+                artifacts.c.version == expected_version,
+            )
+            .values(**values)
+        )
+        return bool(result.rowcount)
+
+    async def delete_artifact(self, artifact_id: str, expected_version: int | None = None) -> bool:
+        stmt = delete(artifacts).where(artifacts.c.artifact_id == artifact_id)
+        if expected_version is not None:
+            stmt = stmt.where(artifacts.c.version == expected_version)
+        result = await self.conn.execute(stmt)
+        return bool(result.rowcount)
+
+    async def expired_artifacts(self, now: float, limit: int) -> list[ArtifactRecord]:
+        query = (
+            select(artifacts)
+            .where(artifacts.c.expires_at.is_not(None), artifacts.c.expires_at <= now)
+            .order_by(artifacts.c.expires_at)
+            .limit(limit)
+        )
+        return [to_artifact(row) for row in await self.conn.execute(query)]
+
+    async def expired_sessions(self, now: float, limit: int) -> list[str]:
+        """Expired sessions no artifact points at any more (safe to forget)."""
+        in_use = exists().where(artifacts.c.session_id == sessions.c.session_id)
+        query = (
+            select(sessions.c.session_id)
+            .where(sessions.c.expires_at.is_not(None), sessions.c.expires_at <= now, ~in_use)
+            .limit(limit)
+        )
+        return [row.session_id for row in await self.conn.execute(query)]

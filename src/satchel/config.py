@@ -1,0 +1,107 @@
+"""Settings every face shares: one pydantic-settings object, ``SATCHEL_`` prefix, ``./.env``.
+
+Seed 000's variable names (``ARTIFACT_PROVIDER``, ``ARTIFACT_FS_ROOT``, ``SESSION_PROVIDER``…)
+are accepted as aliases. docs/configuration.md lists every setting.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from satchel.blobs.registry import normalise_provider
+
+__all__ = ["Settings"]
+
+
+def _alias(*names: str) -> AliasChoices:
+    return AliasChoices(*names)
+
+
+class Settings(BaseSettings):
+    """Configuration of an :class:`~satchel.ArtifactStore` and the faces around it."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="SATCHEL_",
+        env_file=".env",
+        extra="ignore",
+        populate_by_name=True,
+    )
+
+    data_dir: Path = Field(default=Path("./var"), description="embedded default's data directory")
+    blob_backend: str | None = Field(
+        default=None,
+        validation_alias=_alias("SATCHEL_BLOB_BACKEND", "ARTIFACT_PROVIDER", "blob_backend"),
+        description="memory | filesystem | sqlite | s3 (seed aliases: vfs-*, ibm_cos)",
+    )
+    fs_root: Path | None = Field(
+        default=None,
+        validation_alias=_alias("SATCHEL_FS_ROOT", "ARTIFACT_FS_ROOT", "fs_root"),
+        description="filesystem backend root (default: {data_dir}/blobs)",
+    )
+    sqlite_blob_path: Path | None = Field(
+        default=None,
+        validation_alias=_alias(
+            "SATCHEL_SQLITE_BLOB_PATH", "ARTIFACT_SQLITE_PATH", "sqlite_blob_path"
+        ),
+        description="sqlite blob backend file (default: {data_dir}/blobs.db)",
+    )
+    database_url: str | None = Field(
+        default=None,
+        validation_alias=_alias("SATCHEL_DATABASE_URL", "database_url"),
+        description="catalog URL (default: in-memory SQLite for memory blobs, else a file)",
+    )
+    sandbox_id: str = Field(
+        default="default",
+        validation_alias=_alias(
+            "SATCHEL_SANDBOX_ID", "ARTIFACT_SANDBOX_ID", "SANDBOX_ID", "sandbox_id"
+        ),
+    )
+    bucket: str = Field(
+        default="artifacts", validation_alias=_alias("SATCHEL_S3_BUCKET", "ARTIFACT_BUCKET", "bucket")
+    )
+    session_provider: str = Field(
+        default="memory",
+        validation_alias=_alias("SATCHEL_SESSION_PROVIDER", "SESSION_PROVIDER", "session_provider"),
+    )
+    redis_url: str | None = Field(
+        default=None,
+        validation_alias=_alias("SATCHEL_REDIS_URL", "SESSION_REDIS_URL", "redis_url"),
+    )
+    default_ttl: int = Field(default=900, gt=0, description="session-scope default TTL, seconds")
+    session_ttl_hours: float = Field(default=24, gt=0)
+    max_meta_bytes: int = Field(default=64 * 1024, gt=0)
+    max_upload_bytes: int = Field(default=5 * 1024**4, gt=0)
+    gc_grace_seconds: float = Field(default=0, ge=0)
+    fsync: bool = Field(default=True, description="fsync blob files and directories")
+
+    @field_validator("blob_backend")
+    @classmethod
+    def _known_backend(cls, value: str | None) -> str | None:
+        return None if value is None else normalise_provider(value)
+
+    @field_validator("session_provider")
+    @classmethod
+    def _known_session_provider(cls, value: str) -> str:
+        value = value.strip().lower()
+        if value not in ("memory", "redis"):
+            raise ValueError(f"unknown session provider {value!r}; known: memory, redis")
+        return value
+
+    def resolved_blob_backend(self, default: str = "memory") -> str:
+        return self.blob_backend or default
+
+    def resolved_database_url(self, backend: str) -> str:
+        if self.database_url:
+            return self.database_url
+        if backend == "memory":
+            return "sqlite+aiosqlite://"
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'satchel.db').resolve()}"
+
+    def resolved_fs_root(self) -> Path:
+        return self.fs_root or self.data_dir / "blobs"
+
+    def resolved_sqlite_blob_path(self) -> Path:
+        return self.sqlite_blob_path or self.data_dir / "blobs.db"

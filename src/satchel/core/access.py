@@ -1,0 +1,91 @@
+"""Access policy: who may read, write and list what. Pure decisions, no I/O.
+
+Rules (DESIGN.md "Rules that must hold"):
+
+* A caller that names neither a user nor a session is the application itself: trusted.
+* An admin principal may do anything.
+* Session scope: the owning session; the user who owns that session may act too.
+* User scope: the owning user, from any of their sessions.
+* Sandbox scope: everyone reads; only admins (or the trusted application) write.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from satchel.core.errors import AccessDeniedError
+from satchel.core.models import ArtifactRecord
+from satchel.core.scopes import Scope
+
+__all__ = ["Caller", "check_read", "check_write", "check_write_scope"]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Caller:
+    """Who is asking. ``session_owner`` is the owner of ``session_id`` when the session is known."""
+
+    user_id: str | None = None
+    session_id: str | None = None
+    session_owner: str | None = None
+    is_admin: bool = False
+
+    @property
+    def trusted(self) -> bool:
+        return self.is_admin or (self.user_id is None and self.session_id is None)
+
+    @property
+    def effective_user(self) -> str | None:
+        """The user this caller acts as: named directly, or the owner of its session."""
+        return self.user_id if self.user_id is not None else self.session_owner
+
+
+def _owns_session_artifact(record: ArtifactRecord, caller: Caller) -> bool:
+    if caller.session_id is not None:
+        if caller.session_id != record.session_id:
+            return False
+        # A named user must be the session's owner when the session has one.
+        return caller.user_id is None or record.owner_id in (None, caller.user_id)
+    return record.owner_id is not None and record.owner_id == caller.user_id
+
+
+def _owns_user_artifact(record: ArtifactRecord, caller: Caller) -> bool:
+    user = caller.effective_user
+    return user is not None and user == record.owner_id
+
+
+def _describe(record: ArtifactRecord) -> str:
+    return f"artifact {record.artifact_id} ({record.scope.value} scope)"
+
+
+def check_read(record: ArtifactRecord, caller: Caller) -> None:
+    """Raise AccessDeniedError unless *caller* may read *record*."""
+    if caller.trusted or record.scope is Scope.SANDBOX:
+        return
+    if record.scope is Scope.SESSION and _owns_session_artifact(record, caller):
+        return
+    if record.scope is Scope.USER and _owns_user_artifact(record, caller):
+        return
+    raise AccessDeniedError(f"access denied to {_describe(record)}")
+
+
+def check_write(record: ArtifactRecord, caller: Caller) -> None:
+    """Raise AccessDeniedError unless *caller* may update, move, copy or delete *record*."""
+    if caller.trusted:
+        return
+    if record.scope is Scope.SANDBOX:
+        raise AccessDeniedError(f"{_describe(record)} is writable by admins only")
+    if record.scope is Scope.SESSION and _owns_session_artifact(record, caller):
+        return
+    if record.scope is Scope.USER and _owns_user_artifact(record, caller):
+        return
+    raise AccessDeniedError(f"write access denied to {_describe(record)}")
+
+
+def check_write_scope(scope: Scope, caller: Caller, owner_id: str | None) -> None:
+    """Raise AccessDeniedError unless *caller* may create an artifact in *scope* for *owner_id*."""
+    if caller.trusted:
+        return
+    if scope is Scope.SANDBOX:
+        raise AccessDeniedError("sandbox-scoped artifacts are written by admins only")
+    if scope is Scope.USER and caller.effective_user != owner_id:
+        raise AccessDeniedError("cannot create an artifact in another user's scope")

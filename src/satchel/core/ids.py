@@ -1,0 +1,22 @@
+"""Id generation for artifacts, sessions and uploads."""
+
+from __future__ import annotations
+
+import secrets
+import time
+import uuid
+
+__all__ = ["new_artifact_id", "new_session_id"]
+
+
+def new_artifact_id() -> str:
+    return uuid.uuid4().hex
+
+
+def new_session_id(user_id: str | None) -> str:
+    """A fresh session id, ``sess-{user}-{epoch}-{random}`` (user part omitted when anonymous)."""
+    stamp = int(time.time())
+    token = secrets.token_hex(4)
+    if user_id:
+        return f"sess-{user_id[:64]}-{stamp}-{token}"
+    return f"sess-{stamp}-{token}"

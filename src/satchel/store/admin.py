@@ -1,0 +1,159 @@
+"""Administration: configuration checks, statistics, expiry purge, garbage collection,
+sessions and grid-key helpers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from satchel.core.access import Caller
+from satchel.core.errors import InvalidRequestError
+from satchel.core.grid import build_grid_key, parse_grid_key
+from satchel.core.models import GridKeyComponents
+from satchel.core.scopes import Scope, iso_utc
+from satchel.core.validation import check_id, check_optional_id
+from satchel.store.base import StoreBase
+from satchel.store.creating import _record_payload
+
+__all__ = ["AdminMixin"]
+
+_PURGE_BATCH = 500
+
+
+class AdminMixin(StoreBase):
+    async def validate_configuration(self) -> dict[str, Any]:
+        """Check that the catalog, blob backend and session provider answer.
+
+        Returns ``{"storage": {...}, "session": {...}, "catalog": {...}}`` with a ``status`` of
+        ``ok`` or ``error`` in each.
+        """
+        await self._ensure_open()
+        storage = await _guarded(self.blobs.check)
+        return {
+            "storage": {**storage, "provider": self.storage_provider},
+            "session": await _guarded(self.sessions.check),
+            "catalog": await _guarded(self.catalog.check),
+        }
+
+    async def get_stats(self) -> dict[str, Any]:
+        """Counts and sizes: artifacts, logical and stored bytes, sessions, providers."""
+        await self._ensure_open()
+        async with self.catalog.read() as reader:
+            counts = await reader.stats(self.sandbox_id)
+        return {
+            "storage_provider": self.storage_provider,
+            "session_provider": self.session_provider_name,
+            "bucket": self.bucket,
+            "sandbox_id": self.sandbox_id,
+            **counts,
+        }
+
+    async def purge_expired(self) -> dict[str, int]:
+        """Delete expired artifacts and idle expired sessions; reclaim unreferenced bytes."""
+        await self._ensure_open()
+        purged = sessions = 0
+        while True:
+            now = self._now()
+            async with self.catalog.write() as writer:
+                batch = await writer.expired_artifacts(now, _PURGE_BATCH)
+                for record in batch:
+                    await writer.delete_artifact(record.artifact_id, record.version)
+                    await self._release(writer, record.sha256, now)
+                    await writer.append_event(
+                        type="artifact.expired",
+                        subject=record.artifact_id,
+                        payload={"record": _record_payload(record)},
+                        actor=None,
+                        time=now,
+                    )
+                purged += len(batch)
+            if len(batch) < _PURGE_BATCH:
+                break
+        async with self.catalog.write() as writer:
+            for session_id in await writer.expired_sessions(self._now(), 10_000):
+                await writer.delete_session(session_id)
+                await writer.append_event(
+                    type="session.expired", subject=session_id, payload={}, actor=None, time=now
+                )
+                await self.sessions.delete(session_id)
+                sessions += 1
+        blobs, freed = await self.collect_garbage()
+        return {"artifacts": purged, "sessions": sessions, "blobs": blobs, "bytes_freed": freed}
+
+    async def cleanup_expired_sessions(self) -> int:
+        """Purge expired artifacts and sessions (see :meth:`purge_expired`); return how many."""
+        result = await self.purge_expired()
+        return result["artifacts"] + result["sessions"]
+
+    async def collect_garbage(self) -> tuple[int, int]:
+        """Delete blobs no artifact refers to; return (blobs removed, bytes freed)."""
+        await self._ensure_open()
+        total_blobs = total_bytes = 0
+        while True:
+            removed, freed = await self._collect_blob_garbage()
+            total_blobs += removed
+            total_bytes += freed
+            if removed == 0:
+                return total_blobs, total_bytes
+
+    # -- sessions ----------------------------------------------------------------------------
+
+    async def create_session(
+        self, user_id: str | None = None, ttl_hours: float | None = None
+    ) -> str:
+        """Create a session owned by *user_id* and return its id."""
+        check_optional_id("user_id", user_id)
+        if ttl_hours is not None and (isinstance(ttl_hours, bool) or not ttl_hours > 0):
+            raise InvalidRequestError("ttl_hours must be a positive number")
+        await self._ensure_open()
+        record = await self._allocate_session(Caller(user_id=user_id), None, ttl_hours=ttl_hours)
+        return record.session_id
+
+    async def validate_session(self, session_id: str) -> bool:
+        """True when the session exists and has not expired."""
+        check_id("session_id", session_id)
+        await self._ensure_open()
+        record = await self._session_record(session_id)
+        return record is not None and not record.is_expired(self._now())
+
+    async def get_session_info(self, session_id: str) -> dict[str, Any] | None:
+        """The session's owner, sandbox and times, or None."""
+        check_id("session_id", session_id)
+        await self._ensure_open()
+        record = await self._session_record(session_id)
+        if record is None:
+            return None
+        return {
+            "session_id": record.session_id,
+            "sandbox_id": record.sandbox_id,
+            "user_id": record.user_id,
+            "created_at": iso_utc(record.created_at),
+            "expires_at": iso_utc(record.expires_at),
+        }
+
+    # -- grid --------------------------------------------------------------------------------
+
+    def parse_grid_key(self, grid_key: str) -> GridKeyComponents | None:
+        """Split a grid key into sandbox, scope, session/user and artifact id (None if not one)."""
+        return parse_grid_key(grid_key)
+
+    def get_canonical_prefix(self, session_id: str) -> str:
+        """The grid prefix of a session's artifacts."""
+        return f"grid/{self.sandbox_id}/sessions/{check_id('session_id', session_id)}/"
+
+    def generate_artifact_key(self, session_id: str, artifact_id: str) -> str:
+        """The grid key a session-scoped artifact gets."""
+        return build_grid_key(
+            sandbox_id=self.sandbox_id,
+            scope=Scope.SESSION,
+            session_id=check_id("session_id", session_id),
+            owner_id=None,
+            artifact_id=check_id("artifact_id", artifact_id),
+        )
+
+
+async def _guarded(check: Any) -> dict[str, Any]:
+    try:
+        result: dict[str, Any] = await check()
+    except Exception as exc:
+        return {"status": "error", "error": str(exc)}
+    return result

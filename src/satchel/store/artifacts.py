@@ -1,0 +1,317 @@
+"""Artifact operations of seed 000: store, retrieve, read, update, metadata, exists, delete."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from satchel.blobs.base import iter_bytes
+from satchel.core.access import Caller, check_write
+from satchel.core.digests import make_etag
+from satchel.core.errors import (
+    ArtifactExpiredError,
+    ArtifactNotFoundError,
+    InvalidRequestError,
+    PreconditionFailedError,
+)
+from satchel.core.models import ArtifactMetadata, ArtifactRecord, BlobInfo
+from satchel.core.scopes import Scope
+from satchel.core.validation import (
+    check_data,
+    check_filename,
+    check_id,
+    check_meta,
+    check_mime,
+    check_summary,
+    check_ttl,
+)
+from satchel.store.base import UNSET
+from satchel.store.creating import CreatingMixin, _record_payload
+
+__all__ = ["ArtifactsMixin"]
+
+_MAX_CAS_ATTEMPTS = 20
+
+
+class ArtifactsMixin(CreatingMixin):
+    async def store(
+        self,
+        data: bytes,
+        *,
+        mime: str,
+        summary: str = "",
+        meta: dict[str, Any] | None = None,
+        filename: str | None = None,
+        session_id: str | None = None,
+        user_id: str | None = None,
+        ttl: int | None = UNSET,
+        scope: Scope | str = Scope.SESSION,
+    ) -> str:
+        """Store *data* as a new artifact and return its id.
+
+        Args:
+            data: the content (non-empty bytes).
+            mime: its media type. summary, meta, filename: descriptive metadata.
+            session_id: the session to store into (created if new); user_id: the acting user,
+                owner of user-scoped artifacts and of auto-created sessions.
+            ttl: seconds to live; left out, session scope gets the default (900 s) and user and
+                sandbox scopes never expire; ``None`` means no expiry.
+            scope: ``session`` (default), ``user`` or ``sandbox`` (admin/application only).
+
+        Raises:
+            InvalidRequestError, TooLargeError, AccessDeniedError, ProviderError.
+        """
+        await self._ensure_open()
+        payload = check_data(data, max_bytes=self.settings.max_upload_bytes)
+        spec = self._new_artifact(
+            mime=mime,
+            summary=summary,
+            meta=meta,
+            filename=filename,
+            ttl=ttl,
+            scope=scope,
+            user_id=user_id,
+            session_id=session_id,
+        )
+        record = await self._create(spec, iter_bytes(payload))
+        return record.artifact_id
+
+    async def retrieve(
+        self, artifact_id: str, *, user_id: str | None = None, session_id: str | None = None
+    ) -> bytes:
+        """Return the whole content of an artifact the caller may read.
+
+        Raises:
+            ArtifactNotFoundError, ArtifactExpiredError, AccessDeniedError, ProviderError.
+        """
+        record = await self._load(artifact_id, await self._caller(user_id, session_id))
+        parts = [chunk async for chunk in self.blobs.open_range(record.sha256)]
+        return b"".join(parts)
+
+    async def read_file(
+        self,
+        artifact_id: str,
+        *,
+        encoding: str = "utf-8",
+        as_text: bool = False,
+        user_id: str | None = None,
+        session_id: str | None = None,
+    ) -> str | bytes:
+        """Return an artifact's content as bytes, or decoded text with ``as_text=True``."""
+        data = await self.retrieve(artifact_id, user_id=user_id, session_id=session_id)
+        if not as_text:
+            return data
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError as exc:
+            raise InvalidRequestError(f"artifact {artifact_id} is not {encoding} text") from exc
+
+    async def metadata(
+        self, artifact_id: str, *, user_id: str | None = None, session_id: str | None = None
+    ) -> ArtifactMetadata:
+        """Return an artifact's metadata (size, sha256, etag, grid key, …)."""
+        record = await self._load(artifact_id, await self._caller(user_id, session_id))
+        return self._to_metadata(record)
+
+    async def exists(
+        self, artifact_id: str, *, user_id: str | None = None, session_id: str | None = None
+    ) -> bool:
+        """True when the artifact exists and has not expired (AccessDeniedError if not yours)."""
+        try:
+            await self._load(artifact_id, await self._caller(user_id, session_id))
+        except (ArtifactNotFoundError, ArtifactExpiredError):
+            return False
+        return True
+
+    async def update_file(
+        self,
+        artifact_id: str,
+        *,
+        data: bytes | None = None,
+        meta: dict[str, Any] | None = None,
+        filename: str | None = None,
+        summary: str | None = None,
+        mime: str | None = None,
+        ttl: int | None = UNSET,
+        user_id: str | None = None,
+        session_id: str | None = None,
+        if_match: str | None = None,
+    ) -> ArtifactMetadata:
+        """Replace an artifact's content and/or metadata; a new version (and etag) results.
+
+        ``meta`` replaces the custom metadata (use update_metadata to merge). With ``if_match``,
+        a stale etag raises PreconditionFailedError and changes nothing.
+        """
+        changes = self._changes(meta=meta, filename=filename, summary=summary, mime=mime, ttl=ttl)
+        if data is None and not changes:
+            raise InvalidRequestError("update_file needs data or at least one field to change")
+        caller = await self._caller(user_id, session_id)
+        info: BlobInfo | None = None
+        if data is not None:
+            payload = check_data(data, max_bytes=self.settings.max_upload_bytes)
+            await self._load(artifact_id, caller, write=True)  # fail fast before writing bytes
+            info = await self._put_blob(iter_bytes(payload))
+        record = await self._apply(
+            artifact_id, caller, if_match, "artifact.updated", changes, merge=False, blob=info
+        )
+        return self._to_metadata(record)
+
+    async def update_metadata(
+        self,
+        artifact_id: str,
+        *,
+        summary: str | None = None,
+        meta: dict[str, Any] | None = None,
+        merge: bool = True,
+        filename: str | None = None,
+        mime: str | None = None,
+        ttl: int | None = UNSET,
+        user_id: str | None = None,
+        session_id: str | None = None,
+        if_match: str | None = None,
+        **unknown: Any,
+    ) -> ArtifactMetadata:
+        """Change metadata without touching content; ``merge=True`` merges ``meta`` key by key.
+
+        Concurrent merges never lose an update; ``if_match`` makes the change conditional.
+        """
+        if unknown:
+            raise InvalidRequestError(f"unknown metadata fields: {', '.join(sorted(unknown))}")
+        changes = self._changes(meta=meta, filename=filename, summary=summary, mime=mime, ttl=ttl)
+        if not changes:
+            raise InvalidRequestError("update_metadata needs at least one field to change")
+        caller = await self._caller(user_id, session_id)
+        record = await self._apply(
+            artifact_id, caller, if_match, "artifact.metadata_updated", changes, merge=merge
+        )
+        return self._to_metadata(record)
+
+    async def extend_ttl(
+        self,
+        artifact_id: str,
+        additional_seconds: int,
+        *,
+        user_id: str | None = None,
+        session_id: str | None = None,
+    ) -> ArtifactMetadata:
+        """Push an expiring artifact's expiry *additional_seconds* further out."""
+        extra = check_ttl(additional_seconds)
+        caller = await self._caller(user_id, session_id)
+        record = await self._apply(
+            artifact_id, caller, None, "artifact.ttl_extended", {"extend": extra}, merge=False
+        )
+        return self._to_metadata(record)
+
+    async def delete(
+        self,
+        artifact_id: str,
+        *,
+        user_id: str | None = None,
+        session_id: str | None = None,
+        if_match: str | None = None,
+    ) -> bool:
+        """Delete an artifact the caller may write; its bytes are reclaimed when unreferenced."""
+        caller = await self._caller(user_id, session_id)
+        check_id("artifact_id", artifact_id)
+        now = self._now()
+        async with self.catalog.write() as writer:
+            record = await writer.get_artifact(artifact_id, self.sandbox_id)
+            if record is None:
+                raise ArtifactNotFoundError(f"artifact {artifact_id} not found")
+            check_write(record, caller)
+            if if_match is not None and if_match.strip('"') != record.etag:
+                raise PreconditionFailedError(f"artifact {artifact_id} is at etag {record.etag}")
+            await writer.delete_artifact(artifact_id)
+            await self._release(writer, record.sha256, now)
+            await writer.append_event(
+                type="artifact.deleted",
+                subject=artifact_id,
+                payload={"sha256": record.sha256},
+                actor=caller.user_id,
+                time=now,
+            )
+        if self.settings.gc_grace_seconds == 0:
+            await self._collect_blob_garbage()
+        return True
+
+    # -- helpers -----------------------------------------------------------------------------
+
+    def _changes(self, **fields: Any) -> dict[str, Any]:
+        changes: dict[str, Any] = {}
+        if fields["meta"] is not None:
+            changes["meta"] = check_meta(fields["meta"], max_bytes=self.settings.max_meta_bytes)
+        if fields["filename"] is not None:
+            changes["filename"] = check_filename(fields["filename"])
+        if fields["summary"] is not None:
+            changes["summary"] = check_summary(fields["summary"])
+        if fields["mime"] is not None:
+            changes["mime"] = check_mime(fields["mime"])
+        if fields["ttl"] is not UNSET:
+            changes["ttl"] = check_ttl(fields["ttl"])
+        return changes
+
+    async def _apply(
+        self,
+        artifact_id: str,
+        caller: Caller,
+        if_match: str | None,
+        event_type: str,
+        changes: dict[str, Any],
+        *,
+        merge: bool,
+        blob: BlobInfo | None = None,
+    ) -> ArtifactRecord:
+        """Write a new version of an artifact with compare-and-swap, retrying lost races.
+
+        With ``if_match`` a lost race is a precondition failure (the etag moved on).
+        """
+        check_id("artifact_id", artifact_id)
+        for _ in range(_MAX_CAS_ATTEMPTS):
+            now = self._now()
+            async with self.catalog.write() as writer:
+                current = await self._load_for_update(writer, artifact_id, caller, if_match)
+                updated = _next_version(current, changes, merge=merge, blob=blob, now=now)
+                if not await writer.replace_artifact(updated, current.version):
+                    if if_match is not None:
+                        raise PreconditionFailedError(f"artifact {artifact_id} changed meanwhile")
+                    continue
+                if blob is not None:
+                    await self._reference(writer, blob, now)
+                    if current.sha256 != blob.digest:
+                        await self._release(writer, current.sha256, now)
+                await writer.append_event(
+                    type=event_type,
+                    subject=artifact_id,
+                    payload={"record": _record_payload(updated), "changes": sorted(changes)},
+                    actor=caller.user_id,
+                    time=now,
+                )
+            if blob is not None and self.settings.gc_grace_seconds == 0:
+                await self._collect_blob_garbage()
+            return updated
+        raise PreconditionFailedError(f"artifact {artifact_id} is changing too fast; retry")
+
+
+def _next_version(
+    current: ArtifactRecord,
+    changes: dict[str, Any],
+    *,
+    merge: bool,
+    blob: BlobInfo | None,
+    now: float,
+) -> ArtifactRecord:
+    values: dict[str, Any] = {k: v for k, v in changes.items() if k not in ("ttl", "extend")}
+    if "meta" in changes and merge:
+        values["meta"] = {**current.meta, **changes["meta"]}
+    if "ttl" in changes:
+        values["ttl"] = changes["ttl"]
+        values["expires_at"] = None if changes["ttl"] is None else now + changes["ttl"]
+    if "extend" in changes and current.expires_at is not None:
+        values["expires_at"] = current.expires_at + changes["extend"]
+    if blob is not None:
+        values["sha256"] = blob.digest
+        values["bytes"] = blob.size
+    version = current.version + 1
+    digest = values.get("sha256", current.sha256)
+    values.update(version=version, updated_at=now, etag=make_etag(current.artifact_id, version, digest))
+    return dataclasses.replace(current, **values)

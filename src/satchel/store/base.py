@@ -1,0 +1,292 @@
+"""The core of ArtifactStore: configuration, lifecycle, callers, loading and writing records.
+
+Concern-specific mixins (artifacts, listing, streaming, presign, admin) build on this class.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterable
+from typing import Any, Final
+
+from satchel.blobs.base import BlobStore
+from satchel.blobs.registry import create_blob_store
+from satchel.catalog import Catalog, CatalogWriter
+from satchel.config import Settings
+from satchel.core.access import Caller, check_read, check_write
+from satchel.core.errors import (
+    AccessDeniedError,
+    ArtifactExpiredError,
+    ArtifactNotFoundError,
+    ArtifactStoreError,
+    PreconditionFailedError,
+    ProviderError,
+    SessionError,
+)
+from satchel.core.ids import new_session_id
+from satchel.core.models import ArtifactMetadata, ArtifactRecord, BlobInfo, SessionRecord
+from satchel.core.validation import check_id, check_optional_id
+from satchel.sessions import SessionProvider, create_session_provider
+
+__all__ = ["UNSET", "StoreBase"]
+
+
+class _Unset:
+    def __repr__(self) -> str:
+        return "UNSET"
+
+
+UNSET: Final[Any] = _Unset()
+"""Marks an argument the caller did not give (``ttl`` left out differs from ``ttl=None``)."""
+
+
+class BlobVanishedError(ProviderError):
+    """Bytes a new artifact depends on were collected while it was being stored."""
+
+
+class StoreBase:
+    """State and shared machinery of an ArtifactStore."""
+
+    def __init__(
+        self,
+        *,
+        bucket: str | None = None,
+        storage_provider: str | None = None,
+        session_provider: str | None = None,
+        sandbox_id: str | None = None,
+        session_ttl_hours: float | None = None,
+        max_retries: int = 3,
+        settings: Settings | None = None,
+        database_url: str | None = None,
+        fs_root: str | None = None,
+        blob_store: BlobStore | None = None,
+        default_backend: str = "memory",
+    ) -> None:
+        overrides: dict[str, Any] = {
+            "blob_backend": storage_provider,
+            "session_provider": session_provider,
+            "sandbox_id": sandbox_id,
+            "bucket": bucket,
+            "session_ttl_hours": session_ttl_hours,
+            "database_url": database_url,
+            "fs_root": fs_root,
+        }
+        base = settings if settings is not None else Settings()
+        given = {k: v for k, v in overrides.items() if v is not None}
+        self.settings = Settings(**{**base.model_dump(), **given}) if given else base
+        self.sandbox_id = check_id("sandbox_id", self.settings.sandbox_id)
+        self.bucket = self.settings.bucket
+        self.max_retries = max_retries
+        self.storage_provider = (
+            blob_store.name if blob_store else self.settings.resolved_blob_backend(default_backend)
+        )
+        self.session_provider_name = self.settings.session_provider
+        self._blob_store_given = blob_store
+        self._blobs: BlobStore | None = blob_store
+        self._catalog: Catalog | None = None
+        self._sessions: SessionProvider | None = None
+        self._open_lock = asyncio.Lock()
+        self._closed = False
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def _make_blob_store(self) -> BlobStore:
+        backend = self.storage_provider
+        if backend == "filesystem":
+            root = self.settings.resolved_fs_root()
+            return create_blob_store(backend, root=root, fsync=self.settings.fsync)
+        if backend == "sqlite":
+            return create_blob_store(backend, path=self.settings.resolved_sqlite_blob_path())
+        return create_blob_store(backend)
+
+    async def _ensure_open(self) -> None:
+        if self._catalog is not None:
+            return
+        if self._closed:
+            raise ArtifactStoreError("this ArtifactStore is closed")
+        async with self._open_lock:
+            if self._catalog is not None:
+                return
+            sessions = create_session_provider(
+                self.session_provider_name, redis_url=self.settings.redis_url
+            )
+            blobs = self._blobs or self._make_blob_store()
+            catalog = Catalog(self.settings.resolved_database_url(self.storage_provider))
+            try:
+                await catalog.migrate()
+            except BaseException:
+                await catalog.close()
+                raise
+            self._sessions, self._blobs, self._catalog = sessions, blobs, catalog
+
+    async def open(self) -> None:
+        """Connect to the catalog (running migrations) and the backends. Idempotent."""
+        await self._ensure_open()
+
+    async def close(self) -> None:
+        """Release the catalog, blob backend and session provider."""
+        self._closed = True
+        catalog, blobs, sessions = self._catalog, self._blobs, self._sessions
+        self._catalog = None
+        if catalog is not None:
+            await catalog.close()
+        if blobs is not None and self._blob_store_given is None:
+            await blobs.close()
+        if sessions is not None:
+            await sessions.close()
+
+    @property
+    def catalog(self) -> Catalog:
+        if self._catalog is None:
+            raise ArtifactStoreError("store is not open")
+        return self._catalog
+
+    @property
+    def blobs(self) -> BlobStore:
+        if self._blobs is None:
+            raise ArtifactStoreError("store is not open")
+        return self._blobs
+
+    @property
+    def sessions(self) -> SessionProvider:
+        if self._sessions is None:
+            raise ArtifactStoreError("store is not open")
+        return self._sessions
+
+    @staticmethod
+    def _now() -> float:
+        return time.time()
+
+    # -- sessions and callers ----------------------------------------------------------------
+
+    async def _session_record(self, session_id: str) -> SessionRecord | None:
+        cached = await self.sessions.get(session_id)
+        if cached is not None:
+            return cached
+        async with self.catalog.read() as reader:
+            record = await reader.get_session(session_id)
+        if record is not None and record.sandbox_id == self.sandbox_id:
+            await self.sessions.put(record)
+            return record
+        return None
+
+    async def _caller(self, user_id: str | None, session_id: str | None) -> Caller:
+        """Who a call that names *user_id* / *session_id* acts as (validated)."""
+        await self._ensure_open()
+        check_optional_id("user_id", user_id)
+        check_optional_id("session_id", session_id)
+        owner = None
+        if session_id is not None:
+            record = await self._session_record(session_id)
+            owner = record.user_id if record is not None else None
+            if user_id is not None and owner is not None and owner != user_id:
+                raise AccessDeniedError(f"session {session_id} belongs to another user")
+        return Caller(user_id=user_id, session_id=session_id, session_owner=owner)
+
+    async def _allocate_session(
+        self, caller: Caller, session_id: str | None, *, ttl_hours: float | None = None
+    ) -> SessionRecord:
+        """The session a new artifact goes into: the named one (created if new) or a fresh one."""
+        now = self._now()
+        if session_id is not None:
+            existing = await self._session_record(session_id)
+            if existing is not None:
+                if existing.is_expired(now):
+                    raise ArtifactExpiredError(f"session {session_id} has expired")
+                return existing
+        new_id = session_id or new_session_id(caller.user_id)
+        record = SessionRecord(
+            session_id=new_id,
+            sandbox_id=self.sandbox_id,
+            user_id=caller.user_id,
+            created_at=now,
+            expires_at=now + (ttl_hours or self.settings.session_ttl_hours) * 3600,
+        )
+        async with self.catalog.write() as writer:
+            created = await writer.insert_session(record)
+            if created:
+                await writer.append_event(
+                    type="session.created",
+                    subject=new_id,
+                    payload={"user_id": caller.user_id, "expires_at": record.expires_at},
+                    actor=caller.user_id,
+                    time=now,
+                )
+            else:
+                stored = await writer.get_session(new_id)
+                if stored is None or stored.sandbox_id != self.sandbox_id:
+                    raise SessionError(f"session {new_id} cannot be used in this sandbox")
+                record = stored
+        if caller.user_id is not None and record.user_id not in (None, caller.user_id):
+            raise AccessDeniedError(f"session {new_id} belongs to another user")
+        await self.sessions.put(record)
+        return record
+
+    # -- records -----------------------------------------------------------------------------
+
+    def _to_metadata(self, record: ArtifactRecord) -> ArtifactMetadata:
+        return ArtifactMetadata.from_record(record, session_provider=self.session_provider_name)
+
+    def _usable(self, record: ArtifactRecord | None, artifact_id: str) -> ArtifactRecord:
+        if record is None:
+            raise ArtifactNotFoundError(f"artifact {artifact_id} not found")
+        if record.is_expired(self._now()):
+            raise ArtifactExpiredError(f"artifact {artifact_id} has expired")
+        return record
+
+    async def _load(self, artifact_id: str, caller: Caller, *, write: bool = False) -> ArtifactRecord:
+        """Fetch a live artifact the caller may read (or write); raise the matching error."""
+        check_id("artifact_id", artifact_id)
+        async with self.catalog.read() as reader:
+            record = self._usable(await reader.get_artifact(artifact_id, self.sandbox_id), artifact_id)
+        (check_write if write else check_read)(record, caller)
+        return record
+
+    async def _load_for_update(
+        self, writer: CatalogWriter, artifact_id: str, caller: Caller, if_match: str | None
+    ) -> ArtifactRecord:
+        record = self._usable(await writer.get_artifact(artifact_id, self.sandbox_id), artifact_id)
+        check_write(record, caller)
+        if if_match is not None and if_match.strip('"') != record.etag:
+            raise PreconditionFailedError(
+                f"artifact {artifact_id} is at etag {record.etag}, not {if_match}"
+            )
+        return record
+
+    async def _put_blob(self, chunks: AsyncIterable[bytes], max_bytes: int | None = None) -> BlobInfo:
+        limit = self.settings.max_upload_bytes if max_bytes is None else max_bytes
+        return await self.blobs.put_stream(chunks, max_bytes=limit)
+
+    async def _reference(self, writer: CatalogWriter, info: BlobInfo, now: float) -> None:
+        """Point the catalog at a stored blob, inside the writer's transaction.
+
+        The blob is looked up again under the catalog's write lock: garbage collection takes the
+        same lock, so once this returns the bytes cannot vanish before the transaction commits.
+        """
+        await writer.reference_blob(info.digest, info.size, now)
+        if await self.blobs.head(info.digest) is None:
+            raise BlobVanishedError(f"blob {info.digest} was collected during the upload; retry")
+
+    async def _release(self, writer: CatalogWriter, digest: str, now: float) -> None:
+        await writer.release_blob(digest, now)
+
+    async def _collect_blob_garbage(self, limit: int = 1000) -> tuple[int, int]:
+        """Delete bytes no artifact refers to (orphaned past the grace period)."""
+        cutoff = self._now() - self.settings.gc_grace_seconds
+        removed = freed = 0
+        async with self.catalog.write() as writer:
+            for digest in await writer.orphaned_blobs(cutoff, limit):
+                info = await self.blobs.head(digest)
+                await writer.forget_blob(digest)
+                if await self.blobs.delete(digest):
+                    removed += 1
+                    freed += info.size if info else 0
+                await writer.append_event(
+                    type="blob.collected",
+                    subject=digest,
+                    payload={"bytes": info.size if info else 0},
+                    actor=None,
+                    time=self._now(),
+                )
+        return removed, freed

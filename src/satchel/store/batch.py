@@ -1,0 +1,81 @@
+"""Batch store: many artifacts into one session, validated up front, all or nothing."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from typing import Any
+
+from satchel.blobs.base import iter_bytes
+from satchel.core.errors import ArtifactStoreError, InvalidRequestError
+from satchel.core.scopes import Scope
+from satchel.core.validation import check_data
+from satchel.store.artifacts import ArtifactsMixin
+from satchel.store.base import UNSET
+
+__all__ = ["BatchMixin"]
+
+_ITEM_KEYS = {"data", "mime", "summary", "meta", "filename", "ttl", "scope"}
+_MAX_BATCH = 1000
+_CONCURRENCY = 16
+
+
+class BatchMixin(ArtifactsMixin):
+    async def store_batch(
+        self,
+        items: list[dict[str, Any]],
+        session_id: str | None = None,
+        ttl: int | None = UNSET,
+        *,
+        user_id: str | None = None,
+        scope: Scope | str = Scope.SESSION,
+    ) -> list[str]:
+        """Store every item (dicts with data, mime, summary, meta, filename) in one session.
+
+        All items are validated before anything is written; if storing any item fails, the
+        ones already stored are deleted again and the error is raised.
+        """
+        await self._ensure_open()
+        if not isinstance(items, list) or not items:
+            raise InvalidRequestError("store_batch needs a non-empty list of items")
+        if len(items) > _MAX_BATCH:
+            raise InvalidRequestError(f"store_batch takes at most {_MAX_BATCH} items")
+        specs, payloads = [], []
+        for index, item in enumerate(items):
+            if not isinstance(item, dict) or set(item) - _ITEM_KEYS:
+                raise InvalidRequestError(f"batch item {index} must be a dict of {_ITEM_KEYS}")
+            try:
+                payloads.append(check_data(item.get("data"), max_bytes=self.settings.max_upload_bytes))
+                specs.append(
+                    self._new_artifact(
+                        mime=item.get("mime", "application/octet-stream"),
+                        summary=item.get("summary", ""),
+                        meta=item.get("meta"),
+                        filename=item.get("filename"),
+                        ttl=item.get("ttl", ttl),
+                        scope=item.get("scope", scope),
+                        user_id=user_id,
+                        session_id=session_id,
+                    )
+                )
+            except ArtifactStoreError as exc:
+                raise type(exc)(f"batch item {index}: {exc.message}") from exc
+        caller, _ = await self._prepare_owner(specs[0])
+        session = await self._allocate_session(caller, session_id)
+        gate = asyncio.Semaphore(_CONCURRENCY)
+
+        async def one(index: int) -> str:
+            async with gate:
+                spec = specs[index]
+                pinned = dataclasses.replace(spec, session_id=session.session_id)
+                record = await self._create(pinned, iter_bytes(payloads[index]))
+                return record.artifact_id
+
+        results = await asyncio.gather(*(one(i) for i in range(len(items))), return_exceptions=True)
+        stored = [r for r in results if isinstance(r, str)]
+        failures = [r for r in results if isinstance(r, BaseException)]
+        if failures:
+            for artifact_id in stored:
+                await self.delete(artifact_id)
+            raise failures[0]
+        return stored

@@ -1,0 +1,1 @@
+"""Reusable test kits for Satchel's ports (import them from a backend's test module)."""

@@ -1,0 +1,92 @@
+"""Filesystem-specific behaviour of FilesystemBlobStore: layout, permissions, temp files."""
+
+from __future__ import annotations
+
+import os
+import stat
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from satchel.blobs.filesystem import FilesystemBlobStore
+from satchel.core.errors import InvalidRequestError, TooLargeError
+from satchel.testing.blobstore import MiB, digest_of, make_data, read_all, split, stream
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[FilesystemBlobStore]:
+    blob_store = FilesystemBlobStore(tmp_path / "blobs")
+    yield blob_store
+    await blob_store.close()
+
+
+def stored_files(root: Path) -> list[Path]:
+    return sorted(path for path in (root / "sha256").rglob("*") if path.is_file())
+
+
+async def test_layout(store: FilesystemBlobStore) -> None:
+    data = make_data(5000, seed=1)
+    info = await store.put_stream(stream([data]))
+    hexdigest = info.digest.removeprefix("sha256:")
+    expected = store.root / "sha256" / hexdigest[:2] / hexdigest[2:4] / hexdigest
+    assert stored_files(store.root) == [expected]
+    assert expected.read_bytes() == data
+
+
+async def test_stored_file_is_read_only(store: FilesystemBlobStore) -> None:
+    info = await store.put_stream(stream([b"read only please"]))
+    (path,) = stored_files(store.root)
+    assert path.name == info.hex
+    assert stat.S_IMODE(path.stat().st_mode) & 0o222 == 0
+
+
+async def test_no_temp_files_after_success(store: FilesystemBlobStore) -> None:
+    data = make_data(MiB + 1, seed=2)
+    await store.put_stream(stream(split(data, 100_000)))
+    await store.put_stream(stream([data]))  # the duplicate's temp file goes too
+    assert os.listdir(store.root / "tmp") == []
+
+
+async def test_no_temp_files_after_failures(store: FilesystemBlobStore) -> None:
+    async def broken() -> AsyncIterator[bytes]:
+        yield make_data(MiB, seed=3)
+        raise ConnectionResetError("client went away")
+
+    with pytest.raises(ConnectionResetError):
+        await store.put_stream(broken())
+    with pytest.raises(TooLargeError):
+        await store.put_stream(stream([b"x" * 100]), max_bytes=99)
+    with pytest.raises(InvalidRequestError):
+        await store.put_stream(stream([b"abc"]), expected_digest=digest_of(b"abd"))
+    assert os.listdir(store.root / "tmp") == []
+    assert stored_files(store.root) == []
+
+
+async def test_reopened_store_sees_blob(tmp_path: Path) -> None:
+    data = make_data(MiB + 17, seed=4)
+    first = FilesystemBlobStore(tmp_path / "blobs")
+    info = await first.put_stream(stream([data]))
+    await first.close()
+    second = FilesystemBlobStore(tmp_path / "blobs")
+    try:
+        assert await second.head(info.digest) == info.__class__(info.digest, len(data))
+        assert await read_all(second, info.digest) == data
+        assert [b.digest for b in (await second.list_page()).blobs] == [info.digest]
+        again = await second.put_stream(stream([data]))
+        assert again.created is False
+    finally:
+        await second.close()
+
+
+async def test_stale_temp_files_are_removed_on_open(tmp_path: Path) -> None:
+    root = tmp_path / "blobs"
+    FilesystemBlobStore(root)
+    stale, fresh = root / "tmp" / "old.part", root / "tmp" / "new.part"
+    stale.write_bytes(b"left by a crash")
+    fresh.write_bytes(b"maybe another process is writing")
+    two_days_ago = time.time() - 2 * 24 * 3600
+    os.utime(stale, (two_days_ago, two_days_ago))
+    FilesystemBlobStore(root)
+    assert os.listdir(root / "tmp") == ["new.part"]
