@@ -60,7 +60,8 @@ class Settings(BaseSettings):
         ),
     )
     bucket: str = Field(
-        default="artifacts", validation_alias=_alias("SATCHEL_S3_BUCKET", "ARTIFACT_BUCKET", "bucket")
+        default="artifacts",
+        validation_alias=_alias("SATCHEL_S3_BUCKET", "ARTIFACT_BUCKET", "bucket"),
     )
     session_provider: str = Field(
         default="memory",

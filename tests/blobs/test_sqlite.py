@@ -114,7 +114,7 @@ async def test_staging_rows_of_a_crashed_process_are_removed_on_open(tmp_path: P
 
 async def test_sweep_keeps_uploads_that_may_be_live(tmp_path: Path) -> None:
     path = tmp_path / "blobs.db"
-    SQLiteBlobStore(path)._close_connection()
+    await SQLiteBlobStore(path).close()  # creates the schema
     live = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
     try:
         now = time.time()

@@ -47,11 +47,10 @@ class Catalog:
 
     async def migrate(self) -> None:
         """Apply pending Alembic migrations (idempotent; safe with concurrent processes)."""
-        async with self._guard(write=True):
-            async with self._engine.connect() as conn:
-                conn = await conn.execution_options(satchel_write=True)
-                await conn.run_sync(upgrade_to_head)
-                await conn.commit()
+        async with self._guard(write=True), self._engine.connect() as conn:
+            conn = await conn.execution_options(satchel_write=True)
+            await conn.run_sync(upgrade_to_head)
+            await conn.commit()
 
     @contextlib.asynccontextmanager
     async def _guard(self, *, write: bool) -> AsyncIterator[None]:
@@ -71,9 +70,8 @@ class Catalog:
     @contextlib.asynccontextmanager
     async def read(self) -> AsyncIterator[CatalogReader]:
         """A reader on its own (read-only) transaction."""
-        async with self._guard(write=False), self._engine.connect() as conn:
-            async with conn.begin():
-                yield CatalogReader(conn)
+        async with self._guard(write=False), self._engine.connect() as conn, conn.begin():
+            yield CatalogReader(conn)
 
     @contextlib.asynccontextmanager
     async def write(self) -> AsyncIterator[CatalogWriter]:

@@ -181,9 +181,7 @@ class CatalogReader:
         blob_query = select(func.count(), func.coalesce(func.sum(blobs.c.size), 0))
         blob_count, blob_bytes = (await self.conn.execute(blob_query)).one()
         session_count = (
-            await self.conn.execute(
-                select(func.count()).where(sessions.c.sandbox_id == sandbox_id)
-            )
+            await self.conn.execute(select(func.count()).where(sessions.c.sandbox_id == sandbox_id))
         ).scalar_one()
         return {
             "total_artifacts": int(count),

@@ -32,7 +32,9 @@ MAX_SUMMARY_CHARS = 4096
 MAX_MIME_CHARS = 255
 
 _ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+=:-]*$")
-_MIME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*(\s*;.*)?$")
+_MIME_RE = re.compile(
+    r"^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*(\s*;.*)?$"
+)
 
 
 def check_id(kind: str, value: object) -> str:

@@ -14,9 +14,7 @@ from satchel.store.streaming import StreamingMixin
 __all__ = ["ArtifactStore"]
 
 
-class ArtifactStore(
-    FilesMixin, BatchMixin, StreamingMixin, ListingMixin, PresignMixin, AdminMixin
-):
+class ArtifactStore(FilesMixin, BatchMixin, StreamingMixin, ListingMixin, PresignMixin, AdminMixin):
     """Scoped, access-controlled artifact storage over a blob backend and a catalog.
 
     ``ArtifactStore()`` with nothing configured keeps everything in memory. Configuration comes

@@ -313,5 +313,7 @@ def _next_version(
         values["bytes"] = blob.size
     version = current.version + 1
     digest = values.get("sha256", current.sha256)
-    values.update(version=version, updated_at=now, etag=make_etag(current.artifact_id, version, digest))
+    values.update(
+        version=version, updated_at=now, etag=make_etag(current.artifact_id, version, digest)
+    )
     return dataclasses.replace(current, **values)

@@ -235,11 +235,15 @@ class StoreBase:
             raise ArtifactExpiredError(f"artifact {artifact_id} has expired")
         return record
 
-    async def _load(self, artifact_id: str, caller: Caller, *, write: bool = False) -> ArtifactRecord:
+    async def _load(
+        self, artifact_id: str, caller: Caller, *, write: bool = False
+    ) -> ArtifactRecord:
         """Fetch a live artifact the caller may read (or write); raise the matching error."""
         check_id("artifact_id", artifact_id)
         async with self.catalog.read() as reader:
-            record = self._usable(await reader.get_artifact(artifact_id, self.sandbox_id), artifact_id)
+            record = self._usable(
+                await reader.get_artifact(artifact_id, self.sandbox_id), artifact_id
+            )
         (check_write if write else check_read)(record, caller)
         return record
 
@@ -254,7 +258,9 @@ class StoreBase:
             )
         return record
 
-    async def _put_blob(self, chunks: AsyncIterable[bytes], max_bytes: int | None = None) -> BlobInfo:
+    async def _put_blob(
+        self, chunks: AsyncIterable[bytes], max_bytes: int | None = None
+    ) -> BlobInfo:
         limit = self.settings.max_upload_bytes if max_bytes is None else max_bytes
         return await self.blobs.put_stream(chunks, max_bytes=limit)
 

@@ -45,7 +45,9 @@ class BatchMixin(ArtifactsMixin):
             if not isinstance(item, dict) or set(item) - _ITEM_KEYS:
                 raise InvalidRequestError(f"batch item {index} must be a dict of {_ITEM_KEYS}")
             try:
-                payloads.append(check_data(item.get("data"), max_bytes=self.settings.max_upload_bytes))
+                payloads.append(
+                    check_data(item.get("data"), max_bytes=self.settings.max_upload_bytes)
+                )
                 specs.append(
                     self._new_artifact(
                         mime=item.get("mime", "application/octet-stream"),

@@ -124,4 +124,3 @@ class FilesMixin(ArtifactsMixin):
             scope=scope,
             ttl=ttl,
         )
-

@@ -78,7 +78,9 @@ class PresignMixin(StoreBase):
         """Register bytes uploaded to a presigned URL as an artifact."""
         raise self._needs_service("register_uploaded_artifact")
 
-    async def initiate_multipart_upload(self, request: MultipartUploadInitRequest) -> dict[str, Any]:
+    async def initiate_multipart_upload(
+        self, request: MultipartUploadInitRequest
+    ) -> dict[str, Any]:
         """Start a multipart upload."""
         raise self._needs_service("initiate_multipart_upload")
 

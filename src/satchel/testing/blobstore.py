@@ -33,7 +33,7 @@ from satchel.core.errors import (
 )
 from satchel.core.models import BlobInfo
 
-__all__ = ["MiB", "BlobStoreConformance", "digest_of", "make_data", "read_all", "stream"]
+__all__ = ["BlobStoreConformance", "MiB", "digest_of", "make_data", "read_all", "stream"]
 
 MiB = 1024 * 1024
 EMPTY_DIGEST = "sha256:" + hashlib.sha256(b"").hexdigest()

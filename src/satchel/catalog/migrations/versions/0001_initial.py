@@ -51,7 +51,9 @@ def upgrade() -> None:
     op.create_index(
         "ix_artifacts_owner_id_scope_stored_at", "artifacts", ["owner_id", "scope", "stored_at"]
     )
-    op.create_index("ix_artifacts_sandbox_id_scope_mime", "artifacts", ["sandbox_id", "scope", "mime"])
+    op.create_index(
+        "ix_artifacts_sandbox_id_scope_mime", "artifacts", ["sandbox_id", "scope", "mime"]
+    )
     op.create_index("ix_artifacts_expires_at", "artifacts", ["expires_at"])
     op.create_index("ix_artifacts_sha256", "artifacts", ["sha256"])
 
