@@ -1,0 +1,198 @@
+"""Streaming is constant-memory end to end: 1 GiB up and down through the filesystem backend.
+
+The measurement runs in a fresh interpreter so nothing the test session allocated counts. A
+background thread samples the child's RSS every 10 ms; ``ru_maxrss`` (the kernel's own peak)
+cross-checks it, so a spike shorter than one sampling period cannot slip through.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+MiB = 1024 * 1024
+TOTAL = 1024 * MiB
+LIMIT = 64 * MiB
+
+CHILD = textwrap.dedent(
+    """
+    import asyncio, hashlib, json, resource, sys, threading, time
+
+    import psutil
+
+    from satchel import ArtifactStore, StreamDownloadRequest, StreamUploadRequest
+
+    MiB = 1024 * 1024
+    CHUNKS = 1024
+    TOTAL = CHUNKS * MiB
+    PROCESS = psutil.Process()
+
+
+    class PeakRss:
+        # Samples RSS every 10 ms; peak() is the highest value seen since reset().
+        def __init__(self):
+            self._peak = PROCESS.memory_info().rss
+            self._stop = threading.Event()
+            self._thread = threading.Thread(target=self._run, daemon=True)
+            self._thread.start()
+
+        def _run(self):
+            while not self._stop.wait(0.01):
+                rss = PROCESS.memory_info().rss
+                if rss > self._peak:
+                    self._peak = rss
+
+        def reset(self):
+            rss = PROCESS.memory_info().rss
+            self._peak = rss
+            return rss
+
+        def peak(self):
+            rss = PROCESS.memory_info().rss
+            self._peak = max(self._peak, rss)
+            return self._peak
+
+        def stop(self):
+            self._stop.set()
+            self._thread.join()
+
+
+    def max_rss_bytes():
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # KiB on Linux
+
+
+    async def main():
+        sampler = PeakRss()
+        async with ArtifactStore(storage_provider="filesystem") as store:
+            # Warm up every code path (imports, catalog, worker threads) before the baseline.
+            async def small():
+                yield b"warm-up " * 1024
+
+            warm = await store.stream_upload(
+                StreamUploadRequest(data_stream=small(), mime="application/octet-stream")
+            )
+            async for _ in store.stream_download(StreamDownloadRequest(artifact_id=warm)):
+                pass
+
+            buffer = bytearray(b"%d" % 7 * MiB)[:MiB]
+            sent = hashlib.sha256()
+            progress = []
+
+            async def chunks():
+                for index in range(CHUNKS):
+                    buffer[:8] = index.to_bytes(8, "big")  # vary a few bytes per chunk
+                    chunk = bytes(buffer)
+                    sent.update(chunk)
+                    yield chunk
+
+            base_up = sampler.reset()
+            max_rss_before = max_rss_bytes()
+            start = time.perf_counter()
+            artifact_id = await store.stream_upload(
+                StreamUploadRequest(
+                    data_stream=chunks(),
+                    mime="application/octet-stream",
+                    summary="1 GiB stream",
+                    filename="big.bin",
+                    user_id="alice",
+                    content_length=TOTAL,
+                    progress_callback=lambda done, total: progress.append(done),
+                )
+            )
+            upload_seconds = time.perf_counter() - start
+            peak_up = sampler.peak()
+            meta = await store.metadata(artifact_id, user_id="alice")
+
+            base_down = sampler.reset()
+            received = hashlib.sha256()
+            size = 0
+            start = time.perf_counter()
+            request = StreamDownloadRequest(artifact_id=artifact_id, user_id="alice", chunk_size=MiB)
+            async for chunk in store.stream_download(request):
+                received.update(chunk)
+                size += len(chunk)
+            download_seconds = time.perf_counter() - start
+            peak_down = sampler.peak()
+        sampler.stop()
+        print(json.dumps({
+            "upload_growth": peak_up - base_up,
+            "download_growth": peak_down - base_down,
+            "max_rss_growth": max_rss_bytes() - base_up,
+            "max_rss_before": max_rss_before,
+            "baseline_rss": base_up,
+            "upload_seconds": upload_seconds,
+            "download_seconds": download_seconds,
+            "sent_sha256": "sha256:" + sent.hexdigest(),
+            "received_sha256": "sha256:" + received.hexdigest(),
+            "meta_sha256": meta.sha256,
+            "meta_bytes": meta.bytes,
+            "downloaded_bytes": size,
+            "progress_calls": len(progress),
+            "progress_last": progress[-1] if progress else None,
+        }))
+
+
+    asyncio.run(main())
+    """
+)
+
+
+def _clean_env(data_dir: Path) -> dict[str, str]:
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("SATCHEL_", "ARTIFACT_", "SESSION_"))
+    }
+    env["SATCHEL_DATA_DIR"] = str(data_dir)
+    return env
+
+
+def test_one_gib_streams_in_constant_memory(tmp_path: Path) -> None:
+    started = time.perf_counter()
+    result = subprocess.run(
+        [sys.executable, "-c", CHILD],
+        env=_clean_env(tmp_path),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=280,
+        check=False,
+    )
+    wall = time.perf_counter() - started
+    assert result.returncode == 0, result.stderr
+    figures = json.loads(result.stdout.strip().splitlines()[-1])
+
+    report = (
+        f"streaming 1 GiB (filesystem backend, fsync on): "
+        f"upload {figures['upload_seconds']:.1f} s, peak RSS growth "
+        f"{figures['upload_growth'] / MiB:.1f} MiB; "
+        f"download {figures['download_seconds']:.1f} s, peak RSS growth "
+        f"{figures['download_growth'] / MiB:.1f} MiB; "
+        f"ru_maxrss growth over baseline {figures['max_rss_growth'] / MiB:.1f} MiB; "
+        f"baseline RSS {figures['baseline_rss'] / MiB:.1f} MiB; child wall time {wall:.1f} s"
+    )
+    print(report)
+
+    assert figures["meta_bytes"] == TOTAL
+    assert figures["downloaded_bytes"] == TOTAL
+    assert figures["sent_sha256"] == figures["meta_sha256"]
+    assert figures["received_sha256"] == figures["meta_sha256"]
+    assert figures["progress_calls"] == TOTAL // MiB
+    assert figures["progress_last"] == TOTAL
+    assert figures["upload_growth"] < LIMIT, report
+    assert figures["download_growth"] < LIMIT, report
+    assert figures["max_rss_growth"] < LIMIT, report
+
+
+@pytest.fixture(autouse=True)
+def _enough_disk(tmp_path: Path) -> None:
+    free = os.statvfs(tmp_path)
+    if free.f_bavail * free.f_frsize < 3 * TOTAL:
+        pytest.fail("the streaming memory test needs 3 GiB of free disk in tmp_path")
