@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import os
 import sqlite3
-import subprocess
 import sys
 import textwrap
 import time
@@ -95,10 +95,11 @@ async def test_staging_rows_of_a_crashed_process_are_removed_on_open(tmp_path: P
     kept = await store.put_stream(stream([make_data(MiB + 5, seed=3)]))
     await store.close()
     env = {**os.environ, "PYTHONPATH": str(Path(satchel.__file__).parent.parent)}
-    result = subprocess.run(
-        [sys.executable, "-c", _CRASHING_PUT, str(path)], env=env, capture_output=True, timeout=120
+    crashing = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", _CRASHING_PUT, str(path), env=env, stderr=asyncio.subprocess.PIPE
     )
-    assert result.returncode == 17, result.stderr.decode()
+    _, stderr = await asyncio.wait_for(crashing.communicate(), timeout=120)
+    assert crashing.returncode == 17, stderr.decode()
     staging_rows, orphan_chunks = staged(path)
     assert staging_rows == 1
     assert orphan_chunks >= 4
@@ -115,7 +116,9 @@ async def test_staging_rows_of_a_crashed_process_are_removed_on_open(tmp_path: P
 async def test_sweep_keeps_uploads_that_may_be_live(tmp_path: Path) -> None:
     path = tmp_path / "blobs.db"
     await SQLiteBlobStore(path).close()  # creates the schema
-    live = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
+    live = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", "import time; time.sleep(120)"
+    )
     try:
         now = time.time()
         rows = [
@@ -132,7 +135,7 @@ async def test_sweep_keeps_uploads_that_may_be_live(tmp_path: Path) -> None:
         assert query(path, "SELECT content FROM chunks") == [(1,)]
     finally:
         live.kill()
-        live.wait()
+        await live.wait()
 
 
 async def test_blob_deleted_while_read(tmp_path: Path) -> None:

@@ -49,33 +49,26 @@ class BlobStore(Protocol):
         Raises TooLargeError past *max_bytes* and InvalidRequestError when the content does not
         hash to *expected_digest*; in both cases, and when *chunks* raises, nothing is stored.
         """
-        ...
 
     def open_range(
         self, digest: str, start: int = 0, end: int | None = None, *, chunk_size: int = ...
     ) -> AsyncIterator[bytes]:
         """Yield bytes ``[start, end)`` of a blob (``end=None``: to the end). BlobNotFoundError."""
-        ...
 
     async def head(self, digest: str) -> BlobInfo | None:
         """Digest and size of a stored blob, or None."""
-        ...
 
     async def delete(self, digest: str) -> bool:
         """Remove a blob; False when it was not there."""
-        ...
 
     async def list_page(self, *, cursor: str | None = None, limit: int = 1000) -> BlobPage:
         """List blobs in digest order, after *cursor*."""
-        ...
 
     async def check(self) -> dict[str, Any]:
         """Health of the backend: ``{"status": "ok" | "error", ...}``."""
-        ...
 
     async def close(self) -> None:
         """Release connections and files."""
-        ...
 
 
 class Digester:

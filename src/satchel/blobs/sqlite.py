@@ -58,6 +58,10 @@ CREATE TABLE IF NOT EXISTS chunks (
 );
 """
 
+_LOCATE = "SELECT content, size FROM blobs WHERE digest = ?"
+_READ = "SELECT substr(data, ?, ?) FROM chunks WHERE content = ? AND seq = ?"
+_LIST = "SELECT digest, size FROM blobs WHERE digest > ? ORDER BY digest LIMIT ?"
+
 _P = ParamSpec("_P")
 _T = TypeVar("_T")
 
@@ -66,10 +70,10 @@ class SQLiteBlobStore:
     """Blobs chunked into a single SQLite file; one worker thread owns the connection."""
 
     name = "sqlite"
+    _conn: sqlite3.Connection
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
-        self._conn: sqlite3.Connection | None = None
         self._closed = False
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="satchel-sqlite")
         try:
@@ -86,35 +90,29 @@ class SQLiteBlobStore:
             conn = sqlite3.connect(self.path, isolation_level=None, timeout=_BUSY_TIMEOUT_MS / 1000)
         except (OSError, sqlite3.Error) as exc:
             raise ProviderError(f"cannot open blob database {self.path}: {exc}") from exc
+        self._conn = conn
         try:
             conn.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
             conn.execute("PRAGMA page_size = 65536")  # only takes effect on a new file
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = FULL")
             conn.executescript(_SCHEMA)
-            self._conn = conn
             self._sweep_staging()
         except sqlite3.Error as exc:
             conn.close()
-            self._conn = None
             raise ProviderError(f"cannot open blob database {self.path}: {exc}") from exc
 
     @contextlib.contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
-        conn = self._connection()
+        conn = self._conn
         conn.execute("BEGIN IMMEDIATE")
         try:
             yield conn
+            conn.execute("COMMIT")
         except BaseException:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             raise
-        conn.execute("COMMIT")
-
-    def _connection(self) -> sqlite3.Connection:
-        if self._conn is None:
-            raise ProviderError("the sqlite blob store is closed")
-        return self._conn
 
     def _sweep_staging(self) -> None:
         cutoff = time.time() - _STALE_STAGING_SECONDS
@@ -159,15 +157,8 @@ class SQLiteBlobStore:
             if conn.execute("DELETE FROM staging WHERE content = ?", (content,)).rowcount:
                 conn.execute("DELETE FROM chunks WHERE content = ?", (content,))
 
-    def _locate(self, digest: str) -> tuple[int, int] | None:
-        sql = "SELECT content, size FROM blobs WHERE digest = ?"
-        row = self._connection().execute(sql, (digest,)).fetchone()
-        return None if row is None else (int(row[0]), int(row[1]))
-
-    def _read(self, content: int, seq: int, offset: int, length: int) -> bytes | None:
-        sql = "SELECT substr(data, ?, ?) FROM chunks WHERE content = ? AND seq = ?"
-        row = self._connection().execute(sql, (offset + 1, length, content, seq)).fetchone()
-        return None if row is None else bytes(row[0])
+    def _fetch(self, sql: str, *params: object) -> list[Any]:
+        return self._conn.execute(sql, params).fetchall()
 
     def _delete(self, digest: str) -> bool:
         with self._transaction() as conn:
@@ -178,17 +169,8 @@ class SQLiteBlobStore:
             conn.execute("DELETE FROM chunks WHERE content = ?", (row[0],))
             return True
 
-    def _list(self, after: str, limit: int) -> list[tuple[str, int]]:
-        sql = "SELECT digest, size FROM blobs WHERE digest > ? ORDER BY digest LIMIT ?"
-        return [(str(d), int(s)) for d, s in self._connection().execute(sql, (after, limit))]
-
-    def _count(self) -> int:
-        return int(self._connection().execute("SELECT count(*) FROM blobs").fetchone()[0])
-
     def _close_connection(self) -> None:
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
+        self._conn.close()
 
     # -- event-loop side ---------------------------------------------------------------------
 
@@ -206,6 +188,9 @@ class SQLiteBlobStore:
             busy = getattr(exc, "sqlite_errorname", "") in ("SQLITE_BUSY", "SQLITE_LOCKED")
             error = ProviderUnavailableError if busy else ProviderError
             raise error(f"sqlite blob store {self.path}: {exc}") from exc
+
+    async def _fetch_async(self, sql: str, *params: object) -> list[Any]:
+        return await self._call(self._fetch, sql, *params)
 
     async def put_stream(
         self,
@@ -225,8 +210,8 @@ class SQLiteBlobStore:
                 for row in _rechunk(pending, chunk):
                     batch.append(row)
                     if len(batch) == _BATCH_ROWS:
-                        await self._call(self._stage, content, seq, batch)
-                        seq, batch = seq + len(batch), []
+                        await self._call(self._stage, content, seq, batch)  # drains batch
+                        seq += _BATCH_ROWS
             if pending:
                 batch.append(bytes(pending))
             digest = digester.finish()
@@ -249,18 +234,19 @@ class SQLiteBlobStore:
         chunk_size: int = DEFAULT_CHUNK_SIZE,
     ) -> AsyncIterator[bytes]:
         check_range(start, end)
-        found = await self._call(self._locate, check_digest(digest))
-        if found is None:
+        found = await self._fetch_async(_LOCATE, check_digest(digest))
+        if not found:
             raise BlobNotFoundError(f"no blob {digest}")
-        content, size = found
+        content, size = found[0]
         stop = size if end is None else min(end, size)
         position = start
         while position < stop:
             seq, offset = divmod(position, CHUNK_SIZE)
             want = min(CHUNK_SIZE - offset, stop - position)
-            data = await self._call(self._read, content, seq, offset, want)
-            if data is None:
+            rows = await self._fetch_async(_READ, offset + 1, want, content, seq)
+            if not rows:
                 raise BlobNotFoundError(f"blob {digest} was deleted while it was being read")
+            data: bytes = rows[0][0]
             if len(data) != want:
                 raise ProviderError(f"blob {digest} is corrupt: chunk {seq} is too short")
             if want <= chunk_size:
@@ -272,15 +258,15 @@ class SQLiteBlobStore:
             position += want
 
     async def head(self, digest: str) -> BlobInfo | None:
-        found = await self._call(self._locate, check_digest(digest))
-        return None if found is None else BlobInfo(digest=digest, size=found[1])
+        found = await self._fetch_async(_LOCATE, check_digest(digest))
+        return BlobInfo(digest=digest, size=found[0][1]) if found else None
 
     async def delete(self, digest: str) -> bool:
         return await self._call(self._delete, check_digest(digest))
 
     async def list_page(self, *, cursor: str | None = None, limit: int = 1000) -> BlobPage:
         after = "" if cursor is None else check_digest(cursor)
-        rows = await self._call(self._list, after, limit + 1)
+        rows = await self._fetch_async(_LIST, after, limit + 1)
         infos = [BlobInfo(digest=digest, size=size) for digest, size in rows[:limit]]
         more = len(rows) > limit and bool(infos)
         return BlobPage(blobs=infos, next_cursor=infos[-1].digest if more else None)
@@ -288,7 +274,7 @@ class SQLiteBlobStore:
     async def check(self) -> dict[str, Any]:
         report: dict[str, Any] = {"backend": self.name, "path": str(self.path)}
         try:
-            report["blobs"] = await self._call(self._count)
+            report["blobs"] = (await self._fetch_async("SELECT count(*) FROM blobs"))[0][0]
         except ProviderError as exc:
             return {**report, "status": "error", "error": str(exc)}
         return {**report, "status": "ok"}
@@ -304,8 +290,10 @@ class SQLiteBlobStore:
 
 
 def _insert_rows(conn: sqlite3.Connection, content: int, seq: int, rows: list[bytes]) -> None:
-    sql = "INSERT INTO chunks (content, seq, data) VALUES (?, ?, ?)"
-    conn.executemany(sql, ((content, seq + i, row) for i, row in enumerate(rows)))
+    """Insert *rows* as chunks ``seq, seq + 1, …``, emptying the list so each row is freed early."""
+    rows.reverse()
+    params = ((content, seq + i, rows.pop()) for i in range(len(rows)))
+    conn.executemany("INSERT INTO chunks (content, seq, data) VALUES (?, ?, ?)", params)
 
 
 def _rechunk(pending: bytearray, data: bytes) -> Iterator[bytes]:
