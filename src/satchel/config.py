@@ -6,6 +6,7 @@ are accepted as aliases. docs/configuration.md lists every setting.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from pydantic import AliasChoices, Field, field_validator
@@ -13,7 +14,14 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from satchel.blobs.registry import normalise_provider
 
-__all__ = ["Settings"]
+__all__ = [
+    "Settings",
+    "configure_filesystem",
+    "configure_memory",
+    "configure_redis_session",
+    "configure_s3",
+    "configure_sqlite",
+]
 
 
 def _alias(*names: str) -> AliasChoices:
@@ -106,3 +114,53 @@ class Settings(BaseSettings):
 
     def resolved_sqlite_blob_path(self) -> Path:
         return self.sqlite_blob_path or self.data_dir / "blobs.db"
+
+
+# -- seed 000's configuration helpers: they set the environment a later ArtifactStore() reads --
+
+
+def _set_env(values: dict[str, str | None]) -> None:
+    for name, value in values.items():
+        if value is not None:
+            os.environ[name] = value
+
+
+def configure_memory() -> None:
+    """Make ``ArtifactStore()`` keep blobs in memory (the default)."""
+    _set_env({"ARTIFACT_PROVIDER": "memory"})
+
+
+def configure_filesystem(root: str | os.PathLike[str] = "./artifacts") -> None:
+    """Make ``ArtifactStore()`` store blobs under *root* (catalog in ``SATCHEL_DATA_DIR``)."""
+    _set_env({"ARTIFACT_PROVIDER": "filesystem", "ARTIFACT_FS_ROOT": os.fspath(root)})
+
+
+def configure_sqlite(path: str | os.PathLike[str] = "artifacts.db") -> None:
+    """Make ``ArtifactStore()`` store blobs in chunks inside the SQLite file at *path*."""
+    _set_env({"ARTIFACT_PROVIDER": "sqlite", "ARTIFACT_SQLITE_PATH": os.fspath(path)})
+
+
+def configure_s3(
+    *,
+    access_key: str | None = None,
+    secret_key: str | None = None,
+    bucket: str = "artifacts",
+    region: str | None = None,
+    endpoint_url: str | None = None,
+) -> None:
+    """Make ``ArtifactStore()`` use the S3 backend with these credentials and bucket."""
+    _set_env(
+        {
+            "ARTIFACT_PROVIDER": "s3",
+            "ARTIFACT_BUCKET": bucket,
+            "AWS_ACCESS_KEY_ID": access_key,
+            "AWS_SECRET_ACCESS_KEY": secret_key,
+            "AWS_REGION": region,
+            "S3_ENDPOINT_URL": endpoint_url,
+        }
+    )
+
+
+def configure_redis_session(redis_url: str = "redis://localhost:6379/0") -> None:
+    """Make ``ArtifactStore()`` cache sessions in Redis."""
+    _set_env({"SESSION_PROVIDER": "redis", "SESSION_REDIS_URL": redis_url})

@@ -30,6 +30,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
+from satchel._sqlite import enable_wal
 from satchel.blobs.base import DEFAULT_CHUNK_SIZE, BlobPage, Digester, check_range
 from satchel.core.digests import check_digest
 from satchel.core.errors import BlobNotFoundError, ProviderError, ProviderUnavailableError
@@ -94,7 +95,7 @@ class SQLiteBlobStore:
         try:
             conn.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
             conn.execute("PRAGMA page_size = 65536")  # only takes effect on a new file
-            conn.execute("PRAGMA journal_mode = WAL")
+            enable_wal(conn, _BUSY_TIMEOUT_MS / 1000)
             conn.execute("PRAGMA synchronous = FULL")
             conn.executescript(_SCHEMA)
             self._sweep_staging()

@@ -8,7 +8,11 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
 
+from satchel._sqlite import enable_wal
+
 __all__ = ["create_engine", "is_memory_sqlite", "is_sqlite"]
+
+_BUSY_TIMEOUT_SECONDS = 30
 
 
 def is_sqlite(url: str) -> bool:
@@ -27,7 +31,9 @@ def create_engine(url: str) -> AsyncEngine:
     for writes (so writers in several processes queue instead of failing)."""
     if not is_sqlite(url):
         return create_async_engine(url, pool_pre_ping=True)
-    kwargs: dict[str, Any] = {"connect_args": {"check_same_thread": False, "timeout": 30}}
+    kwargs: dict[str, Any] = {
+        "connect_args": {"check_same_thread": False, "timeout": _BUSY_TIMEOUT_SECONDS}
+    }
     if is_memory_sqlite(url):
         kwargs["poolclass"] = StaticPool
     engine = create_async_engine(url, **kwargs)
@@ -39,7 +45,7 @@ def create_engine(url: str) -> AsyncEngine:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         if not memory:
-            cursor.execute("PRAGMA journal_mode=WAL")
+            enable_wal(cursor, _BUSY_TIMEOUT_SECONDS)
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.execute("PRAGMA foreign_keys=ON")

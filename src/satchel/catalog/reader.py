@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from satchel.catalog.rows import decode_cursor, encode_cursor, to_artifact, to_session
 from satchel.catalog.tables import artifacts, blobs, events, sessions
+from satchel.core.errors import InvalidRequestError
 from satchel.core.models import ArtifactRecord, SessionRecord
 from satchel.core.scopes import Scope
 from satchel.core.validation import encode_meta
@@ -97,6 +98,8 @@ class CatalogReader:
                 artifacts.c.session_id == session_id,
                 artifacts.c.sandbox_id == sandbox_id,
                 artifacts.c.filename.like(_like_prefix(prefix), escape="\\"),
+                # SQLite's LIKE ignores ASCII case; filenames are case-sensitive paths.
+                func.substr(artifacts.c.filename, 1, len(prefix)) == prefix,
                 or_(artifacts.c.expires_at.is_(None), artifacts.c.expires_at > now),
             )
             .order_by(artifacts.c.filename, artifacts.c.artifact_id)
@@ -156,6 +159,12 @@ class CatalogReader:
         order = (artifacts.c.stored_at, artifacts.c.artifact_id)
         if cursor is not None:
             stored_at, artifact_id = decode_cursor(cursor, 2)
+            if (
+                isinstance(stored_at, bool)
+                or not isinstance(stored_at, int | float)
+                or not isinstance(artifact_id, str)
+            ):
+                raise InvalidRequestError("malformed page cursor")
             query = query.where(tuple_(*order) > tuple_(float(stored_at), str(artifact_id)))
         rows = (await self.conn.execute(query.order_by(*order).limit(limit + 1))).all()
         items = [to_artifact(row) for row in rows[:limit]]

@@ -121,7 +121,10 @@ def check_summary(value: object) -> str:
 
 def encode_meta(meta: dict[str, Any]) -> str:
     """Canonical JSON text of a metadata document."""
-    return json.dumps(meta, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    # allow_nan=False: NaN and Infinity are not JSON, and the catalog's JSON functions reject them.
+    return json.dumps(
+        meta, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    )
 
 
 def check_meta(value: object, *, max_bytes: int) -> dict[str, Any]:
@@ -152,7 +155,7 @@ def check_ttl(value: object) -> int | None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise InvalidRequestError(f"ttl must be a number of seconds or None, got {value!r}")
-    if value != value or value <= 0:  # NaN or non-positive
+    if value != value or value < 1:  # NaN, non-positive, or a fraction that truncates to 0
         raise InvalidRequestError(f"ttl must be a positive number of seconds, got {value!r}")
     if value > 100 * 365 * 86400:
         raise InvalidRequestError("ttl is longer than 100 years; use ttl=None for no expiry")

@@ -151,9 +151,14 @@ class ArtifactsMixin(CreatingMixin):
             payload = check_data(data, max_bytes=self.settings.max_upload_bytes)
             await self._load(artifact_id, caller, write=True)  # fail fast before writing bytes
             info = await self._put_blob(iter_bytes(payload))
-        record = await self._apply(
-            artifact_id, caller, if_match, "artifact.updated", changes, merge=False, blob=info
-        )
+        try:
+            record = await self._apply(
+                artifact_id, caller, if_match, "artifact.updated", changes, merge=False, blob=info
+            )
+        except BaseException:
+            if info is not None:  # e.g. a stale if_match: the new bytes must not linger untracked
+                await self._discard(info)
+            raise
         return self._to_metadata(record)
 
     async def update_metadata(
@@ -271,6 +276,8 @@ class ArtifactsMixin(CreatingMixin):
             async with self.catalog.write() as writer:
                 current = await self._load_for_update(writer, artifact_id, caller, if_match)
                 updated = _next_version(current, changes, merge=merge, blob=blob, now=now)
+                if merge and "meta" in changes:  # the merged document must respect the bound too
+                    check_meta(updated.meta, max_bytes=self.settings.max_meta_bytes)
                 if not await writer.replace_artifact(updated, current.version):
                     if if_match is not None:
                         raise PreconditionFailedError(f"artifact {artifact_id} changed meanwhile")

@@ -10,6 +10,8 @@ import time
 from collections.abc import AsyncIterable
 from typing import Any, Final
 
+from pydantic import ValidationError
+
 from satchel.blobs.base import BlobStore
 from satchel.blobs.registry import create_blob_store
 from satchel.catalog import Catalog, CatalogWriter
@@ -20,6 +22,7 @@ from satchel.core.errors import (
     ArtifactExpiredError,
     ArtifactNotFoundError,
     ArtifactStoreError,
+    InvalidRequestError,
     PreconditionFailedError,
     ProviderError,
     SessionError,
@@ -72,9 +75,16 @@ class StoreBase:
             "database_url": database_url,
             "fs_root": fs_root,
         }
-        base = settings if settings is not None else Settings()
         given = {k: v for k, v in overrides.items() if v is not None}
-        self.settings = Settings(**{**base.model_dump(), **given}) if given else base
+        try:
+            base = settings if settings is not None else Settings()
+            self.settings = Settings(**{**base.model_dump(), **given}) if given else base
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(str(part) for part in error['loc'])}: {error['msg']}"
+                for error in exc.errors()
+            )
+            raise InvalidRequestError(f"invalid configuration: {problems}") from None
         self.sandbox_id = check_id("sandbox_id", self.settings.sandbox_id)
         self.bucket = self.settings.bucket
         self.max_retries = max_retries
@@ -276,6 +286,22 @@ class StoreBase:
 
     async def _release(self, writer: CatalogWriter, digest: str, now: float) -> None:
         await writer.release_blob(digest, now)
+
+    async def _discard(self, info: BlobInfo) -> None:
+        """Hand bytes stored for a write that then failed over to garbage collection.
+
+        Without this the blob would be in no catalog row at all, so GC would never see it.
+        Best effort: if the catalog fails too, the original error matters more.
+        """
+        now = self._now()
+        try:
+            async with self.catalog.write() as writer:
+                await writer.reference_blob(info.digest, info.size, now)
+                await self._release(writer, info.digest, now)
+            if self.settings.gc_grace_seconds == 0:
+                await self._collect_blob_garbage()
+        except ArtifactStoreError:
+            pass
 
     async def _collect_blob_garbage(self, limit: int = 1000) -> tuple[int, int]:
         """Delete bytes no artifact refers to (orphaned past the grace period)."""

@@ -87,7 +87,11 @@ class CreatingMixin(StoreBase):
         caller, owner = await self._prepare_owner(spec)
         session = await self._allocate_session(caller, spec.session_id)
         info = await self._put_blob(chunks)
-        return await self._commit_new(spec, caller, owner, session.session_id, info, event_type)
+        try:
+            return await self._commit_new(spec, caller, owner, session.session_id, info, event_type)
+        except BaseException:
+            await self._discard(info)
+            raise
 
     async def _commit_new(
         self,

@@ -8,7 +8,7 @@ from typing import Any
 from satchel.core.errors import AccessDeniedError
 from satchel.core.models import ArtifactMetadata, BlobInfo
 from satchel.core.scopes import Scope
-from satchel.core.validation import check_optional_id
+from satchel.core.validation import check_meta, check_optional_id
 from satchel.store.artifacts import ArtifactsMixin
 from satchel.store.base import UNSET
 
@@ -41,7 +41,7 @@ class FilesMixin(ArtifactsMixin):
                 f"cross-session copies are not permitted: artifact {artifact_id} belongs to "
                 f"session {source.session_id}, not {target_session_id}"
             )
-        meta = {**source.meta, **(new_meta or {})}
+        meta = {**source.meta, **check_meta(new_meta, max_bytes=self.settings.max_meta_bytes)}
         meta["copied_from"] = artifact_id
         meta["copy_timestamp"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
         ttl = source.ttl if source.expires_at is not None else None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import AsyncIterable, AsyncIterator
 
-from satchel.core.errors import InvalidRequestError
+from satchel.core.errors import InvalidRequestError, TooLargeError
 from satchel.core.requests import ProgressCallback, StreamDownloadRequest, StreamUploadRequest
 from satchel.store.base import UNSET
 from satchel.store.creating import CreatingMixin
@@ -52,8 +52,11 @@ class StreamingMixin(CreatingMixin):
         """
         await self._ensure_open()
         total = request.content_length
-        if total is not None and (total <= 0 or total > self.settings.max_upload_bytes):
+        if total is not None and total <= 0:
             raise InvalidRequestError(f"content_length {total} is out of range")
+        if total is not None and total > self.settings.max_upload_bytes:
+            limit = self.settings.max_upload_bytes
+            raise TooLargeError(f"content_length {total} exceeds the limit of {limit} bytes")
         spec = self._new_artifact(
             mime=request.mime,
             summary=request.summary,

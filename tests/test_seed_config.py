@@ -1,0 +1,82 @@
+"""Seed 000's configuration helpers: ``configure_*`` set the environment ArtifactStore() reads."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from satchel import ArtifactStore, NotSupportedError
+from satchel.config import (
+    configure_filesystem,
+    configure_memory,
+    configure_redis_session,
+    configure_s3,
+    configure_sqlite,
+)
+
+_VARS = (
+    "ARTIFACT_PROVIDER",
+    "ARTIFACT_FS_ROOT",
+    "ARTIFACT_SQLITE_PATH",
+    "ARTIFACT_BUCKET",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_REGION",
+    "S3_ENDPOINT_URL",
+    "SESSION_PROVIDER",
+    "SESSION_REDIS_URL",
+)
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for name in list(os.environ):
+        if name.startswith(("SATCHEL_", "ARTIFACT_")) or name in _VARS:
+            monkeypatch.delenv(name)
+    for name in _VARS:
+        monkeypatch.setenv(name, "placeholder")
+        monkeypatch.delenv(name)  # registered with monkeypatch, so it is restored afterwards
+    monkeypatch.setenv("SATCHEL_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.chdir(tmp_path)
+
+
+async def test_configure_filesystem_puts_blobs_under_root(tmp_path: Path) -> None:
+    configure_filesystem(root=tmp_path / "my-artifacts")
+    async with ArtifactStore() as store:
+        file_id = await store.store(b"on disk", mime="text/plain", summary="fs")
+        meta = await store.metadata(file_id)
+        assert store.storage_provider == "filesystem"
+        hexdigest = meta.sha256.split(":", 1)[1]
+        blob = tmp_path / "my-artifacts" / "sha256" / hexdigest[:2] / hexdigest[2:4] / hexdigest
+        assert blob.read_bytes() == b"on disk"
+
+
+async def test_configure_sqlite_puts_blobs_in_the_file(tmp_path: Path) -> None:
+    configure_sqlite(path=tmp_path / "artifacts.db")
+    async with ArtifactStore() as store:
+        file_id = await store.store(b"in sqlite", mime="text/plain", summary="db")
+        assert store.storage_provider == "sqlite"
+        assert await store.retrieve(file_id) == b"in sqlite"
+    assert (tmp_path / "artifacts.db").stat().st_size > 0
+
+
+async def test_configure_memory_is_the_default() -> None:
+    configure_memory()
+    async with ArtifactStore() as store:
+        assert store.storage_provider == "memory"
+
+
+async def test_configure_s3_and_redis_select_backends_not_in_this_version() -> None:
+    configure_s3(access_key="AKIA", secret_key="secret", bucket="prod", region="us-east-1")
+    assert os.environ["ARTIFACT_BUCKET"] == "prod"
+    store = ArtifactStore()
+    assert store.storage_provider == "s3"
+    assert store.bucket == "prod"
+    with pytest.raises(NotSupportedError):
+        await store.open()
+    configure_memory()
+    configure_redis_session("redis://127.0.0.1:6379/0")
+    with pytest.raises(NotSupportedError):
+        await ArtifactStore().open()
