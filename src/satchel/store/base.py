@@ -194,10 +194,14 @@ class StoreBase:
                 raise AccessDeniedError(f"session {session_id} belongs to another user")
         return Caller(user_id=user_id, session_id=session_id, session_owner=owner)
 
-    async def _allocate_session(
+    async def _resolve_session(
         self, caller: Caller, session_id: str | None, *, ttl_hours: float | None = None
     ) -> SessionRecord:
-        """The session a new artifact goes into: the named one (created if new) or a fresh one."""
+        """The session a new artifact goes into: the named one or a new one (not yet written).
+
+        A new session is persisted by :meth:`_persist_session` in the same transaction as the
+        artifact that needs it, so a failed upload leaves no empty session behind.
+        """
         now = self._now()
         if session_id is not None:
             existing = await self._session_record(session_id)
@@ -205,31 +209,46 @@ class StoreBase:
                 if existing.is_expired(now):
                     raise ArtifactExpiredError(f"session {session_id} has expired")
                 return existing
-        new_id = session_id or new_session_id(caller.user_id)
-        record = SessionRecord(
-            session_id=new_id,
+        return SessionRecord(
+            session_id=session_id or new_session_id(caller.user_id),
             sandbox_id=self.sandbox_id,
             user_id=caller.user_id,
             created_at=now,
             expires_at=now + (ttl_hours or self.settings.session_ttl_hours) * 3600,
         )
-        async with self.catalog.write() as writer:
-            created = await writer.insert_session(record)
-            if created:
-                await writer.append_event(
-                    type="session.created",
-                    subject=new_id,
-                    payload={"user_id": caller.user_id, "expires_at": record.expires_at},
-                    actor=caller.user_id,
-                    time=now,
-                )
-            else:
-                stored = await writer.get_session(new_id)
-                if stored is None or stored.sandbox_id != self.sandbox_id:
-                    raise SessionError(f"session {new_id} cannot be used in this sandbox")
-                record = stored
+
+    async def _persist_session(
+        self, writer: CatalogWriter, record: SessionRecord, caller: Caller
+    ) -> SessionRecord:
+        """Insert *record* if it is new (with its event); return the stored session.
+
+        Raises AccessDeniedError when the session turns out to belong to another user (it was
+        created concurrently by someone else).
+        """
+        if await writer.insert_session(record):
+            await writer.append_event(
+                type="session.created",
+                subject=record.session_id,
+                payload={"user_id": record.user_id, "expires_at": record.expires_at},
+                actor=caller.user_id,
+                time=record.created_at,
+            )
+        else:
+            stored = await writer.get_session(record.session_id)
+            if stored is None or stored.sandbox_id != self.sandbox_id:
+                raise SessionError(f"session {record.session_id} cannot be used in this sandbox")
+            record = stored
         if caller.user_id is not None and record.user_id not in (None, caller.user_id):
-            raise AccessDeniedError(f"session {new_id} belongs to another user")
+            raise AccessDeniedError(f"session {record.session_id} belongs to another user")
+        return record
+
+    async def _allocate_session(
+        self, caller: Caller, session_id: str | None, *, ttl_hours: float | None = None
+    ) -> SessionRecord:
+        """Resolve and persist a session in a transaction of its own."""
+        record = await self._resolve_session(caller, session_id, ttl_hours=ttl_hours)
+        async with self.catalog.write() as writer:
+            record = await self._persist_session(writer, record, caller)
         await self.sessions.put(record)
         return record
 

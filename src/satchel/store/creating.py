@@ -12,7 +12,7 @@ from satchel.core.digests import make_etag
 from satchel.core.errors import InvalidRequestError
 from satchel.core.grid import build_grid_key
 from satchel.core.ids import new_artifact_id
-from satchel.core.models import ArtifactRecord, BlobInfo
+from satchel.core.models import ArtifactRecord, BlobInfo, SessionRecord
 from satchel.core.scopes import Scope, parse_scope
 from satchel.core.validation import (
     check_filename,
@@ -85,10 +85,10 @@ class CreatingMixin(StoreBase):
     ) -> ArtifactRecord:
         """Store *chunks* as a new artifact described by *spec* and return its record."""
         caller, owner = await self._prepare_owner(spec)
-        session = await self._allocate_session(caller, spec.session_id)
+        session = await self._resolve_session(caller, spec.session_id)
         info = await self._put_blob(chunks)
         try:
-            return await self._commit_new(spec, caller, owner, session.session_id, info, event_type)
+            return await self._commit_new(spec, caller, owner, session, info, event_type)
         except BaseException:
             await self._discard(info)
             raise
@@ -98,12 +98,13 @@ class CreatingMixin(StoreBase):
         spec: NewArtifact,
         caller: Caller,
         owner: str | None,
-        session_id: str,
+        session: SessionRecord,
         info: BlobInfo,
         event_type: str,
         extra_payload: dict[str, Any] | None = None,
     ) -> ArtifactRecord:
         now = self._now()
+        session_id = session.session_id
         artifact_id = new_artifact_id()
         record = ArtifactRecord(
             artifact_id=artifact_id,
@@ -133,6 +134,7 @@ class CreatingMixin(StoreBase):
             storage_provider=self.storage_provider,
         )
         async with self.catalog.write() as writer:
+            session = await self._persist_session(writer, session, caller)
             await self._reference(writer, info, now)
             await writer.insert_artifact(record)
             payload = {"record": _record_payload(record), **(extra_payload or {})}
@@ -143,6 +145,7 @@ class CreatingMixin(StoreBase):
                 actor=caller.user_id,
                 time=now,
             )
+        await self.sessions.put(session)
         return record
 
 

@@ -56,11 +56,14 @@ class FilesMixin(ArtifactsMixin):
             session_id=source.session_id,
         )
         info = BlobInfo(digest=source.sha256, size=source.bytes)
+        session = await self._session_record(source.session_id) or await self._resolve_session(
+            caller, source.session_id
+        )
         record = await self._commit_new(
             spec,
             caller,
             source.owner_id,
-            source.session_id,
+            session,
             info,
             "artifact.copied",
             extra_payload={"copied_from": artifact_id},
