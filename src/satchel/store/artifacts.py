@@ -202,6 +202,9 @@ class ArtifactsMixin(CreatingMixin):
         """Push an expiring artifact's expiry *additional_seconds* further out."""
         extra = check_ttl(additional_seconds)
         caller = await self._caller(user_id, session_id)
+        current = await self._load(artifact_id, caller, write=True)
+        if current.expires_at is None:
+            return self._to_metadata(current)  # never expires: nothing to extend
         record = await self._apply(
             artifact_id, caller, None, "artifact.ttl_extended", {"extend": extra}, merge=False
         )

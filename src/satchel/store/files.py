@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from satchel.core.errors import AccessDeniedError
 from satchel.core.models import ArtifactMetadata, BlobInfo
-from satchel.core.scopes import Scope
+from satchel.core.scopes import Scope, iso_utc
 from satchel.core.validation import check_meta, check_optional_id
 from satchel.store.artifacts import ArtifactsMixin
 from satchel.store.base import UNSET
@@ -43,7 +42,7 @@ class FilesMixin(ArtifactsMixin):
             )
         meta = {**source.meta, **check_meta(new_meta, max_bytes=self.settings.max_meta_bytes)}
         meta["copied_from"] = artifact_id
-        meta["copy_timestamp"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        meta["copy_timestamp"] = iso_utc(self._now())
         ttl = source.ttl if source.expires_at is not None else None
         spec = self._new_artifact(
             mime=source.mime,
