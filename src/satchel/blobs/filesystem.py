@@ -10,20 +10,23 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
+import io
 import os
 import secrets
 import stat
 import time
-from collections.abc import AsyncIterable, AsyncIterator
+from collections.abc import AsyncIterable, AsyncIterator, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from satchel.blobs.base import DEFAULT_CHUNK_SIZE, BlobPage, Digester, check_range
 from satchel.core.digests import SHA256_PREFIX, blob_path, check_digest
-from satchel.core.errors import BlobNotFoundError, ProviderError
+from satchel.core.errors import BlobNotFoundError, ProviderError, ProviderUnavailableError
 from satchel.core.models import BlobInfo
 
 __all__ = ["FilesystemBlobStore"]
+
+_T = TypeVar("_T")
 
 _STALE_TEMP_SECONDS = 24 * 3600
 _NO_HARD_LINKS = frozenset({errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP})
@@ -75,23 +78,22 @@ class FilesystemBlobStore:
         digester = Digester(max_bytes=max_bytes, expected_digest=expected_digest)
         temp = self._tmp / f"{secrets.token_hex(12)}.part"
         try:
-            fd = await asyncio.to_thread(os.open, temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            fd = await _in_thread(os.open, temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         except OSError as exc:
-            raise ProviderError(f"cannot create temporary blob file: {exc}") from exc
+            raise _provider_error("cannot create a temporary blob file", exc) from exc
         try:
             try:
                 async for chunk in chunks:
-                    digester.update(chunk)
-                    await asyncio.to_thread(_write_all, fd, chunk)
+                    # Hash and write in the worker thread: both release the GIL.
+                    await _io(_hash_and_write, "cannot write a blob", digester, fd, chunk)
                 if self._fsync:
-                    await asyncio.to_thread(os.fsync, fd)
+                    await _io(os.fsync, "cannot flush a blob", fd)
             finally:
-                os.close(fd)
+                os.close(fd)  # no worker holds fd now: _in_thread waits for its thread
             digest = digester.finish()
-            created = await asyncio.to_thread(self._publish, temp, digest)
+            created = await _in_thread(self._publish, temp, digest)
         except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(temp)
+            _discard_temp(temp)
             raise
         return BlobInfo(digest=digest, size=digester.size, created=created)
 
@@ -101,7 +103,7 @@ class FilesystemBlobStore:
             if final.exists():
                 os.unlink(temp)
                 return False
-            final.parent.mkdir(parents=True, exist_ok=True)
+            new_dirs = _make_fanout_dirs(final.parent)
             os.chmod(temp, stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
             try:
                 os.link(temp, final)  # never clobbers: of concurrent equal puts, one creates
@@ -116,8 +118,10 @@ class FilesystemBlobStore:
                 os.unlink(temp)
             if self._fsync:
                 _fsync_dir(final.parent)
+                for directory in new_dirs:  # make the new fan-out entries durable too
+                    _fsync_dir(directory.parent)
         except OSError as exc:
-            raise ProviderError(f"cannot store blob {digest}: {exc}") from exc
+            raise _provider_error(f"cannot store blob {digest}", exc) from exc
         return True
 
     # -- reading -----------------------------------------------------------------------------
@@ -133,7 +137,7 @@ class FilesystemBlobStore:
         check_range(start, end)
         path = self._path(check_digest(digest))
         try:
-            handle = await asyncio.to_thread(open, path, "rb", buffering=0)
+            handle = await _in_thread(_open_for_read, path)
         except FileNotFoundError as exc:
             raise BlobNotFoundError(f"no blob {digest}") from exc
         except OSError as exc:
@@ -145,7 +149,7 @@ class FilesystemBlobStore:
             while end is None or position < end:
                 want = chunk_size if end is None else min(chunk_size, end - position)
                 try:
-                    chunk = await asyncio.to_thread(handle.read, want)
+                    chunk = await _in_thread(handle.read, want)
                 except OSError as exc:
                     raise ProviderError(f"cannot read blob {digest}: {exc}") from exc
                 if not chunk:
@@ -208,8 +212,59 @@ class FilesystemBlobStore:
         return None
 
 
-def _write_all(fd: int, data: bytes) -> None:
+async def _in_thread(func: Callable[..., _T], *args: Any, **kwargs: Any) -> _T:
+    """Run *func* in a worker thread and, if cancelled, wait for the thread to finish.
+
+    A thread cannot be interrupted: returning early would let the caller close a file
+    descriptor the thread still uses, and a reused descriptor number would then receive another
+    blob's bytes.
+    """
+    future = asyncio.ensure_future(asyncio.to_thread(func, *args, **kwargs))
+    try:
+        return await asyncio.shield(future)
+    except asyncio.CancelledError:
+        await asyncio.wait([future])
+        raise
+
+
+async def _io(func: Callable[..., _T], what: str, *args: Any) -> _T:
+    """:func:`_in_thread` for one of this backend's own file operations, errors mapped."""
+    try:
+        return await _in_thread(func, *args)
+    except OSError as exc:
+        raise _provider_error(what, exc) from exc
+
+
+def _open_for_read(path: Path) -> io.FileIO:
+    return io.FileIO(path, "r")
+
+
+def _hash_and_write(digester: Digester, fd: int, data: bytes) -> None:
+    digester.update(data)
     view = memoryview(data)
     while view:
         written = os.write(fd, view)
         view = view[written:]
+
+
+def _make_fanout_dirs(parent: Path) -> list[Path]:
+    """Create ``sha256/ab/cd`` as needed; return the directories this call created."""
+    created = []
+    for directory in (parent.parent, parent):
+        try:
+            os.mkdir(directory)
+        except FileExistsError:
+            continue
+        created.append(directory)
+    return created
+
+
+def _discard_temp(temp: Path) -> None:
+    with contextlib.suppress(OSError):
+        os.unlink(temp)
+
+
+def _provider_error(what: str, exc: OSError) -> ProviderError:
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return ProviderUnavailableError(f"{what}: the disk is full ({exc.strerror})")
+    return ProviderError(f"{what}: {exc}")
