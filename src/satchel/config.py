@@ -41,12 +41,12 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default=Path("./var"), description="embedded default's data directory")
     blob_backend: str | None = Field(
         default=None,
-        validation_alias=_alias("SATCHEL_BLOB_BACKEND", "ARTIFACT_PROVIDER", "blob_backend"),
+        validation_alias=_alias("SATCHEL_BLOB_BACKEND", "ARTIFACT_PROVIDER"),
         description="memory | filesystem | sqlite | s3 (seed aliases: vfs-*, ibm_cos)",
     )
     fs_root: Path | None = Field(
         default=None,
-        validation_alias=_alias("SATCHEL_FS_ROOT", "ARTIFACT_FS_ROOT", "fs_root"),
+        validation_alias=_alias("SATCHEL_FS_ROOT", "ARTIFACT_FS_ROOT"),
         description="filesystem backend root (default: {data_dir}/blobs)",
     )
     sqlite_blob_path: Path | None = Field(
@@ -58,7 +58,7 @@ class Settings(BaseSettings):
     )
     database_url: str | None = Field(
         default=None,
-        validation_alias=_alias("SATCHEL_DATABASE_URL", "database_url"),
+        validation_alias=_alias("SATCHEL_DATABASE_URL"),
         description="catalog URL (default: in-memory SQLite for memory blobs, else a file)",
     )
     sandbox_id: str = Field(
@@ -69,15 +69,15 @@ class Settings(BaseSettings):
     )
     bucket: str = Field(
         default="artifacts",
-        validation_alias=_alias("SATCHEL_S3_BUCKET", "ARTIFACT_BUCKET", "bucket"),
+        validation_alias=_alias("SATCHEL_S3_BUCKET", "ARTIFACT_BUCKET"),
     )
     session_provider: str = Field(
         default="memory",
-        validation_alias=_alias("SATCHEL_SESSION_PROVIDER", "SESSION_PROVIDER", "session_provider"),
+        validation_alias=_alias("SATCHEL_SESSION_PROVIDER", "SESSION_PROVIDER"),
     )
     redis_url: str | None = Field(
         default=None,
-        validation_alias=_alias("SATCHEL_REDIS_URL", "SESSION_REDIS_URL", "redis_url"),
+        validation_alias=_alias("SATCHEL_REDIS_URL", "SESSION_REDIS_URL"),
     )
     default_ttl: int = Field(default=900, gt=0, description="session-scope default TTL, seconds")
     session_ttl_hours: float = Field(default=24, gt=0)

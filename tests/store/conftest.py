@@ -7,6 +7,7 @@ test's ``tmp_path``).
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
@@ -102,3 +103,13 @@ Snapshot = Callable[[ArtifactStore], Awaitable[tuple[dict[str, Any], set[str]]]]
 def snapshot() -> Snapshot:
     """``await snapshot(store)``: catalog counts plus stored blobs; equal means nothing written."""
     return _snapshot
+
+
+def _sha(data: bytes) -> str:
+    return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+@pytest.fixture
+def sha() -> Callable[[bytes], str]:
+    """``sha(data)``: the ``sha256:<hex>`` digest a store reports for ``data``."""
+    return _sha

@@ -16,6 +16,7 @@ from satchel import (
     AccessDeniedError,
     ArtifactStore,
     ArtifactStoreError,
+    InvalidRequestError,
     Scope,
     StreamDownloadRequest,
     StreamUploadRequest,
@@ -38,22 +39,16 @@ async def world(store: ArtifactStore) -> World:
     sa = await store.create_session(user_id="alice")
     sa2 = await store.create_session(user_id="alice")
     sb = await store.create_session(user_id="bob")
+    alice: dict[str, Any] = {"session_id": sa, "user_id": "alice", "meta": {"owner": "alice"}}
     a_sess = await store.store(
-        b"alice session secret",
-        mime="text/plain",
-        filename="docs/secret.txt",
-        session_id=sa,
-        user_id="alice",
-        meta={"owner": "alice"},
+        b"alice session secret", mime="text/plain", filename="docs/secret.txt", **alice
     )
     a_user = await store.store(
         b"alice user document",
         mime="application/pdf",
         filename="docs/report.pdf",
-        session_id=sa,
-        user_id="alice",
         scope="user",
-        meta={"owner": "alice"},
+        **alice,
     )
     b_own = await store.store(
         b"bob's file", mime="text/plain", filename="docs/bob.txt", session_id=sb, user_id="bob"
@@ -109,6 +104,8 @@ def denied_pairs(w: World) -> list[tuple[str, dict[str, Any]]]:
         (w.a_sess, {"session_id": w.sa2}),
         (w.a_sess, {"user_id": "alice", "session_id": w.sa2}),
     ]
+    # User scope needs the user named: a session id alone never stands in for its owner.
+    pairs += [(w.a_user, {"session_id": w.sa}), (w.a_user, {"session_id": w.sa2})]
     return pairs
 
 
@@ -140,9 +137,8 @@ async def test_rightful_callers_may_read(store: ArtifactStore, world: World) -> 
     }
     allowed = [
         (world.a_user, {"user_id": "alice"}),
-        (world.a_user, {"session_id": world.sa}),
-        (world.a_user, {"session_id": world.sa2}),  # user scope: from any of alice's sessions
-        (world.a_user, {"user_id": "alice", "session_id": world.sa2}),
+        (world.a_user, {"user_id": "alice", "session_id": world.sa}),
+        (world.a_user, {"user_id": "alice", "session_id": world.sa2}),  # from any of her sessions
         (world.a_sess, {"session_id": world.sa}),
         (world.a_sess, {"user_id": "alice", "session_id": world.sa}),
         (world.a_sess, {"user_id": "alice"}),  # the session's owner
@@ -159,7 +155,9 @@ async def test_rightful_callers_may_read(store: ArtifactStore, world: World) -> 
 
 
 async def test_rightful_callers_may_write(store: ArtifactStore, world: World) -> None:
-    updated = await store.update_metadata(world.a_user, meta={"v": 2}, session_id=world.sa2)
+    updated = await store.update_metadata(
+        world.a_user, meta={"v": 2}, user_id="alice", session_id=world.sa2
+    )
     assert updated.meta == {"owner": "alice", "v": 2}
     moved = await store.move_file(world.a_sess, new_filename="docs/s.txt", session_id=world.sa)
     assert moved.filename == "docs/s.txt"
@@ -232,9 +230,13 @@ async def test_search_from_another_session_hides_session_scoped_artifacts(
 ) -> None:
     found = {m.artifact_id for m in await store.search(session_id=world.sa2)}
     assert world.a_sess not in found  # session scope: the owning session only
+    assert world.a_user not in found  # user scope: only when the user is named
+    found = {m.artifact_id for m in await store.search(user_id="alice", session_id=world.sa2)}
+    assert world.a_sess not in found
     assert world.a_user in found  # user scope: alice, from any of her sessions
     found = {m.artifact_id for m in await store.search(session_id=world.sa)}
-    assert {world.a_sess, world.a_user} <= found
+    assert world.a_sess in found
+    assert world.a_user not in found
 
 
 # -- copy and move never cross a session boundary --------------------------------------------------
@@ -337,22 +339,27 @@ async def test_everyone_reads_sandbox_artifacts_but_only_the_app_writes(
 # -- user scope and sessions -----------------------------------------------------------------------
 
 
-async def test_user_scope_from_a_session_owned_by_the_user(
-    store: ArtifactStore, world: World
+async def test_user_scope_needs_the_user_named(
+    store: ArtifactStore, world: World, snapshot: Any
 ) -> None:
-    doc = await store.store(b"saved", mime="text/plain", session_id=world.sa, scope="user")
+    before = await snapshot(store)
+    with pytest.raises(InvalidRequestError, match="user_id is required"):
+        await store.store(b"saved", mime="text/plain", session_id=world.sa, scope="user")
+    assert await snapshot(store) == before
+    doc = await store.store(
+        b"saved", mime="text/plain", user_id="alice", session_id=world.sa, scope="user"
+    )
     meta = await store.metadata(doc)
     assert meta.scope is Scope.USER
     assert meta.owner_id == "alice"
     assert meta.key == f"grid/default/users/alice/{doc}"
-    assert await store.retrieve(doc, session_id=world.sa2) == b"saved"
+    assert await store.retrieve(doc, user_id="alice", session_id=world.sa2) == b"saved"
     assert await store.retrieve(doc, user_id="alice") == b"saved"
-    updated = await store.update_file(doc, data=b"saved v2", session_id=world.sa2)
+    updated = await store.update_file(doc, data=b"saved v2", user_id="alice")
     assert updated.version == 2
-    with pytest.raises(AccessDeniedError):
-        await store.retrieve(doc, session_id=world.sb)
-    with pytest.raises(AccessDeniedError):
-        await store.retrieve(doc, user_id="bob")
+    for caller in ({"session_id": world.sa}, {"session_id": world.sb}, {"user_id": "bob"}):
+        with pytest.raises(AccessDeniedError):
+            await store.retrieve(doc, **caller)
 
 
 async def test_user_scope_for_another_user_is_refused(
@@ -363,7 +370,8 @@ async def test_user_scope_for_another_user_is_refused(
     with pytest.raises(AccessDeniedError):
         await store.store(b"x", mime="text/plain", user_id="alice", session_id=world.sb)
     assert await snapshot(store) == before
-    doc = await store.store(b"x", mime="text/plain", session_id=world.sb, scope="user")
+    # A session-scoped artifact stored by session id alone is attributed to its owner, bob.
+    doc = await store.store(b"x", mime="text/plain", session_id=world.sb)
     assert (await store.metadata(doc)).owner_id == "bob"
 
 

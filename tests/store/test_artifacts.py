@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 from typing import Any
 
@@ -30,10 +30,6 @@ from satchel import (
 )
 
 
-def sha(data: bytes) -> str:
-    return "sha256:" + hashlib.sha256(data).hexdigest()
-
-
 def ts(iso: str | None) -> float:
     assert iso is not None
     return datetime.fromisoformat(iso).timestamp()
@@ -47,6 +43,23 @@ async def chunked(data: bytes, size: int) -> AsyncIterator[bytes]:
 
 async def collect(store: ArtifactStore, request: StreamDownloadRequest) -> list[bytes]:
     return [chunk async for chunk in store.stream_download(request)]
+
+
+def progress_recorder(
+    kind: str,
+) -> tuple[list[tuple[int, int | None]], Callable[[int, int | None], Any]]:
+    """A progress callback, plain (``kind="sync"``) or a coroutine function (``"async"``), and
+    the list of the ``(done, total)`` calls it records."""
+    calls: list[tuple[int, int | None]] = []
+
+    def sync_cb(done: int, total: int | None) -> None:
+        calls.append((done, total))
+
+    async def async_cb(done: int, total: int | None) -> None:
+        await asyncio.sleep(0)
+        calls.append((done, total))
+
+    return calls, sync_cb if kind == "sync" else async_cb
 
 
 async def all_pages(fetch: Any, limit: int) -> list[list[ArtifactMetadata]]:
@@ -70,7 +83,9 @@ BINARY = bytes(range(256)) * 17 + b"\x00tail"
 # -- store / retrieve / metadata -------------------------------------------------------------------
 
 
-async def test_store_returns_id_and_full_metadata(store: ArtifactStore, backend: str) -> None:
+async def test_store_returns_id_and_full_metadata(
+    store: ArtifactStore, backend: str, sha: Callable[[bytes], str]
+) -> None:
     data = b"Hello, world!"
     artifact_id = await store.store(
         data,
@@ -114,7 +129,9 @@ async def test_store_returns_id_and_full_metadata(store: ArtifactStore, backend:
     assert meta.to_dict()["sha256"] == sha(data)
 
 
-async def test_store_ids_are_unique_even_for_identical_content(store: ArtifactStore) -> None:
+async def test_store_ids_are_unique_even_for_identical_content(
+    store: ArtifactStore, sha: Callable[[bytes], str]
+) -> None:
     first = await store.store(b"same", mime="text/plain", session_id="s")
     second = await store.store(b"same", mime="text/plain", session_id="s")
     assert first != second
@@ -181,7 +198,9 @@ async def test_exists_and_delete(store: ArtifactStore) -> None:
     assert await store.retrieve(keep) == b"keeper"
 
 
-async def test_delete_reclaims_unreferenced_bytes_only(store: ArtifactStore) -> None:
+async def test_delete_reclaims_unreferenced_bytes_only(
+    store: ArtifactStore, sha: Callable[[bytes], str]
+) -> None:
     shared = b"shared content"
     first = await store.store(shared, mime="text/plain", session_id="s")
     second = await store.store(shared, mime="text/plain", session_id="s")
@@ -203,7 +222,9 @@ async def test_delete_reclaims_unreferenced_bytes_only(store: ArtifactStore) -> 
 # -- updates ---------------------------------------------------------------------------------------
 
 
-async def test_update_file_replaces_content_and_summary(store: ArtifactStore) -> None:
+async def test_update_file_replaces_content_and_summary(
+    store: ArtifactStore, sha: Callable[[bytes], str]
+) -> None:
     artifact_id = await store.store(
         b"Hello, world!", mime="text/plain", summary="greeting", session_id="s", meta={"a": 1}
     )
@@ -643,7 +664,7 @@ async def test_store_batch_failing_midway_rolls_back(store: ArtifactStore, snaps
     assert list(await store.list_by_session("batch", user_id="bob")) == []
 
 
-async def test_write_file_text_and_bytes(store: ArtifactStore) -> None:
+async def test_write_file_text_and_bytes(store: ArtifactStore, sha: Callable[[bytes], str]) -> None:
     text_id = await store.write_file("héllo", filename="notes/hello.txt", session_id="s")
     meta = await store.metadata(text_id)
     assert meta.filename == "notes/hello.txt"
@@ -669,16 +690,11 @@ async def test_write_file_text_and_bytes(store: ArtifactStore) -> None:
 
 
 @pytest.mark.parametrize("callback_kind", ["sync", "async"])
-async def test_stream_upload_with_progress(store: ArtifactStore, callback_kind: str) -> None:
+async def test_stream_upload_with_progress(
+    store: ArtifactStore, callback_kind: str, sha: Callable[[bytes], str]
+) -> None:
     data = BINARY * 3
-    calls: list[tuple[int, int | None]] = []
-
-    def sync_cb(done: int, total: int | None) -> None:
-        calls.append((done, total))
-
-    async def async_cb(done: int, total: int | None) -> None:
-        await asyncio.sleep(0)
-        calls.append((done, total))
+    calls, callback = progress_recorder(callback_kind)
 
     request = StreamUploadRequest(
         data_stream=chunked(data, 1000),
@@ -688,7 +704,7 @@ async def test_stream_upload_with_progress(store: ArtifactStore, callback_kind: 
         session_id="s",
         meta={"via": "stream"},
         content_length=len(data),
-        progress_callback=sync_cb if callback_kind == "sync" else async_cb,
+        progress_callback=callback,
     )
     artifact_id = await store.stream_upload(request)
 
@@ -762,20 +778,13 @@ async def test_stream_download_in_chunks_with_progress(
 ) -> None:
     data = BINARY * 2  # 8714 bytes
     artifact_id = await store.store(data, mime="application/octet-stream", session_id="s")
-    calls: list[tuple[int, int | None]] = []
-
-    def sync_cb(done: int, total: int | None) -> None:
-        calls.append((done, total))
-
-    async def async_cb(done: int, total: int | None) -> None:
-        await asyncio.sleep(0)
-        calls.append((done, total))
+    calls, callback = progress_recorder(callback_kind)
 
     request = StreamDownloadRequest(
         artifact_id=artifact_id,
         session_id="s",
         chunk_size=1000,
-        progress_callback=sync_cb if callback_kind == "sync" else async_cb,
+        progress_callback=callback,
     )
     chunks = await collect(store, request)
     assert b"".join(chunks) == data

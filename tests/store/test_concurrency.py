@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -16,17 +16,13 @@ from satchel import (
 )
 
 
-def sha(data: bytes) -> str:
-    return "sha256:" + hashlib.sha256(data).hexdigest()
-
-
 async def blob_set(store: ArtifactStore) -> set[str]:
     page = await store.blobs.list_page(limit=1000)
     assert page.next_cursor is None
     return {b.digest for b in page.blobs}
 
 
-async def test_100_concurrent_stores(store: ArtifactStore) -> None:
+async def test_100_concurrent_stores(store: ArtifactStore, sha: Callable[[bytes], str]) -> None:
     payloads = [b"payload %03d" % i for i in range(100)]
     ids = await asyncio.gather(
         *(
@@ -52,7 +48,9 @@ async def test_100_concurrent_stores(store: ArtifactStore) -> None:
     assert stats["sessions"] == 1
 
 
-async def test_concurrent_stores_with_identical_content(store: ArtifactStore) -> None:
+async def test_concurrent_stores_with_identical_content(
+    store: ArtifactStore, sha: Callable[[bytes], str]
+) -> None:
     ids = await asyncio.gather(
         *(store.store(b"same bytes", mime="text/plain", user_id="alice") for _ in range(30))
     )
@@ -110,7 +108,9 @@ async def test_if_match_current_and_stale(store: ArtifactStore) -> None:
 
 
 @pytest.mark.parametrize("kind", ["metadata", "content"])
-async def test_racing_conditional_updates_exactly_one_wins(store: ArtifactStore, kind: str) -> None:
+async def test_racing_conditional_updates_exactly_one_wins(
+    store: ArtifactStore, kind: str, sha: Callable[[bytes], str]
+) -> None:
     artifact_id = await store.store(b"original", mime="text/plain", session_id="s")
     etag = (await store.metadata(artifact_id)).etag
 
@@ -137,7 +137,7 @@ async def test_racing_conditional_updates_exactly_one_wins(store: ArtifactStore,
 
 
 async def test_concurrent_content_updates_leave_a_consistent_artifact(
-    store: ArtifactStore,
+    store: ArtifactStore, sha: Callable[[bytes], str]
 ) -> None:
     artifact_id = await store.store(b"start", mime="text/plain", session_id="s")
     versions = [b"version %02d " % i * (i + 1) for i in range(20)]
@@ -159,7 +159,9 @@ async def test_concurrent_content_updates_leave_a_consistent_artifact(
     assert await blob_set(store) == {final.sha256}
 
 
-async def test_concurrent_store_and_delete_of_shared_content(store: ArtifactStore) -> None:
+async def test_concurrent_store_and_delete_of_shared_content(
+    store: ArtifactStore, sha: Callable[[bytes], str]
+) -> None:
     """Storing content while deleting another artifact with the same bytes never leaves an
     artifact whose bytes are missing (a store may fail with a retryable ProviderError)."""
     content = b"contended bytes"
@@ -183,7 +185,9 @@ async def test_concurrent_store_and_delete_of_shared_content(store: ArtifactStor
     assert await blob_set(store) == {sha(content)}
 
 
-async def test_concurrent_readers_and_writers(store: ArtifactStore) -> None:
+async def test_concurrent_readers_and_writers(
+    store: ArtifactStore, sha: Callable[[bytes], str]
+) -> None:
     artifact_id = await store.store(b"v0", mime="text/plain", session_id="s")
     written = {b"v0"} | {b"v%d" % i for i in range(1, 11)}
 

@@ -6,7 +6,7 @@ sleeping.
 
 from __future__ import annotations
 
-import hashlib
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -18,10 +18,6 @@ from satchel import (
     ArtifactStore,
     StreamDownloadRequest,
 )
-
-
-def sha(data: bytes) -> str:
-    return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
 class Clock:
@@ -121,7 +117,7 @@ async def test_no_ttl_never_expires(store: ArtifactStore, clock: Clock) -> None:
 
 
 async def test_cleanup_purges_expired_and_reclaims_bytes(
-    store: ArtifactStore, clock: Clock
+    store: ArtifactStore, clock: Clock, sha: Callable[[bytes], str]
 ) -> None:
     doomed = await store.store(b"doomed bytes", mime="text/plain", session_id="s", ttl=1)
     other = await store.store(b"other", mime="text/plain", session_id="s", ttl=None)
@@ -147,7 +143,7 @@ async def test_cleanup_purges_expired_and_reclaims_bytes(
 
 
 async def test_purge_keeps_bytes_another_artifact_references(
-    store: ArtifactStore, clock: Clock
+    store: ArtifactStore, clock: Clock, sha: Callable[[bytes], str]
 ) -> None:
     content = b"shared content"
     doomed = await store.store(content, mime="text/plain", session_id="s", ttl=1)
@@ -210,6 +206,26 @@ async def test_storing_into_an_expired_session_is_refused(
         await store.store(b"y", mime="text/plain", session_id=session_id)
 
 
+async def test_an_expired_session_is_no_longer_a_credential(
+    store: ArtifactStore, clock: Clock
+) -> None:
+    session_id = await store.create_session(user_id="alice", ttl_hours=1)
+    artifact_id = await store.store(b"x", mime="text/plain", session_id=session_id, ttl=None)
+    assert await store.retrieve(artifact_id, session_id=session_id) == b"x"
+    clock.advance(2 * 3600)
+    assert await store.validate_session(session_id) is False
+    for operation in (
+        lambda: store.retrieve(artifact_id, session_id=session_id),
+        lambda: store.delete(artifact_id, session_id=session_id),
+        lambda: store.list_by_session(session_id),
+    ):
+        with pytest.raises(ArtifactExpiredError, match="session"):
+            await operation()
+    # The artifact itself never expires: its owner and the application still reach it.
+    assert await store.retrieve(artifact_id, user_id="alice") == b"x"
+    assert await store.retrieve(artifact_id) == b"x"
+
+
 async def test_extend_ttl_pushes_expiry(store: ArtifactStore, clock: Clock) -> None:
     artifact_id = await store.store(b"x", mime="text/plain", session_id="s", ttl=100)
     before = await store.metadata(artifact_id)
@@ -241,7 +257,9 @@ async def test_update_ttl_to_none_rescues_an_artifact(store: ArtifactStore, cloc
     assert await store.retrieve(artifact_id) == b"x"
 
 
-async def test_gc_grace_period_delays_reclaiming_bytes(make_store: Any, monkeypatch: Any) -> None:
+async def test_gc_grace_period_delays_reclaiming_bytes(
+    make_store: Any, monkeypatch: Any, sha: Callable[[bytes], str]
+) -> None:
     store = await make_store(gc_grace_seconds=60)
     clock = install_clock(store, monkeypatch)
     doomed = await store.store(b"lingering", mime="text/plain", session_id="s", ttl=1)

@@ -5,7 +5,8 @@ Rules (DESIGN.md "Rules that must hold"):
 * A caller that names neither a user nor a session is the application itself: trusted.
 * An admin principal may do anything.
 * Session scope: the owning session; the user who owns that session may act too.
-* User scope: the owning user, from any of their sessions.
+* User scope: the owning user, named as ``user_id`` (a session id alone never stands in for
+  its owner: session ids are often guessable, user scope is the persistent store).
 * Sandbox scope: everyone reads; only admins (or the trusted application) write.
 """
 
@@ -33,11 +34,6 @@ class Caller:
     def trusted(self) -> bool:
         return self.is_admin or (self.user_id is None and self.session_id is None)
 
-    @property
-    def effective_user(self) -> str | None:
-        """The user this caller acts as: named directly, or the owner of its session."""
-        return self.user_id if self.user_id is not None else self.session_owner
-
 
 def _owns_session_artifact(record: ArtifactRecord, caller: Caller) -> bool:
     if caller.session_id is not None:
@@ -49,8 +45,7 @@ def _owns_session_artifact(record: ArtifactRecord, caller: Caller) -> bool:
 
 
 def _owns_user_artifact(record: ArtifactRecord, caller: Caller) -> bool:
-    user = caller.effective_user
-    return user is not None and user == record.owner_id
+    return caller.user_id is not None and caller.user_id == record.owner_id
 
 
 def _describe(record: ArtifactRecord) -> str:
@@ -87,5 +82,5 @@ def check_write_scope(scope: Scope, caller: Caller, owner_id: str | None) -> Non
         return
     if scope is Scope.SANDBOX:
         raise AccessDeniedError("sandbox-scoped artifacts are written by admins only")
-    if scope is Scope.USER and caller.effective_user != owner_id:
+    if scope is Scope.USER and caller.user_id != owner_id:
         raise AccessDeniedError("cannot create an artifact in another user's scope")

@@ -176,10 +176,11 @@ class StoreBase:
             return cached
         async with self.catalog.read() as reader:
             record = await reader.get_session(session_id)
-        if record is not None and record.sandbox_id == self.sandbox_id:
+        if record is None or record.sandbox_id != self.sandbox_id:
+            return None
+        if not record.is_expired(self._now()):
             await self.sessions.put(record)
-            return record
-        return None
+        return record
 
     async def _caller(self, user_id: str | None, session_id: str | None) -> Caller:
         """Who a call that names *user_id* / *session_id* acts as (validated)."""
@@ -189,6 +190,8 @@ class StoreBase:
         owner = None
         if session_id is not None:
             record = await self._session_record(session_id)
+            if record is not None and record.is_expired(self._now()):
+                raise ArtifactExpiredError(f"session {session_id} has expired")
             owner = record.user_id if record is not None else None
             if user_id is not None and owner is not None and owner != user_id:
                 raise AccessDeniedError(f"session {session_id} belongs to another user")

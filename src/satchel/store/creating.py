@@ -70,7 +70,10 @@ class CreatingMixin(StoreBase):
 
     async def _prepare_owner(self, spec: NewArtifact) -> tuple[Caller, str | None]:
         caller = await self._caller(spec.user_id, spec.session_id)
-        owner = caller.effective_user
+        # Session-scoped artifacts are attributed to the session's owner when no user is named.
+        owner = caller.user_id
+        if owner is None and spec.scope is Scope.SESSION:
+            owner = caller.session_owner
         if spec.scope is Scope.USER and owner is None:
             raise InvalidRequestError("user_id is required for user-scoped artifacts")
         check_write_scope(spec.scope, caller, owner)

@@ -127,7 +127,7 @@ class ListingMixin(StoreBase):
             session_id=session_id if parsed_scope is Scope.SESSION else None,
             mime_prefix=mime_prefix,
             meta_filter=wanted,
-            readable_by_user=None if caller.trusted else (caller.effective_user or ""),
+            readable_by_user=None if caller.trusted else (caller.user_id or ""),
             readable_by_session=None if caller.trusted else session_id,
         )
         async with self.catalog.read() as reader:
