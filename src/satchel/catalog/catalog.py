@@ -15,13 +15,24 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import text
-from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import (
+    ArgumentError,
+    DBAPIError,
+    NoSuchModuleError,
+    OperationalError,
+    SQLAlchemyError,
+)
 
 from satchel.catalog.engine import create_engine, is_memory_sqlite, is_sqlite
 from satchel.catalog.migrate import upgrade_to_head
 from satchel.catalog.reader import CatalogReader
 from satchel.catalog.writer import CatalogWriter
-from satchel.core.errors import ArtifactStoreError, ProviderError, ProviderUnavailableError
+from satchel.core.errors import (
+    ArtifactStoreError,
+    NotSupportedError,
+    ProviderError,
+    ProviderUnavailableError,
+)
 
 __all__ = ["Catalog"]
 
@@ -36,7 +47,10 @@ class Catalog:
             path = url.split("///", 1)[1] if "///" in url else ""
             if path:
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
-        self._engine = create_engine(url)
+        try:
+            self._engine = create_engine(url)
+        except (ArgumentError, NoSuchModuleError, ImportError) as exc:
+            raise NotSupportedError(f"cannot use catalog URL {url!r}: {exc}") from exc
         self._sqlite = is_sqlite(url)
         self._serialise_reads = is_memory_sqlite(url)
         self._lock = asyncio.Lock() if self._sqlite else None

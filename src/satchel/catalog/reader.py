@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select, tuple_
@@ -16,6 +17,9 @@ from satchel.core.scopes import Scope
 from satchel.core.validation import encode_meta
 
 __all__ = ["ArtifactPage", "CatalogReader", "SearchFilter"]
+
+_PLAIN_KEY = re.compile(r"^[A-Za-z0-9_]{1,128}$")
+_MAX_TIME = 1e12  # epoch seconds far beyond any stored_at
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -45,12 +49,18 @@ def _like_prefix(prefix: str) -> str:
 
 
 def _meta_clause(key: str, value: Any) -> Any | None:
-    """A SQL pre-filter for one scalar meta entry (exactness is re-checked in Python)."""
+    """A SQL pre-filter for one scalar meta entry (exactness is re-checked in Python).
+
+    Only plain keys become JSON paths; other keys, big integers and non-scalar values are
+    matched in Python alone.
+    """
+    if not _PLAIN_KEY.match(key):
+        return None
     column = artifacts.c.meta[key]
     if isinstance(value, bool):
         return column.as_boolean() == value
     if isinstance(value, int):
-        return column.as_integer() == value
+        return column.as_integer() == value if -(2**63) <= value < 2**63 else None
     if isinstance(value, float):
         return column.as_float() == value
     if isinstance(value, str):
@@ -163,9 +173,10 @@ class CatalogReader:
                 isinstance(stored_at, bool)
                 or not isinstance(stored_at, int | float)
                 or not isinstance(artifact_id, str)
+                or not -_MAX_TIME <= stored_at <= _MAX_TIME
             ):
                 raise InvalidRequestError("malformed page cursor")
-            query = query.where(tuple_(*order) > tuple_(float(stored_at), str(artifact_id)))
+            query = query.where(tuple_(*order) > tuple_(float(stored_at), artifact_id))
         rows = (await self.conn.execute(query.order_by(*order).limit(limit + 1))).all()
         items = [to_artifact(row) for row in rows[:limit]]
         more = len(rows) > limit

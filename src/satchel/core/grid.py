@@ -9,6 +9,7 @@ A grid key is metadata (auditable, stable); it never names a filesystem path.
 
 from __future__ import annotations
 
+from satchel.core.errors import InvalidRequestError
 from satchel.core.models import GridKeyComponents
 from satchel.core.scopes import Scope
 from satchel.core.validation import check_id
@@ -24,7 +25,7 @@ def build_grid_key(
         return f"grid/{sandbox_id}/sessions/{session_id}/{artifact_id}"
     if scope is Scope.USER:
         if owner_id is None:
-            raise ValueError("a user-scoped grid key needs an owner")
+            raise InvalidRequestError("a user-scoped grid key needs an owner")
         return f"grid/{sandbox_id}/users/{owner_id}/{artifact_id}"
     return f"grid/{sandbox_id}/shared/{artifact_id}"
 

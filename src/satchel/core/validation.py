@@ -138,7 +138,7 @@ def check_meta(value: object, *, max_bytes: int) -> dict[str, Any]:
             raise InvalidRequestError(f"meta keys must be strings, got {key!r}")
     try:
         text = encode_meta(value)
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, RecursionError) as exc:
         raise InvalidRequestError(f"meta must be JSON-serialisable: {exc}") from exc
     if "\\u0000" in text:
         raise InvalidRequestError("meta contains a NUL character")

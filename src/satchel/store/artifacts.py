@@ -103,7 +103,9 @@ class ArtifactsMixin(CreatingMixin):
             return data
         try:
             return data.decode(encoding)
-        except UnicodeDecodeError as exc:
+        except LookupError as exc:
+            raise InvalidRequestError(f"unknown text encoding {encoding!r}") from exc
+        except UnicodeError as exc:
             raise InvalidRequestError(f"artifact {artifact_id} is not {encoding} text") from exc
 
     async def metadata(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from satchel.core.errors import AccessDeniedError
+from satchel.core.errors import AccessDeniedError, InvalidRequestError
 from satchel.core.models import ArtifactMetadata, BlobInfo
 from satchel.core.scopes import Scope, iso_utc
 from satchel.core.validation import check_meta, check_optional_id
@@ -114,7 +114,12 @@ class FilesMixin(ArtifactsMixin):
         ttl: int | None = UNSET,
     ) -> str:
         """Store text or bytes under *filename* (text is encoded with *encoding*)."""
-        data = content.encode(encoding) if isinstance(content, str) else content
+        try:
+            data = content.encode(encoding) if isinstance(content, str) else content
+        except LookupError as exc:
+            raise InvalidRequestError(f"unknown text encoding {encoding!r}") from exc
+        except UnicodeError as exc:
+            raise InvalidRequestError(f"content cannot be encoded as {encoding}: {exc}") from exc
         return await self.store(
             data,
             mime=mime,

@@ -39,17 +39,23 @@ class PresignMixin(StoreBase):
         await self._load(artifact_id, await self._caller(user_id, session_id))
         raise self._needs_service("presign")
 
-    async def presign_short(self, artifact_id: str, **caller: Any) -> str:
+    async def presign_short(
+        self, artifact_id: str, *, user_id: str | None = None, session_id: str | None = None
+    ) -> str:
         """A presigned download URL valid for 15 minutes."""
-        return await self.presign(artifact_id, 900, **caller)
+        return await self.presign(artifact_id, 900, user_id=user_id, session_id=session_id)
 
-    async def presign_medium(self, artifact_id: str, **caller: Any) -> str:
+    async def presign_medium(
+        self, artifact_id: str, *, user_id: str | None = None, session_id: str | None = None
+    ) -> str:
         """A presigned download URL valid for 1 hour."""
-        return await self.presign(artifact_id, 3600, **caller)
+        return await self.presign(artifact_id, 3600, user_id=user_id, session_id=session_id)
 
-    async def presign_long(self, artifact_id: str, **caller: Any) -> str:
+    async def presign_long(
+        self, artifact_id: str, *, user_id: str | None = None, session_id: str | None = None
+    ) -> str:
         """A presigned download URL valid for 24 hours."""
-        return await self.presign(artifact_id, 86400, **caller)
+        return await self.presign(artifact_id, 86400, user_id=user_id, session_id=session_id)
 
     async def presign_upload(
         self,

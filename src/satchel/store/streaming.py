@@ -50,6 +50,8 @@ class StreamingMixin(CreatingMixin):
 
         Nothing is stored if the stream fails, is empty, or disagrees with ``content_length``.
         """
+        if not isinstance(request, StreamUploadRequest):
+            raise InvalidRequestError("stream_upload takes a StreamUploadRequest")
         await self._ensure_open()
         total = request.content_length
         if total is not None and total <= 0:
@@ -73,6 +75,8 @@ class StreamingMixin(CreatingMixin):
 
     async def stream_download(self, request: StreamDownloadRequest) -> AsyncIterator[bytes]:
         """Yield an artifact's bytes in ``request.chunk_size`` pieces, reporting progress."""
+        if not isinstance(request, StreamDownloadRequest):
+            raise InvalidRequestError("stream_download takes a StreamDownloadRequest")
         caller = await self._caller(request.user_id, request.session_id)
         record = await self._load(request.artifact_id, caller)
         done = 0
