@@ -83,7 +83,9 @@ class Settings(BaseSettings):
     session_ttl_hours: float = Field(default=24, gt=0)
     max_meta_bytes: int = Field(default=64 * 1024, gt=0)
     max_upload_bytes: int = Field(default=5 * 1024**4, gt=0)
-    gc_grace_seconds: float = Field(default=0, ge=0)
+    gc_grace_seconds: float = Field(
+        default=600, ge=0, description="how long unreferenced bytes are kept before GC"
+    )
     fsync: bool = Field(default=True, description="fsync blob files and directories")
 
     @field_validator("blob_backend")

@@ -117,21 +117,32 @@ class CatalogWriter(CatalogReader):
         result = await self.conn.execute(stmt)
         return bool(result.rowcount)
 
-    async def expired_artifacts(self, now: float, limit: int) -> list[ArtifactRecord]:
+    async def expired_artifacts(
+        self, sandbox_id: str, now: float, limit: int
+    ) -> list[ArtifactRecord]:
         query = (
             select(artifacts)
-            .where(artifacts.c.expires_at.is_not(None), artifacts.c.expires_at <= now)
+            .where(
+                artifacts.c.sandbox_id == sandbox_id,
+                artifacts.c.expires_at.is_not(None),
+                artifacts.c.expires_at <= now,
+            )
             .order_by(artifacts.c.expires_at)
             .limit(limit)
         )
         return [to_artifact(row) for row in await self.conn.execute(query)]
 
-    async def expired_sessions(self, now: float, limit: int) -> list[str]:
+    async def expired_sessions(self, sandbox_id: str, now: float, limit: int) -> list[str]:
         """Expired sessions no artifact points at any more (safe to forget)."""
         in_use = exists().where(artifacts.c.session_id == sessions.c.session_id)
         query = (
             select(sessions.c.session_id)
-            .where(sessions.c.expires_at.is_not(None), sessions.c.expires_at <= now, ~in_use)
+            .where(
+                sessions.c.sandbox_id == sandbox_id,
+                sessions.c.expires_at.is_not(None),
+                sessions.c.expires_at <= now,
+                ~in_use,
+            )
             .limit(limit)
         )
         return [row.session_id for row in await self.conn.execute(query)]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from satchel.catalog.rows import artifact_values
 from satchel.core.access import Caller
 from satchel.core.errors import InvalidRequestError
 from satchel.core.grid import build_grid_key, parse_grid_key
@@ -12,7 +13,6 @@ from satchel.core.models import GridKeyComponents
 from satchel.core.scopes import Scope, iso_utc
 from satchel.core.validation import check_id, check_optional_id
 from satchel.store.base import StoreBase
-from satchel.store.creating import _record_payload
 
 __all__ = ["AdminMixin"]
 
@@ -54,14 +54,14 @@ class AdminMixin(StoreBase):
         while True:
             now = self._now()
             async with self.catalog.write() as writer:
-                batch = await writer.expired_artifacts(now, _PURGE_BATCH)
+                batch = await writer.expired_artifacts(self.sandbox_id, now, _PURGE_BATCH)
                 for record in batch:
                     await writer.delete_artifact(record.artifact_id, record.version)
                     await self._release(writer, record.sha256, now)
                     await writer.append_event(
                         type="artifact.expired",
                         subject=record.artifact_id,
-                        payload={"record": _record_payload(record)},
+                        payload={"record": artifact_values(record)},
                         actor=None,
                         time=now,
                     )
@@ -69,7 +69,7 @@ class AdminMixin(StoreBase):
             if len(batch) < _PURGE_BATCH:
                 break
         async with self.catalog.write() as writer:
-            for session_id in await writer.expired_sessions(self._now(), 10_000):
+            for session_id in await writer.expired_sessions(self.sandbox_id, self._now(), 10_000):
                 await writer.delete_session(session_id)
                 await writer.append_event(
                     type="session.expired", subject=session_id, payload={}, actor=None, time=now

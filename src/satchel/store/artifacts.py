@@ -6,7 +6,8 @@ import dataclasses
 from typing import Any
 
 from satchel.blobs.base import iter_bytes
-from satchel.core.access import Caller, check_write
+from satchel.catalog.rows import artifact_values
+from satchel.core.access import Caller
 from satchel.core.digests import make_etag
 from satchel.core.errors import (
     ArtifactExpiredError,
@@ -26,7 +27,7 @@ from satchel.core.validation import (
     check_ttl,
 )
 from satchel.store.base import UNSET
-from satchel.store.creating import CreatingMixin, _record_payload
+from satchel.store.creating import CreatingMixin
 
 __all__ = ["ArtifactsMixin"]
 
@@ -225,12 +226,9 @@ class ArtifactsMixin(CreatingMixin):
         check_id("artifact_id", artifact_id)
         now = self._now()
         async with self.catalog.write() as writer:
-            record = await writer.get_artifact(artifact_id, self.sandbox_id)
-            if record is None:
-                raise ArtifactNotFoundError(f"artifact {artifact_id} not found")
-            check_write(record, caller)
-            if if_match is not None and if_match.strip('"') != record.etag:
-                raise PreconditionFailedError(f"artifact {artifact_id} is at etag {record.etag}")
+            record = await self._load_for_update(
+                writer, artifact_id, caller, if_match, allow_expired=True
+            )
             await writer.delete_artifact(artifact_id)
             await self._release(writer, record.sha256, now)
             await writer.append_event(
@@ -294,7 +292,7 @@ class ArtifactsMixin(CreatingMixin):
                 await writer.append_event(
                     type=event_type,
                     subject=artifact_id,
-                    payload={"record": _record_payload(updated), "changes": sorted(changes)},
+                    payload={"record": artifact_values(updated), "changes": sorted(changes)},
                     actor=caller.user_id,
                     time=now,
                 )

@@ -121,12 +121,19 @@ class StoreBase:
             sessions = create_session_provider(
                 self.session_provider_name, redis_url=self.settings.redis_url
             )
-            blobs = self._blobs or self._make_blob_store()
-            catalog = Catalog(self.settings.resolved_database_url(self.storage_provider))
+            blobs = self._blobs
+            if blobs is None:
+                blobs = await asyncio.to_thread(self._make_blob_store)
+            catalog: Catalog | None = None
             try:
+                catalog = Catalog(self.settings.resolved_database_url(self.storage_provider))
                 await catalog.migrate()
             except BaseException:
-                await catalog.close()
+                if catalog is not None:
+                    await catalog.close()
+                if self._blob_store_given is None:
+                    await blobs.close()
+                await sessions.close()
                 raise
             self._sessions, self._blobs, self._catalog = sessions, blobs, catalog
 
@@ -260,10 +267,24 @@ class StoreBase:
     def _to_metadata(self, record: ArtifactRecord) -> ArtifactMetadata:
         return ArtifactMetadata.from_record(record, session_provider=self.session_provider_name)
 
-    def _usable(self, record: ArtifactRecord | None, artifact_id: str) -> ArtifactRecord:
+    def _usable(
+        self,
+        record: ArtifactRecord | None,
+        artifact_id: str,
+        caller: Caller,
+        *,
+        write: bool,
+        allow_expired: bool = False,
+    ) -> ArtifactRecord:
+        """The record if it exists, *caller* may use it and it is live; else the right error.
+
+        Access is checked before expiry, so a stranger cannot tell an expired artifact apart
+        from a live one.
+        """
         if record is None:
             raise ArtifactNotFoundError(f"artifact {artifact_id} not found")
-        if record.is_expired(self._now()):
+        (check_write if write else check_read)(record, caller)
+        if not allow_expired and record.is_expired(self._now()):
             raise ArtifactExpiredError(f"artifact {artifact_id} has expired")
         return record
 
@@ -273,17 +294,21 @@ class StoreBase:
         """Fetch a live artifact the caller may read (or write); raise the matching error."""
         check_id("artifact_id", artifact_id)
         async with self.catalog.read() as reader:
-            record = self._usable(
-                await reader.get_artifact(artifact_id, self.sandbox_id), artifact_id
-            )
-        (check_write if write else check_read)(record, caller)
-        return record
+            record = await reader.get_artifact(artifact_id, self.sandbox_id)
+        return self._usable(record, artifact_id, caller, write=write)
 
     async def _load_for_update(
-        self, writer: CatalogWriter, artifact_id: str, caller: Caller, if_match: str | None
+        self,
+        writer: CatalogWriter,
+        artifact_id: str,
+        caller: Caller,
+        if_match: str | None,
+        *,
+        allow_expired: bool = False,
     ) -> ArtifactRecord:
-        record = self._usable(await writer.get_artifact(artifact_id, self.sandbox_id), artifact_id)
-        check_write(record, caller)
+        """Inside a write transaction: the record *caller* may change, matching *if_match*."""
+        record = await writer.get_artifact(artifact_id, self.sandbox_id)
+        record = self._usable(record, artifact_id, caller, write=True, allow_expired=allow_expired)
         if if_match is not None and if_match.strip('"') != record.etag:
             raise PreconditionFailedError(
                 f"artifact {artifact_id} is at etag {record.etag}, not {if_match}"

@@ -32,8 +32,9 @@ class BatchMixin(ArtifactsMixin):
     ) -> list[str]:
         """Store every item (dicts with data, mime, summary, meta, filename) in one session.
 
-        All items are validated before anything is written; if storing any item fails, the
-        ones already stored are deleted again and the error is raised.
+        All items are validated, and their scopes checked against the caller, before anything is
+        written. If storing an item still fails (a backend error), the items already stored are
+        deleted again and the error is raised: the batch leaves all of its artifacts or none.
         """
         await self._ensure_open()
         if not isinstance(items, list) or not items:
@@ -62,7 +63,11 @@ class BatchMixin(ArtifactsMixin):
                 )
             except ArtifactStoreError as exc:
                 raise type(exc)(f"batch item {index}: {exc.message}") from exc
-        caller, _ = await self._prepare_owner(specs[0])
+        for index, spec in enumerate(specs):  # every item's scope is allowed before any write
+            try:
+                caller, _ = await self._prepare_owner(spec)
+            except ArtifactStoreError as exc:
+                raise type(exc)(f"batch item {index}: {exc.message}") from exc
         session = await self._allocate_session(caller, session_id)
         gate = asyncio.Semaphore(_CONCURRENCY)
 

@@ -140,7 +140,7 @@ class CreatingMixin(StoreBase):
             session = await self._persist_session(writer, session, caller)
             await self._reference(writer, info, now)
             await writer.insert_artifact(record)
-            payload = {"record": _record_payload(record), **(extra_payload or {})}
+            payload = {"record": artifact_values(record), **(extra_payload or {})}
             await writer.append_event(
                 type=event_type,
                 subject=artifact_id,
@@ -150,7 +150,3 @@ class CreatingMixin(StoreBase):
             )
         await self.sessions.put(session)
         return record
-
-
-def _record_payload(record: ArtifactRecord) -> dict[str, Any]:
-    return artifact_values(record)

@@ -34,16 +34,10 @@ def _check_limit(limit: int) -> int:
 
 
 class ListingMixin(StoreBase):
-    async def _session_caller(
-        self, session_id: str, user_id: str | None, acting_session: str | None
-    ) -> Caller:
+    async def _session_caller(self, session_id: str, user_id: str | None) -> Caller:
+        """A caller listing *session_id* acts in it (``_caller`` refuses a foreign user)."""
         check_id("session_id", session_id)
-        if acting_session is not None and acting_session != session_id:
-            raise AccessDeniedError(f"cannot list session {session_id} from another session")
-        caller = await self._caller(user_id, session_id)
-        if user_id is not None and caller.session_owner not in (None, user_id):
-            raise AccessDeniedError(f"session {session_id} belongs to another user")
-        return caller
+        return await self._caller(user_id, session_id)
 
     def _readable(self, records: list[ArtifactRecord], caller: Caller) -> list[ArtifactMetadata]:
         visible = []
@@ -65,7 +59,7 @@ class ListingMixin(StoreBase):
     ) -> ArtifactList:
         """The live artifacts of one session, oldest first; pass ``next_cursor`` for more."""
         _check_limit(limit)
-        caller = await self._session_caller(session_id, user_id, None)
+        caller = await self._session_caller(session_id, user_id)
         async with self.catalog.read() as reader:
             page = await reader.list_by_session(
                 session_id, self.sandbox_id, now=self._now(), limit=limit, cursor=cursor
@@ -83,7 +77,7 @@ class ListingMixin(StoreBase):
         """Artifacts of a session whose filename starts with *directory_prefix* (e.g. ``docs/``)."""
         _check_limit(limit)
         prefix = check_directory_prefix(directory_prefix)
-        caller = await self._session_caller(session_id, user_id, None)
+        caller = await self._session_caller(session_id, user_id)
         async with self.catalog.read() as reader:
             records = await reader.list_directory(
                 session_id, self.sandbox_id, prefix, now=self._now(), limit=limit
