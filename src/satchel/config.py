@@ -88,6 +88,26 @@ class Settings(BaseSettings):
     )
     fsync: bool = Field(default=True, description="fsync blob files and directories")
 
+    host: str = Field(default="127.0.0.1", description="where `satchel serve` listens")
+    port: int = Field(default=8000, ge=0, le=65535)
+    public_url: str | None = Field(
+        default=None, description="base of presigned URLs (default http://{host}:{port})"
+    )
+    auth_tokens: str = Field(
+        default="", description="token=user[@sandbox][:admin],… static bearer tokens"
+    )
+    anon_read: bool = Field(default=False, description="anonymous reads of sandbox artifacts")
+    signing_key: str | None = Field(
+        default=None, description="HMAC key of presigned URLs (default: generated into data_dir)"
+    )
+    presign_max_seconds: int = Field(default=7 * 86400, gt=0)
+    upload_expiry_seconds: int = Field(
+        default=24 * 3600, gt=0, description="lifetime of multipart, presigned and tus uploads"
+    )
+    multipart_min_part_bytes: int = Field(default=5 * 1024 * 1024, ge=1)
+    url: str | None = Field(default=None, description="server that connect() and the CLI use")
+    token: str | None = Field(default=None, description="bearer token for SATCHEL_URL")
+
     @field_validator("blob_backend")
     @classmethod
     def _known_backend(cls, value: str | None) -> str | None:
@@ -116,6 +136,12 @@ class Settings(BaseSettings):
 
     def resolved_sqlite_blob_path(self) -> Path:
         return self.sqlite_blob_path or self.data_dir / "blobs.db"
+
+    def resolved_public_url(self) -> str:
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    def resolved_staging_dir(self) -> Path:
+        return self.data_dir / "staging"
 
 
 # -- seed 000's configuration helpers: they set the environment a later ArtifactStore() reads --

@@ -26,7 +26,7 @@ from satchel.catalog import Catalog
 from satchel.catalog.migrate import alembic_config
 from satchel.catalog.tables import metadata
 
-HEAD = "0001"
+HEAD = "0002"
 VERSION_TABLE = "alembic_version"
 
 
@@ -115,7 +115,7 @@ def test_migrated_schema_matches_tables(tmp_path: Path) -> None:
     db = tmp_path / "catalog.db"
     command.upgrade(alembic_config(_async_url(db)), "head")
     assert _schema(db) == _expected_schema()
-    assert set(_schema(db)) == {"artifacts", "blobs", "events", "sessions"}
+    assert set(_schema(db)) == {"artifacts", "blobs", "events", "sessions", "uploads"}
     assert _versions(db) == [HEAD]
 
 
@@ -149,6 +149,8 @@ def test_index_names_follow_the_naming_convention(tmp_path: Path) -> None:
         "ix_sessions_expires_at",
         "ix_blobs_orphaned_at",
         "ix_events_subject_seq",
+        "ix_uploads_artifact_id",
+        "ix_uploads_state_expires_at",
     }
 
 

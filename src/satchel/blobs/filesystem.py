@@ -19,6 +19,7 @@ from collections.abc import AsyncIterable, AsyncIterator, Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
+from satchel.blobs._threads import in_thread as _in_thread
 from satchel.blobs.base import DEFAULT_CHUNK_SIZE, BlobPage, Digester, check_range
 from satchel.core.digests import SHA256_PREFIX, blob_path, check_digest
 from satchel.core.errors import BlobNotFoundError, ProviderError, ProviderUnavailableError
@@ -210,21 +211,6 @@ class FilesystemBlobStore:
 
     async def close(self) -> None:
         return None
-
-
-async def _in_thread(func: Callable[..., _T], *args: Any, **kwargs: Any) -> _T:
-    """Run *func* in a worker thread and, if cancelled, wait for the thread to finish.
-
-    A thread cannot be interrupted: returning early would let the caller close a file
-    descriptor the thread still uses, and a reused descriptor number would then receive another
-    blob's bytes.
-    """
-    future = asyncio.ensure_future(asyncio.to_thread(func, *args, **kwargs))
-    try:
-        return await asyncio.shield(future)
-    except asyncio.CancelledError:
-        await asyncio.wait([future])
-        raise
 
 
 async def _io(func: Callable[..., _T], what: str, *args: Any) -> _T:

@@ -19,7 +19,7 @@ from sqlalchemy import (
     Text,
 )
 
-__all__ = ["artifacts", "blobs", "events", "metadata", "sessions"]
+__all__ = ["artifacts", "blobs", "events", "metadata", "sessions", "uploads"]
 
 metadata = MetaData(
     naming_convention={
@@ -92,3 +92,29 @@ events = Table(
     Column("payload", JSON, nullable=False),
 )
 Index(None, events.c.subject, events.c.seq)
+
+uploads = Table(
+    "uploads",
+    metadata,
+    Column("upload_id", String(64), primary_key=True),
+    Column("kind", String(16), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("sandbox_id", String(128), nullable=False),
+    Column("artifact_id", String(64), nullable=False),
+    Column("session_id", String(128), nullable=False),
+    Column("owner_id", String(128), nullable=True),
+    Column("actor_id", String(128), nullable=True),
+    Column("scope", String(16), nullable=False),
+    Column("filename", Text, nullable=True),
+    Column("mime", String(255), nullable=False),
+    Column("summary", Text, nullable=False),
+    Column("meta", JSON, nullable=False),
+    Column("ttl", BigInteger, nullable=True),
+    Column("length", BigInteger, nullable=True),
+    Column("offset", BigInteger, nullable=False),
+    Column("parts", JSON, nullable=False),
+    Column("created_at", Float(precision=53), nullable=False),
+    Column("expires_at", Float(precision=53), nullable=False),
+)
+Index(None, uploads.c.artifact_id)
+Index(None, uploads.c.state, uploads.c.expires_at)

@@ -18,6 +18,10 @@ def _run(connection: Connection) -> None:
         target_metadata=metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        # One transaction for every pending revision: a second process waits on the write
+        # lock and then sees the new head, instead of replaying a revision already applied.
+        transactional_ddl=True,
+        transaction_per_migration=False,
     )
     with context.begin_transaction():
         context.run_migrations()
