@@ -13,6 +13,7 @@ from satchel.core.errors import (
     ArtifactNotFoundError,
     ArtifactStoreError,
     BlobNotFoundError,
+    ChecksumMismatchError,
     ConflictError,
     InvalidRequestError,
     NotSupportedError,
@@ -31,6 +32,7 @@ from satchel.core.requests import (
     StreamUploadRequest,
 )
 from satchel.core.scopes import DEFAULT_PRESIGN_EXPIRES, DEFAULT_TTL, Scope, StorageScope
+from satchel.core.signing import PresignedURL
 from satchel.store import ArtifactList, ArtifactStore
 
 __all__ = [
@@ -44,6 +46,7 @@ __all__ = [
     "ArtifactStore",
     "ArtifactStoreError",
     "BlobNotFoundError",
+    "ChecksumMismatchError",
     "ConflictError",
     "GridKeyComponents",
     "InvalidRequestError",
@@ -52,6 +55,7 @@ __all__ = [
     "MultipartUploadPart",
     "NotSupportedError",
     "PreconditionFailedError",
+    "PresignedURL",
     "ProviderError",
     "ProviderUnavailableError",
     "Scope",

@@ -7,6 +7,7 @@ are accepted as aliases. docs/configuration.md lists every setting.
 from __future__ import annotations
 
 import os
+import secrets
 from pathlib import Path
 
 from pydantic import AliasChoices, Field, field_validator
@@ -21,6 +22,7 @@ __all__ = [
     "configure_redis_session",
     "configure_s3",
     "configure_sqlite",
+    "load_signing_key",
 ]
 
 
@@ -192,3 +194,30 @@ def configure_s3(
 def configure_redis_session(redis_url: str = "redis://localhost:6379/0") -> None:
     """Make ``ArtifactStore()`` cache sessions in Redis."""
     _set_env({"SESSION_PROVIDER": "redis", "SESSION_REDIS_URL": redis_url})
+
+
+def load_signing_key(settings: Settings, *, memory: bool) -> bytes:
+    """The presigned-URL key: ``SATCHEL_SIGNING_KEY``, else ``{data_dir}/signing.key`` (created
+    once, mode 0600), else for an in-memory store a random key for this process."""
+    if settings.signing_key:
+        return settings.signing_key.encode()
+    if memory:
+        return secrets.token_bytes(32)
+    path = settings.data_dir / "signing.key"
+    if path.exists():
+        return path.read_bytes().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temp = path.with_name(f".signing.key.{secrets.token_hex(6)}")
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        os.write(fd, secrets.token_hex(32).encode())
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    try:
+        os.link(temp, path)  # first writer wins; others read the winner's key
+    except FileExistsError:
+        pass
+    finally:
+        os.unlink(temp)
+    return path.read_bytes().strip()

@@ -12,7 +12,6 @@ from satchel import (
     ArtifactNotFoundError,
     ArtifactStore,
     ArtifactStoreError,
-    NotSupportedError,
 )
 
 # -- Quick Start -------------------------------------------------------------------------------
@@ -48,25 +47,24 @@ async def test_quick_start() -> None:
         assert meta.storage_provider == "memory"
 
 
-async def test_quick_start_presign_short_is_not_supported_in_this_version() -> None:
+async def test_quick_start_presign_short_returns_a_signed_url() -> None:
     async with ArtifactStore() as store:
         # The Quick Start's file (as stored in test_quick_start).
         file_id = await store.store(b"Hello, world!", mime="text/plain", user_id="alice", ttl=900)
         # Generate secure download URL (15 minutes)
-        with pytest.raises(NotSupportedError, match="HTTP service") as caught:
-            await store.presign_short(file_id)
-        assert caught.value.status_code == 501
+        url = await store.presign_short(file_id)
+        assert isinstance(url, str)
+        assert url.startswith("http://127.0.0.1:8000/v1/signed/")
+        assert url.rsplit(".", 1)[1] not in repr(url)  # the signature stays out of logs
+        assert (await store.signed_download(url.rsplit("/", 1)[1])).artifact_id == file_id
         for presign in (store.presign_medium, store.presign_long):
-            with pytest.raises(NotSupportedError):
-                await presign(file_id)
-        with pytest.raises(NotSupportedError):
-            await store.presign(file_id, expires=3600)
-        # Access control runs first: an unknown artifact is not found, not "unsupported".
+            assert (await presign(file_id)).startswith("http://127.0.0.1:8000/v1/signed/")
+        assert await store.presign(file_id, expires=3600) != url
+        # Access control runs first.
         with pytest.raises(ArtifactNotFoundError):
             await store.presign_short("0" * 32)
         with pytest.raises(AccessDeniedError):
             await store.presign_short(file_id, user_id="bob")
-        # The store is still usable afterwards.
         assert await store.read_file(file_id, as_text=True) == "Hello, world!"
 
 

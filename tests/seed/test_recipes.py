@@ -5,31 +5,45 @@ Batch store, directory-like operations, and the listings of the web and MCP exam
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 import pytest
 
 from satchel import (
+    ArtifactNotFoundError,
     ArtifactStore,
     MultipartUploadCompleteRequest,
     MultipartUploadInitRequest,
     MultipartUploadPart,
-    NotSupportedError,
+    Settings,
 )
 
 
-async def test_presigned_uploads_and_multipart_are_not_supported_in_this_version() -> None:
+async def _body(*parts: bytes) -> AsyncIterator[bytes]:
+    for part in parts:
+        yield part
+
+
+async def test_presigned_upload_recipe() -> None:
     async with ArtifactStore() as store:
         session_id = "user_alice"
-        with pytest.raises(NotSupportedError):
-            url, artifact_id = await store.presign_upload(  # noqa: RUF059
-                session_id=session_id,
-                filename="photo.jpg",
-                mime_type="image/jpeg",
-                expires=1800,  # 30 minutes
-            )
-        with pytest.raises(NotSupportedError):
-            await store.register_uploaded_artifact(
-                "0" * 32, mime="image/jpeg", summary="Profile pic", filename="photo.jpg"
-            )
+        url, artifact_id = await store.presign_upload(
+            session_id=session_id,
+            filename="photo.jpg",
+            mime_type="image/jpeg",
+            expires=1800,  # 30 minutes
+        )
+        # The client's HTTP PUT, delivered as `satchel serve` delivers it (the HTTP tests curl it).
+        assert await store.signed_upload(url.rsplit("/", 1)[1], _body(b"\xff\xd8jpeg")) == 6
+        await store.register_uploaded_artifact(
+            artifact_id, mime="image/jpeg", summary="Profile pic", filename="photo.jpg"
+        )
+        meta = await store.metadata(artifact_id)
+        assert (meta.bytes, meta.filename, meta.session_id) == (6, "photo.jpg", session_id)
+
+
+async def test_multipart_recipe() -> None:
+    async with ArtifactStore(settings=Settings(multipart_min_part_bytes=4)) as store:
         init_request = MultipartUploadInitRequest(
             filename="large_video.mp4",
             mime_type="video/mp4",
@@ -38,18 +52,34 @@ async def test_presigned_uploads_and_multipart_are_not_supported_in_this_version
             ttl=3600,  # 1 hour
             meta={"project": "Q4-demo", "resolution": "4K"},
         )
-        with pytest.raises(NotSupportedError):
-            await store.initiate_multipart_upload(init_request)
-        with pytest.raises(NotSupportedError):
-            await store.get_part_upload_url(upload_id="u", part_number=1, expires=3600)
-        parts = [MultipartUploadPart(PartNumber=n, ETag=f"etag-part-{n}") for n in (1, 2, 3)]
+        result = await store.initiate_multipart_upload(init_request)
+        upload_id = result["upload_id"]
+        artifact_id = result["artifact_id"]
+        parts = []
+        for part_num, data in ((1, b"part-one"), (2, b"part-two"), (3, b"end")):
+            presigned_url = await store.get_part_upload_url(
+                upload_id=upload_id, part_number=part_num, expires=3600, user_id="alice"
+            )
+            token = presigned_url.rsplit("/", 1)[1]
+            etag = await store.signed_part_upload(token, _body(data))
+            parts.append(MultipartUploadPart(PartNumber=part_num, ETag=etag))
         complete_request = MultipartUploadCompleteRequest(
-            upload_id="u", parts=parts, summary="4K video upload (multipart)"
+            upload_id=upload_id, parts=parts, summary="4K video upload (multipart)"
         )
-        with pytest.raises(NotSupportedError):
-            await store.complete_multipart_upload(complete_request)
-        with pytest.raises(NotSupportedError):
-            await store.abort_multipart_upload("u")
+        final_artifact_id = await store.complete_multipart_upload(complete_request)
+        assert final_artifact_id == artifact_id
+        metadata = await store.metadata(final_artifact_id, user_id="alice")
+        assert metadata.bytes == len(b"part-onepart-twoend")
+        assert metadata.scope == "user"
+        assert metadata.meta == {"project": "Q4-demo", "resolution": "4K"}
+        # Aborting a fresh upload cleans it up; its parts can no longer be sent.
+        other = await store.initiate_multipart_upload(
+            MultipartUploadInitRequest(filename="large_file.mp4", mime_type="video/mp4")
+        )
+        url = await store.get_part_upload_url(other["upload_id"], 1)
+        assert await store.abort_multipart_upload(other["upload_id"]) is True
+        with pytest.raises(ArtifactNotFoundError):
+            await store.signed_part_upload(url.rsplit("/", 1)[1], _body(b"late"))
 
 
 # -- Common recipes ----------------------------------------------------------------------------
@@ -147,6 +177,6 @@ async def test_listing_fields_used_by_the_web_and_mcp_examples() -> None:
         assert web[0]["id"] == file_id
         assert web[0]["size"] == len(content)
         assert mcp["files"][0]["type"] == "application/octet-stream"
-        # Their presign_medium step needs the HTTP service.
-        with pytest.raises(NotSupportedError):
-            await store.presign_medium(file_id)
+        # Their presign_medium step: a URL served by `satchel serve`.
+        download_url = await store.presign_medium(file_id)
+        assert download_url.startswith("http://127.0.0.1:8000/v1/signed/")

@@ -20,10 +20,6 @@ from satchel import (
     ArtifactStoreError,
     GridKeyComponents,
     InvalidRequestError,
-    MultipartUploadCompleteRequest,
-    MultipartUploadInitRequest,
-    MultipartUploadPart,
-    NotSupportedError,
     Scope,
     StreamDownloadRequest,
     StreamUploadRequest,
@@ -880,34 +876,6 @@ async def test_parse_grid_key_for_every_scope(store: ArtifactStore) -> None:
 
 
 # -- presigned URLs and multipart uploads ----------------------------------------------------------
-
-
-async def test_presign_methods_need_the_http_service(store: ArtifactStore) -> None:
-    artifact_id = await store.store(b"x", mime="text/plain", session_id="s")
-    calls = [
-        store.presign(artifact_id),
-        store.presign(artifact_id, expires=900),
-        store.presign_short(artifact_id),
-        store.presign_medium(artifact_id),
-        store.presign_long(artifact_id),
-        store.presign_upload(session_id="s", filename="photo.jpg", mime_type="image/jpeg"),
-        store.register_uploaded_artifact(artifact_id, mime="image/jpeg", summary="pic"),
-        store.initiate_multipart_upload(
-            MultipartUploadInitRequest(filename="big.mp4", mime_type="video/mp4")
-        ),
-        store.get_part_upload_url("upload-1", 1),
-        store.complete_multipart_upload(
-            MultipartUploadCompleteRequest(
-                upload_id="upload-1", parts=[MultipartUploadPart(PartNumber=1, ETag="e1")]
-            )
-        ),
-        store.abort_multipart_upload("upload-1"),
-    ]
-    for call in calls:
-        with pytest.raises(NotSupportedError, match="HTTP service") as caught:
-            await call
-        assert isinstance(caught.value, ArtifactStoreError)
-        assert caught.value.status_code == 501
 
 
 async def test_presign_checks_the_artifact_first(store: ArtifactStore) -> None:

@@ -18,7 +18,7 @@ from satchel.core.errors import AccessDeniedError
 from satchel.core.models import ArtifactRecord
 from satchel.core.scopes import Scope
 
-__all__ = ["Caller", "check_read", "check_write", "check_write_scope"]
+__all__ = ["Caller", "check_read", "check_upload", "check_write", "check_write_scope"]
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -84,3 +84,16 @@ def check_write_scope(scope: Scope, caller: Caller, owner_id: str | None) -> Non
         raise AccessDeniedError("sandbox-scoped artifacts are written by admins only")
     if scope is Scope.USER and caller.user_id != owner_id:
         raise AccessDeniedError("cannot create an artifact in another user's scope")
+
+
+def check_upload(actor_id: str | None, session_id: str, caller: Caller) -> None:
+    """Raise AccessDeniedError unless *caller* may continue an upload started by *actor_id* in
+    *session_id*: the same user, the same session (when no user started it), or the application.
+    """
+    if caller.trusted:
+        return
+    if actor_id is not None and caller.user_id == actor_id:
+        return
+    if actor_id is None and caller.session_id == session_id:
+        return
+    raise AccessDeniedError("this upload belongs to another caller")

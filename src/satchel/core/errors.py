@@ -2,6 +2,7 @@
 
     ArtifactStoreError                 400  (base; seed-compatible generic error)
     ├── InvalidRequestError            400  (also a ValueError)
+    │   └── ChecksumMismatchError      460  (tus checksum extension)
     ├── ArtifactNotFoundError          404
     │   └── BlobNotFoundError          404  (bytes missing in a blob backend)
     ├── ArtifactExpiredError           410
@@ -27,6 +28,7 @@ __all__ = [
     "ArtifactNotFoundError",
     "ArtifactStoreError",
     "BlobNotFoundError",
+    "ChecksumMismatchError",
     "ConflictError",
     "InvalidRequestError",
     "NotSupportedError",
@@ -146,3 +148,10 @@ def error_for_code(code: str) -> type[ArtifactStoreError]:
         if cls.code == code:
             return cls
     return ArtifactStoreError
+
+
+class ChecksumMismatchError(InvalidRequestError):
+    """Uploaded bytes do not match the checksum the client declared (tus: 460)."""
+
+    status_code = 460
+    code = "checksum_mismatch"

@@ -12,14 +12,14 @@ from satchel.core.grid import build_grid_key, parse_grid_key
 from satchel.core.models import GridKeyComponents
 from satchel.core.scopes import Scope, iso_utc
 from satchel.core.validation import check_id, check_optional_id
-from satchel.store.base import StoreBase
+from satchel.store.uploads import UploadsMixin
 
 __all__ = ["AdminMixin"]
 
 _PURGE_BATCH = 500
 
 
-class AdminMixin(StoreBase):
+class AdminMixin(UploadsMixin):
     async def validate_configuration(self) -> dict[str, Any]:
         """Check that the catalog, blob backend and session provider answer.
 
@@ -48,7 +48,7 @@ class AdminMixin(StoreBase):
         }
 
     async def purge_expired(self) -> dict[str, int]:
-        """Delete expired artifacts and idle expired sessions; reclaim unreferenced bytes."""
+        """Delete expired artifacts, idle expired sessions and expired uploads; reclaim bytes."""
         await self._ensure_open()
         purged = sessions = 0
         while True:
@@ -76,8 +76,15 @@ class AdminMixin(StoreBase):
                 )
                 await self.sessions.delete(session_id)
                 sessions += 1
+        uploads = await self.purge_expired_uploads()
         blobs, freed = await self.collect_garbage()
-        return {"artifacts": purged, "sessions": sessions, "blobs": blobs, "bytes_freed": freed}
+        return {
+            "artifacts": purged,
+            "sessions": sessions,
+            "uploads": uploads,
+            "blobs": blobs,
+            "bytes_freed": freed,
+        }
 
     async def cleanup_expired_sessions(self) -> int:
         """Purge expired artifacts and sessions (see :meth:`purge_expired`); return how many."""

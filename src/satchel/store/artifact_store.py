@@ -8,13 +8,16 @@ from satchel.store.admin import AdminMixin
 from satchel.store.batch import BatchMixin
 from satchel.store.files import FilesMixin
 from satchel.store.listing import ListingMixin
-from satchel.store.presign import PresignMixin
+from satchel.store.multipart import MultipartMixin
 from satchel.store.streaming import StreamingMixin
+from satchel.store.tus import TusMixin
 
 __all__ = ["ArtifactStore"]
 
 
-class ArtifactStore(FilesMixin, BatchMixin, StreamingMixin, ListingMixin, PresignMixin, AdminMixin):
+class ArtifactStore(
+    FilesMixin, BatchMixin, StreamingMixin, ListingMixin, MultipartMixin, TusMixin, AdminMixin
+):
     """Scoped, access-controlled artifact storage over a blob backend and a catalog.
 
     ``ArtifactStore()`` with nothing configured keeps everything in memory. Configuration comes

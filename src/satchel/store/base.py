@@ -14,8 +14,9 @@ from pydantic import ValidationError
 
 from satchel.blobs.base import BlobStore
 from satchel.blobs.registry import create_blob_store
+from satchel.blobs.staging import FileStaging, MemoryStaging, Staging
 from satchel.catalog import Catalog, CatalogWriter
-from satchel.config import Settings
+from satchel.config import Settings, load_signing_key
 from satchel.core.access import Caller, check_read, check_write
 from satchel.core.errors import (
     AccessDeniedError,
@@ -98,6 +99,8 @@ class StoreBase:
         self._sessions: SessionProvider | None = None
         self._open_lock = asyncio.Lock()
         self._closed = False
+        self._staging: Staging | None = None
+        self._signing_key: bytes | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -135,6 +138,11 @@ class StoreBase:
                     await blobs.close()
                 await sessions.close()
                 raise
+            self._staging = (
+                MemoryStaging()
+                if self.storage_provider == "memory"
+                else FileStaging(self.settings.resolved_staging_dir(), fsync=self.settings.fsync)
+            )
             self._sessions, self._blobs, self._catalog = sessions, blobs, catalog
 
     async def open(self) -> None:
@@ -164,6 +172,21 @@ class StoreBase:
         if self._blobs is None:
             raise ArtifactStoreError("store is not open")
         return self._blobs
+
+    @property
+    def staging(self) -> Staging:
+        if self._staging is None:
+            raise ArtifactStoreError("store is not open")
+        return self._staging
+
+    def signing_key(self) -> bytes:
+        """The HMAC key of presigned URLs: configured, else kept in the data directory (or, for
+        an in-memory store, made once per process)."""
+        if self._signing_key is None:
+            self._signing_key = load_signing_key(
+                self.settings, memory=self.storage_provider == "memory"
+            )
+        return self._signing_key
 
     @property
     def sessions(self) -> SessionProvider:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import AsyncIterable
+from collections.abc import AsyncIterable, Awaitable, Callable
 from typing import Any
 
+from satchel.catalog import CatalogWriter
 from satchel.catalog.rows import artifact_values
 from satchel.core.access import Caller, check_write_scope
 from satchel.core.digests import make_etag
@@ -105,10 +106,18 @@ class CreatingMixin(StoreBase):
         info: BlobInfo,
         event_type: str,
         extra_payload: dict[str, Any] | None = None,
+        *,
+        artifact_id: str | None = None,
+        in_transaction: Callable[[CatalogWriter], Awaitable[None]] | None = None,
     ) -> ArtifactRecord:
+        """Insert the artifact row (with its session and blob reference) in one transaction.
+
+        *artifact_id* is a reserved id (an upload's); *in_transaction* runs inside the same
+        transaction (an upload marking itself completed), so both happen or neither.
+        """
         now = self._now()
         session_id = session.session_id
-        artifact_id = new_artifact_id()
+        artifact_id = artifact_id or new_artifact_id()
         record = ArtifactRecord(
             artifact_id=artifact_id,
             sandbox_id=self.sandbox_id,
@@ -140,6 +149,8 @@ class CreatingMixin(StoreBase):
             session = await self._persist_session(writer, session, caller)
             await self._reference(writer, info, now)
             await writer.insert_artifact(record)
+            if in_transaction is not None:
+                await in_transaction(writer)
             payload = {"record": artifact_values(record), **(extra_payload or {})}
             await writer.append_event(
                 type=event_type,

@@ -1,31 +1,41 @@
-"""Presigned URLs and multipart uploads.
+"""Presigned download URLs and signed-URL verification.
 
-These hand out URLs that a client fetches or PUTs to over HTTP. For memory and filesystem
-backends the URLs are served by ``satchel serve`` (HMAC-signed routes); S3 signs directly. Until
-the HTTP service exists in this version, every method raises NotSupportedError rather than
-returning a URL nothing would answer.
+For memory, filesystem and sqlite backends a presigned URL points at ``satchel serve``
+(``{SATCHEL_PUBLIC_URL}/v1/signed/{token}``); the token is an HMAC-signed, method-bound,
+expiring grant (:mod:`satchel.core.signing`). The store signs; the service verifies with the
+same key, so a URL made by the embedded library works against a server sharing its data dir.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
-from satchel.core.errors import NotSupportedError
-from satchel.core.requests import MultipartUploadCompleteRequest, MultipartUploadInitRequest
+from satchel.core.errors import InvalidRequestError
+from satchel.core.models import ArtifactRecord
 from satchel.core.scopes import DEFAULT_PRESIGN_EXPIRES
-from satchel.store.base import UNSET, StoreBase
+from satchel.core.signing import PresignedURL, SignedGrant, sign_grant, verify_grant
+from satchel.store.base import StoreBase
 
 __all__ = ["PresignMixin"]
 
-_NEEDS_SERVICE = (
-    "{what} needs the Satchel HTTP service (`satchel serve`), which serves presigned and "
-    "multipart URLs; this version ships the embedded library only"
-)
-
 
 class PresignMixin(StoreBase):
-    def _needs_service(self, what: str) -> NotSupportedError:
-        return NotSupportedError(_NEEDS_SERVICE.format(what=what))
+    def _check_expires(self, expires: object) -> int:
+        limit = self.settings.presign_max_seconds
+        if isinstance(expires, bool) or not isinstance(expires, int) or not 1 <= expires <= limit:
+            raise InvalidRequestError(f"expires must be a whole number of seconds, 1 to {limit}")
+        return expires
+
+    def _signed_url(self, grant: SignedGrant) -> PresignedURL:
+        token = sign_grant(grant, self.signing_key())
+        return PresignedURL(f"{self.settings.resolved_public_url()}/v1/signed/{token}")
+
+    def verify_signed(self, token: str, method: str) -> SignedGrant:
+        """Check a presigned URL's token for *method*; AccessDeniedError when tampered/expired."""
+        grant = verify_grant(token, self.signing_key(), method=method, now=self._now())
+        if grant.sandbox_id != self.sandbox_id:
+            from satchel.core.errors import AccessDeniedError
+
+            raise AccessDeniedError("signed URL belongs to another sandbox")
+        return grant
 
     async def presign(
         self,
@@ -34,72 +44,49 @@ class PresignMixin(StoreBase):
         *,
         user_id: str | None = None,
         session_id: str | None = None,
-    ) -> str:
-        """A presigned download URL (raises NotSupportedError without the HTTP service)."""
-        await self._load(artifact_id, await self._caller(user_id, session_id))
-        raise self._needs_service("presign")
+    ) -> PresignedURL:
+        """A URL that lets anyone holding it GET the artifact's content until it expires.
+
+        The caller must be allowed to read the artifact. ``repr()`` of the result hides the
+        signature; ``str()`` is the full URL (hand it to a client or curl).
+        """
+        seconds = self._check_expires(expires)
+        record = await self._load(artifact_id, await self._caller(user_id, session_id))
+        return self._signed_url(
+            SignedGrant(
+                method="GET",
+                kind="download",
+                sandbox_id=self.sandbox_id,
+                expires_at=int(self._now()) + seconds,
+                artifact_id=record.artifact_id,
+            )
+        )
 
     async def presign_short(
         self, artifact_id: str, *, user_id: str | None = None, session_id: str | None = None
-    ) -> str:
+    ) -> PresignedURL:
         """A presigned download URL valid for 15 minutes."""
         return await self.presign(artifact_id, 900, user_id=user_id, session_id=session_id)
 
     async def presign_medium(
         self, artifact_id: str, *, user_id: str | None = None, session_id: str | None = None
-    ) -> str:
+    ) -> PresignedURL:
         """A presigned download URL valid for 1 hour."""
         return await self.presign(artifact_id, 3600, user_id=user_id, session_id=session_id)
 
     async def presign_long(
         self, artifact_id: str, *, user_id: str | None = None, session_id: str | None = None
-    ) -> str:
+    ) -> PresignedURL:
         """A presigned download URL valid for 24 hours."""
         return await self.presign(artifact_id, 86400, user_id=user_id, session_id=session_id)
 
-    async def presign_upload(
-        self,
-        session_id: str | None = None,
-        filename: str | None = None,
-        mime_type: str = "application/octet-stream",
-        expires: int = DEFAULT_PRESIGN_EXPIRES,
-        *,
-        user_id: str | None = None,
-    ) -> tuple[str, str]:
-        """A presigned upload URL and the artifact id it will register as."""
-        raise self._needs_service("presign_upload")
+    async def signed_download(self, token: str) -> ArtifactRecord:
+        """The live artifact a GET presigned URL grants (for the service's signed route)."""
+        from satchel.core.access import Caller
 
-    async def register_uploaded_artifact(
-        self,
-        artifact_id: str,
-        *,
-        mime: str,
-        summary: str,
-        meta: dict[str, Any] | None = None,
-        filename: str | None = None,
-        session_id: str | None = None,
-        user_id: str | None = None,
-        ttl: int | None = UNSET,
-    ) -> bool:
-        """Register bytes uploaded to a presigned URL as an artifact."""
-        raise self._needs_service("register_uploaded_artifact")
+        grant = self.verify_signed(token, "GET")
+        if grant.kind != "download" or grant.artifact_id is None:
+            from satchel.core.errors import AccessDeniedError
 
-    async def initiate_multipart_upload(
-        self, request: MultipartUploadInitRequest
-    ) -> dict[str, Any]:
-        """Start a multipart upload."""
-        raise self._needs_service("initiate_multipart_upload")
-
-    async def get_part_upload_url(
-        self, upload_id: str, part_number: int, expires: int = DEFAULT_PRESIGN_EXPIRES
-    ) -> str:
-        """A presigned URL for one part of a multipart upload."""
-        raise self._needs_service("get_part_upload_url")
-
-    async def complete_multipart_upload(self, request: MultipartUploadCompleteRequest) -> str:
-        """Finish a multipart upload and register its artifact."""
-        raise self._needs_service("complete_multipart_upload")
-
-    async def abort_multipart_upload(self, upload_id: str) -> bool:
-        """Abandon a multipart upload and reclaim its parts."""
-        raise self._needs_service("abort_multipart_upload")
+            raise AccessDeniedError("this signed URL is not a download URL")
+        return await self._load(grant.artifact_id, Caller())

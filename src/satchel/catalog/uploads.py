@@ -1,0 +1,112 @@
+"""Catalog operations on upload sessions (the ``uploads`` table)."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from satchel.catalog.tables import uploads
+from satchel.core.scopes import Scope
+from satchel.core.uploads import UploadKind, UploadRecord, UploadState
+
+__all__ = [
+    "expired_uploads",
+    "get_upload",
+    "get_upload_by_artifact",
+    "insert_upload",
+    "replace_upload",
+]
+
+
+def _to_upload(row: Any) -> UploadRecord:
+    return UploadRecord(
+        upload_id=row.upload_id,
+        kind=UploadKind(row.kind),
+        state=UploadState(row.state),
+        sandbox_id=row.sandbox_id,
+        artifact_id=row.artifact_id,
+        session_id=row.session_id,
+        owner_id=row.owner_id,
+        actor_id=row.actor_id,
+        scope=Scope(row.scope),
+        filename=row.filename,
+        mime=row.mime,
+        summary=row.summary,
+        meta=dict(row.meta or {}),
+        ttl=row.ttl,
+        length=row.length,
+        offset=row.offset,
+        parts=dict(row.parts or {}),
+        created_at=row.created_at,
+        expires_at=row.expires_at,
+    )
+
+
+def _values(record: UploadRecord) -> dict[str, Any]:
+    values = dataclasses.asdict(record)
+    values["kind"] = record.kind.value
+    values["state"] = record.state.value
+    values["scope"] = record.scope.value
+    return values
+
+
+async def insert_upload(conn: AsyncConnection, record: UploadRecord) -> None:
+    await conn.execute(insert(uploads).values(**_values(record)))
+
+
+async def get_upload(conn: AsyncConnection, upload_id: str, sandbox_id: str) -> UploadRecord | None:
+    query = select(uploads).where(
+        uploads.c.upload_id == upload_id, uploads.c.sandbox_id == sandbox_id
+    )
+    row = (await conn.execute(query)).first()
+    return None if row is None else _to_upload(row)
+
+
+async def get_upload_by_artifact(
+    conn: AsyncConnection, artifact_id: str, sandbox_id: str
+) -> UploadRecord | None:
+    query = select(uploads).where(
+        uploads.c.artifact_id == artifact_id, uploads.c.sandbox_id == sandbox_id
+    )
+    row = (await conn.execute(query)).first()
+    return None if row is None else _to_upload(row)
+
+
+async def replace_upload(
+    conn: AsyncConnection,
+    record: UploadRecord,
+    *,
+    expected_state: UploadState,
+    expected_offset: int,
+) -> bool:
+    """Compare-and-swap on (state, offset): False when another request moved the upload on."""
+    values = _values(record)
+    del values["upload_id"]
+    result = await conn.execute(
+        update(uploads)
+        .where(
+            uploads.c.upload_id == record.upload_id,
+            uploads.c.state == expected_state.value,
+            uploads.c.offset == expected_offset,
+        )
+        .values(**values)
+    )
+    return bool(result.rowcount)
+
+
+async def expired_uploads(
+    conn: AsyncConnection, sandbox_id: str, now: float, limit: int
+) -> list[UploadRecord]:
+    query = (
+        select(uploads)
+        .where(
+            uploads.c.sandbox_id == sandbox_id,
+            uploads.c.state.in_([UploadState.OPEN.value, UploadState.UPLOADED.value]),
+            uploads.c.expires_at <= now,
+        )
+        .limit(limit)
+    )
+    return [_to_upload(row) for row in await conn.execute(query)]
