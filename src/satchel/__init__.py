@@ -22,6 +22,7 @@ from satchel.core.errors import (
     ProviderUnavailableError,
     SessionError,
     TooLargeError,
+    UnauthorizedError,
 )
 from satchel.core.models import ArtifactMetadata, GridKeyComponents
 from satchel.core.requests import (
@@ -65,5 +66,6 @@ __all__ = [
     "StreamDownloadRequest",
     "StreamUploadRequest",
     "TooLargeError",
+    "UnauthorizedError",
     "__version__",
 ]

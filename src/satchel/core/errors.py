@@ -7,6 +7,7 @@
     │   └── BlobNotFoundError          404  (bytes missing in a blob backend)
     ├── ArtifactExpiredError           410
     ├── AccessDeniedError              403
+    │   └── UnauthorizedError          401  (no or bad credentials)
     ├── PreconditionFailedError        412  (stale If-Match etag)
     ├── ConflictError                  409
     ├── TooLargeError                  413
@@ -37,6 +38,7 @@ __all__ = [
     "ProviderUnavailableError",
     "SessionError",
     "TooLargeError",
+    "UnauthorizedError",
     "error_for_code",
 ]
 
@@ -155,3 +157,10 @@ class ChecksumMismatchError(InvalidRequestError):
 
     status_code = 460
     code = "checksum_mismatch"
+
+
+class UnauthorizedError(AccessDeniedError):
+    """No valid credentials were presented (HTTP 401)."""
+
+    status_code = 401
+    code = "unauthorized"

@@ -1,0 +1,5 @@
+"""``python -m satchel`` runs the CLI."""
+
+from satchel.cli import main
+
+main()

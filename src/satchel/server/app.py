@@ -1,0 +1,87 @@
+"""The ASGI application: ``create_app()`` wires the store, auth, error mapping and routes.
+
+Thin by design: every rule lives in :class:`satchel.ArtifactStore`; routes translate HTTP to
+store calls and back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from fastapi import FastAPI
+
+from satchel._version import __version__
+from satchel.config import Settings
+from satchel.server.auth import Principal, TokenTable, ensure_admin_token, parse_token_spec
+from satchel.server.errors import RequestIdMiddleware, install_error_handlers
+from satchel.server.metrics import Metrics
+from satchel.server.routes import ROUTERS
+from satchel.store import ArtifactStore
+
+__all__ = ["create_app"]
+
+logger = logging.getLogger("satchel.server")
+
+PURGE_INTERVAL_SECONDS = 300
+
+
+async def _purge_periodically(store: ArtifactStore, interval: float) -> None:
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            result = await store.purge_expired()
+            logger.info("purged expired items: %s", result)
+        except Exception:  # keep the loop alive; the next round retries
+            logger.exception("periodic purge failed")
+
+
+def _token_table(settings: Settings, store: ArtifactStore) -> TokenTable:
+    table = TokenTable(parse_token_spec(settings.auth_tokens))
+    if store.storage_provider != "memory":
+        admin = ensure_admin_token(settings.data_dir)
+        table.add(admin, Principal(user_id=None, is_admin=True, name="admin"))
+    return table
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    store: ArtifactStore | None = None,
+    purge_interval: float = PURGE_INTERVAL_SECONDS,
+) -> FastAPI:
+    """The Satchel HTTP service over *store* (default: the embedded default of *settings*)."""
+    settings = settings or Settings()
+    store = store or ArtifactStore(settings=settings, default_backend="filesystem")
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await store.open()
+        task = asyncio.create_task(_purge_periodically(store, purge_interval))
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            await store.close()
+
+    app = FastAPI(
+        title="Satchel",
+        version=__version__,
+        description="Self-hosted artifact store: content-addressed blobs, typed metadata, "
+        "scoped access control, presigned URLs, multipart and resumable uploads.",
+        lifespan=lifespan,
+    )
+    app.state.settings = store.settings
+    app.state.store = store
+    app.state.tokens = _token_table(store.settings, store)
+    app.state.metrics = Metrics()
+    install_error_handlers(app)
+    app.add_middleware(RequestIdMiddleware)
+    app.state.metrics.install(app)
+    for router in ROUTERS:
+        app.include_router(router)
+    return app

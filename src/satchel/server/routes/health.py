@@ -1,0 +1,48 @@
+"""Liveness and metrics: ``GET /health`` (degraded when a backend is down), ``GET /metrics``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
+
+from satchel._version import __version__
+from satchel.server.deps import Access, access, get_store
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/health", summary="Service health: catalog, blob backend and session provider")
+@access(Access.PUBLIC)
+async def health(request: Request) -> JSONResponse:
+    store = get_store(request)
+    checks: dict[str, Any] = await store.validate_configuration()
+    down = [name for name, check in checks.items() if check.get("status") != "ok"]
+    body = {
+        "status": "degraded" if down else "ok",
+        "version": __version__,
+        "sandbox_id": store.sandbox_id,
+        "checks": checks,
+    }
+    return JSONResponse(body, status_code=503 if down else 200)
+
+
+@router.get("/metrics", summary="Prometheus metrics", response_class=Response)
+@access(Access.PUBLIC)
+async def metrics(request: Request) -> Response:
+    store = get_store(request)
+    stats = await store.get_stats()
+    lines = [
+        "# HELP satchel_artifacts Live artifacts in this sandbox",
+        "# TYPE satchel_artifacts gauge",
+        f"satchel_artifacts {stats['total_artifacts']}",
+        "# HELP satchel_artifact_bytes Logical bytes of the artifacts in this sandbox",
+        "# TYPE satchel_artifact_bytes gauge",
+        f"satchel_artifact_bytes {stats['total_bytes']}",
+        "# HELP satchel_stored_bytes Bytes stored after deduplication",
+        "# TYPE satchel_stored_bytes gauge",
+        f"satchel_stored_bytes {stats['stored_bytes']}",
+    ]
+    body = request.app.state.metrics.render() + ("\n".join(lines) + "\n").encode()
+    return Response(body, media_type="text/plain; version=0.0.4; charset=utf-8")
