@@ -1,0 +1,142 @@
+"""A real `satchel serve` on an ephemeral loopback port, started by the test harness.
+
+``server`` (module-scoped) runs the service in a subprocess with a fresh data directory and
+static tokens: ``admin`` (admin role), ``alice`` and ``bob`` (users). ``ServerProcess.restart()``
+kills it hard (SIGKILL) and starts it again on the same port and data directory.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+TOKENS = {
+    "admin": "admin-token-0001",
+    "alice": "alice-token-0001",
+    "bob": "bob-token-00001",
+}
+_SPEC = f"{TOKENS['admin']}=ops:admin,{TOKENS['alice']}=alice,{TOKENS['bob']}=bob"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@dataclasses.dataclass
+class ServerProcess:
+    data_dir: Path
+    port: int
+    extra_env: dict[str, str]
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def headers(self, who: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {TOKENS[who]}"}
+
+    def client(self, who: str | None = None) -> httpx.Client:
+        headers = self.headers(who) if who else {}
+        return httpx.Client(base_url=self.url, headers=headers, timeout=30)
+
+    def start(self) -> None:
+        env = {
+            key: value
+            for key, value in os.environ.items()
+            if not key.startswith(("SATCHEL_", "ARTIFACT_", "SESSION_"))
+        }
+        env.update(
+            SATCHEL_DATA_DIR=str(self.data_dir),
+            SATCHEL_PORT=str(self.port),
+            SATCHEL_HOST="127.0.0.1",
+            SATCHEL_AUTH_TOKENS=_SPEC,
+            SATCHEL_MULTIPART_MIN_PART_BYTES="1024",
+            **self.extra_env,
+        )
+        log_path = self.data_dir / f"server-{self.port}.log"
+        with open(log_path, "ab") as log:  # the child keeps its own descriptor
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "satchel", "serve", "--log-level", "warning"],
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"satchel serve exited: {log_path.read_text()[-2000:]}")
+            try:
+                if httpx.get(f"{self.url}/health", timeout=1).status_code in (200, 503):
+                    return
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        raise RuntimeError("satchel serve did not come up within 30 s")
+
+    def stop(self, *, hard: bool = False) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGKILL if hard else signal.SIGTERM)
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+    def restart(self) -> None:
+        self.stop(hard=True)
+        self.start()
+
+
+def _launch(tmp: Path, extra_env: dict[str, str] | None = None) -> Iterator[ServerProcess]:
+    data_dir = tmp / "data"
+    data_dir.mkdir(parents=True)
+    server = ServerProcess(data_dir=data_dir, port=_free_port(), extra_env=extra_env or {})
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """One server for a test module (filesystem blobs + SQLite catalog)."""
+    yield from _launch(tmp_path_factory.mktemp("server"))
+
+
+@pytest.fixture
+def fresh_server(tmp_path: Path) -> Iterator[ServerProcess]:
+    """A server of its own, for tests that restart or reconfigure it."""
+    yield from _launch(tmp_path)
+
+
+@pytest.fixture
+def launch_server(tmp_path: Path) -> Iterator[object]:
+    """``launch_server(**env)`` starts a server with extra environment (e.g. anon read)."""
+    started: list[ServerProcess] = []
+
+    def launch(**env: str) -> ServerProcess:
+        data_dir = tmp_path / f"data-{len(started)}"
+        data_dir.mkdir()
+        srv = ServerProcess(data_dir=data_dir, port=_free_port(), extra_env=env)
+        srv.start()
+        started.append(srv)
+        return srv
+
+    yield launch
+    for srv in started:
+        srv.stop()
