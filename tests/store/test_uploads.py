@@ -1,0 +1,304 @@
+"""Library-level presigned URLs, presigned uploads, multipart and tus uploads.
+
+The HTTP tests (tests/server/) drive the same flows through `satchel serve` with curl, httpx
+and tuspy; these check the rules in the store itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from satchel import (
+    AccessDeniedError,
+    ArtifactExpiredError,
+    ArtifactNotFoundError,
+    ArtifactStore,
+    ChecksumMismatchError,
+    ConflictError,
+    InvalidRequestError,
+    MultipartUploadCompleteRequest,
+    MultipartUploadInitRequest,
+    MultipartUploadPart,
+    Settings,
+    TooLargeError,
+)
+
+
+async def body(*parts: bytes) -> AsyncIterator[bytes]:
+    for part in parts:
+        yield part
+
+
+def token_of(url: str) -> str:
+    return url.rsplit("/", 1)[1]
+
+
+def later(store: ArtifactStore, seconds: float) -> None:
+    moved = store._now() + seconds
+    store._now = lambda: moved  # type: ignore[method-assign]
+
+
+# -- presigned downloads ---------------------------------------------------------------------------
+
+
+async def test_presigned_url_is_method_bound_expiring_and_tamper_proof(
+    store: ArtifactStore,
+) -> None:
+    artifact_id = await store.store(b"data", mime="text/plain", user_id="alice")
+    url = await store.presign(artifact_id, expires=60, user_id="alice")
+    token = token_of(url)
+    assert (await store.signed_download(token)).artifact_id == artifact_id
+    payload, signature = token.split(".")
+    assert signature not in repr(url)
+    tampered = payload + "." + ("A" if signature[0] != "A" else "B") + signature[1:]
+    with pytest.raises(AccessDeniedError, match="signature"):
+        await store.signed_download(tampered)
+    with pytest.raises(AccessDeniedError, match="allows GET"):
+        store.verify_signed(token, "PUT")
+    later(store, 120)
+    with pytest.raises(AccessDeniedError, match="expired"):
+        await store.signed_download(token)
+
+
+async def test_presign_checks_expires_and_access(store: ArtifactStore) -> None:
+    artifact_id = await store.store(b"data", mime="text/plain", user_id="alice", scope="user")
+    for bad in (0, -5, 10**9, 1.5, "60"):
+        with pytest.raises(InvalidRequestError):
+            await store.presign(artifact_id, expires=bad, user_id="alice")  # type: ignore[arg-type]
+    with pytest.raises(AccessDeniedError):
+        await store.presign(artifact_id, user_id="bob")
+
+
+async def test_a_url_signed_by_another_store_key_is_refused(tmp_path: Path) -> None:
+    async with (
+        ArtifactStore(settings=Settings(signing_key="k" * 32)) as first,
+        ArtifactStore(settings=Settings(signing_key="z" * 32)) as second,
+    ):
+        artifact_id = await first.store(b"x", mime="text/plain")
+        url = await first.presign(artifact_id)
+        with pytest.raises(AccessDeniedError):
+            await second.signed_download(token_of(url))
+
+
+async def test_the_signing_key_is_kept_in_the_data_dir(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path)
+    async with ArtifactStore(storage_provider="filesystem", settings=settings) as first:
+        artifact_id = await first.store(b"x", mime="text/plain")
+        url = await first.presign(artifact_id)
+    key_file = tmp_path / "signing.key"
+    assert oct(key_file.stat().st_mode & 0o777) == "0o600"
+    async with ArtifactStore(storage_provider="filesystem", settings=settings) as second:
+        assert (await second.signed_download(token_of(url))).artifact_id == artifact_id
+
+
+# -- presigned uploads -----------------------------------------------------------------------------
+
+
+async def test_presigned_upload_lifecycle(store: ArtifactStore) -> None:
+    url, artifact_id = await store.presign_upload(
+        session_id="s1", filename="photo.jpg", mime_type="image/jpeg", user_id="alice"
+    )
+    with pytest.raises(ConflictError, match="nothing has been uploaded"):
+        await store.register_uploaded_artifact(artifact_id, mime="image/jpeg", summary="p")
+    assert not await store.exists(artifact_id)
+    assert await store.signed_upload(token_of(url), body(b"\xff\xd8", b"jpeg")) == 6
+    with pytest.raises(AccessDeniedError):
+        await store.register_uploaded_artifact(
+            artifact_id, mime="image/jpeg", summary="p", user_id="bob"
+        )
+    assert await store.register_uploaded_artifact(
+        artifact_id, mime="image/jpeg", summary="pic", user_id="alice", meta={"k": 1}
+    )
+    meta = await store.metadata(artifact_id, user_id="alice")
+    assert (meta.bytes, meta.sha256, meta.meta) == (
+        6,
+        "sha256:" + hashlib.sha256(b"\xff\xd8jpeg").hexdigest(),
+        {"k": 1},
+    )
+    with pytest.raises(ConflictError, match="registered already"):
+        await store.register_uploaded_artifact(artifact_id, mime="image/jpeg", summary="p")
+    with pytest.raises(ConflictError):
+        await store.signed_upload(token_of(url), body(b"again"))
+
+
+async def test_registering_after_expiry_is_refused(store: ArtifactStore) -> None:
+    url, artifact_id = await store.presign_upload(session_id="s1", expires=60)
+    await store.signed_upload(token_of(url), body(b"late"))
+    later(store, store.settings.upload_expiry_seconds + 1)
+    with pytest.raises(ArtifactExpiredError):
+        await store.register_uploaded_artifact(artifact_id, mime="text/plain", summary="x")
+    result = await store.purge_expired()
+    assert result["uploads"] == 1
+    with pytest.raises(ArtifactNotFoundError):
+        await store.register_uploaded_artifact(artifact_id, mime="text/plain", summary="x")
+
+
+async def test_unknown_artifact_cannot_be_registered(store: ArtifactStore) -> None:
+    with pytest.raises(ArtifactNotFoundError):
+        await store.register_uploaded_artifact("f" * 32, mime="text/plain", summary="x")
+
+
+# -- multipart -------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+async def small_parts(make_store: Any) -> ArtifactStore:
+    store: ArtifactStore = await make_store(multipart_min_part_bytes=8)
+    return store
+
+
+async def start(store: ArtifactStore, **fields: Any) -> dict[str, Any]:
+    request = MultipartUploadInitRequest(filename="big.bin", user_id="alice", **fields)
+    return await store.initiate_multipart_upload(request)
+
+
+async def test_parallel_out_of_order_parts_assemble_in_order(small_parts: ArtifactStore) -> None:
+    store = small_parts
+    started = await start(store, meta={"run": 7})
+    chunks = {n: os.urandom(8 + n) for n in range(1, 7)}
+
+    async def send(n: int) -> MultipartUploadPart:
+        url = await store.get_part_upload_url(started["upload_id"], n, user_id="alice")
+        etag = await store.signed_part_upload(token_of(url), body(chunks[n]))
+        return MultipartUploadPart(PartNumber=n, ETag=f'"{etag}"')
+
+    parts = await asyncio.gather(*(send(n) for n in (4, 2, 6, 1, 5, 3)))
+    parts.sort(key=lambda part: part.PartNumber)
+    artifact_id = await store.complete_multipart_upload(
+        MultipartUploadCompleteRequest(upload_id=started["upload_id"], parts=parts)
+    )
+    assert artifact_id == started["artifact_id"]
+    expected = b"".join(chunks[n] for n in range(1, 7))
+    assert await store.retrieve(artifact_id, user_id="alice") == expected
+    assert (await store.metadata(artifact_id, user_id="alice")).meta == {"run": 7}
+
+
+async def test_complete_refuses_missing_wrong_and_unordered_parts(
+    small_parts: ArtifactStore,
+) -> None:
+    store = small_parts
+    started = await start(store)
+    upload_id = started["upload_id"]
+    one = await store.upload_part(upload_id, 1, body(b"A" * 8), user_id="alice")
+    two = await store.upload_part(upload_id, 2, body(b"tail"), user_id="alice")
+    bad_requests = [
+        [],
+        [MultipartUploadPart(PartNumber=1, ETag=one), MultipartUploadPart(PartNumber=3, ETag=two)],
+        [MultipartUploadPart(PartNumber=1, ETag="0" * 32)],
+        [MultipartUploadPart(PartNumber=2, ETag=two), MultipartUploadPart(PartNumber=1, ETag=one)],
+        [MultipartUploadPart(PartNumber=2, ETag=two), MultipartUploadPart(PartNumber=2, ETag=two)],
+        # part 2 is only 4 bytes: too small unless it is the last
+        [MultipartUploadPart(PartNumber=2, ETag=two), MultipartUploadPart(PartNumber=3, ETag=two)],
+    ]
+    before = await store.get_stats()
+    for parts in bad_requests:
+        with pytest.raises(InvalidRequestError):
+            await store.complete_multipart_upload(
+                MultipartUploadCompleteRequest(upload_id=upload_id, parts=parts)
+            )
+    assert await store.get_stats() == before
+    assert not await store.exists(started["artifact_id"])
+    good = [
+        MultipartUploadPart(PartNumber=1, ETag=one),
+        MultipartUploadPart(PartNumber=2, ETag=two),
+    ]
+    done = await store.complete_multipart_upload(
+        MultipartUploadCompleteRequest(upload_id=upload_id, parts=good)
+    )
+    assert await store.retrieve(done) == b"A" * 8 + b"tail"
+    with pytest.raises(ConflictError):
+        await store.complete_multipart_upload(
+            MultipartUploadCompleteRequest(upload_id=upload_id, parts=good)
+        )
+
+
+async def test_abort_reclaims_parts_and_ends_the_upload(small_parts: ArtifactStore) -> None:
+    store = small_parts
+    started = await start(store)
+    upload_id = started["upload_id"]
+    url = await store.get_part_upload_url(upload_id, 1, user_id="alice")
+    await store.signed_part_upload(token_of(url), body(b"P" * 10))
+    assert await store.staging.size(f"{upload_id}.1") == 10
+    with pytest.raises(AccessDeniedError):
+        await store.abort_multipart_upload(upload_id, user_id="bob")
+    assert await store.abort_multipart_upload(upload_id, user_id="alice") is True
+    assert await store.staging.size(f"{upload_id}.1") is None
+    with pytest.raises(ArtifactNotFoundError):
+        await store.signed_part_upload(token_of(url), body(b"late"))
+
+
+async def test_expired_multipart_uploads_are_reclaimed(small_parts: ArtifactStore) -> None:
+    store = small_parts
+    started = await start(store)
+    await store.upload_part(started["upload_id"], 1, body(b"P" * 10), user_id="alice")
+    later(store, store.settings.upload_expiry_seconds + 1)
+    assert (await store.purge_expired())["uploads"] == 1
+    assert await store.staging.size(f"{started['upload_id']}.1") is None
+
+
+async def test_part_numbers_are_checked(small_parts: ArtifactStore) -> None:
+    started = await start(small_parts)
+    for bad in (0, 10_001, -1):
+        with pytest.raises(InvalidRequestError):
+            await small_parts.get_part_upload_url(started["upload_id"], bad, user_id="alice")
+
+
+# -- tus -------------------------------------------------------------------------------------------
+
+
+async def test_tus_upload_completes_into_an_artifact(store: ArtifactStore) -> None:
+    upload = await store.tus_create(
+        length=10,
+        metadata={"filename": "t.bin", "mime": "text/plain", "meta": '{"a": 1}', "scope": "user"},
+        user_id="alice",
+    )
+    checksum = ("sha1", hashlib.sha1(b"01234").digest())
+    upload = await store.tus_append(
+        upload.upload_id, 0, body(b"01234"), checksum=checksum, user_id="alice"
+    )
+    assert (upload.offset, upload.state) == (5, "open")
+    with pytest.raises(ConflictError):
+        await store.tus_append(upload.upload_id, 3, body(b"xx"), user_id="alice")
+    with pytest.raises(ChecksumMismatchError):
+        await store.tus_append(
+            upload.upload_id, 5, body(b"56789"), checksum=("sha1", b"\0" * 20), user_id="alice"
+        )
+    assert (await store.tus_info(upload.upload_id, user_id="alice")).offset == 5
+    with pytest.raises(AccessDeniedError):
+        await store.tus_append(upload.upload_id, 5, body(b"56789"), user_id="bob")
+    done = await store.tus_append(upload.upload_id, 5, body(b"56789"), user_id="alice")
+    assert done.state == "completed"
+    meta = await store.metadata(done.artifact_id, user_id="alice")
+    assert (meta.filename, meta.scope, meta.meta, meta.bytes) == ("t.bin", "user", {"a": 1}, 10)
+    assert await store.retrieve(done.artifact_id, user_id="alice") == b"0123456789"
+    assert (await store.tus_info(upload.upload_id, user_id="alice")).state == "completed"
+
+
+async def test_tus_refuses_bytes_past_the_length_and_terminates(store: ArtifactStore) -> None:
+    upload = await store.tus_create(length=4, user_id="alice")
+    with pytest.raises(TooLargeError) as caught:
+        await store.tus_append(upload.upload_id, 0, body(b"too long"), user_id="alice")
+    assert caught.value.status_code == 413
+    assert (await store.tus_info(upload.upload_id, user_id="alice")).offset == 0
+    await store.tus_terminate(upload.upload_id, user_id="alice")
+    with pytest.raises(ArtifactNotFoundError):
+        await store.tus_info(upload.upload_id, user_id="alice")
+
+
+async def test_tus_upload_resumes_after_a_restart(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path)
+    async with ArtifactStore(storage_provider="filesystem", settings=settings) as first:
+        upload = await first.tus_create(length=8, user_id="alice")
+        await first.tus_append(upload.upload_id, 0, body(b"abcd"), user_id="alice")
+    async with ArtifactStore(storage_provider="filesystem", settings=settings) as second:
+        info = await second.tus_info(upload.upload_id, user_id="alice")
+        assert info.offset == 4
+        done = await second.tus_append(upload.upload_id, 4, body(b"efgh"), user_id="alice")
+        assert await second.retrieve(done.artifact_id, user_id="alice") == b"abcdefgh"
