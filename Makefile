@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test lint typecheck clean
+.PHONY: run demo test lint typecheck clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -12,8 +12,12 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-## run: the main job on the embedded default (SQLite + filesystem under ./var)
+## run: the HTTP service on the embedded default (SQLite + files under ./var) at 127.0.0.1:8000
 run: $(STAMP)
+	$(BIN)/satchel serve
+
+## demo: a tour of the embedded library (no server needed)
+demo: $(STAMP)
 	$(BIN)/python -m satchel.demo
 
 ## test: lint, format check, type check and the whole test suite
