@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import AsyncIterable
 from typing import Any
 
 from satchel.blobs.base import iter_bytes
@@ -161,6 +162,36 @@ class ArtifactsMixin(CreatingMixin):
         except BaseException:
             if info is not None:  # e.g. a stale if_match: the new bytes must not linger untracked
                 await self._discard(info)
+            raise
+        return self._to_metadata(record)
+
+    async def update_file_stream(
+        self,
+        artifact_id: str,
+        chunks: AsyncIterable[bytes],
+        *,
+        mime: str | None = None,
+        user_id: str | None = None,
+        session_id: str | None = None,
+        if_match: str | None = None,
+    ) -> ArtifactMetadata:
+        """Replace an artifact's content from an async byte stream, in constant memory.
+
+        Like :meth:`update_file` with ``data`` (and optionally ``mime``); an empty stream is
+        refused and nothing changes.
+        """
+        changes = self._changes(meta=None, filename=None, summary=None, mime=mime, ttl=UNSET)
+        caller = await self._caller(user_id, session_id)
+        await self._load(artifact_id, caller, write=True)  # fail fast before writing bytes
+        info = await self._put_blob(chunks)
+        try:
+            if info.size == 0:
+                raise InvalidRequestError("the new content is empty")
+            record = await self._apply(
+                artifact_id, caller, if_match, "artifact.updated", changes, merge=False, blob=info
+            )
+        except BaseException:
+            await self._discard(info)  # e.g. a stale if_match: the new bytes must not linger
             raise
         return self._to_metadata(record)
 

@@ -257,7 +257,13 @@ class MultipartMixin(UploadsMixin, PresignMixin):
         await self._change_upload(upload.upload_id, record_part)
         return etag
 
-    async def complete_multipart_upload(self, request: MultipartUploadCompleteRequest) -> str:
+    async def complete_multipart_upload(
+        self,
+        request: MultipartUploadCompleteRequest,
+        *,
+        user_id: str | None = None,
+        session_id: str | None = None,
+    ) -> str:
         """Assemble the listed parts, in order, into the upload's artifact; return its id.
 
         Refuses an empty list, part numbers out of order or repeated, a part never uploaded,
@@ -265,7 +271,8 @@ class MultipartMixin(UploadsMixin, PresignMixin):
         """
         if not isinstance(request, MultipartUploadCompleteRequest):
             raise InvalidRequestError("complete_multipart_upload takes a request model")
-        upload = await self._open_upload(request.upload_id, None, states=(UploadState.OPEN,))
+        caller = await self._caller(user_id, session_id)
+        upload = await self._open_upload(request.upload_id, caller, states=(UploadState.OPEN,))
         numbers = [part.PartNumber for part in request.parts]
         if not numbers:
             raise InvalidRequestError("complete_multipart_upload needs at least one part")

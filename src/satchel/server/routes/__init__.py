@@ -2,8 +2,14 @@
 
 from fastapi import APIRouter
 
-from satchel.server.routes import health
+from satchel.server.routes import artifacts, health, signed, tus, uploads
 
-ROUTERS: list[APIRouter] = [health.router]
+ROUTERS: list[APIRouter] = [
+    health.router,
+    artifacts.router,
+    signed.router,
+    uploads.router,
+    tus.router,
+]
 
 __all__ = ["ROUTERS"]

@@ -1,0 +1,45 @@
+"""Request bodies as async byte streams, never buffered whole, bounded by the upload limit."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from fastapi import Request
+
+from satchel.core.errors import InvalidRequestError, TooLargeError
+
+__all__ = ["declared_length", "request_body"]
+
+
+def declared_length(request: Request) -> int | None:
+    """The request's ``Content-Length`` as an int (None when absent); 400 when malformed."""
+    raw = request.headers.get("content-length")
+    if raw is None:
+        return None
+    try:
+        value = int(raw.strip())
+    except ValueError as exc:
+        raise InvalidRequestError(f"Content-Length {raw!r} is not a number") from exc
+    if value < 0:
+        raise InvalidRequestError(f"Content-Length {raw!r} is negative")
+    return value
+
+
+async def request_body(request: Request, *, max_bytes: int | None = None) -> AsyncIterator[bytes]:
+    """Yield the raw request body chunk by chunk (constant memory).
+
+    Raises TooLargeError (413) as soon as the declared length or the bytes received exceed
+    *max_bytes* (default: the store's ``max_upload_bytes``); the store checks again.
+    """
+    limit = max_bytes if max_bytes is not None else request.app.state.settings.max_upload_bytes
+    declared = declared_length(request)
+    if declared is not None and declared > limit:
+        raise TooLargeError(f"the body of {declared} bytes exceeds the limit of {limit} bytes")
+    received = 0
+    async for chunk in request.stream():
+        if not chunk:
+            continue
+        received += len(chunk)
+        if received > limit:
+            raise TooLargeError(f"the body exceeds the limit of {limit} bytes")
+        yield chunk

@@ -1,0 +1,420 @@
+"""``/v1/artifacts…`` and ``/v1/presign-upload``: artifact CRUD, listings, content, copies,
+moves and presigned URLs. Each route translates HTTP into one store call."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict
+
+from satchel.core.errors import InvalidRequestError
+from satchel.core.models import ArtifactMetadata
+from satchel.core.requests import StreamUploadRequest
+from satchel.core.scopes import DEFAULT_PRESIGN_EXPIRES
+from satchel.server.bodies import declared_length, request_body
+from satchel.server.content import content_response
+from satchel.server.deps import Access, access, caller_ids, get_principal, get_store
+from satchel.server.ranges import quote_etag
+from satchel.store.base import UNSET
+
+__all__ = ["router"]
+
+router = APIRouter(tags=["artifacts"])
+
+
+# -- helpers -------------------------------------------------------------------------------
+
+
+def metadata_response(meta: ArtifactMetadata, status_code: int = 200) -> JSONResponse:
+    """``ArtifactMetadata`` as JSON with its ``ETag``."""
+    return JSONResponse(
+        meta.to_dict(), status_code=status_code, headers={"ETag": quote_etag(meta.etag)}
+    )
+
+
+def json_query(name: str, raw: str | None) -> dict[str, Any] | None:
+    """A JSON-object query parameter (400 on bad JSON or a non-object)."""
+    if raw is None:
+        return None
+    try:
+        value = json.loads(raw)
+    except ValueError as exc:
+        raise InvalidRequestError(f"{name} must be a JSON object: {exc}") from exc
+    if not isinstance(value, dict):
+        raise InvalidRequestError(f"{name} must be a JSON object")
+    return value
+
+
+def ttl_query(raw: str | None) -> Any:
+    """``ttl`` query: absent → UNSET (the scope's default), ``none`` → no expiry, else seconds."""
+    if raw is None:
+        return UNSET
+    if raw.strip().lower() in ("none", "null"):
+        return None
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise InvalidRequestError(f"ttl must be whole seconds or 'none', not {raw!r}") from exc
+
+
+def if_match(request: Request) -> str | None:
+    """The ``If-Match`` etag the store checks (``*`` = any current version: no check)."""
+    raw = request.headers.get("if-match")
+    if raw is None or raw.strip() == "*":
+        return None
+    return raw.strip().removeprefix("W/").strip()
+
+
+def body_mime(request: Request, mime: str | None) -> str | None:
+    if mime:
+        return mime
+    return request.headers.get("content-type") or None
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class PatchBody(_Body):
+    summary: str | None = None
+    meta: dict[str, Any] | None = None
+    merge: bool = True
+    filename: str | None = None
+    mime: str | None = None
+    ttl: int | None = None
+
+
+class CopyBody(_Body):
+    new_filename: str | None = None
+    target_session_id: str | None = None
+    new_meta: dict[str, Any] | None = None
+    summary: str | None = None
+
+
+class MoveBody(_Body):
+    new_filename: str | None = None
+    new_session_id: str | None = None
+    new_meta: dict[str, Any] | None = None
+
+
+class PresignBody(_Body):
+    expires: int = DEFAULT_PRESIGN_EXPIRES
+
+
+class PresignUploadBody(_Body):
+    session_id: str | None = None
+    filename: str | None = None
+    mime_type: str = "application/octet-stream"
+    expires: int = DEFAULT_PRESIGN_EXPIRES
+
+
+class RegisterBody(_Body):
+    mime: str
+    summary: str = ""
+    meta: dict[str, Any] | None = None
+    filename: str | None = None
+    session_id: str | None = None
+    ttl: int | None = None
+
+
+# -- routes --------------------------------------------------------------------------------
+
+
+@router.post(
+    "/v1/artifacts",
+    status_code=201,
+    summary="Upload an artifact (raw body, streamed)",
+    response_class=JSONResponse,
+)
+@access(Access.PRINCIPAL)
+async def upload_artifact(
+    request: Request,
+    filename: str | None = None,
+    mime: str | None = None,
+    summary: str = "",
+    scope: str = "session",
+    session_id: str | None = None,
+    user_id: str | None = None,
+    ttl: str | None = None,
+    meta: str | None = None,
+) -> JSONResponse:
+    store = get_store(request)
+    ids = caller_ids(request, get_principal(request), user_id=user_id, session_id=session_id)
+    fields: dict[str, Any] = {
+        "data_stream": request_body(request),
+        "mime": body_mime(request, mime) or "application/octet-stream",
+        "summary": summary,
+        "filename": filename,
+        "meta": json_query("meta", meta),
+        "scope": scope,
+        "content_length": declared_length(request),
+        **ids,
+    }
+    ttl_value = ttl_query(ttl)
+    if ttl_value is not UNSET:
+        fields["ttl"] = ttl_value
+    artifact_id = await store.stream_upload(StreamUploadRequest(**fields))
+    created = await store.metadata(artifact_id, **ids)
+    response = metadata_response(created, 201)
+    response.headers["Location"] = f"/v1/artifacts/{artifact_id}"
+    return response
+
+
+@router.get("/v1/artifacts", summary="List a session's artifacts, or search")
+@access(Access.READ)
+async def list_artifacts(
+    request: Request,
+    session_id: str | None = None,
+    prefix: str | None = None,
+    user_id: str | None = None,
+    scope: str | None = None,
+    mime_prefix: str | None = None,
+    meta_filter: str | None = None,
+    limit: int = 100,
+    cursor: str | None = None,
+) -> JSONResponse:
+    store = get_store(request)
+    ids = caller_ids(
+        request, get_principal(request), user_id=user_id, session_id=session_id, read=True
+    )
+    if session_id is not None and prefix is not None:
+        page = await store.get_directory_contents(session_id, prefix, limit, user_id=ids["user_id"])
+    elif session_id is not None and scope is None and mime_prefix is None and not meta_filter:
+        page = await store.list_by_session(session_id, limit, cursor=cursor, user_id=ids["user_id"])
+    else:
+        page = await store.search(
+            user_id=ids["user_id"],
+            scope=scope,
+            mime_prefix=mime_prefix,
+            meta_filter=json_query("meta_filter", meta_filter),
+            limit=limit,
+            session_id=ids["session_id"],
+            cursor=cursor,
+        )
+    return JSONResponse(
+        {"items": [item.to_dict() for item in page], "next_cursor": page.next_cursor}
+    )
+
+
+@router.get("/v1/artifacts/{artifact_id}", summary="An artifact's metadata")
+@access(Access.READ)
+async def get_metadata(
+    request: Request,
+    artifact_id: str,
+    user_id: str | None = None,
+    session_id: str | None = None,
+) -> JSONResponse:
+    ids = caller_ids(
+        request, get_principal(request), user_id=user_id, session_id=session_id, read=True
+    )
+    return metadata_response(await get_store(request).metadata(artifact_id, **ids))
+
+
+@router.patch("/v1/artifacts/{artifact_id}", summary="Change an artifact's metadata")
+@access(Access.PRINCIPAL)
+async def patch_metadata(
+    request: Request,
+    artifact_id: str,
+    body: PatchBody,
+    user_id: str | None = None,
+    session_id: str | None = None,
+) -> JSONResponse:
+    ids = caller_ids(request, get_principal(request), user_id=user_id, session_id=session_id)
+    updated = await get_store(request).update_metadata(
+        artifact_id,
+        summary=body.summary,
+        meta=body.meta,
+        merge=body.merge,
+        filename=body.filename,
+        mime=body.mime,
+        ttl=body.ttl if "ttl" in body.model_fields_set else UNSET,
+        if_match=if_match(request),
+        **ids,
+    )
+    return metadata_response(updated)
+
+
+@router.delete(
+    "/v1/artifacts/{artifact_id}",
+    status_code=204,
+    summary="Delete an artifact",
+    response_class=Response,
+)
+@access(Access.PRINCIPAL)
+async def delete_artifact(
+    request: Request,
+    artifact_id: str,
+    user_id: str | None = None,
+    session_id: str | None = None,
+) -> Response:
+    ids = caller_ids(request, get_principal(request), user_id=user_id, session_id=session_id)
+    await get_store(request).delete(artifact_id, if_match=if_match(request), **ids)
+    return Response(status_code=204)
+
+
+@router.get(
+    "/v1/artifacts/{artifact_id}/content",
+    summary="An artifact's bytes (Range, ETag, If-None-Match, If-Range)",
+    response_class=Response,
+)
+@router.head(
+    "/v1/artifacts/{artifact_id}/content",
+    summary="An artifact's content headers",
+    response_class=Response,
+)
+@access(Access.READ)
+async def get_content(
+    request: Request,
+    artifact_id: str,
+    user_id: str | None = None,
+    session_id: str | None = None,
+) -> Response:
+    ids = caller_ids(
+        request, get_principal(request), user_id=user_id, session_id=session_id, read=True
+    )
+    store = get_store(request)
+    return await content_response(request, store, await store.metadata(artifact_id, **ids))
+
+
+@router.put("/v1/artifacts/{artifact_id}/content", summary="Replace an artifact's content")
+@access(Access.PRINCIPAL)
+async def put_content(
+    request: Request,
+    artifact_id: str,
+    mime: str | None = None,
+    user_id: str | None = None,
+    session_id: str | None = None,
+) -> JSONResponse:
+    ids = caller_ids(request, get_principal(request), user_id=user_id, session_id=session_id)
+    updated = await get_store(request).update_file_stream(
+        artifact_id,
+        request_body(request),
+        mime=body_mime(request, mime),
+        if_match=if_match(request),
+        **ids,
+    )
+    return metadata_response(updated)
+
+
+@router.post(
+    "/v1/artifacts/{artifact_id}/copy",
+    status_code=201,
+    summary="Copy an artifact within its session",
+)
+@access(Access.PRINCIPAL)
+async def copy_artifact(
+    request: Request,
+    artifact_id: str,
+    body: CopyBody,
+    user_id: str | None = None,
+    session_id: str | None = None,
+) -> JSONResponse:
+    ids = caller_ids(request, get_principal(request), user_id=user_id, session_id=session_id)
+    store = get_store(request)
+    new_id = await store.copy_file(
+        artifact_id,
+        new_filename=body.new_filename,
+        target_session_id=body.target_session_id,
+        new_meta=body.new_meta,
+        summary=body.summary,
+        **ids,
+    )
+    return metadata_response(await store.metadata(new_id, **ids), 201)
+
+
+@router.post("/v1/artifacts/{artifact_id}/move", summary="Rename an artifact within its session")
+@access(Access.PRINCIPAL)
+async def move_artifact(
+    request: Request,
+    artifact_id: str,
+    body: MoveBody,
+    user_id: str | None = None,
+    session_id: str | None = None,
+) -> JSONResponse:
+    ids = caller_ids(request, get_principal(request), user_id=user_id, session_id=session_id)
+    moved = await get_store(request).move_file(
+        artifact_id,
+        new_filename=body.new_filename,
+        new_session_id=body.new_session_id,
+        new_meta=body.new_meta,
+        if_match=if_match(request),
+        **ids,
+    )
+    return metadata_response(moved)
+
+
+@router.post("/v1/artifacts/{artifact_id}/presign", summary="A presigned download URL")
+@access(Access.READ)
+async def presign_artifact(
+    request: Request,
+    artifact_id: str,
+    body: PresignBody | None = None,
+    user_id: str | None = None,
+    session_id: str | None = None,
+) -> JSONResponse:
+    ids = caller_ids(
+        request, get_principal(request), user_id=user_id, session_id=session_id, read=True
+    )
+    expires = (body or PresignBody()).expires
+    url = await get_store(request).presign(artifact_id, expires, **ids)
+    return JSONResponse({"url": str(url), "expires_in": expires})
+
+
+@router.post("/v1/presign-upload", summary="A presigned upload URL and the artifact id it gets")
+@access(Access.PRINCIPAL)
+async def presign_upload(
+    request: Request,
+    body: PresignUploadBody | None = None,
+    user_id: str | None = None,
+    session_id: str | None = None,
+) -> JSONResponse:
+    body = body or PresignUploadBody()
+    ids = caller_ids(
+        request,
+        get_principal(request),
+        user_id=user_id,
+        session_id=body.session_id if body.session_id is not None else session_id,
+    )
+    url, artifact_id = await get_store(request).presign_upload(
+        ids["session_id"],
+        body.filename,
+        body.mime_type,
+        body.expires,
+        user_id=ids["user_id"],
+    )
+    return JSONResponse({"upload_url": str(url), "artifact_id": artifact_id})
+
+
+@router.post(
+    "/v1/artifacts/{artifact_id}/register",
+    status_code=201,
+    summary="Register the bytes PUT to a presigned upload URL",
+)
+@access(Access.PRINCIPAL)
+async def register_artifact(
+    request: Request,
+    artifact_id: str,
+    body: RegisterBody,
+    user_id: str | None = None,
+    session_id: str | None = None,
+) -> JSONResponse:
+    ids = caller_ids(
+        request,
+        get_principal(request),
+        user_id=user_id,
+        session_id=body.session_id if body.session_id is not None else session_id,
+    )
+    store = get_store(request)
+    await store.register_uploaded_artifact(
+        artifact_id,
+        mime=body.mime,
+        summary=body.summary,
+        meta=body.meta,
+        filename=body.filename,
+        ttl=body.ttl if "ttl" in body.model_fields_set else UNSET,
+        **ids,
+    )
+    return metadata_response(await store.metadata(artifact_id, **ids), 201)
