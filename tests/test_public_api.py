@@ -32,7 +32,7 @@ def test_all_is_sorted_and_unique() -> None:
     assert satchel.__all__ == sorted(satchel.__all__, key=_isort_style)
     # The same order ruff (RUF022) enforces, so neither tool ever fights the other.
     assert satchel.__all__[0] == "DEFAULT_PRESIGN_EXPIRES"
-    assert satchel.__all__[-1] == "__version__"
+    assert satchel.__all__[-1] == "connect_sync"  # lowercase names sort last
 
 
 def test_all_lists_every_public_name() -> None:

@@ -6,6 +6,7 @@ parameters follow chuk-artifacts, so code written against that API runs by chang
 """
 
 from satchel._version import __version__
+from satchel.client import RemoteArtifactStore, SyncArtifactStore, connect, connect_sync
 from satchel.config import Settings
 from satchel.core.errors import (
     AccessDeniedError,
@@ -59,13 +60,17 @@ __all__ = [
     "PresignedURL",
     "ProviderError",
     "ProviderUnavailableError",
+    "RemoteArtifactStore",
     "Scope",
     "SessionError",
     "Settings",
     "StorageScope",
     "StreamDownloadRequest",
     "StreamUploadRequest",
+    "SyncArtifactStore",
     "TooLargeError",
     "UnauthorizedError",
     "__version__",
+    "connect",
+    "connect_sync",
 ]

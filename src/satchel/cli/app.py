@@ -42,3 +42,12 @@ def serve(
 def version() -> None:
     """Print Satchel's version."""
     typer.echo(__version__)
+
+
+def _register_commands() -> None:
+    from satchel.cli.commands import register
+
+    register(app)
+
+
+_register_commands()

@@ -1,0 +1,438 @@
+"""Artifact commands of the ``satchel`` CLI: put, get, ls, rm, cat, presign, health, migrate, keys.
+
+Each works on the embedded store (the local store of :class:`~satchel.config.Settings`: SQLite
+catalog and files under ``SATCHEL_DATA_DIR``, default ``./var``) or, with ``--url`` /
+``SATCHEL_URL`` (and ``--token`` / ``SATCHEL_TOKEN``), against a running ``satchel serve`` —
+both through :func:`satchel.connect`. Transfers draw rich progress bars on stderr; ``--json``
+prints machine-readable output on stdout.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TextColumn,
+    TimeRemainingColumn,
+    TransferSpeedColumn,
+)
+from rich.table import Table
+
+from satchel.client.sync import SyncArtifactStore, connect_sync
+from satchel.core.errors import ArtifactStoreError, InvalidRequestError
+from satchel.core.models import ArtifactMetadata
+from satchel.store.base import UNSET
+
+__all__ = ["keys_app", "register"]
+
+stdout = Console() if sys.stdout.isatty() else Console(width=400)  # pipes: never truncate
+stderr = Console(stderr=True)
+
+URL_OPTION = typer.Option(None, "--url", help="server URL (default SATCHEL_URL; none: embedded)")
+TOKEN_OPTION = typer.Option(None, "--token", help="bearer token (default SATCHEL_TOKEN)")
+USER_OPTION = typer.Option(None, "--user", help="act as this user")
+SESSION_OPTION = typer.Option(None, "--session", help="act in / list this session")
+JSON_OPTION = typer.Option(False, "--json", help="machine-readable JSON on stdout")
+
+keys_app = typer.Typer(help="Bearer tokens for `satchel serve`.", no_args_is_help=True)
+
+
+# -- plumbing -------------------------------------------------------------------------------
+
+
+def _fail(message: str, code: int = 1) -> typer.Exit:
+    stderr.print(f"[red]error:[/red] {message}", highlight=False, markup=True)
+    return typer.Exit(code)
+
+
+@contextmanager
+def _store(url: str | None, token: str | None) -> Iterator[SyncArtifactStore]:
+    """The store a command works on; store errors become a message and exit status 1."""
+    try:
+        store = connect_sync(url, token, default_backend="filesystem")
+    except ArtifactStoreError as exc:
+        raise _fail(f"{exc.code}: {exc.message}") from None
+    try:
+        yield store
+    except ArtifactStoreError as exc:
+        raise _fail(f"{exc.code}: {exc.message}") from None
+    finally:
+        with suppress(ArtifactStoreError):
+            store.close()
+
+
+@contextmanager
+def _progress(description: str, total: int | None) -> Iterator[Callable[[int, int | None], None]]:
+    """A transfer bar on stderr (only on a terminal); yields the library's progress callback."""
+    progress = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        TimeRemainingColumn(),
+        console=stderr,
+        transient=True,
+        disable=not stderr.is_terminal,
+    )
+    task = progress.add_task(description, total=total)
+
+    def report(done: int, total_bytes: int | None) -> None:
+        progress.update(task, completed=done, total=total_bytes)
+
+    with progress:
+        yield report
+
+
+def _print_json(value: Any) -> None:
+    sys.stdout.write(json.dumps(value, indent=2, default=str) + "\n")
+    sys.stdout.flush()
+
+
+def _meta_option(raw: str | None) -> dict[str, Any] | None:
+    if raw is None:
+        return None
+    try:
+        value = json.loads(raw)
+    except ValueError as exc:
+        raise _fail(f"--meta is not JSON: {exc}", 2) from None
+    if not isinstance(value, dict):
+        raise _fail("--meta must be a JSON object", 2)
+    return value
+
+
+def _ttl_option(raw: str | None) -> Any:
+    if raw is None:
+        return UNSET
+    if raw.lower() == "none":
+        return None
+    if not raw.isdigit():
+        raise _fail("--ttl is a number of seconds or 'none'", 2)
+    return int(raw)
+
+
+def _ids(user: str | None, session: str | None) -> dict[str, str | None]:
+    return {"user_id": user, "session_id": session}
+
+
+def _metadata_table(items: list[ArtifactMetadata]) -> Table:
+    table = Table(box=None, header_style="bold")
+    for column in ("artifact_id", "filename", "bytes", "mime", "scope", "session_id", "stored_at"):
+        table.add_column(column, no_wrap=column in ("artifact_id", "session_id"))
+    for item in items:
+        table.add_row(
+            item.artifact_id,
+            item.filename or "",
+            str(item.bytes),
+            item.mime,
+            str(item.scope.value),
+            item.session_id,
+            item.stored_at,
+        )
+    return table
+
+
+# -- artifact commands ----------------------------------------------------------------------
+
+
+def put(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
+    mime: str = typer.Option(None, "--mime", help="media type (default: guessed from the name)"),
+    summary: str = typer.Option("", "--summary"),
+    scope: str = typer.Option("session", "--scope", help="session | user | sandbox"),
+    session: str = SESSION_OPTION,
+    user: str = USER_OPTION,
+    ttl: str = typer.Option(None, "--ttl", help="seconds to live, or 'none'"),
+    meta: str = typer.Option(None, "--meta", help="custom metadata, a JSON object"),
+    filename: str = typer.Option(None, "--name", help="artifact filename (default: the file's)"),
+    dedup: bool = typer.Option(
+        True, "--dedup/--no-dedup", help="reuse an artifact with the same sha256 and filename"
+    ),
+    as_json: bool = JSON_OPTION,
+    url: str = URL_OPTION,
+    token: str = TOKEN_OPTION,
+) -> None:
+    """Upload FILE (streamed) and print the new artifact's id."""
+    custom = _meta_option(meta)
+    expiry = _ttl_option(ttl)
+    with _store(url, token) as store:
+        with _progress(f"put {file.name}", file.stat().st_size) as report:
+            artifact_id = store.upload_file(
+                file,
+                mime=mime,
+                summary=summary,
+                scope=scope,
+                user_id=user,
+                session_id=session,
+                meta=custom,
+                dedup=dedup,
+                filename=filename,
+                ttl=expiry,
+                progress=report,
+            )
+        if as_json:
+            _print_json(store.metadata(artifact_id, **_ids(user, session)).to_dict())
+        else:
+            typer.echo(artifact_id)
+
+
+def get(
+    artifact_id: str = typer.Argument(...),
+    output: Annotated[
+        Path | None,
+        typer.Option("-o", "--output", help="where to write (default: its filename, here)"),
+    ] = None,
+    metadata_only: bool = typer.Option(False, "--meta", help="print the metadata, not the bytes"),
+    session: str = SESSION_OPTION,
+    user: str = USER_OPTION,
+    as_json: bool = JSON_OPTION,
+    url: str = URL_OPTION,
+    token: str = TOKEN_OPTION,
+) -> None:
+    """Download an artifact to a file (``-o -`` writes to stdout), or show its metadata."""
+    ids = _ids(user, session)
+    with _store(url, token) as store:
+        meta = store.metadata(artifact_id, **ids)
+        if metadata_only:
+            if as_json:
+                _print_json(meta.to_dict())
+            else:
+                for name, value in meta.to_dict().items():
+                    typer.echo(f"{name}: {value}")
+            return
+        if output is not None and str(output) == "-":
+            for chunk in store.iter_chunks(
+                artifact_id, 1024 * 1024, user_id=user, session_id=session
+            ):
+                sys.stdout.buffer.write(chunk)
+            sys.stdout.buffer.flush()
+            return
+        target = output or Path((meta.filename or artifact_id).rsplit("/", 1)[-1] or artifact_id)
+        if target.is_dir():
+            target = target / (meta.filename or artifact_id).rsplit("/", 1)[-1]
+        with _progress(f"get {target.name}", meta.bytes) as report:
+            store.download_file(artifact_id, target, progress=report, **ids)
+        if as_json:
+            _print_json({**meta.to_dict(), "path": str(target)})
+        else:
+            typer.echo(str(target))
+
+
+def cat(
+    artifact_id: str = typer.Argument(...),
+    session: str = SESSION_OPTION,
+    user: str = USER_OPTION,
+    url: str = URL_OPTION,
+    token: str = TOKEN_OPTION,
+) -> None:
+    """Write an artifact's content to stdout."""
+    with _store(url, token) as store:
+        for chunk in store.iter_chunks(artifact_id, 1024 * 1024, user_id=user, session_id=session):
+            sys.stdout.buffer.write(chunk)
+        sys.stdout.buffer.flush()
+
+
+def ls(
+    session: str = SESSION_OPTION,
+    user: str = USER_OPTION,
+    scope: str = typer.Option(None, "--scope", help="session | user | sandbox"),
+    mime_prefix: str = typer.Option(None, "--mime-prefix"),
+    prefix: str = typer.Option(None, "--prefix", help="directory prefix within --session"),
+    limit: int = typer.Option(100, "--limit", min=1, max=1000),
+    cursor: str = typer.Option(None, "--cursor", help="next_cursor of an earlier page"),
+    as_json: bool = JSON_OPTION,
+    url: str = URL_OPTION,
+    token: str = TOKEN_OPTION,
+) -> None:
+    """List a session's artifacts (--session), or search by user, scope and MIME prefix."""
+    with _store(url, token) as store:
+        if session is not None and prefix is not None:
+            page = store.get_directory_contents(session, prefix, limit, user_id=user)
+        elif session is not None and scope is None and mime_prefix is None:
+            page = store.list_by_session(session, limit, cursor=cursor, user_id=user)
+        else:
+            page = store.search(
+                user_id=user,
+                scope=scope,
+                mime_prefix=mime_prefix,
+                limit=limit,
+                session_id=session,
+                cursor=cursor,
+            )
+    if as_json:
+        _print_json({"items": [item.to_dict() for item in page], "next_cursor": page.next_cursor})
+        return
+    if not page:
+        stderr.print("no artifacts")
+        return
+    stdout.print(_metadata_table(list(page)))
+    if page.next_cursor:
+        stderr.print(f"more: --cursor {page.next_cursor}", highlight=False)
+
+
+def rm(
+    artifact_ids: Annotated[list[str], typer.Argument(metavar="ID...")],
+    if_match: str = typer.Option(None, "--if-match", help="delete only at this etag"),
+    session: str = SESSION_OPTION,
+    user: str = USER_OPTION,
+    url: str = URL_OPTION,
+    token: str = TOKEN_OPTION,
+) -> None:
+    """Delete artifacts."""
+    with _store(url, token) as store:
+        for artifact_id in artifact_ids:
+            store.delete(artifact_id, if_match=if_match, **_ids(user, session))
+            typer.echo(f"deleted {artifact_id}")
+
+
+def presign(
+    artifact_id: str = typer.Argument(...),
+    expires: int = typer.Option(3600, "--expires", min=1, help="seconds the URL is valid"),
+    session: str = SESSION_OPTION,
+    user: str = USER_OPTION,
+    url: str = URL_OPTION,
+    token: str = TOKEN_OPTION,
+) -> None:
+    """Print a presigned download URL (it points at SATCHEL_PUBLIC_URL / the server)."""
+    with _store(url, token) as store:
+        signed = store.presign(artifact_id, expires, **_ids(user, session))
+    typer.echo(str(signed))
+
+
+def health(
+    as_json: bool = JSON_OPTION,
+    url: str = URL_OPTION,
+    token: str = TOKEN_OPTION,
+) -> None:
+    """Check the catalog, blob backend and session provider (exit status 1 when degraded)."""
+    with _store(url, token) as store:
+        checks: dict[str, Any] = store.validate_configuration()
+    down = [name for name, check in checks.items() if check.get("status") != "ok"]
+    body = {"status": "degraded" if down else "ok", "checks": checks}
+    if as_json:
+        _print_json(body)
+    else:
+        for name, check in checks.items():
+            mark = "ok" if check.get("status") == "ok" else "FAILED"
+            details = ", ".join(f"{k}={v}" for k, v in check.items() if k != "status")
+            typer.echo(f"{name}: {mark}" + (f" ({details})" if details else ""))
+        typer.echo(f"status: {body['status']}")
+    if down:
+        raise typer.Exit(1)
+
+
+def migrate(
+    url: str = URL_OPTION,
+) -> None:
+    """Open the embedded store, running catalog migrations up to the newest revision."""
+    from satchel.config import Settings
+
+    if url or Settings().url:
+        raise _fail("migrate works on the embedded store; the server migrates at start", 2)
+    with _store(None, None) as store:
+        store.call(store.wrapped.open)
+        stats: dict[str, Any] = store.get_stats()
+    typer.echo(
+        f"catalog up to date ({stats.get('storage_provider')} blobs, "
+        f"{stats.get('total_artifacts', 0)} artifacts)"
+    )
+
+
+# -- keys -----------------------------------------------------------------------------------
+
+
+@keys_app.command("create")
+def keys_create(
+    user: str = typer.Option(..., "--user", help="the user the token acts as"),
+    admin: bool = typer.Option(False, "--admin", help="give the token the admin role"),
+    sandbox: str = typer.Option(None, "--sandbox", help="pin the token to this sandbox"),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Make a new random token and print its SATCHEL_AUTH_TOKENS entry.
+
+    Add the entry to SATCHEL_AUTH_TOKENS (comma separated) and restart the server. The token
+    is not stored anywhere by this command.
+    """
+    from satchel.core.validation import check_id
+
+    try:
+        check_id("user_id", user)
+        if sandbox:
+            check_id("sandbox_id", sandbox)
+    except InvalidRequestError as exc:
+        raise _fail(exc.message, 2) from None
+    if user == "anonymous":
+        raise _fail("'anonymous' is reserved for anonymous readers", 2)
+    token = "sat_" + secrets.token_urlsafe(32)
+    who = user + (f"@{sandbox}" if sandbox else "") + (":admin" if admin else "")
+    entry = f"{token}={who}"
+    if as_json:
+        _print_json({"token": token, "user": user, "admin": admin, "entry": entry})
+        return
+    typer.echo(entry)
+    stderr.print(
+        "add this entry to SATCHEL_AUTH_TOKENS (comma separated) and restart `satchel serve`; "
+        "clients use the part before '=' as SATCHEL_TOKEN",
+        highlight=False,
+    )
+
+
+@keys_app.command("list")
+def keys_list(as_json: bool = JSON_OPTION) -> None:
+    """List the tokens configured in SATCHEL_AUTH_TOKENS (and the bootstrap admin token)."""
+    from satchel.config import Settings
+    from satchel.server.auth import parse_token_spec
+
+    settings = Settings()
+    try:
+        table = parse_token_spec(settings.auth_tokens)
+    except InvalidRequestError as exc:
+        raise _fail(exc.message, 2) from None
+    rows = [
+        {
+            "token": token[:4] + "…" + token[-2:],
+            "user": principal.user_id,
+            "sandbox": principal.sandbox_id,
+            "admin": principal.is_admin,
+            "source": "SATCHEL_AUTH_TOKENS",
+        }
+        for token, principal in table.items()
+    ]
+    admin_file = settings.data_dir / "admin.token"
+    if admin_file.exists():
+        rows.append(
+            {
+                "token": str(admin_file),
+                "user": None,
+                "sandbox": None,
+                "admin": True,
+                "source": "bootstrap",
+            }
+        )
+    if as_json:
+        _print_json(rows)
+        return
+    if not rows:
+        stderr.print("no tokens configured (SATCHEL_AUTH_TOKENS is empty)")
+        return
+    for row in rows:
+        role = "admin" if row["admin"] else "user"
+        sandbox = f"@{row['sandbox']}" if row["sandbox"] else ""
+        typer.echo(f"{row['token']}  {row['user'] or '-'}{sandbox}  {role}  ({row['source']})")
+
+
+def register(app: typer.Typer) -> None:
+    """Add these commands to the ``satchel`` app."""
+    for command in (put, get, ls, rm, cat, presign, health, migrate):
+        app.command()(command)
+    app.add_typer(keys_app, name="keys")

@@ -1,0 +1,36 @@
+"""``satchel.connect()``: the embedded store, or a remote one when a server URL is configured."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from satchel.client.remote import RemoteArtifactStore
+from satchel.config import Settings
+from satchel.store import ArtifactStore
+
+__all__ = ["connect"]
+
+_REMOTE_ONLY = ("timeout", "transport", "headers")
+
+
+def connect(
+    url: str | None = None, token: str | None = None, **kwargs: Any
+) -> ArtifactStore | RemoteArtifactStore:
+    """An ArtifactStore-compatible object: remote when *url* (or ``SATCHEL_URL``) is set.
+
+    Without a URL this is ``ArtifactStore(**kwargs)``; with one it is
+    ``RemoteArtifactStore(url, token or SATCHEL_TOKEN)`` with the remote options of *kwargs*
+    (``timeout``, ``transport``, ``headers``; the embedded store's options are ignored).
+    The two answer the same calls with the same results and errors.
+    """
+    settings = kwargs.get("settings")
+    if not isinstance(settings, Settings):
+        settings = None
+    if url is None or token is None:
+        settings = settings or Settings()
+        url = url or settings.url
+        token = token or settings.token
+    remote = {name: kwargs.pop(name) for name in _REMOTE_ONLY if name in kwargs}
+    if not url:
+        return ArtifactStore(**kwargs)
+    return RemoteArtifactStore(url, token, **remote)  # embedded-only options do not apply

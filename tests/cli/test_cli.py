@@ -1,0 +1,166 @@
+"""The ``satchel`` CLI, run as ``python -m satchel`` in subprocesses: embedded and --url modes."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import satchel
+
+
+def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("SATCHEL_", "ARTIFACT_", "SESSION_"))
+    }
+    env["SATCHEL_DATA_DIR"] = str(tmp_path / "data")
+    env.update(extra)
+    return env
+
+
+def run(
+    tmp_path: Path, *args: str, ok: bool = True, **env: str
+) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run(
+        [sys.executable, "-m", "satchel", *args],
+        cwd=tmp_path,
+        env=_env(tmp_path, **env),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    if ok:
+        assert result.returncode == 0, result.stderr
+    return result
+
+
+@pytest.fixture
+def sample(tmp_path: Path) -> Path:
+    path = tmp_path / "notes.txt"
+    path.write_text("hello from the cli\n")
+    return path
+
+
+def test_version(tmp_path: Path) -> None:
+    assert run(tmp_path, "version").stdout.strip() == satchel.__version__
+
+
+def test_put_ls_get_cat_rm_embedded(tmp_path: Path, sample: Path) -> None:
+    artifact_id = run(tmp_path, "put", str(sample), "--summary", "notes").stdout.strip()
+    assert len(artifact_id) == 32
+    # dedup: the same file again gives the same artifact; --no-dedup makes a new one
+    assert run(tmp_path, "put", str(sample)).stdout.strip() == artifact_id
+    other = run(tmp_path, "put", str(sample), "--no-dedup").stdout.strip()
+    assert other != artifact_id
+
+    listing = run(tmp_path, "ls").stdout
+    assert artifact_id in listing
+    assert "notes.txt" in listing
+    page = json.loads(run(tmp_path, "ls", "--json", "--limit", "1").stdout)
+    assert len(page["items"]) == 1
+    assert page["next_cursor"]
+
+    assert run(tmp_path, "cat", artifact_id).stdout == "hello from the cli\n"
+    target = tmp_path / "out.txt"
+    assert run(tmp_path, "get", artifact_id, "-o", str(target)).stdout.strip() == str(target)
+    assert target.read_text() == "hello from the cli\n"
+    fetched = json.loads(run(tmp_path, "get", artifact_id, "--meta", "--json").stdout)
+    assert fetched["artifact_id"] == artifact_id
+    assert fetched["summary"] == "notes"
+    assert "bytes:" in run(tmp_path, "get", artifact_id, "--meta").stdout
+    assert run(tmp_path, "get", artifact_id, "-o", "-").stdout == "hello from the cli\n"
+
+    session_id = fetched["session_id"]
+    in_session = json.loads(run(tmp_path, "ls", "--session", session_id, "--json").stdout)
+    assert artifact_id in {item["artifact_id"] for item in in_session["items"]}
+
+    assert run(tmp_path, "rm", artifact_id).stdout.strip() == f"deleted {artifact_id}"
+    missing = run(tmp_path, "cat", artifact_id, ok=False)
+    assert missing.returncode == 1
+    assert "not_found" in missing.stderr
+
+
+def test_put_options_and_json(tmp_path: Path, sample: Path) -> None:
+    result = run(
+        tmp_path,
+        "put",
+        str(sample),
+        "--json",
+        "--mime",
+        "text/markdown",
+        "--scope",
+        "user",
+        "--user",
+        "carol",
+        "--ttl",
+        "none",
+        "--meta",
+        '{"project": "x"}',
+    )
+    meta = json.loads(result.stdout)
+    assert meta["mime"] == "text/markdown"
+    assert meta["scope"] == "user"
+    assert meta["owner_id"] == "carol"
+    assert meta["expires_at"] is None
+    assert meta["meta"] == {"project": "x"}
+    listed = json.loads(run(tmp_path, "ls", "--user", "carol", "--scope", "user", "--json").stdout)
+    assert [item["artifact_id"] for item in listed["items"]] == [meta["artifact_id"]]
+    bad = run(tmp_path, "put", str(sample), "--meta", "[1]", ok=False)
+    assert bad.returncode == 2
+    denied = run(tmp_path, "cat", meta["artifact_id"], "--user", "dave", ok=False)
+    assert "access_denied" in denied.stderr
+
+
+def test_presign_health_migrate(tmp_path: Path, sample: Path) -> None:
+    artifact_id = run(tmp_path, "put", str(sample)).stdout.strip()
+    url = run(tmp_path, "presign", artifact_id, "--expires", "60").stdout.strip()
+    assert "/v1/signed/" in url
+    assert "catalog" in run(tmp_path, "migrate").stdout
+    health = json.loads(run(tmp_path, "health", "--json").stdout)
+    assert health["status"] == "ok"
+    assert health["checks"]["storage"]["provider"] == "filesystem"
+    assert "status: ok" in run(tmp_path, "health").stdout
+
+
+def test_keys(tmp_path: Path) -> None:
+    line = run(tmp_path, "keys", "create", "--user", "erin", "--admin").stdout.strip()
+    token, _, who = line.partition("=")
+    assert who == "erin:admin"
+    assert len(token) > 20
+    made = json.loads(run(tmp_path, "keys", "create", "--user", "frank", "--json").stdout)
+    assert made["entry"] == f"{made['token']}=frank"
+    spec = f"{line},{made['entry']}"
+    listed = json.loads(run(tmp_path, "keys", "list", "--json", SATCHEL_AUTH_TOKENS=spec).stdout)
+    assert {(row["user"], row["admin"]) for row in listed} == {("erin", True), ("frank", False)}
+    assert made["token"] not in json.dumps(listed)  # tokens are masked
+    assert "frank" in run(tmp_path, "keys", "list", SATCHEL_AUTH_TOKENS=spec).stdout
+    assert run(tmp_path, "keys", "create", "--user", "bad user", ok=False).returncode == 2
+
+
+def test_url_mode_put_get_ls(tmp_path: Path, sample: Path, server: Any) -> None:
+    remote = {"SATCHEL_URL": server.url, "SATCHEL_TOKEN": "alice-token-0001"}
+    meta = json.loads(run(tmp_path, "put", str(sample), "--json", **remote).stdout)
+    assert meta["owner_id"] == "alice"
+    artifact_id = meta["artifact_id"]
+    target = tmp_path / "remote.txt"
+    run(tmp_path, "get", artifact_id, "-o", str(target), **remote)
+    assert target.read_text() == "hello from the cli\n"
+    listed = json.loads(run(tmp_path, "ls", "--json", "--user", "alice", **remote).stdout)
+    assert artifact_id in {item["artifact_id"] for item in listed["items"]}
+    # --url/--token flags instead of the environment; bob may not read alice's session artifact
+    flags = ["--url", server.url, "--token", "bob-token-00001"]
+    denied = run(tmp_path, "cat", artifact_id, *flags, ok=False)
+    assert denied.returncode == 1
+    assert "access_denied" in denied.stderr
+    health = json.loads(run(tmp_path, "health", "--json", "--url", server.url).stdout)
+    assert health["status"] == "ok"
+    # nothing was written to the embedded store
+    assert run(tmp_path, "ls", "--json").stdout.count("artifact_id") == 0
+    assert run(tmp_path, "migrate", **remote, ok=False).returncode == 2
