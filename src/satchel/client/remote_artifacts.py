@@ -1,0 +1,341 @@
+"""Remote artifact operations: store, read, update, delete, copy, move, batch."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+from satchel.client.transport import (
+    _BATCH_KEYS,
+    RemoteBase,
+    _etag_header,
+    _json_body,
+    _params,
+)
+from satchel.core.errors import (
+    ArtifactExpiredError,
+    ArtifactNotFoundError,
+    ArtifactStoreError,
+    InvalidRequestError,
+)
+from satchel.core.models import ArtifactMetadata
+from satchel.core.scopes import Scope
+from satchel.store.base import UNSET
+
+__all__ = ["RemoteArtifactsMixin"]
+
+
+class RemoteArtifactsMixin(RemoteBase):
+    # -- artifacts ---------------------------------------------------------------------------
+
+    async def store(
+        self,
+        data: bytes,
+        *,
+        mime: str,
+        summary: str = "",
+        meta: dict[str, Any] | None = None,
+        filename: str | None = None,
+        session_id: str | None = None,
+        user_id: str | None = None,
+        ttl: int | None = UNSET,
+        scope: Scope | str = Scope.SESSION,
+    ) -> str:
+        """Store *data* as a new artifact and return its id."""
+        if not isinstance(data, bytes | bytearray | memoryview):
+            raise InvalidRequestError(f"data must be bytes, not {type(data).__name__}")
+        record = await self._upload(
+            bytes(data),
+            mime=mime,
+            summary=summary,
+            meta=meta,
+            filename=filename,
+            session_id=session_id,
+            user_id=user_id,
+            ttl=ttl,
+            scope=scope,
+        )
+        return record.artifact_id
+
+    async def write_file(
+        self,
+        content: str | bytes,
+        *,
+        filename: str,
+        mime: str = "text/plain",
+        summary: str = "",
+        session_id: str | None = None,
+        user_id: str | None = None,
+        meta: dict[str, Any] | None = None,
+        encoding: str = "utf-8",
+        scope: Scope | str = Scope.SESSION,
+        ttl: int | None = UNSET,
+    ) -> str:
+        """Store text or bytes under *filename* (text is encoded with *encoding*)."""
+        try:
+            data = content.encode(encoding) if isinstance(content, str) else content
+        except LookupError as exc:
+            raise InvalidRequestError(f"unknown text encoding {encoding!r}") from exc
+        except UnicodeError as exc:
+            raise InvalidRequestError(f"content cannot be encoded as {encoding}: {exc}") from exc
+        return await self.store(
+            data,
+            mime=mime,
+            summary=summary or f"File: {filename}",
+            filename=filename,
+            session_id=session_id,
+            user_id=user_id,
+            meta=meta,
+            scope=scope,
+            ttl=ttl,
+        )
+
+    async def retrieve(
+        self, artifact_id: str, *, user_id: str | None = None, session_id: str | None = None
+    ) -> bytes:
+        """Return the whole content of an artifact."""
+        response = await self._request(
+            "GET",
+            f"/v1/artifacts/{artifact_id}/content",
+            params=_params(user_id=user_id, session_id=session_id),
+        )
+        return response.content
+
+    async def read_file(
+        self,
+        artifact_id: str,
+        *,
+        encoding: str = "utf-8",
+        as_text: bool = False,
+        user_id: str | None = None,
+        session_id: str | None = None,
+    ) -> str | bytes:
+        """Return an artifact's content as bytes, or decoded text with ``as_text=True``."""
+        data = await self.retrieve(artifact_id, user_id=user_id, session_id=session_id)
+        if not as_text:
+            return data
+        try:
+            return data.decode(encoding)
+        except LookupError as exc:
+            raise InvalidRequestError(f"unknown text encoding {encoding!r}") from exc
+        except UnicodeError as exc:
+            raise InvalidRequestError(f"artifact {artifact_id} is not {encoding} text") from exc
+
+    async def metadata(
+        self, artifact_id: str, *, user_id: str | None = None, session_id: str | None = None
+    ) -> ArtifactMetadata:
+        """Return an artifact's metadata."""
+        response = await self._request(
+            "GET",
+            f"/v1/artifacts/{artifact_id}",
+            params=_params(user_id=user_id, session_id=session_id),
+        )
+        return self._metadata(response)
+
+    async def exists(
+        self, artifact_id: str, *, user_id: str | None = None, session_id: str | None = None
+    ) -> bool:
+        """True when the artifact exists and has not expired (AccessDeniedError if not yours)."""
+        try:
+            await self.metadata(artifact_id, user_id=user_id, session_id=session_id)
+        except (ArtifactNotFoundError, ArtifactExpiredError):
+            return False
+        return True
+
+    async def update_file(
+        self,
+        artifact_id: str,
+        *,
+        data: bytes | None = None,
+        meta: dict[str, Any] | None = None,
+        filename: str | None = None,
+        summary: str | None = None,
+        mime: str | None = None,
+        ttl: int | None = UNSET,
+        user_id: str | None = None,
+        session_id: str | None = None,
+        if_match: str | None = None,
+    ) -> ArtifactMetadata:
+        """Replace content (``PUT …/content``) and/or metadata (``PATCH``, ``meta`` replaced).
+
+        Both changes are conditional: the metadata change is made against the etag the
+        content replacement produced, so a concurrent writer makes it fail rather than mix.
+        """
+        changes = _json_body(meta=meta, filename=filename, summary=summary, mime=mime)
+        if ttl is not UNSET:
+            changes["ttl"] = ttl
+        if data is None and not changes:
+            raise InvalidRequestError("update_file needs data or at least one field to change")
+        ids = _params(user_id=user_id, session_id=session_id)
+        result: ArtifactMetadata | None = None
+        if data is not None:
+            response = await self._request(
+                "PUT",
+                f"/v1/artifacts/{artifact_id}/content",
+                params=ids,
+                content=bytes(data),
+                headers=_etag_header(if_match),
+            )
+            result = self._metadata(response)
+            if_match = result.etag
+        if changes:
+            changes["merge"] = False
+            response = await self._request(
+                "PATCH",
+                f"/v1/artifacts/{artifact_id}",
+                params=ids,
+                json_body=changes,
+                headers=_etag_header(if_match),
+            )
+            result = self._metadata(response)
+        assert result is not None
+        return result
+
+    async def update_metadata(
+        self,
+        artifact_id: str,
+        *,
+        summary: str | None = None,
+        meta: dict[str, Any] | None = None,
+        merge: bool = True,
+        filename: str | None = None,
+        mime: str | None = None,
+        ttl: int | None = UNSET,
+        user_id: str | None = None,
+        session_id: str | None = None,
+        if_match: str | None = None,
+        **unknown: Any,
+    ) -> ArtifactMetadata:
+        """Change metadata without touching content; ``merge=True`` merges ``meta`` key by key."""
+        if unknown:
+            raise InvalidRequestError(f"unknown metadata fields: {', '.join(sorted(unknown))}")
+        body = _json_body(summary=summary, meta=meta, filename=filename, mime=mime)
+        if ttl is not UNSET:
+            body["ttl"] = ttl
+        if not body:
+            raise InvalidRequestError("update_metadata needs at least one field to change")
+        body["merge"] = merge
+        response = await self._request(
+            "PATCH",
+            f"/v1/artifacts/{artifact_id}",
+            params=_params(user_id=user_id, session_id=session_id),
+            json_body=body,
+            headers=_etag_header(if_match),
+        )
+        return self._metadata(response)
+
+    async def delete(
+        self,
+        artifact_id: str,
+        *,
+        user_id: str | None = None,
+        session_id: str | None = None,
+        if_match: str | None = None,
+    ) -> bool:
+        """Delete an artifact the caller may write."""
+        await self._request(
+            "DELETE",
+            f"/v1/artifacts/{artifact_id}",
+            params=_params(user_id=user_id, session_id=session_id),
+            headers=_etag_header(if_match),
+        )
+        return True
+
+    # -- files -------------------------------------------------------------------------------
+
+    async def copy_file(
+        self,
+        artifact_id: str,
+        *,
+        new_filename: str | None = None,
+        target_session_id: str | None = None,
+        new_meta: dict[str, Any] | None = None,
+        summary: str | None = None,
+        user_id: str | None = None,
+        session_id: str | None = None,
+    ) -> str:
+        """Copy an artifact within its own session; returns the copy's id."""
+        response = await self._request(
+            "POST",
+            f"/v1/artifacts/{artifact_id}/copy",
+            params=_params(user_id=user_id, session_id=session_id),
+            json_body=_json_body(
+                new_filename=new_filename,
+                target_session_id=target_session_id,
+                new_meta=new_meta,
+                summary=summary,
+            ),
+        )
+        return self._metadata(response).artifact_id
+
+    async def move_file(
+        self,
+        artifact_id: str,
+        *,
+        new_filename: str | None = None,
+        new_session_id: str | None = None,
+        new_meta: dict[str, Any] | None = None,
+        user_id: str | None = None,
+        session_id: str | None = None,
+        if_match: str | None = None,
+    ) -> ArtifactMetadata:
+        """Rename an artifact (and merge *new_meta*) within its session."""
+        response = await self._request(
+            "POST",
+            f"/v1/artifacts/{artifact_id}/move",
+            params=_params(user_id=user_id, session_id=session_id),
+            json_body=_json_body(
+                new_filename=new_filename, new_session_id=new_session_id, new_meta=new_meta
+            ),
+            headers=_etag_header(if_match),
+        )
+        return self._metadata(response)
+
+    # -- batch -------------------------------------------------------------------------------
+
+    async def store_batch(
+        self,
+        items: list[dict[str, Any]],
+        session_id: str | None = None,
+        ttl: int | None = UNSET,
+        *,
+        user_id: str | None = None,
+        scope: Scope | str = Scope.SESSION,
+    ) -> list[str]:
+        """Store every item in one session; on a failure the items stored so far are deleted.
+
+        The service has no batch route, so this is one upload per item (the first one picks the
+        session when *session_id* is left out).
+        """
+        if not isinstance(items, list) or not items:
+            raise InvalidRequestError("store_batch needs a non-empty list of items")
+        for index, item in enumerate(items):
+            if not isinstance(item, dict) or set(item) - _BATCH_KEYS:
+                raise InvalidRequestError(f"batch item {index} must be a dict of {_BATCH_KEYS}")
+            if not isinstance(item.get("data"), bytes | bytearray) or not item.get("data"):
+                raise InvalidRequestError(f"batch item {index}: data must be non-empty bytes")
+        stored: list[str] = []
+        try:
+            for index, item in enumerate(items):
+                try:
+                    record = await self._upload(
+                        bytes(item["data"]),
+                        mime=item.get("mime", "application/octet-stream"),
+                        summary=item.get("summary", ""),
+                        meta=item.get("meta"),
+                        filename=item.get("filename"),
+                        session_id=session_id,
+                        user_id=user_id,
+                        ttl=item.get("ttl", ttl),
+                        scope=item.get("scope", scope),
+                    )
+                except ArtifactStoreError as exc:
+                    raise type(exc)(f"batch item {index}: {exc.message}") from exc
+                session_id = record.session_id
+                stored.append(record.artifact_id)
+        except BaseException:
+            for artifact_id in stored:
+                with contextlib.suppress(ArtifactStoreError):
+                    await self.delete(artifact_id, user_id=user_id)
+            raise
+        return stored

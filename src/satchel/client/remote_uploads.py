@@ -1,0 +1,239 @@
+"""Remote presigned URLs, presigned uploads, multipart uploads and administration."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterable
+from typing import Any
+
+from satchel.client.transport import (
+    RemoteBase,
+    _json_body,
+    _params,
+)
+from satchel.core.errors import (
+    InvalidRequestError,
+)
+from satchel.core.grid import parse_grid_key
+from satchel.core.models import GridKeyComponents
+from satchel.core.requests import (
+    MultipartUploadCompleteRequest,
+    MultipartUploadInitRequest,
+)
+from satchel.core.scopes import DEFAULT_PRESIGN_EXPIRES
+from satchel.core.signing import PresignedURL
+from satchel.store.base import UNSET
+
+__all__ = ["RemoteUploadsMixin"]
+
+
+class RemoteUploadsMixin(RemoteBase):
+    # -- presigned URLs ----------------------------------------------------------------------
+
+    async def presign(
+        self,
+        artifact_id: str,
+        expires: int = DEFAULT_PRESIGN_EXPIRES,
+        *,
+        user_id: str | None = None,
+        session_id: str | None = None,
+    ) -> PresignedURL:
+        """A URL that lets anyone holding it GET the artifact's content until it expires."""
+        response = await self._request(
+            "POST",
+            f"/v1/artifacts/{artifact_id}/presign",
+            params=_params(user_id=user_id, session_id=session_id),
+            json_body={"expires": expires},
+        )
+        return PresignedURL(response.json()["url"])
+
+    async def presign_short(
+        self, artifact_id: str, *, user_id: str | None = None, session_id: str | None = None
+    ) -> PresignedURL:
+        """A presigned download URL valid for 15 minutes."""
+        return await self.presign(artifact_id, 900, user_id=user_id, session_id=session_id)
+
+    async def presign_medium(
+        self, artifact_id: str, *, user_id: str | None = None, session_id: str | None = None
+    ) -> PresignedURL:
+        """A presigned download URL valid for 1 hour."""
+        return await self.presign(artifact_id, 3600, user_id=user_id, session_id=session_id)
+
+    async def presign_long(
+        self, artifact_id: str, *, user_id: str | None = None, session_id: str | None = None
+    ) -> PresignedURL:
+        """A presigned download URL valid for 24 hours."""
+        return await self.presign(artifact_id, 86400, user_id=user_id, session_id=session_id)
+
+    async def presign_upload(
+        self,
+        session_id: str | None = None,
+        filename: str | None = None,
+        mime_type: str = "application/octet-stream",
+        expires: int = DEFAULT_PRESIGN_EXPIRES,
+        *,
+        user_id: str | None = None,
+    ) -> tuple[PresignedURL, str]:
+        """A URL a client PUTs a file to, and the artifact id it will have once registered."""
+        response = await self._request(
+            "POST",
+            "/v1/presign-upload",
+            params=_params(user_id=user_id, session_id=session_id),
+            json_body=_json_body(
+                session_id=session_id, filename=filename, mime_type=mime_type, expires=expires
+            ),
+        )
+        body = response.json()
+        return PresignedURL(body["upload_url"]), str(body["artifact_id"])
+
+    async def register_uploaded_artifact(
+        self,
+        artifact_id: str,
+        *,
+        mime: str,
+        summary: str,
+        meta: dict[str, Any] | None = None,
+        filename: str | None = None,
+        session_id: str | None = None,
+        user_id: str | None = None,
+        ttl: int | None = UNSET,
+    ) -> bool:
+        """Turn the bytes PUT to a presign_upload URL into the artifact *artifact_id*."""
+        body = _json_body(
+            mime=mime, summary=summary, meta=meta, filename=filename, session_id=session_id
+        )
+        if ttl is not UNSET:
+            body["ttl"] = ttl
+        await self._request(
+            "POST",
+            f"/v1/artifacts/{artifact_id}/register",
+            params=_params(user_id=user_id, session_id=session_id),
+            json_body=body,
+        )
+        return True
+
+    # -- multipart ---------------------------------------------------------------------------
+
+    async def initiate_multipart_upload(
+        self, request: MultipartUploadInitRequest
+    ) -> dict[str, Any]:
+        """Start a multipart upload; returns ``upload_id``, ``artifact_id``, ``session_id``,
+        ``key`` and ``expires_at``."""
+        if not isinstance(request, MultipartUploadInitRequest):
+            raise InvalidRequestError(
+                "initiate_multipart_upload takes a MultipartUploadInitRequest"
+            )
+        body = request.model_dump(mode="json", exclude_unset=True)
+        body.setdefault("filename", request.filename)
+        response = await self._request(
+            "POST",
+            "/v1/uploads",
+            params=_params(user_id=request.user_id, session_id=request.session_id),
+            json_body=body,
+        )
+        result: dict[str, Any] = response.json()
+        return result
+
+    async def get_part_upload_url(
+        self,
+        upload_id: str,
+        part_number: int,
+        expires: int = DEFAULT_PRESIGN_EXPIRES,
+        *,
+        user_id: str | None = None,
+        session_id: str | None = None,
+    ) -> PresignedURL:
+        """A URL a client PUTs part *part_number* to; the response carries its ETag."""
+        response = await self._request(
+            "POST",
+            f"/v1/uploads/{upload_id}/parts/{part_number}/url",
+            params=_params(user_id=user_id, session_id=session_id),
+            json_body={"expires": expires},
+        )
+        return PresignedURL(response.json()["url"])
+
+    async def upload_part(
+        self,
+        upload_id: str,
+        part_number: int,
+        chunks: AsyncIterable[bytes] | bytes,
+        *,
+        user_id: str | None = None,
+        session_id: str | None = None,
+    ) -> str:
+        """Upload part *part_number* (bytes or an async byte stream); return its ETag."""
+        response = await self._request(
+            "PUT",
+            f"/v1/uploads/{upload_id}/parts/{part_number}",
+            params=_params(user_id=user_id, session_id=session_id),
+            content=chunks,
+        )
+        try:
+            return str(response.json()["etag"])
+        except (ValueError, KeyError):
+            return str(response.headers.get("etag", "")).strip('"')
+
+    async def complete_multipart_upload(self, request: MultipartUploadCompleteRequest) -> str:
+        """Assemble the uploaded parts into the artifact; returns its id."""
+        if not isinstance(request, MultipartUploadCompleteRequest):
+            raise InvalidRequestError(
+                "complete_multipart_upload takes a MultipartUploadCompleteRequest"
+            )
+        response = await self._request(
+            "POST",
+            f"/v1/uploads/{request.upload_id}/complete",
+            json_body={
+                "parts": [part.model_dump(mode="json") for part in request.parts],
+                "summary": request.summary,
+            },
+        )
+        return self._metadata(response).artifact_id
+
+    async def abort_multipart_upload(
+        self, upload_id: str, *, user_id: str | None = None, session_id: str | None = None
+    ) -> bool:
+        """Abandon a multipart upload and reclaim its parts."""
+        await self._request(
+            "DELETE",
+            f"/v1/uploads/{upload_id}",
+            params=_params(user_id=user_id, session_id=session_id),
+        )
+        return True
+
+    # -- admin -------------------------------------------------------------------------------
+
+    async def health(self) -> dict[str, Any]:
+        """The service's ``GET /health`` body (``status`` ``ok`` or ``degraded``)."""
+        response = await self._request("GET", "/health", ok_statuses=(200, 503))
+        body: dict[str, Any] = response.json()
+        return body
+
+    async def validate_configuration(self) -> dict[str, Any]:
+        """The service's backend checks: ``{"storage": …, "session": …, "catalog": …}``."""
+        checks: dict[str, Any] = (await self.health()).get("checks", {})
+        return checks
+
+    async def get_stats(self) -> dict[str, Any]:
+        """Counts and sizes from the service's ``/metrics`` (and ``/health``)."""
+        health = await self.health()
+        response = await self._request("GET", "/metrics")
+        values: dict[str, float] = {}
+        for line in response.text.splitlines():
+            if line.startswith("#") or " " not in line:
+                continue
+            name, _, value = line.rpartition(" ")
+            try:
+                values[name] = float(value)
+            except ValueError:
+                continue
+        storage = health.get("checks", {}).get("storage", {})
+        return {
+            "storage_provider": storage.get("provider"),
+            "sandbox_id": health.get("sandbox_id"),
+            "total_artifacts": int(values.get("satchel_artifacts", 0)),
+            "total_bytes": int(values.get("satchel_artifact_bytes", 0)),
+            "stored_bytes": int(values.get("satchel_stored_bytes", 0)),
+        }
+
+    def parse_grid_key(self, grid_key: str) -> GridKeyComponents | None:
+        """Split a grid key into sandbox, scope, session/user and artifact id (None if not one)."""
+        return parse_grid_key(grid_key)

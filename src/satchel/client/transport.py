@@ -1,0 +1,263 @@
+"""The HTTP plumbing of the remote client: the connection, requests, and errors mapped back to the
+error tree from each response's JSON ``error`` code."""
+
+from __future__ import annotations
+
+import inspect
+import json
+from collections.abc import AsyncIterable, AsyncIterator
+from types import TracebackType
+from typing import Any, Self
+
+import httpx
+
+from satchel.core.errors import (
+    AccessDeniedError,
+    ArtifactExpiredError,
+    ArtifactNotFoundError,
+    ArtifactStoreError,
+    ConflictError,
+    InvalidRequestError,
+    NotSupportedError,
+    PreconditionFailedError,
+    ProviderError,
+    ProviderUnavailableError,
+    SessionError,
+    TooLargeError,
+    UnauthorizedError,
+    error_for_code,
+)
+from satchel.core.models import ArtifactMetadata
+from satchel.core.requests import (
+    ProgressCallback,
+)
+from satchel.core.scopes import Scope
+from satchel.store.base import UNSET
+from satchel.store.listing import ArtifactList
+
+__all__ = ["RemoteBase", "raise_for_response"]
+
+
+_BY_STATUS: dict[int, type[ArtifactStoreError]] = {
+    400: InvalidRequestError,
+    401: UnauthorizedError,
+    403: AccessDeniedError,
+    404: ArtifactNotFoundError,
+    409: ConflictError,
+    410: ArtifactExpiredError,
+    412: PreconditionFailedError,
+    413: TooLargeError,
+    500: SessionError,
+    501: NotSupportedError,
+    502: ProviderError,
+    503: ProviderUnavailableError,
+}
+_BATCH_KEYS = {"data", "mime", "summary", "meta", "filename", "ttl", "scope"}
+
+
+def raise_for_response(response: httpx.Response) -> None:
+    """Raise the error class named by an error response's JSON ``error`` code (read body first)."""
+    if response.status_code < 400:
+        return
+    code: str | None = None
+    message = ""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if isinstance(body, dict):
+        code = body.get("error") if isinstance(body.get("error"), str) else None
+        message = str(body.get("message") or "")
+    cls = error_for_code(code) if code else ArtifactStoreError
+    if cls is ArtifactStoreError and code != ArtifactStoreError.code:
+        # an unknown code (internal_error, method_not_allowed, …): fall back on the status
+        cls = _BY_STATUS.get(response.status_code, ProviderError)
+        if response.status_code == 500:
+            cls = ProviderError
+    raise cls(message or f"HTTP {response.status_code} from {response.request.url.path}")
+
+
+def _params(**values: Any) -> dict[str, Any]:
+    """Query parameters without the ones left out (None)."""
+    return {k: (str(v) if isinstance(v, Scope) else v) for k, v in values.items() if v is not None}
+
+
+def _json_body(**values: Any) -> dict[str, Any]:
+    return {k: v for k, v in values.items() if v is not None}
+
+
+def _etag_header(if_match: str | None) -> dict[str, str]:
+    if if_match is None:
+        return {}
+    return {"If-Match": if_match if if_match.startswith('"') else f'"{if_match}"'}
+
+
+async def _report(callback: ProgressCallback | None, done: int, total: int | None) -> None:
+    if callback is None:
+        return
+    result = callback(done, total)
+    if inspect.isawaitable(result):
+        await result
+
+
+class RemoteBase:
+    """An ArtifactStore-compatible client of ``satchel serve``.
+
+    Args:
+        url: base URL of the service (e.g. ``http://127.0.0.1:8000``).
+        token: bearer token (``SATCHEL_AUTH_TOKENS``, an API key or the admin token).
+        timeout: per-request timeout in seconds (``None``: no timeout).
+        transport: an httpx transport (tests: ``httpx.ASGITransport(app)``).
+        headers: extra headers sent with every request.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        token: str | None = None,
+        *,
+        timeout: float | None = 60.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        self.url = url.rstrip("/")
+        self.token = token
+        all_headers = dict(headers or {})
+        if token:
+            all_headers["Authorization"] = f"Bearer {token}"
+        self._client = httpx.AsyncClient(
+            base_url=self.url, headers=all_headers, timeout=timeout, transport=transport
+        )
+        self._closed = False
+
+    def __repr__(self) -> str:
+        return f"RemoteArtifactStore(url={self.url!r})"
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    async def open(self) -> None:
+        """Nothing to do: the connection pool opens on first use (kept for API symmetry)."""
+
+    async def close(self) -> None:
+        self._closed = True
+        await self._client.aclose()
+
+    async def __aenter__(self) -> Self:
+        await self.open()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    # -- plumbing ----------------------------------------------------------------------------
+
+    async def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        json_body: Any = None,
+        content: Any = None,
+        headers: dict[str, str] | None = None,
+        ok_statuses: tuple[int, ...] = (),
+    ) -> httpx.Response:
+        if self._closed:
+            raise ArtifactStoreError("this RemoteArtifactStore is closed")
+        try:
+            response = await self._client.request(
+                method, path, params=params, json=json_body, content=content, headers=headers
+            )
+        except httpx.TimeoutException as exc:
+            raise ProviderUnavailableError(f"{method} {path}: timed out ({exc})") from exc
+        except httpx.TransportError as exc:
+            raise ProviderUnavailableError(f"cannot reach {self.url}: {exc}") from exc
+        if response.status_code not in ok_statuses:
+            raise_for_response(response)
+        return response
+
+    @staticmethod
+    def _metadata(response: httpx.Response) -> ArtifactMetadata:
+        return ArtifactMetadata.model_validate(response.json())
+
+    @staticmethod
+    def _list(response: httpx.Response) -> ArtifactList:
+        body = response.json()
+        items = [ArtifactMetadata.model_validate(item) for item in body.get("items", [])]
+        return ArtifactList(items, body.get("next_cursor"))
+
+    @staticmethod
+    def _ttl_param(ttl: Any) -> Any:
+        if ttl is UNSET:
+            return None
+        return "none" if ttl is None else ttl
+
+    async def _upload(
+        self,
+        content: Any,
+        *,
+        mime: str,
+        summary: str,
+        meta: dict[str, Any] | None,
+        filename: str | None,
+        session_id: str | None,
+        user_id: str | None,
+        ttl: Any,
+        scope: Scope | str,
+    ) -> ArtifactMetadata:
+        params = _params(
+            filename=filename,
+            mime=mime,
+            summary=summary or None,
+            scope=str(scope.value if isinstance(scope, Scope) else scope),
+            session_id=session_id,
+            user_id=user_id,
+            ttl=self._ttl_param(ttl),
+            meta=None if meta is None else json.dumps(meta),
+        )
+        response = await self._request(
+            "POST",
+            "/v1/artifacts",
+            params=params,
+            content=content,
+            headers={"Content-Type": mime or "application/octet-stream"},
+        )
+        return self._metadata(response)
+
+
+async def _checked_body(
+    source: AsyncIterable[bytes],
+    total: int | None,
+    callback: ProgressCallback | None,
+    problem: list[BaseException],
+) -> AsyncIterator[bytes]:
+    """Pass chunks to httpx, checking types and length; on a problem, stop before the body's end
+    (so the server never sees a complete upload) and keep the error for the caller."""
+    done = 0
+    try:
+        async for chunk in source:
+            if isinstance(chunk, bytearray | memoryview):
+                chunk = bytes(chunk)
+            if not isinstance(chunk, bytes):
+                raise InvalidRequestError(f"data_stream yielded {type(chunk).__name__}, not bytes")
+            if not chunk:
+                continue
+            done += len(chunk)
+            if total is not None and done > total:
+                raise InvalidRequestError(
+                    f"data_stream sent more than content_length={total} bytes"
+                )
+            yield chunk
+            await _report(callback, done, total)
+        if done == 0:
+            raise InvalidRequestError("data_stream produced no data")
+        if total is not None and done != total:
+            raise InvalidRequestError(f"data_stream sent {done} bytes, not content_length={total}")
+    except BaseException as exc:
+        problem.append(exc)
+        raise
