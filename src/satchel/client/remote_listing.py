@@ -12,7 +12,6 @@ from satchel.client.transport import (
     RemoteBase,
     _checked_body,
     _params,
-    _report,
     raise_for_response,
 )
 from satchel.core.errors import (
@@ -24,6 +23,7 @@ from satchel.core.requests import (
     StreamUploadRequest,
 )
 from satchel.core.scopes import Scope
+from satchel.core.streams import report_progress
 from satchel.store.base import UNSET
 from satchel.store.listing import ArtifactList
 
@@ -153,7 +153,7 @@ class RemoteListingMixin(RemoteBase):
                 async for chunk in response.aiter_bytes(request.chunk_size):
                     done += len(chunk)
                     yield chunk
-                    await _report(request.progress_callback, done, total)
+                    await report_progress(request.progress_callback, done, total)
         except httpx.TimeoutException as exc:
             raise ProviderUnavailableError(f"GET {path}: timed out ({exc})") from exc
         except httpx.TransportError as exc:

@@ -3,7 +3,6 @@ error tree from each response's JSON ``error`` code."""
 
 from __future__ import annotations
 
-import inspect
 import json
 from collections.abc import AsyncIterable, AsyncIterator
 from types import TracebackType
@@ -32,6 +31,7 @@ from satchel.core.requests import (
     ProgressCallback,
 )
 from satchel.core.scopes import Scope
+from satchel.core.streams import checked_stream
 from satchel.store.base import UNSET
 from satchel.store.listing import ArtifactList
 
@@ -90,14 +90,6 @@ def _etag_header(if_match: str | None) -> dict[str, str]:
     if if_match is None:
         return {}
     return {"If-Match": if_match if if_match.startswith('"') else f'"{if_match}"'}
-
-
-async def _report(callback: ProgressCallback | None, done: int, total: int | None) -> None:
-    if callback is None:
-        return
-    result = callback(done, total)
-    if inspect.isawaitable(result):
-        await result
 
 
 class RemoteBase:
@@ -236,28 +228,11 @@ async def _checked_body(
     callback: ProgressCallback | None,
     problem: list[BaseException],
 ) -> AsyncIterator[bytes]:
-    """Pass chunks to httpx, checking types and length; on a problem, stop before the body's end
-    (so the server never sees a complete upload) and keep the error for the caller."""
-    done = 0
+    """:func:`checked_stream` for an httpx body: on a problem, stop before the body's end (so the
+    server never sees a complete upload) and keep the error for the caller."""
     try:
-        async for chunk in source:
-            if isinstance(chunk, bytearray | memoryview):
-                chunk = bytes(chunk)
-            if not isinstance(chunk, bytes):
-                raise InvalidRequestError(f"data_stream yielded {type(chunk).__name__}, not bytes")
-            if not chunk:
-                continue
-            done += len(chunk)
-            if total is not None and done > total:
-                raise InvalidRequestError(
-                    f"data_stream sent more than content_length={total} bytes"
-                )
+        async for chunk in checked_stream(source, total, callback):
             yield chunk
-            await _report(callback, done, total)
-        if done == 0:
-            raise InvalidRequestError("data_stream produced no data")
-        if total is not None and done != total:
-            raise InvalidRequestError(f"data_stream sent {done} bytes, not content_length={total}")
     except BaseException as exc:
         problem.append(exc)
         raise

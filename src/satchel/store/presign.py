@@ -8,7 +8,8 @@ same key, so a URL made by the embedded library works against a server sharing i
 
 from __future__ import annotations
 
-from satchel.core.errors import InvalidRequestError
+from satchel.core.access import Caller
+from satchel.core.errors import AccessDeniedError, InvalidRequestError
 from satchel.core.models import ArtifactRecord
 from satchel.core.scopes import DEFAULT_PRESIGN_EXPIRES
 from satchel.core.signing import PresignedURL, SignedGrant, sign_grant, verify_grant
@@ -32,8 +33,6 @@ class PresignMixin(StoreBase):
         """Check a presigned URL's token for *method*; AccessDeniedError when tampered/expired."""
         grant = verify_grant(token, self.signing_key(), method=method, now=self._now())
         if grant.sandbox_id != self.sandbox_id:
-            from satchel.core.errors import AccessDeniedError
-
             raise AccessDeniedError("signed URL belongs to another sandbox")
         return grant
 
@@ -82,11 +81,7 @@ class PresignMixin(StoreBase):
 
     async def signed_download(self, token: str) -> ArtifactRecord:
         """The live artifact a GET presigned URL grants (for the service's signed route)."""
-        from satchel.core.access import Caller
-
         grant = self.verify_signed(token, "GET")
         if grant.kind != "download" or grant.artifact_id is None:
-            from satchel.core.errors import AccessDeniedError
-
             raise AccessDeniedError("this signed URL is not a download URL")
         return await self._load(grant.artifact_id, Caller())

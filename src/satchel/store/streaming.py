@@ -2,46 +2,15 @@
 
 from __future__ import annotations
 
-import inspect
-from collections.abc import AsyncIterable, AsyncIterator
+from collections.abc import AsyncIterator
 
 from satchel.core.errors import InvalidRequestError, TooLargeError
-from satchel.core.requests import ProgressCallback, StreamDownloadRequest, StreamUploadRequest
+from satchel.core.requests import StreamDownloadRequest, StreamUploadRequest
+from satchel.core.streams import checked_stream, report_progress
 from satchel.store.base import UNSET
 from satchel.store.creating import CreatingMixin
 
 __all__ = ["StreamingMixin"]
-
-
-async def _report(callback: ProgressCallback | None, done: int, total: int | None) -> None:
-    if callback is None:
-        return
-    result = callback(done, total)
-    if inspect.isawaitable(result):
-        await result
-
-
-async def _checked_upload(
-    source: AsyncIterable[bytes], total: int | None, callback: ProgressCallback | None
-) -> AsyncIterator[bytes]:
-    """Pass chunks through, checking types and the declared length, reporting progress."""
-    done = 0
-    async for chunk in source:
-        if isinstance(chunk, bytearray | memoryview):
-            chunk = bytes(chunk)
-        if not isinstance(chunk, bytes):
-            raise InvalidRequestError(f"data_stream yielded {type(chunk).__name__}, not bytes")
-        if not chunk:
-            continue
-        done += len(chunk)
-        if total is not None and done > total:
-            raise InvalidRequestError(f"data_stream sent more than content_length={total} bytes")
-        yield chunk
-        await _report(callback, done, total)
-    if done == 0:
-        raise InvalidRequestError("data_stream produced no data")
-    if total is not None and done != total:
-        raise InvalidRequestError(f"data_stream sent {done} bytes, not content_length={total}")
 
 
 class StreamingMixin(CreatingMixin):
@@ -69,7 +38,7 @@ class StreamingMixin(CreatingMixin):
             user_id=request.user_id,
             session_id=request.session_id,
         )
-        chunks = _checked_upload(request.data_stream, total, request.progress_callback)
+        chunks = checked_stream(request.data_stream, total, request.progress_callback)
         record = await self._create(spec, chunks)
         return record.artifact_id
 
@@ -83,4 +52,4 @@ class StreamingMixin(CreatingMixin):
         async for chunk in self.blobs.open_range(record.sha256, chunk_size=request.chunk_size):
             done += len(chunk)
             yield chunk
-            await _report(request.progress_callback, done, record.bytes)
+            await report_progress(request.progress_callback, done, record.bytes)

@@ -1,5 +1,7 @@
 """A real `satchel serve` on an ephemeral loopback port, started by the test harness.
 
+Shared by the server, client and CLI tests (fixtures start a server only when a test asks).
+
 ``server`` (module-scoped) runs the service in a subprocess with a fresh data directory and
 static tokens: ``admin`` (admin role), ``alice`` and ``bob`` (users). ``ServerProcess.restart()``
 kills it hard (SIGKILL) and starts it again on the same port and data directory.
@@ -46,8 +48,11 @@ class ServerProcess:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    def token(self, who: str) -> str:
+        return TOKENS[who]
+
     def headers(self, who: str) -> dict[str, str]:
-        return {"Authorization": f"Bearer {TOKENS[who]}"}
+        return {"Authorization": f"Bearer {self.token(who)}"}
 
     def client(self, who: str | None = None) -> httpx.Client:
         headers = self.headers(who) if who else {}
