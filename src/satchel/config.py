@@ -107,6 +107,9 @@ class Settings(BaseSettings):
         default=24 * 3600, gt=0, description="lifetime of multipart, presigned and tus uploads"
     )
     multipart_min_part_bytes: int = Field(default=5 * 1024 * 1024, ge=1)
+    purge_interval_seconds: float = Field(
+        default=300, ge=0, description="how often `satchel serve` purges expired items (0: never)"
+    )
     url: str | None = Field(default=None, description="server that connect() and the CLI use")
     token: str | None = Field(default=None, description="bearer token for SATCHEL_URL")
 

@@ -97,9 +97,14 @@ async def test_error_mapping_between_users(remote: Make) -> None:
 
 
 async def test_unreachable_server_is_provider_unavailable() -> None:
-    async with RemoteArtifactStore("http://127.0.0.1:9", "x" * 16, timeout=2) as store:
+    store = RemoteArtifactStore("http://127.0.0.1:9", "x" * 16, timeout=2)
+    try:
+        with pytest.raises(ProviderUnavailableError):
+            await store.open()  # opening checks the service answers
         with pytest.raises(ProviderUnavailableError):
             await store.metadata("0" * 32)
+    finally:
+        await store.close()
 
 
 async def test_list_search_copy_move(remote: Make) -> None:

@@ -8,6 +8,7 @@ The methods live in one mixin per concern; the HTTP plumbing is in :mod:`satchel
 
 from __future__ import annotations
 
+from satchel.client.remote_admin import RemoteAdminMixin
 from satchel.client.remote_artifacts import RemoteArtifactsMixin
 from satchel.client.remote_listing import RemoteListingMixin
 from satchel.client.remote_uploads import RemoteUploadsMixin
@@ -16,7 +17,9 @@ from satchel.client.transport import raise_for_response
 __all__ = ["RemoteArtifactStore", "raise_for_response"]
 
 
-class RemoteArtifactStore(RemoteArtifactsMixin, RemoteListingMixin, RemoteUploadsMixin):
+class RemoteArtifactStore(
+    RemoteArtifactsMixin, RemoteListingMixin, RemoteUploadsMixin, RemoteAdminMixin
+):
     """An ArtifactStore-compatible client of ``satchel serve``.
 
     Args:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import json
+from collections.abc import AsyncIterable
 from typing import Any
 
 from satchel.client.transport import (
     _BATCH_KEYS,
     RemoteBase,
+    _checked_body,
     _etag_header,
     _json_body,
     _params,
@@ -158,38 +161,120 @@ class RemoteArtifactsMixin(RemoteBase):
     ) -> ArtifactMetadata:
         """Replace content (``PUT …/content``) and/or metadata (``PATCH``, ``meta`` replaced).
 
-        Both changes are conditional: the metadata change is made against the etag the
-        content replacement produced, so a concurrent writer makes it fail rather than mix.
+        One request: the content and the metadata change land in the same new version.
         """
-        changes = _json_body(meta=meta, filename=filename, summary=summary, mime=mime)
-        if ttl is not UNSET:
-            changes["ttl"] = ttl
-        if data is None and not changes:
-            raise InvalidRequestError("update_file needs data or at least one field to change")
-        ids = _params(user_id=user_id, session_id=session_id)
-        result: ArtifactMetadata | None = None
-        if data is not None:
-            response = await self._request(
-                "PUT",
-                f"/v1/artifacts/{artifact_id}/content",
-                params=ids,
-                content=bytes(data),
-                headers=_etag_header(if_match),
-            )
-            result = self._metadata(response)
-            if_match = result.etag
-        if changes:
+        if data is None:
+            changes = _json_body(meta=meta, filename=filename, summary=summary, mime=mime)
+            if ttl is not UNSET:
+                changes["ttl"] = ttl
+            if not changes:
+                raise InvalidRequestError("update_file needs data or at least one field to change")
             changes["merge"] = False
             response = await self._request(
                 "PATCH",
                 f"/v1/artifacts/{artifact_id}",
-                params=ids,
+                params=_params(user_id=user_id, session_id=session_id),
                 json_body=changes,
                 headers=_etag_header(if_match),
             )
-            result = self._metadata(response)
-        assert result is not None
-        return result
+            return self._metadata(response)
+        if not isinstance(data, bytes | bytearray | memoryview):
+            raise InvalidRequestError(f"data must be bytes, not {type(data).__name__}")
+        return await self._put_content(
+            artifact_id,
+            bytes(data),
+            meta=meta,
+            filename=filename,
+            summary=summary,
+            mime=mime,
+            ttl=ttl,
+            user_id=user_id,
+            session_id=session_id,
+            if_match=if_match,
+        )
+
+    async def update_file_stream(
+        self,
+        artifact_id: str,
+        chunks: AsyncIterable[bytes],
+        *,
+        meta: dict[str, Any] | None = None,
+        filename: str | None = None,
+        summary: str | None = None,
+        mime: str | None = None,
+        ttl: int | None = UNSET,
+        user_id: str | None = None,
+        session_id: str | None = None,
+        if_match: str | None = None,
+    ) -> ArtifactMetadata:
+        """Replace an artifact's content from an async byte stream (sent as it is read)."""
+        problem: list[BaseException] = []
+        try:
+            return await self._put_content(
+                artifact_id,
+                _checked_body(chunks, None, None, problem),
+                meta=meta,
+                filename=filename,
+                summary=summary,
+                mime=mime,
+                ttl=ttl,
+                user_id=user_id,
+                session_id=session_id,
+                if_match=if_match,
+            )
+        except BaseException as exc:
+            if problem and problem[0] is not exc:
+                raise problem[0] from None
+            raise
+
+    async def _put_content(
+        self,
+        artifact_id: str,
+        content: Any,
+        *,
+        meta: dict[str, Any] | None,
+        filename: str | None,
+        summary: str | None,
+        mime: str | None,
+        ttl: Any,
+        user_id: str | None,
+        session_id: str | None,
+        if_match: str | None,
+    ) -> ArtifactMetadata:
+        params = _params(
+            meta=None if meta is None else json.dumps(meta),
+            filename=filename,
+            summary=summary,
+            mime=mime,
+            ttl=self._ttl_param(ttl),
+            user_id=user_id,
+            session_id=session_id,
+        )
+        response = await self._request(
+            "PUT",
+            f"/v1/artifacts/{artifact_id}/content",
+            params=params,
+            content=content,
+            headers=_etag_header(if_match),
+        )
+        return self._metadata(response)
+
+    async def extend_ttl(
+        self,
+        artifact_id: str,
+        additional_seconds: int,
+        *,
+        user_id: str | None = None,
+        session_id: str | None = None,
+    ) -> ArtifactMetadata:
+        """Push an expiring artifact's expiry *additional_seconds* further out."""
+        response = await self._request(
+            "POST",
+            f"/v1/artifacts/{artifact_id}/extend-ttl",
+            params=_params(user_id=user_id, session_id=session_id),
+            json_body={"additional_seconds": additional_seconds},
+        )
+        return self._metadata(response)
 
     async def update_metadata(
         self,

@@ -1,4 +1,4 @@
-"""Remote presigned URLs, presigned uploads, multipart uploads and administration."""
+"""Remote presigned URLs, presigned uploads and multipart uploads."""
 
 from __future__ import annotations
 
@@ -13,8 +13,6 @@ from satchel.client.transport import (
 from satchel.core.errors import (
     InvalidRequestError,
 )
-from satchel.core.grid import parse_grid_key
-from satchel.core.models import GridKeyComponents
 from satchel.core.requests import (
     MultipartUploadCompleteRequest,
     MultipartUploadInitRequest,
@@ -198,42 +196,3 @@ class RemoteUploadsMixin(RemoteBase):
             params=_params(user_id=user_id, session_id=session_id),
         )
         return True
-
-    # -- admin -------------------------------------------------------------------------------
-
-    async def health(self) -> dict[str, Any]:
-        """The service's ``GET /health`` body (``status`` ``ok`` or ``degraded``)."""
-        response = await self._request("GET", "/health", ok_statuses=(200, 503))
-        body: dict[str, Any] = response.json()
-        return body
-
-    async def validate_configuration(self) -> dict[str, Any]:
-        """The service's backend checks: ``{"storage": …, "session": …, "catalog": …}``."""
-        checks: dict[str, Any] = (await self.health()).get("checks", {})
-        return checks
-
-    async def get_stats(self) -> dict[str, Any]:
-        """Counts and sizes from the service's ``/metrics`` (and ``/health``)."""
-        health = await self.health()
-        response = await self._request("GET", "/metrics")
-        values: dict[str, float] = {}
-        for line in response.text.splitlines():
-            if line.startswith("#") or " " not in line:
-                continue
-            name, _, value = line.rpartition(" ")
-            try:
-                values[name] = float(value)
-            except ValueError:
-                continue
-        storage = health.get("checks", {}).get("storage", {})
-        return {
-            "storage_provider": storage.get("provider"),
-            "sandbox_id": health.get("sandbox_id"),
-            "total_artifacts": int(values.get("satchel_artifacts", 0)),
-            "total_bytes": int(values.get("satchel_artifact_bytes", 0)),
-            "stored_bytes": int(values.get("satchel_stored_bytes", 0)),
-        }
-
-    def parse_grid_key(self, grid_key: str) -> GridKeyComponents | None:
-        """Split a grid key into sandbox, scope, session/user and artifact id (None if not one)."""
-        return parse_grid_key(grid_key)

@@ -117,6 +117,8 @@ class RemoteBase:
         all_headers = dict(headers or {})
         if token:
             all_headers["Authorization"] = f"Bearer {token}"
+        self.sandbox_id: str | None = None  # learnt from /health by open()
+        self.storage_provider: str | None = None
         self._client = httpx.AsyncClient(
             base_url=self.url, headers=all_headers, timeout=timeout, transport=transport
         )
@@ -128,7 +130,13 @@ class RemoteBase:
     # -- lifecycle ---------------------------------------------------------------------------
 
     async def open(self) -> None:
-        """Nothing to do: the connection pool opens on first use (kept for API symmetry)."""
+        """Check the service answers and learn its sandbox and storage provider."""
+        response = await self._request("GET", "/health", ok_statuses=(200, 503))
+        self._learn(response.json())
+
+    def _learn(self, health: dict[str, Any]) -> None:
+        self.sandbox_id = health.get("sandbox_id")
+        self.storage_provider = health.get("checks", {}).get("storage", {}).get("provider")
 
     async def close(self) -> None:
         self._closed = True

@@ -25,8 +25,6 @@ __all__ = ["create_app"]
 
 logger = logging.getLogger("satchel.server")
 
-PURGE_INTERVAL_SECONDS = 300
-
 
 async def _purge_periodically(store: ArtifactStore, interval: float) -> None:
     while True:
@@ -50,22 +48,28 @@ def create_app(
     settings: Settings | None = None,
     *,
     store: ArtifactStore | None = None,
-    purge_interval: float = PURGE_INTERVAL_SECONDS,
+    purge_interval: float | None = None,
 ) -> FastAPI:
-    """The Satchel HTTP service over *store* (default: the embedded default of *settings*)."""
+    """The Satchel HTTP service over *store* (default: the embedded default of *settings*).
+
+    Expired items are purged every *purge_interval* seconds (default
+    ``SATCHEL_PURGE_INTERVAL_SECONDS``; 0 turns the timer off).
+    """
     settings = settings or Settings()
     store = store or ArtifactStore(settings=settings, default_backend="filesystem")
+    interval = store.settings.purge_interval_seconds if purge_interval is None else purge_interval
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await store.open()
-        task = asyncio.create_task(_purge_periodically(store, purge_interval))
+        task = asyncio.create_task(_purge_periodically(store, interval)) if interval else None
         try:
             yield
         finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             await store.close()
 
     app = FastAPI(

@@ -4,10 +4,11 @@ declares (a test walks the route table and fails on a route without one)."""
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
-from fastapi import Request
+from fastapi import Request, Response
+from fastapi.routing import APIRoute
 
 from satchel.core.errors import AccessDeniedError, UnauthorizedError
 from satchel.server.auth import ANONYMOUS, Principal
@@ -17,6 +18,7 @@ __all__ = [
     "ANONYMOUS_USER",
     "Access",
     "CallerIds",
+    "GuardedRoute",
     "access",
     "caller_ids",
     "get_principal",
@@ -58,7 +60,16 @@ def get_store(request: Request) -> ArtifactStore:
 
 
 def get_principal(request: Request) -> Principal:
-    """The principal of the request's bearer token; ANONYMOUS without one."""
+    """The principal of the request's bearer token; ANONYMOUS without one (cached per request)."""
+    cached: Principal | None = getattr(request.state, "principal", None)
+    if cached is not None:
+        return cached
+    principal = _resolve_principal(request)
+    request.state.principal = principal
+    return principal
+
+
+def _resolve_principal(request: Request) -> Principal:
     header = request.headers.get("authorization", "")
     if not header:
         return ANONYMOUS
@@ -100,3 +111,36 @@ def caller_ids(
     if user_id is not None and user_id != principal.user_id:
         raise AccessDeniedError("a user token acts only as its own user")
     return {"user_id": principal.user_id, "session_id": session_id}
+
+
+def enforce(request: Request, rule: Access) -> None:
+    """Refuse a request its route's rule does not admit (before the endpoint runs)."""
+    if rule in (Access.PUBLIC, Access.SIGNED):
+        return  # a signed route checks its signature itself
+    principal = get_principal(request)
+    if principal.anonymous:
+        if rule is Access.READ and request.app.state.settings.anon_read:
+            return
+        raise UnauthorizedError("this request needs a bearer token")
+    if rule is Access.ADMIN and not principal.is_admin:
+        raise AccessDeniedError("this request needs a token with the admin role")
+
+
+Handler = Callable[[Request], Coroutine[Any, Any, Response]]
+
+
+class GuardedRoute(APIRoute):
+    """A route that enforces the rule its endpoint declares with :func:`access`; a route that
+    declares none fails when the app is built (closed by default)."""
+
+    def get_route_handler(self) -> Handler:
+        rule = getattr(self.endpoint, ACCESS_ATTRIBUTE, None)
+        if not isinstance(rule, Access):
+            raise RuntimeError(f"route {self.path} declares no access rule (@access(...))")
+        handler = super().get_route_handler()
+
+        async def guarded(request: Request) -> Response:
+            enforce(request, rule)
+            return await handler(request)
+
+        return guarded

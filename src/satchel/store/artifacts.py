@@ -170,17 +170,21 @@ class ArtifactsMixin(CreatingMixin):
         artifact_id: str,
         chunks: AsyncIterable[bytes],
         *,
+        meta: dict[str, Any] | None = None,
+        filename: str | None = None,
+        summary: str | None = None,
         mime: str | None = None,
+        ttl: int | None = UNSET,
         user_id: str | None = None,
         session_id: str | None = None,
         if_match: str | None = None,
     ) -> ArtifactMetadata:
         """Replace an artifact's content from an async byte stream, in constant memory.
 
-        Like :meth:`update_file` with ``data`` (and optionally ``mime``); an empty stream is
-        refused and nothing changes.
+        Like :meth:`update_file` with ``data`` (plus any metadata fields, changed in the same
+        version); an empty stream is refused and nothing changes.
         """
-        changes = self._changes(meta=None, filename=None, summary=None, mime=mime, ttl=UNSET)
+        changes = self._changes(meta=meta, filename=filename, summary=summary, mime=mime, ttl=ttl)
         caller = await self._caller(user_id, session_id)
         await self._load(artifact_id, caller, write=True)  # fail fast before writing bytes
         info = await self._put_blob(chunks)

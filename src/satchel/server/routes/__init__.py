@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter
 
-from satchel.server.routes import artifacts, health, signed, tus, uploads
+from satchel.server.routes import admin, artifacts, health, sessions, signed, tus, uploads
 
 ROUTERS: list[APIRouter] = [
     health.router,
@@ -10,6 +10,8 @@ ROUTERS: list[APIRouter] = [
     signed.router,
     uploads.router,
     tus.router,
+    sessions.router,
+    admin.router,
 ]
 
 __all__ = ["ROUTERS"]

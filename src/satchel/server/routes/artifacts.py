@@ -16,13 +16,13 @@ from satchel.core.requests import StreamUploadRequest
 from satchel.core.scopes import DEFAULT_PRESIGN_EXPIRES
 from satchel.server.bodies import declared_length, request_body
 from satchel.server.content import content_response
-from satchel.server.deps import Access, access, caller_ids, get_principal, get_store
+from satchel.server.deps import Access, GuardedRoute, access, caller_ids, get_principal, get_store
 from satchel.server.ranges import quote_etag
 from satchel.store.base import UNSET
 
 __all__ = ["router"]
 
-router = APIRouter(tags=["artifacts"])
+router = APIRouter(route_class=GuardedRoute, tags=["artifacts"])
 
 
 # -- helpers -------------------------------------------------------------------------------
@@ -98,6 +98,10 @@ class MoveBody(_Body):
     new_filename: str | None = None
     new_session_id: str | None = None
     new_meta: dict[str, Any] | None = None
+
+
+class ExtendTtlBody(_Body):
+    additional_seconds: int
 
 
 class PresignBody(_Body):
@@ -285,14 +289,23 @@ async def put_content(
     request: Request,
     artifact_id: str,
     mime: str | None = None,
+    meta: str | None = None,
+    filename: str | None = None,
+    summary: str | None = None,
+    ttl: str | None = None,
     user_id: str | None = None,
     session_id: str | None = None,
 ) -> JSONResponse:
+    """The body becomes the new content; the query may change metadata in the same version."""
     ids = caller_ids(request, get_principal(request), user_id=user_id, session_id=session_id)
     updated = await get_store(request).update_file_stream(
         artifact_id,
         request_body(request),
+        meta=json_query("meta", meta),
+        filename=filename,
+        summary=summary,
         mime=body_mime(request, mime),
+        ttl=ttl_query(ttl),
         if_match=if_match(request),
         **ids,
     )
@@ -344,6 +357,20 @@ async def move_artifact(
         **ids,
     )
     return metadata_response(moved)
+
+
+@router.post("/v1/artifacts/{artifact_id}/extend-ttl", summary="Push an artifact's expiry out")
+@access(Access.PRINCIPAL)
+async def extend_ttl(
+    request: Request,
+    artifact_id: str,
+    body: ExtendTtlBody,
+    user_id: str | None = None,
+    session_id: str | None = None,
+) -> JSONResponse:
+    ids = caller_ids(request, get_principal(request), user_id=user_id, session_id=session_id)
+    extended = await get_store(request).extend_ttl(artifact_id, body.additional_seconds, **ids)
+    return metadata_response(extended)
 
 
 @router.post("/v1/artifacts/{artifact_id}/presign", summary="A presigned download URL")

@@ -8,9 +8,9 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
 from satchel._version import __version__
-from satchel.server.deps import Access, access, get_store
+from satchel.server.deps import Access, GuardedRoute, access, get_store
 
-router = APIRouter(tags=["health"])
+router = APIRouter(route_class=GuardedRoute, tags=["health"])
 
 
 @router.get("/health", summary="Service health: catalog, blob backend and session provider")

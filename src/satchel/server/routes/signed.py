@@ -8,12 +8,12 @@ from fastapi.responses import JSONResponse
 from satchel.core.errors import AccessDeniedError
 from satchel.server.bodies import request_body
 from satchel.server.content import content_response
-from satchel.server.deps import Access, access, get_store
+from satchel.server.deps import Access, GuardedRoute, access, get_store
 from satchel.server.ranges import quote_etag
 
 __all__ = ["router"]
 
-router = APIRouter(tags=["signed"])
+router = APIRouter(route_class=GuardedRoute, tags=["signed"])
 
 
 @router.get(

@@ -11,11 +11,10 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
-from fastapi.routing import APIRoute
 
 from satchel.core.errors import ArtifactStoreError, InvalidRequestError
 from satchel.core.uploads import UploadRecord, UploadState
-from satchel.server.deps import Access, access, caller_ids, get_principal, get_store
+from satchel.server.deps import Access, GuardedRoute, access, caller_ids, get_principal, get_store
 from satchel.server.errors import error_response
 from satchel.store.tus import TUS_CHECKSUM_ALGORITHMS
 
@@ -27,9 +26,9 @@ OFFSET_CONTENT_TYPE = "application/offset+octet-stream"
 ARTIFACT_HEADER = "Satchel-Artifact-Id"
 
 
-class TusRoute(APIRoute):
-    """Adds ``Tus-Resumable`` to every response (errors included) and refuses a request that
-    speaks another protocol version with 412."""
+class TusRoute(GuardedRoute):
+    """Enforces the access rule (see GuardedRoute), adds ``Tus-Resumable`` to every response
+    (errors included) and refuses a request that speaks another protocol version with 412."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()

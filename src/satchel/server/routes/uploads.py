@@ -16,9 +16,9 @@ from satchel.core.requests import (
     MultipartUploadPart,
 )
 from satchel.core.scopes import DEFAULT_PRESIGN_EXPIRES
-from satchel.server.deps import Access, access, caller_ids, get_principal, get_store
+from satchel.server.deps import Access, GuardedRoute, access, caller_ids, get_principal, get_store
 
-router = APIRouter(tags=["uploads"])
+router = APIRouter(route_class=GuardedRoute, tags=["uploads"])
 
 
 class PartUrlRequest(BaseModel):

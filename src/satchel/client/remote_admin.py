@@ -1,0 +1,111 @@
+"""Remote sessions, health, statistics, maintenance and grid keys."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from satchel.client.transport import RemoteBase, _json_body
+from satchel.core.errors import ArtifactNotFoundError, ArtifactStoreError
+from satchel.core.grid import build_grid_key, parse_grid_key
+from satchel.core.models import GridKeyComponents
+from satchel.core.scopes import Scope
+from satchel.core.validation import check_id
+
+__all__ = ["RemoteAdminMixin"]
+
+
+class RemoteAdminMixin(RemoteBase):
+    # -- sessions ----------------------------------------------------------------------------
+
+    async def create_session(
+        self, user_id: str | None = None, ttl_hours: float | None = None
+    ) -> str:
+        """Create a session owned by *user_id* and return its id."""
+        response = await self._request(
+            "POST", "/v1/sessions", json_body=_json_body(user_id=user_id, ttl_hours=ttl_hours)
+        )
+        session_id: str = response.json()["session_id"]
+        return session_id
+
+    async def _session(self, session_id: str) -> dict[str, Any] | None:
+        check_id("session_id", session_id)
+        try:
+            response = await self._request("GET", f"/v1/sessions/{session_id}")
+        except ArtifactNotFoundError:
+            return None
+        body: dict[str, Any] = response.json()
+        return body
+
+    async def validate_session(self, session_id: str) -> bool:
+        """True when the session exists and has not expired."""
+        body = await self._session(session_id)
+        return bool(body and body.get("valid"))
+
+    async def get_session_info(self, session_id: str) -> dict[str, Any] | None:
+        """The session's owner, sandbox and times, or None."""
+        body = await self._session(session_id)
+        if body is None:
+            return None
+        body.pop("valid", None)
+        return body
+
+    # -- health and statistics ---------------------------------------------------------------
+
+    async def health(self) -> dict[str, Any]:
+        """The service's ``GET /health`` body (``status`` ``ok`` or ``degraded``)."""
+        response = await self._request("GET", "/health", ok_statuses=(200, 503))
+        body: dict[str, Any] = response.json()
+        self._learn(body)
+        return body
+
+    async def validate_configuration(self) -> dict[str, Any]:
+        """The service's backend checks: ``{"storage": …, "session": …, "catalog": …}``."""
+        checks: dict[str, Any] = (await self.health()).get("checks", {})
+        return checks
+
+    async def get_stats(self) -> dict[str, Any]:
+        """Counts and sizes of the service's sandbox (needs an admin token)."""
+        stats: dict[str, Any] = (await self._request("GET", "/v1/admin/stats")).json()
+        return stats
+
+    # -- maintenance (admin tokens) ----------------------------------------------------------
+
+    async def purge_expired(self) -> dict[str, int]:
+        """Delete expired artifacts, sessions and uploads now; reclaim bytes."""
+        result: dict[str, int] = (await self._request("POST", "/v1/admin/purge")).json()
+        return result
+
+    async def cleanup_expired_sessions(self) -> int:
+        """Purge expired artifacts and sessions (see :meth:`purge_expired`); return how many."""
+        result = await self.purge_expired()
+        return result["artifacts"] + result["sessions"]
+
+    async def collect_garbage(self) -> tuple[int, int]:
+        """Delete blobs no artifact refers to; return (blobs removed, bytes freed)."""
+        body = (await self._request("POST", "/v1/admin/gc")).json()
+        return int(body["blobs"]), int(body["bytes_freed"])
+
+    # -- grid --------------------------------------------------------------------------------
+
+    def parse_grid_key(self, grid_key: str) -> GridKeyComponents | None:
+        """Split a grid key into sandbox, scope, session/user and artifact id (None if not one)."""
+        return parse_grid_key(grid_key)
+
+    def _sandbox(self) -> str:
+        if not self.sandbox_id:
+            raise ArtifactStoreError("open the store first (await store.open() or async with)")
+        return self.sandbox_id
+
+    def get_canonical_prefix(self, session_id: str) -> str:
+        """The grid prefix of a session's artifacts."""
+        return f"grid/{self._sandbox()}/sessions/{check_id('session_id', session_id)}/"
+
+    def generate_artifact_key(self, session_id: str, artifact_id: str) -> str:
+        """The grid key a session-scoped artifact gets."""
+        return build_grid_key(
+            sandbox_id=self._sandbox(),
+            scope=Scope.SESSION,
+            session_id=check_id("session_id", session_id),
+            owner_id=None,
+            artifact_id=check_id("artifact_id", artifact_id),
+        )

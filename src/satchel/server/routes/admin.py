@@ -1,0 +1,32 @@
+"""``/v1/admin/…``: sandbox statistics and the maintenance jobs the service also runs on a timer
+(purge of expired artifacts, sessions and uploads; blob garbage collection). Admin tokens only."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from satchel.server.deps import Access, GuardedRoute, access, get_store
+
+__all__ = ["router"]
+
+router = APIRouter(route_class=GuardedRoute, tags=["admin"])
+
+
+@router.get("/v1/admin/stats", summary="Counts and sizes of this sandbox")
+@access(Access.ADMIN)
+async def stats(request: Request) -> JSONResponse:
+    return JSONResponse(await get_store(request).get_stats())
+
+
+@router.post("/v1/admin/purge", summary="Purge expired artifacts, sessions and uploads now")
+@access(Access.ADMIN)
+async def purge(request: Request) -> JSONResponse:
+    return JSONResponse(await get_store(request).purge_expired())
+
+
+@router.post("/v1/admin/gc", summary="Delete blobs no artifact refers to")
+@access(Access.ADMIN)
+async def collect_garbage(request: Request) -> JSONResponse:
+    blobs, freed = await get_store(request).collect_garbage()
+    return JSONResponse({"blobs": blobs, "bytes_freed": freed})
