@@ -59,36 +59,49 @@ class ServerProcess:
         return httpx.Client(base_url=self.url, headers=headers, timeout=30)
 
     def start(self) -> None:
+        self.launch()
+        self.wait_ready()
+
+    def launch(self) -> None:
+        """Start the process without waiting for it to answer (see :meth:`wait_ready`)."""
         env = {
             key: value
             for key, value in os.environ.items()
             if not key.startswith(("SATCHEL_", "ARTIFACT_", "SESSION_"))
         }
         env.update(
-            SATCHEL_DATA_DIR=str(self.data_dir),
-            SATCHEL_PORT=str(self.port),
-            SATCHEL_HOST="127.0.0.1",
-            SATCHEL_AUTH_TOKENS=_SPEC,
-            SATCHEL_MULTIPART_MIN_PART_BYTES="1024",
-            **self.extra_env,
+            {
+                "SATCHEL_DATA_DIR": str(self.data_dir),
+                "SATCHEL_PORT": str(self.port),
+                "SATCHEL_HOST": "127.0.0.1",
+                "SATCHEL_AUTH_TOKENS": _SPEC,
+                "SATCHEL_MULTIPART_MIN_PART_BYTES": "1024",
+                **self.extra_env,
+            }
         )
-        log_path = self.data_dir / f"server-{self.port}.log"
-        with open(log_path, "ab") as log:  # the child keeps its own descriptor
+        with open(self.log_path, "ab") as log:  # the child keeps its own descriptor
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "satchel", "serve", "--log-level", "warning"],
                 env=env,
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
+
+    @property
+    def log_path(self) -> Path:
+        return self.data_dir / f"server-{self.port}.log"
+
+    def wait_ready(self) -> None:
+        assert self.process is not None
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"satchel serve exited: {log_path.read_text()[-2000:]}")
+                raise RuntimeError(f"satchel serve exited: {self.log_path.read_text()[-2000:]}")
             try:
                 if httpx.get(f"{self.url}/health", timeout=1).status_code in (200, 503):
                     return
             except httpx.HTTPError:
-                time.sleep(0.1)
+                time.sleep(0.05)
         raise RuntimeError("satchel serve did not come up within 30 s")
 
     def stop(self, *, hard: bool = False) -> None:
@@ -121,6 +134,47 @@ def _launch(tmp: Path, extra_env: dict[str, str] | None = None) -> Iterator[Serv
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     """One server for a test module (filesystem blobs + SQLite catalog)."""
     yield from _launch(tmp_path_factory.mktemp("server"))
+
+
+class ServerPool:
+    """Fresh servers on demand, one kept warm per environment: taking a server starts its
+    successor, so a test rarely waits for a start-up."""
+
+    def __init__(self, tmp: pytest.TempPathFactory) -> None:
+        self._tmp = tmp
+        self._spares: dict[tuple[tuple[str, str], ...], ServerProcess] = {}
+        self._taken: list[ServerProcess] = []
+
+    def _launch(self, env: dict[str, str]) -> ServerProcess:
+        data_dir = self._tmp.mktemp("pooled") / "data"
+        data_dir.mkdir()
+        srv = ServerProcess(data_dir=data_dir, port=_free_port(), extra_env=dict(env))
+        srv.launch()
+        return srv
+
+    def take(self, **env: str) -> ServerProcess:
+        """A server with this extra environment and an empty data directory, all yours."""
+        key = tuple(sorted(env.items()))
+        srv = self._spares.pop(key, None) or self._launch(env)
+        self._spares[key] = self._launch(env)
+        srv.wait_ready()
+        self._taken.append(srv)
+        return srv
+
+    def release(self, srv: ServerProcess) -> None:
+        srv.stop(hard=True)  # its data directory is thrown away
+
+    def close(self) -> None:
+        for srv in [*self._taken, *self._spares.values()]:
+            srv.stop(hard=True)
+
+
+@pytest.fixture(scope="session")
+def server_pool(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerPool]:
+    """Fresh servers for tests that need an empty one each (see :class:`ServerPool`)."""
+    pool = ServerPool(tmp_path_factory)
+    yield pool
+    pool.close()
 
 
 @pytest.fixture

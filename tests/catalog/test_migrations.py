@@ -26,7 +26,7 @@ from satchel.catalog import Catalog
 from satchel.catalog.migrate import alembic_config
 from satchel.catalog.tables import metadata
 
-HEAD = "0002"
+HEAD = "0003"
 VERSION_TABLE = "alembic_version"
 
 
@@ -115,7 +115,7 @@ def test_migrated_schema_matches_tables(tmp_path: Path) -> None:
     db = tmp_path / "catalog.db"
     command.upgrade(alembic_config(_async_url(db)), "head")
     assert _schema(db) == _expected_schema()
-    assert set(_schema(db)) == {"artifacts", "blobs", "events", "sessions", "uploads"}
+    assert set(_schema(db)) == {"api_keys", "artifacts", "blobs", "events", "sessions", "uploads"}
     assert _versions(db) == [HEAD]
 
 
@@ -151,6 +151,7 @@ def test_index_names_follow_the_naming_convention(tmp_path: Path) -> None:
         "ix_events_subject_seq",
         "ix_uploads_artifact_id",
         "ix_uploads_state_expires_at",
+        "ix_api_keys_sandbox_id_created_at",
     }
 
 

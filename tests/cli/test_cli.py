@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 import satchel
@@ -129,19 +130,48 @@ def test_presign_health_migrate(tmp_path: Path, sample: Path) -> None:
     assert "status: ok" in run(tmp_path, "health").stdout
 
 
-def test_keys(tmp_path: Path) -> None:
-    line = run(tmp_path, "keys", "create", "--user", "erin", "--admin").stdout.strip()
-    token, _, who = line.partition("=")
-    assert who == "erin:admin"
-    assert len(token) > 20
-    made = json.loads(run(tmp_path, "keys", "create", "--user", "frank", "--json").stdout)
-    assert made["entry"] == f"{made['token']}=frank"
-    spec = f"{line},{made['entry']}"
-    listed = json.loads(run(tmp_path, "keys", "list", "--json", SATCHEL_AUTH_TOKENS=spec).stdout)
-    assert {(row["user"], row["admin"]) for row in listed} == {("erin", True), ("frank", False)}
-    assert made["token"] not in json.dumps(listed)  # tokens are masked
-    assert "frank" in run(tmp_path, "keys", "list", SATCHEL_AUTH_TOKENS=spec).stdout
+def test_keys_embedded_then_used_by_a_server(tmp_path: Path, launch_server: Any) -> None:
+    """Keys made offline in a data directory work on the server over it; revocation (through
+    the server, with an admin token) takes effect on the next request, without a restart."""
+    srv = launch_server()
+    data = {"SATCHEL_DATA_DIR": str(srv.data_dir)}
+    made = json.loads(
+        run(tmp_path, "keys", "create", "--user", "erin", "--name", "ci", "--json", **data).stdout
+    )
+    assert made["token"].startswith("satk_")
+    assert (made["user_id"], made["admin"], made["name"]) == ("erin", False, "ci")
+    secret = made["token"]
+    plain = run(tmp_path, "keys", "create", "--user", "frank", "--admin", **data).stdout.strip()
+    assert plain.startswith("satk_")
+
+    listed = json.loads(run(tmp_path, "keys", "list", "--json", **data).stdout)
+    assert {(row["user_id"], row["admin"]) for row in listed} == {("erin", False), ("frank", True)}
+    assert secret not in json.dumps(listed)
+    assert plain not in json.dumps(listed)
+    assert "erin@default" in run(tmp_path, "keys", "list", **data).stdout
+
+    with httpx.Client(base_url=srv.url, timeout=30) as http:
+        erin = {"Authorization": f"Bearer {secret}"}
+        created = http.post(
+            "/v1/artifacts", content=b"hi", headers=erin, params={"mime": "text/plain"}
+        )
+        assert created.status_code == 201, created.text
+        assert created.json()["owner_id"] == "erin"
+        assert http.get("/v1/keys", headers=erin).status_code == 403  # not an admin key
+
+        remote = {"SATCHEL_URL": srv.url, "SATCHEL_TOKEN": plain}  # frank's admin key
+        revoked = json.loads(
+            run(tmp_path, "keys", "revoke", made["key_id"], "--json", **remote).stdout
+        )
+        assert revoked["revoked_at"] is not None
+        refused = http.get(f"/v1/artifacts/{created.json()['artifact_id']}", headers=erin)
+        assert refused.status_code == 401
+        assert refused.json()["error"] == "unauthorized"
+    again = run(tmp_path, "keys", "revoke", made["key_id"], ok=False, **data)
+    assert again.returncode == 1
+    assert "no live API key" in again.stderr
     assert run(tmp_path, "keys", "create", "--user", "bad user", ok=False).returncode == 2
+    assert run(tmp_path, "keys", "create", "--user", "anonymous", ok=False).returncode == 2
 
 
 def test_url_mode_put_get_ls(tmp_path: Path, sample: Path, server: Any) -> None:

@@ -1,8 +1,14 @@
-"""Fixtures of the ArtifactStore library tests: one store per blob backend.
+"""Fixtures of the ArtifactStore library tests: one store per blob backend, and the remote client.
 
 Every test that takes ``store`` (or ``make_store``) runs once per backend: ``memory`` (with an
 in-memory catalog), ``filesystem`` and ``sqlite`` (each with a SQLite catalog file under the
-test's ``tmp_path``).
+test's ``tmp_path``), and ``remote``: a :class:`RemoteArtifactStore` with an admin token (which
+acts for whichever ``user_id`` / ``session_id`` a call names, as the embedded library does)
+against a real ``satchel serve`` on a loopback port. Remote stores with the same settings share a
+server for the whole run, so remote-capable tests must not assume an empty sandbox.
+
+A test marked ``@pytest.mark.embedded_only("why")`` reaches into the embedded store (its catalog,
+its blob store, its clock, its data directory); it is not generated for ``remote``.
 """
 
 from __future__ import annotations
@@ -16,6 +22,9 @@ from typing import Any
 import pytest
 
 from satchel import ArtifactStore, Settings
+from satchel.blobs import BlobStore, create_blob_store
+from satchel.blobs.staging import FileStaging
+from satchel.client import RemoteArtifactStore
 
 BACKENDS = {
     # fixture id -> (storage_provider argument, the store's normalised backend name)
@@ -23,11 +32,39 @@ BACKENDS = {
     "filesystem": ("filesystem", "filesystem"),
     "sqlite": ("vfs-sqlite", "sqlite"),
 }
+REMOTE = "remote"
+REMOTE_ADMIN_TOKEN = "admin-token-0001"  # the harness's admin token (tests/conftest.py)
 
 _LEAKY_PREFIXES = ("SATCHEL_", "ARTIFACT_", "SESSION_")
 _LEAKY_NAMES = ("SANDBOX_ID",)
 
 MakeStore = Callable[..., Awaitable[ArtifactStore]]
+
+
+class InspectableRemote(RemoteArtifactStore):
+    """The remote client, plus ``blobs`` and ``staging``: the server's blob and staging
+    directories opened from the test process, so tests can check which bytes the server keeps
+    (the tests only read them)."""
+
+    server_settings: Settings
+
+    @property
+    def blobs(self) -> BlobStore:
+        root = self.server_settings.resolved_fs_root()
+        return create_blob_store("filesystem", root=root, fsync=False)
+
+    @property
+    def staging(self) -> FileStaging:
+        return FileStaging(self.server_settings.resolved_staging_dir(), fsync=False)
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "backend" not in metafunc.fixturenames:
+        return
+    ids = sorted(BACKENDS)
+    if metafunc.definition.get_closest_marker("embedded_only") is None:
+        ids.append(REMOTE)
+    metafunc.parametrize("backend", ids, indirect=True)
 
 
 @pytest.fixture(autouse=True)
@@ -41,20 +78,66 @@ def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> No
     monkeypatch.chdir(workdir)
 
 
-@pytest.fixture(params=sorted(BACKENDS))
+@pytest.fixture
 def backend(request: pytest.FixtureRequest) -> str:
-    """The blob backend under test (its normalised name)."""
-    return BACKENDS[request.param][1]
+    """The blob backend under test (its normalised name), or ``remote``."""
+    name: str = request.param
+    return REMOTE if name == REMOTE else BACKENDS[name][1]
 
 
 @pytest.fixture
-async def make_store(backend: str, tmp_path: Path) -> AsyncIterator[MakeStore]:
+def provider(backend: str) -> str:
+    """The storage provider the store under test reports (the server's, for ``remote``)."""
+    return "filesystem" if backend == REMOTE else backend
+
+
+def _server_env(overrides: dict[str, Any]) -> dict[str, str]:
+    """Settings overrides as the ``SATCHEL_*`` environment of a server."""
+    if "data_dir" in overrides:
+        raise pytest.UsageError("a remote store has no data_dir: mark the test embedded_only")
+    env = {
+        "SATCHEL_GC_GRACE_SECONDS": "0",
+        "SATCHEL_PURGE_INTERVAL_SECONDS": "0",  # tests purge when they mean to
+        "SATCHEL_MULTIPART_MIN_PART_BYTES": str(
+            Settings.model_fields["multipart_min_part_bytes"].default
+        ),
+    }
+    for name, value in overrides.items():
+        env[f"SATCHEL_{name.upper()}"] = str(value)
+    return env
+
+
+@pytest.fixture
+async def make_store(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> AsyncIterator[MakeStore]:
     """A factory of opened stores on the backend under test: ``await make_store(**settings)``.
 
     Keyword arguments are Settings fields (``max_meta_bytes=1024``…) except ``sandbox_id``,
-    which goes to the constructor. Every store is closed at teardown.
+    which goes to the constructor (for ``remote``: the server's environment). Every store is
+    closed at teardown.
     """
-    made: list[ArtifactStore] = []
+    made: list[Any] = []
+    if backend == REMOTE:
+        pool = request.getfixturevalue("server_pool")
+        servers = []
+
+        async def remote_factory(**overrides: Any) -> Any:
+            server = pool.take(**_server_env(overrides))
+            servers.append(server)
+            remote = InspectableRemote(server.url, REMOTE_ADMIN_TOKEN, timeout=60)
+            remote.server_settings = Settings(data_dir=server.data_dir)
+            made.append(remote)
+            await remote.open()
+            return remote
+
+        yield remote_factory
+        for remote in made:
+            await remote.close()
+        for server in servers:
+            pool.release(server)
+        return
+
     provider = next(p for p, name in BACKENDS.values() if name == backend)
 
     async def factory(**overrides: Any) -> ArtifactStore:
@@ -75,10 +158,10 @@ async def make_store(backend: str, tmp_path: Path) -> AsyncIterator[MakeStore]:
 
 
 @pytest.fixture
-async def store(make_store: MakeStore, backend: str) -> ArtifactStore:
+async def store(make_store: MakeStore, provider: str) -> ArtifactStore:
     """An opened store with default settings on the backend under test."""
     opened = await make_store()
-    assert opened.storage_provider == backend
+    assert opened.storage_provider == provider
     return opened
 
 

@@ -80,7 +80,7 @@ BINARY = bytes(range(256)) * 17 + b"\x00tail"
 
 
 async def test_store_returns_id_and_full_metadata(
-    store: ArtifactStore, backend: str, sha: Callable[[bytes], str]
+    store: ArtifactStore, provider: str, sha: Callable[[bytes], str]
 ) -> None:
     data = b"Hello, world!"
     artifact_id = await store.store(
@@ -111,7 +111,7 @@ async def test_store_returns_id_and_full_metadata(
     assert meta.version == 1
     assert isinstance(meta.etag, str)
     assert len(meta.etag) >= 16
-    assert meta.storage_provider == backend
+    assert meta.storage_provider == provider
     assert meta.session_provider == "memory"
     stored = ts(meta.stored_at)
     assert abs(stored - datetime.now().timestamp()) < 60
@@ -400,9 +400,7 @@ async def test_move_file_within_own_session_and_without_changes(store: ArtifactS
 # -- listings and search ---------------------------------------------------------------------------
 
 
-async def test_list_by_session_only_that_sessions_live_artifacts(
-    store: ArtifactStore, monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def test_list_by_session_only_that_sessions_live_artifacts(store: ArtifactStore) -> None:
     mine = [
         await store.store(b"%d" % i, mime="text/plain", session_id="s1", filename=f"f{i}")
         for i in range(3)
@@ -410,17 +408,25 @@ async def test_list_by_session_only_that_sessions_live_artifacts(
     others = [await store.store(b"o", mime="text/plain", session_id="s2") for _ in range(2)]
     deleted = await store.store(b"gone", mime="text/plain", session_id="s1")
     await store.delete(deleted)
-    short = await store.store(b"short", mime="text/plain", session_id="s1", ttl=5)
-    now = store._now()
-    monkeypatch.setattr(store, "_now", lambda: now + 60)
 
     listed = await store.list_by_session("s1")
     assert isinstance(listed, ArtifactList)
     assert [m.artifact_id for m in listed] == mine  # oldest first
     assert listed.next_cursor is None
-    assert short not in {m.artifact_id for m in listed}
     assert {m.artifact_id for m in await store.list_by_session("s2")} == set(others)
     assert list(await store.list_by_session("never-used")) == []
+
+
+@pytest.mark.embedded_only("moves the store's clock")
+async def test_expired_artifacts_leave_listings(
+    store: ArtifactStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    kept = await store.store(b"kept", mime="text/plain", session_id="s1")
+    short = await store.store(b"short", mime="text/plain", session_id="s1", ttl=5)
+    now = store._now()
+    monkeypatch.setattr(store, "_now", lambda: now + 60)
+    assert [m.artifact_id for m in await store.list_by_session("s1")] == [kept]
+    assert short not in {m.artifact_id for m in await store.search(session_id="s1")}
 
 
 async def test_list_by_session_cursor_pagination(store: ArtifactStore) -> None:
@@ -806,19 +812,19 @@ async def test_stream_download_of_missing_artifact(store: ArtifactStore) -> None
 # -- administration --------------------------------------------------------------------------------
 
 
-async def test_validate_configuration(store: ArtifactStore, backend: str) -> None:
+async def test_validate_configuration(store: ArtifactStore, provider: str) -> None:
     status = await store.validate_configuration()
     assert status["storage"]["status"] == "ok"
-    assert status["storage"]["provider"] == backend
+    assert status["storage"]["provider"] == provider
     assert status["session"]["status"] == "ok"
     assert status["catalog"]["status"] == "ok"
 
 
-async def test_get_stats_counts_and_bytes(store: ArtifactStore, backend: str) -> None:
+async def test_get_stats_counts_and_bytes(store: ArtifactStore, provider: str) -> None:
     empty = await store.get_stats()
     assert empty["total_artifacts"] == 0
     assert empty["total_bytes"] == 0
-    assert empty["storage_provider"] == backend
+    assert empty["storage_provider"] == provider
     assert empty["bucket"] == "artifacts"
     assert empty["sandbox_id"] == "default"
     assert empty["session_provider"] == "memory"
@@ -956,6 +962,7 @@ async def test_context_manager_and_closed_store(make_store: Any) -> None:
         await store.retrieve(artifact_id)
 
 
+@pytest.mark.embedded_only("reopens the store's data directory")
 async def test_persistence_across_reopen(make_store: Any, backend: str, tmp_path: Any) -> None:
     first = await make_store(data_dir=tmp_path / "shared")
     artifact_id = await first.store(b"durable", mime="text/plain", session_id="s", filename="a")

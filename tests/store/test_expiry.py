@@ -1,7 +1,8 @@
 """TTL expiry: expired artifacts answer ArtifactExpiredError until purged; purge reclaims bytes.
 
 Time is moved by replacing the store's clock (``StoreBase._now``) on the instance, not by
-sleeping.
+sleeping, so these run on the embedded backends only; test_expiry_realtime.py checks expiry on
+every backend and the remote client with real (short) TTLs.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from satchel import (
     ArtifactStore,
     StreamDownloadRequest,
 )
+
+pytestmark = pytest.mark.embedded_only("moves the store's clock")
 
 
 class Clock:

@@ -41,6 +41,7 @@ async def test_sandboxes_sharing_a_catalog_do_not_see_each_other(tmp_path: Path)
         assert list(await b.search(scope="sandbox")) == []
 
 
+@pytest.mark.embedded_only("moves the store's clock")
 async def test_a_stranger_cannot_tell_an_expired_artifact_from_a_live_one(
     store: ArtifactStore,
 ) -> None:
@@ -64,5 +65,6 @@ async def test_a_batch_with_one_forbidden_scope_writes_nothing(
     with pytest.raises(AccessDeniedError, match="batch item 1"):
         await store.store_batch(items, user_id="bob")
     assert await store.get_stats() == before
-    async with store.catalog.read() as reader:
-        assert await reader.events_after(0) == []
+    if isinstance(store, ArtifactStore):  # the remote client cannot read the event log (yet)
+        async with store.catalog.read() as reader:
+            assert await reader.events_after(0) == []

@@ -1,7 +1,9 @@
-"""Library-level presigned URLs, presigned uploads, multipart and tus uploads.
+"""Presigned URLs, presigned uploads, multipart and tus uploads through the store API.
 
-The HTTP tests (tests/server/) drive the same flows through `satchel serve` with curl, httpx
-and tuspy; these check the rules in the store itself.
+Run on every embedded backend and on the remote client. A presigned URL is used the way its
+holder would: over HTTP against the remote client's server, and through the store's signed-URL
+entry points (what ``satchel serve`` calls) for an embedded store, which has no server. The HTTP
+tests (tests/server/) also drive these flows with curl and tuspy.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from satchel import (
@@ -29,6 +32,8 @@ from satchel import (
     Settings,
     TooLargeError,
 )
+from satchel.client import RemoteArtifactStore
+from satchel.client.remote import raise_for_response
 
 
 async def body(*parts: bytes) -> AsyncIterator[bytes]:
@@ -45,23 +50,57 @@ def later(store: ArtifactStore, seconds: float) -> None:
     store._now = lambda: moved  # type: ignore[method-assign]
 
 
+def is_remote(store: Any) -> bool:
+    return isinstance(store, RemoteArtifactStore)
+
+
+async def fetch_url(store: Any, url: str) -> bytes:
+    """GET a presigned URL's bytes (embedded: what ``satchel serve`` does for the GET)."""
+    if is_remote(store):
+        async with httpx.AsyncClient() as client:
+            response = await client.get(url)
+        raise_for_response(response)
+        return response.content
+    record = await store.signed_download(token_of(url))
+    data: bytes = await store.retrieve(record.artifact_id)
+    return data
+
+
+async def put_url(store: Any, url: str, *parts: bytes) -> Any:
+    """PUT bytes to a presigned upload or part URL: its size, or a part's ETag."""
+    if is_remote(store):
+        async with httpx.AsyncClient() as client:
+            response = await client.put(url, content=b"".join(parts))
+        raise_for_response(response)
+        answer = response.json()
+        return answer.get("etag", answer.get("size"))
+    grant = store.verify_signed(token_of(url), "PUT")
+    if grant.kind == "part":
+        return await store.signed_part_upload(token_of(url), body(*parts))
+    return await store.signed_upload(token_of(url), body(*parts))
+
+
 # -- presigned downloads ---------------------------------------------------------------------------
 
 
-async def test_presigned_url_is_method_bound_expiring_and_tamper_proof(
-    store: ArtifactStore,
-) -> None:
+async def test_presigned_url_is_method_bound_and_tamper_proof(store: ArtifactStore) -> None:
     artifact_id = await store.store(b"data", mime="text/plain", user_id="alice")
     url = await store.presign(artifact_id, expires=60, user_id="alice")
-    token = token_of(url)
-    assert (await store.signed_download(token)).artifact_id == artifact_id
-    payload, signature = token.split(".")
+    assert await fetch_url(store, url) == b"data"
+    payload, signature = token_of(url).split(".")
     assert signature not in repr(url)
     tampered = payload + "." + ("A" if signature[0] != "A" else "B") + signature[1:]
     with pytest.raises(AccessDeniedError, match="signature"):
-        await store.signed_download(tampered)
+        await fetch_url(store, url.replace(token_of(url), tampered))
     with pytest.raises(AccessDeniedError, match="allows GET"):
-        store.verify_signed(token, "PUT")
+        await put_url(store, url, b"overwrite?")
+    assert await store.retrieve(artifact_id, user_id="alice") == b"data"
+
+
+@pytest.mark.embedded_only("moves the store's clock")
+async def test_presigned_url_expires(store: ArtifactStore) -> None:
+    artifact_id = await store.store(b"data", mime="text/plain", user_id="alice")
+    token = token_of(await store.presign(artifact_id, expires=60, user_id="alice"))
     later(store, 120)
     with pytest.raises(AccessDeniedError, match="expired"):
         await store.signed_download(token)
@@ -108,7 +147,7 @@ async def test_presigned_upload_lifecycle(store: ArtifactStore) -> None:
     with pytest.raises(ConflictError, match="nothing has been uploaded"):
         await store.register_uploaded_artifact(artifact_id, mime="image/jpeg", summary="p")
     assert not await store.exists(artifact_id)
-    assert await store.signed_upload(token_of(url), body(b"\xff\xd8", b"jpeg")) == 6
+    assert await put_url(store, url, b"\xff\xd8", b"jpeg") == 6
     with pytest.raises(AccessDeniedError):
         await store.register_uploaded_artifact(
             artifact_id, mime="image/jpeg", summary="p", user_id="bob"
@@ -125,9 +164,10 @@ async def test_presigned_upload_lifecycle(store: ArtifactStore) -> None:
     with pytest.raises(ConflictError, match="registered already"):
         await store.register_uploaded_artifact(artifact_id, mime="image/jpeg", summary="p")
     with pytest.raises(ConflictError):
-        await store.signed_upload(token_of(url), body(b"again"))
+        await put_url(store, url, b"again")
 
 
+@pytest.mark.embedded_only("moves the store's clock")
 async def test_registering_after_expiry_is_refused(store: ArtifactStore) -> None:
     url, artifact_id = await store.presign_upload(session_id="s1", expires=60)
     await store.signed_upload(token_of(url), body(b"late"))
@@ -166,7 +206,7 @@ async def test_parallel_out_of_order_parts_assemble_in_order(small_parts: Artifa
 
     async def send(n: int) -> MultipartUploadPart:
         url = await store.get_part_upload_url(started["upload_id"], n, user_id="alice")
-        etag = await store.signed_part_upload(token_of(url), body(chunks[n]))
+        etag = await put_url(store, url, chunks[n])
         return MultipartUploadPart(PartNumber=n, ETag=f'"{etag}"')
 
     parts = await asyncio.gather(*(send(n) for n in (4, 2, 6, 1, 5, 3)))
@@ -224,16 +264,17 @@ async def test_abort_reclaims_parts_and_ends_the_upload(small_parts: ArtifactSto
     started = await start(store)
     upload_id = started["upload_id"]
     url = await store.get_part_upload_url(upload_id, 1, user_id="alice")
-    await store.signed_part_upload(token_of(url), body(b"P" * 10))
+    await put_url(store, url, b"P" * 10)
     assert await store.staging.size(f"{upload_id}.1") == 10
     with pytest.raises(AccessDeniedError):
         await store.abort_multipart_upload(upload_id, user_id="bob")
     assert await store.abort_multipart_upload(upload_id, user_id="alice") is True
     assert await store.staging.size(f"{upload_id}.1") is None
     with pytest.raises(ArtifactNotFoundError):
-        await store.signed_part_upload(token_of(url), body(b"late"))
+        await put_url(store, url, b"late")
 
 
+@pytest.mark.embedded_only("moves the store's clock")
 async def test_expired_multipart_uploads_are_reclaimed(small_parts: ArtifactStore) -> None:
     store = small_parts
     started = await start(store)
@@ -253,6 +294,7 @@ async def test_part_numbers_are_checked(small_parts: ArtifactStore) -> None:
 # -- tus -------------------------------------------------------------------------------------------
 
 
+@pytest.mark.embedded_only("the store side of /v1/tus/ (tests/server/test_tus_http.py drives it)")
 async def test_tus_upload_completes_into_an_artifact(store: ArtifactStore) -> None:
     upload = await store.tus_create(
         length=10,
@@ -281,6 +323,7 @@ async def test_tus_upload_completes_into_an_artifact(store: ArtifactStore) -> No
     assert (await store.tus_info(upload.upload_id, user_id="alice")).state == "completed"
 
 
+@pytest.mark.embedded_only("the store side of /v1/tus/ (tests/server/test_tus_http.py drives it)")
 async def test_tus_refuses_bytes_past_the_length_and_terminates(store: ArtifactStore) -> None:
     upload = await store.tus_create(length=4, user_id="alice")
     with pytest.raises(TooLargeError) as caught:

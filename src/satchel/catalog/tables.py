@@ -9,6 +9,7 @@ from __future__ import annotations
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Column,
     Float,
     Index,
@@ -19,7 +20,7 @@ from sqlalchemy import (
     Text,
 )
 
-__all__ = ["artifacts", "blobs", "events", "metadata", "sessions", "uploads"]
+__all__ = ["api_keys", "artifacts", "blobs", "events", "metadata", "sessions", "uploads"]
 
 metadata = MetaData(
     naming_convention={
@@ -118,3 +119,18 @@ uploads = Table(
 )
 Index(None, uploads.c.artifact_id)
 Index(None, uploads.c.state, uploads.c.expires_at)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("key_id", String(32), primary_key=True),
+    Column("secret_digest", String(64), nullable=False),
+    Column("sandbox_id", String(128), nullable=False),
+    Column("user_id", String(128), nullable=False),
+    Column("is_admin", Boolean, nullable=False),
+    Column("name", String(255), nullable=False),
+    Column("created_at", Float(precision=53), nullable=False),
+    Column("expires_at", Float(precision=53), nullable=True),
+    Column("revoked_at", Float(precision=53), nullable=True),
+)
+Index(None, api_keys.c.sandbox_id, api_keys.c.created_at)

@@ -10,7 +10,6 @@ prints machine-readable output on stdout.
 from __future__ import annotations
 
 import json
-import secrets
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
@@ -30,6 +29,7 @@ from rich.progress import (
 from rich.table import Table
 
 from satchel.client.sync import SyncArtifactStore, connect_sync
+from satchel.core.apikeys import ApiKey
 from satchel.core.errors import ArtifactStoreError, InvalidRequestError
 from satchel.core.models import ArtifactMetadata
 from satchel.store.base import UNSET
@@ -45,7 +45,7 @@ USER_OPTION = typer.Option(None, "--user", help="act as this user")
 SESSION_OPTION = typer.Option(None, "--session", help="act in / list this session")
 JSON_OPTION = typer.Option(False, "--json", help="machine-readable JSON on stdout")
 
-keys_app = typer.Typer(help="Bearer tokens for `satchel serve`.", no_args_is_help=True)
+keys_app = typer.Typer(help="API keys (bearer tokens) for `satchel serve`.", no_args_is_help=True)
 
 
 # -- plumbing -------------------------------------------------------------------------------
@@ -56,17 +56,22 @@ def _fail(message: str, code: int = 1) -> typer.Exit:
     return typer.Exit(code)
 
 
+def _exit_code(exc: ArtifactStoreError) -> int:
+    return 2 if isinstance(exc, InvalidRequestError) else 1
+
+
 @contextmanager
 def _store(url: str | None, token: str | None) -> Iterator[SyncArtifactStore]:
-    """The store a command works on; store errors become a message and exit status 1."""
+    """The store a command works on; store errors become a message and exit status 1 (2 for
+    bad input)."""
     try:
         store = connect_sync(url, token, default_backend="filesystem")
     except ArtifactStoreError as exc:
-        raise _fail(f"{exc.code}: {exc.message}") from None
+        raise _fail(f"{exc.code}: {exc.message}", _exit_code(exc)) from None
     try:
         yield store
     except ArtifactStoreError as exc:
-        raise _fail(f"{exc.code}: {exc.message}") from None
+        raise _fail(f"{exc.code}: {exc.message}", _exit_code(exc)) from None
     finally:
         with suppress(ArtifactStoreError):
             store.close()
@@ -351,84 +356,71 @@ def migrate(
 # -- keys -----------------------------------------------------------------------------------
 
 
+def _key_row(key: ApiKey) -> str:
+    role = "admin" if key.is_admin else "user"
+    state = "revoked" if key.revoked_at is not None else "live"
+    expires = key.to_dict()["expires_at"] or "never"
+    name = f"  {key.name}" if key.name else ""
+    return f"{key.key_id}  {key.user_id}@{key.sandbox_id}  {role}  {state}  expires {expires}{name}"
+
+
 @keys_app.command("create")
 def keys_create(
-    user: str = typer.Option(..., "--user", help="the user the token acts as"),
-    admin: bool = typer.Option(False, "--admin", help="give the token the admin role"),
-    sandbox: str = typer.Option(None, "--sandbox", help="pin the token to this sandbox"),
+    user: str = typer.Option(..., "--user", help="the user the key acts as"),
+    admin: bool = typer.Option(False, "--admin", help="give the key the admin role"),
+    name: str = typer.Option("", "--name", help="a label for the key (who or what uses it)"),
+    ttl: int = typer.Option(None, "--ttl", help="seconds until the key expires (default never)"),
+    url: str | None = URL_OPTION,
+    token: str | None = TOKEN_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
-    """Make a new random token and print its SATCHEL_AUTH_TOKENS entry.
+    """Create an API key and print its token (shown only now; the catalog keeps a digest).
 
-    Add the entry to SATCHEL_AUTH_TOKENS (comma separated) and restart the server. The token
-    is not stored anywhere by this command.
+    Embedded, the key goes straight into the local catalog; with --url it is created through
+    the server (needs an admin token). `satchel serve` accepts it at once, no restart.
     """
-    from satchel.core.validation import check_id
-
-    try:
-        check_id("user_id", user)
-        if sandbox:
-            check_id("sandbox_id", sandbox)
-    except InvalidRequestError as exc:
-        raise _fail(exc.message, 2) from None
-    if user == "anonymous":
-        raise _fail("'anonymous' is reserved for anonymous readers", 2)
-    token = "sat_" + secrets.token_urlsafe(32)
-    who = user + (f"@{sandbox}" if sandbox else "") + (":admin" if admin else "")
-    entry = f"{token}={who}"
+    with _store(url, token) as store:
+        secret, key = store.create_api_key(user, admin=admin, name=name, ttl=ttl)
     if as_json:
-        _print_json({"token": token, "user": user, "admin": admin, "entry": entry})
+        _print_json({**key.to_dict(), "token": secret})
         return
-    typer.echo(entry)
-    stderr.print(
-        "add this entry to SATCHEL_AUTH_TOKENS (comma separated) and restart `satchel serve`; "
-        "clients use the part before '=' as SATCHEL_TOKEN",
-        highlight=False,
-    )
+    typer.echo(secret)
+    stderr.print(f"key {key.key_id} for {key.user_id}; clients send it as SATCHEL_TOKEN")
 
 
 @keys_app.command("list")
-def keys_list(as_json: bool = JSON_OPTION) -> None:
-    """List the tokens configured in SATCHEL_AUTH_TOKENS (and the bootstrap admin token)."""
-    from satchel.config import Settings
-    from satchel.server.auth import parse_token_spec
-
-    settings = Settings()
-    try:
-        table = parse_token_spec(settings.auth_tokens)
-    except InvalidRequestError as exc:
-        raise _fail(exc.message, 2) from None
-    rows = [
-        {
-            "token": token[:4] + "…" + token[-2:],
-            "user": principal.user_id,
-            "sandbox": principal.sandbox_id,
-            "admin": principal.is_admin,
-            "source": "SATCHEL_AUTH_TOKENS",
-        }
-        for token, principal in table.items()
-    ]
-    admin_file = settings.data_dir / "admin.token"
-    if admin_file.exists():
-        rows.append(
-            {
-                "token": str(admin_file),
-                "user": None,
-                "sandbox": None,
-                "admin": True,
-                "source": "bootstrap",
-            }
-        )
+def keys_list(
+    include_revoked: bool = typer.Option(False, "--all", help="include revoked keys"),
+    url: str | None = URL_OPTION,
+    token: str | None = TOKEN_OPTION,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """List the sandbox's API keys (never their secrets)."""
+    with _store(url, token) as store:
+        keys: list[ApiKey] = store.list_api_keys(include_revoked=include_revoked)
     if as_json:
-        _print_json(rows)
+        _print_json([key.to_dict() for key in keys])
         return
-    if not rows:
-        stderr.print("no tokens configured (SATCHEL_AUTH_TOKENS is empty)")
+    if not keys:
+        stderr.print("no API keys (static tokens live in SATCHEL_AUTH_TOKENS)")
+    for key in keys:
+        typer.echo(_key_row(key))
+
+
+@keys_app.command("revoke")
+def keys_revoke(
+    key_id: str = typer.Argument(..., help="the key id (from `satchel keys list`)"),
+    url: str | None = URL_OPTION,
+    token: str | None = TOKEN_OPTION,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Revoke an API key; the server refuses it from the next request on."""
+    with _store(url, token) as store:
+        key: ApiKey = store.revoke_api_key(key_id)
+    if as_json:
+        _print_json(key.to_dict())
         return
-    for row in rows:
-        role = "admin" if row["admin"] else "user"
-        sandbox = f"@{row['sandbox']}" if row["sandbox"] else ""
-        typer.echo(f"{row['token']}  {row['user'] or '-'}{sandbox}  {role}  ({row['source']})")
+    typer.echo(_key_row(key))
 
 
 def register(app: typer.Typer) -> None:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from satchel.client.transport import RemoteBase, _json_body
+from satchel.client.transport import RemoteBase, _json_body, _path
+from satchel.core.apikeys import ApiKey, api_key_from_dict, check_key_id
 from satchel.core.errors import ArtifactNotFoundError, ArtifactStoreError
 from satchel.core.grid import build_grid_key, parse_grid_key
 from satchel.core.models import GridKeyComponents
 from satchel.core.scopes import Scope
-from satchel.core.validation import check_id
+from satchel.core.validation import check_id, check_ttl
 
 __all__ = ["RemoteAdminMixin"]
 
@@ -30,7 +31,9 @@ class RemoteAdminMixin(RemoteBase):
     async def _session(self, session_id: str) -> dict[str, Any] | None:
         check_id("session_id", session_id)
         try:
-            response = await self._request("GET", f"/v1/sessions/{session_id}")
+            response = await self._request(
+                "GET", _path("/v1/sessions/{session_id}", session_id=session_id)
+            )
         except ArtifactNotFoundError:
             return None
         body: dict[str, Any] = response.json()
@@ -84,6 +87,31 @@ class RemoteAdminMixin(RemoteBase):
         """Delete blobs no artifact refers to; return (blobs removed, bytes freed)."""
         body = (await self._request("POST", "/v1/admin/gc")).json()
         return int(body["blobs"]), int(body["bytes_freed"])
+
+    # -- API keys (admin tokens) ------------------------------------------------------------
+
+    async def create_api_key(
+        self, user_id: str, *, admin: bool = False, name: str = "", ttl: int | None = None
+    ) -> tuple[str, ApiKey]:
+        """Create an API key acting as *user_id*; return ``(token, key)`` (token shown once)."""
+        body = {"user_id": user_id, "admin": admin, "name": name, "ttl": check_ttl(ttl)}
+        answer = (await self._request("POST", "/v1/keys", json_body=body)).json()
+        return str(answer["token"]), api_key_from_dict(answer)
+
+    async def list_api_keys(self, *, include_revoked: bool = False) -> list[ApiKey]:
+        """The sandbox's API keys, oldest first (never their secrets)."""
+        params = {"include_revoked": "true"} if include_revoked else None
+        answer = (await self._request("GET", "/v1/keys", params=params)).json()
+        return [api_key_from_dict(item) for item in answer["items"]]
+
+    async def revoke_api_key(self, key_id: str) -> ApiKey:
+        """Revoke a key at once; ArtifactNotFoundError when there is no such live key."""
+        path = _path("/v1/keys/{key_id}", key_id=check_key_id(key_id))
+        await self._request("DELETE", path)
+        for key in await self.list_api_keys(include_revoked=True):
+            if key.key_id == key_id:
+                return key
+        raise ArtifactNotFoundError(f"no API key {key_id}")
 
     # -- grid --------------------------------------------------------------------------------
 

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
-import json
+import base64
 from collections.abc import AsyncIterable
 from typing import Any
 
@@ -11,18 +10,22 @@ from satchel.client.transport import (
     _BATCH_KEYS,
     RemoteBase,
     _checked_body,
+    _checked_meta,
     _etag_header,
     _json_body,
+    _meta,
     _params,
+    _path,
+    _ttl,
 )
 from satchel.core.errors import (
     ArtifactExpiredError,
     ArtifactNotFoundError,
-    ArtifactStoreError,
     InvalidRequestError,
 )
 from satchel.core.models import ArtifactMetadata
-from satchel.core.scopes import Scope
+from satchel.core.scopes import Scope, parse_scope
+from satchel.core.validation import check_filename, check_mime, check_summary, check_ttl
 from satchel.store.base import UNSET
 
 __all__ = ["RemoteArtifactsMixin"]
@@ -99,7 +102,7 @@ class RemoteArtifactsMixin(RemoteBase):
         """Return the whole content of an artifact."""
         response = await self._request(
             "GET",
-            f"/v1/artifacts/{artifact_id}/content",
+            _path("/v1/artifacts/{artifact_id}/content", artifact_id=artifact_id),
             params=_params(user_id=user_id, session_id=session_id),
         )
         return response.content
@@ -130,7 +133,7 @@ class RemoteArtifactsMixin(RemoteBase):
         """Return an artifact's metadata."""
         response = await self._request(
             "GET",
-            f"/v1/artifacts/{artifact_id}",
+            _path("/v1/artifacts/{artifact_id}", artifact_id=artifact_id),
             params=_params(user_id=user_id, session_id=session_id),
         )
         return self._metadata(response)
@@ -164,15 +167,17 @@ class RemoteArtifactsMixin(RemoteBase):
         One request: the content and the metadata change land in the same new version.
         """
         if data is None:
-            changes = _json_body(meta=meta, filename=filename, summary=summary, mime=mime)
+            changes = _json_body(
+                meta=_checked_meta(meta), filename=filename, summary=summary, mime=mime
+            )
             if ttl is not UNSET:
-                changes["ttl"] = ttl
+                changes["ttl"] = check_ttl(ttl)
             if not changes:
                 raise InvalidRequestError("update_file needs data or at least one field to change")
             changes["merge"] = False
             response = await self._request(
                 "PATCH",
-                f"/v1/artifacts/{artifact_id}",
+                _path("/v1/artifacts/{artifact_id}", artifact_id=artifact_id),
                 params=_params(user_id=user_id, session_id=session_id),
                 json_body=changes,
                 headers=_etag_header(if_match),
@@ -241,18 +246,25 @@ class RemoteArtifactsMixin(RemoteBase):
         session_id: str | None,
         if_match: str | None,
     ) -> ArtifactMetadata:
+        for check, value in (
+            (check_filename, filename),
+            (check_summary, summary),
+            (check_mime, mime),
+        ):
+            if value is not None:
+                check(value)
         params = _params(
-            meta=None if meta is None else json.dumps(meta),
+            meta=_meta("meta", meta),
             filename=filename,
             summary=summary,
             mime=mime,
-            ttl=self._ttl_param(ttl),
+            ttl=_ttl(ttl),
             user_id=user_id,
             session_id=session_id,
         )
         response = await self._request(
             "PUT",
-            f"/v1/artifacts/{artifact_id}/content",
+            _path("/v1/artifacts/{artifact_id}/content", artifact_id=artifact_id),
             params=params,
             content=content,
             headers=_etag_header(if_match),
@@ -270,7 +282,7 @@ class RemoteArtifactsMixin(RemoteBase):
         """Push an expiring artifact's expiry *additional_seconds* further out."""
         response = await self._request(
             "POST",
-            f"/v1/artifacts/{artifact_id}/extend-ttl",
+            _path("/v1/artifacts/{artifact_id}/extend-ttl", artifact_id=artifact_id),
             params=_params(user_id=user_id, session_id=session_id),
             json_body={"additional_seconds": additional_seconds},
         )
@@ -294,15 +306,15 @@ class RemoteArtifactsMixin(RemoteBase):
         """Change metadata without touching content; ``merge=True`` merges ``meta`` key by key."""
         if unknown:
             raise InvalidRequestError(f"unknown metadata fields: {', '.join(sorted(unknown))}")
-        body = _json_body(summary=summary, meta=meta, filename=filename, mime=mime)
+        body = _json_body(summary=summary, meta=_checked_meta(meta), filename=filename, mime=mime)
         if ttl is not UNSET:
-            body["ttl"] = ttl
+            body["ttl"] = check_ttl(ttl)
         if not body:
             raise InvalidRequestError("update_metadata needs at least one field to change")
         body["merge"] = merge
         response = await self._request(
             "PATCH",
-            f"/v1/artifacts/{artifact_id}",
+            _path("/v1/artifacts/{artifact_id}", artifact_id=artifact_id),
             params=_params(user_id=user_id, session_id=session_id),
             json_body=body,
             headers=_etag_header(if_match),
@@ -320,7 +332,7 @@ class RemoteArtifactsMixin(RemoteBase):
         """Delete an artifact the caller may write."""
         await self._request(
             "DELETE",
-            f"/v1/artifacts/{artifact_id}",
+            _path("/v1/artifacts/{artifact_id}", artifact_id=artifact_id),
             params=_params(user_id=user_id, session_id=session_id),
             headers=_etag_header(if_match),
         )
@@ -342,12 +354,12 @@ class RemoteArtifactsMixin(RemoteBase):
         """Copy an artifact within its own session; returns the copy's id."""
         response = await self._request(
             "POST",
-            f"/v1/artifacts/{artifact_id}/copy",
+            _path("/v1/artifacts/{artifact_id}/copy", artifact_id=artifact_id),
             params=_params(user_id=user_id, session_id=session_id),
             json_body=_json_body(
                 new_filename=new_filename,
                 target_session_id=target_session_id,
-                new_meta=new_meta,
+                new_meta=_checked_meta(new_meta),
                 summary=summary,
             ),
         )
@@ -367,10 +379,12 @@ class RemoteArtifactsMixin(RemoteBase):
         """Rename an artifact (and merge *new_meta*) within its session."""
         response = await self._request(
             "POST",
-            f"/v1/artifacts/{artifact_id}/move",
+            _path("/v1/artifacts/{artifact_id}/move", artifact_id=artifact_id),
             params=_params(user_id=user_id, session_id=session_id),
             json_body=_json_body(
-                new_filename=new_filename, new_session_id=new_session_id, new_meta=new_meta
+                new_filename=new_filename,
+                new_session_id=new_session_id,
+                new_meta=_checked_meta(new_meta),
             ),
             headers=_etag_header(if_match),
         )
@@ -387,40 +401,29 @@ class RemoteArtifactsMixin(RemoteBase):
         user_id: str | None = None,
         scope: Scope | str = Scope.SESSION,
     ) -> list[str]:
-        """Store every item in one session; on a failure the items stored so far are deleted.
+        """Store every item (dicts with data, mime, summary, meta, filename) in one session.
 
-        The service has no batch route, so this is one upload per item (the first one picks the
-        session when *session_id* is left out).
+        One request (``POST /v1/batch``): the service validates every item before it writes
+        anything, and the batch leaves all of its artifacts or none.
         """
         if not isinstance(items, list) or not items:
             raise InvalidRequestError("store_batch needs a non-empty list of items")
+        encoded = []
         for index, item in enumerate(items):
             if not isinstance(item, dict) or set(item) - _BATCH_KEYS:
                 raise InvalidRequestError(f"batch item {index} must be a dict of {_BATCH_KEYS}")
-            if not isinstance(item.get("data"), bytes | bytearray) or not item.get("data"):
-                raise InvalidRequestError(f"batch item {index}: data must be non-empty bytes")
-        stored: list[str] = []
-        try:
-            for index, item in enumerate(items):
-                try:
-                    record = await self._upload(
-                        bytes(item["data"]),
-                        mime=item.get("mime", "application/octet-stream"),
-                        summary=item.get("summary", ""),
-                        meta=item.get("meta"),
-                        filename=item.get("filename"),
-                        session_id=session_id,
-                        user_id=user_id,
-                        ttl=item.get("ttl", ttl),
-                        scope=item.get("scope", scope),
-                    )
-                except ArtifactStoreError as exc:
-                    raise type(exc)(f"batch item {index}: {exc.message}") from exc
-                session_id = record.session_id
-                stored.append(record.artifact_id)
-        except BaseException:
-            for artifact_id in stored:
-                with contextlib.suppress(ArtifactStoreError):
-                    await self.delete(artifact_id, user_id=user_id)
-            raise
+            data = item.get("data")
+            if not isinstance(data, bytes | bytearray | memoryview):
+                raise InvalidRequestError(f"batch item {index}: data must be bytes")
+            encoded.append({**item, "data": base64.b64encode(bytes(data)).decode()})
+        body: dict[str, Any] = {"items": encoded, "scope": parse_scope(scope).value}
+        if ttl is not UNSET:
+            body["ttl"] = check_ttl(ttl)
+        response = await self._request(
+            "POST",
+            "/v1/batch",
+            params=_params(user_id=user_id, session_id=session_id),
+            json_body=body,
+        )
+        stored: list[str] = response.json()["artifact_ids"]
         return stored

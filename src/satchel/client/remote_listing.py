@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -11,7 +10,9 @@ import httpx
 from satchel.client.transport import (
     RemoteBase,
     _checked_body,
+    _meta,
     _params,
+    _path,
     raise_for_response,
 )
 from satchel.core.errors import (
@@ -24,6 +25,7 @@ from satchel.core.requests import (
 )
 from satchel.core.scopes import Scope
 from satchel.core.streams import report_progress
+from satchel.core.validation import check_limit
 from satchel.store.base import UNSET
 from satchel.store.listing import ArtifactList
 
@@ -45,7 +47,13 @@ class RemoteListingMixin(RemoteBase):
         response = await self._request(
             "GET",
             "/v1/artifacts",
-            params=_params(session_id=session_id, limit=limit, cursor=cursor, user_id=user_id),
+            params=_params(
+                view="session",
+                session_id=session_id,
+                limit=check_limit(limit),
+                cursor=cursor,
+                user_id=user_id,
+            ),
         )
         return self._list(response)
 
@@ -62,9 +70,10 @@ class RemoteListingMixin(RemoteBase):
             "GET",
             "/v1/artifacts",
             params=_params(
+                view="directory",
                 session_id=session_id,
                 prefix=directory_prefix,
-                limit=limit,
+                limit=check_limit(limit),
                 user_id=user_id,
             ),
         )
@@ -92,11 +101,12 @@ class RemoteListingMixin(RemoteBase):
             "GET",
             "/v1/artifacts",
             params=_params(
+                view="search",
                 user_id=user_id,
                 scope=scope,
                 mime_prefix=mime_prefix,
-                meta_filter=None if meta_filter is None else json.dumps(meta_filter),
-                limit=limit,
+                meta_filter=_meta("meta_filter", meta_filter),
+                limit=check_limit(limit),
                 session_id=session_id,
                 cursor=cursor,
             ),
@@ -141,7 +151,7 @@ class RemoteListingMixin(RemoteBase):
         if not isinstance(request, StreamDownloadRequest):
             raise InvalidRequestError("stream_download takes a StreamDownloadRequest")
         params = _params(user_id=request.user_id, session_id=request.session_id)
-        path = f"/v1/artifacts/{request.artifact_id}/content"
+        path = _path("/v1/artifacts/{artifact_id}/content", artifact_id=request.artifact_id)
         try:
             async with self._client.stream("GET", path, params=params) as response:
                 if response.status_code >= 400:

@@ -7,8 +7,10 @@ from typing import Any
 
 from satchel.client.transport import (
     RemoteBase,
+    _checked_meta,
     _json_body,
     _params,
+    _path,
 )
 from satchel.core.errors import (
     InvalidRequestError,
@@ -19,6 +21,7 @@ from satchel.core.requests import (
 )
 from satchel.core.scopes import DEFAULT_PRESIGN_EXPIRES
 from satchel.core.signing import PresignedURL
+from satchel.core.validation import check_ttl
 from satchel.store.base import UNSET
 
 __all__ = ["RemoteUploadsMixin"]
@@ -38,7 +41,7 @@ class RemoteUploadsMixin(RemoteBase):
         """A URL that lets anyone holding it GET the artifact's content until it expires."""
         response = await self._request(
             "POST",
-            f"/v1/artifacts/{artifact_id}/presign",
+            _path("/v1/artifacts/{artifact_id}/presign", artifact_id=artifact_id),
             params=_params(user_id=user_id, session_id=session_id),
             json_body={"expires": expires},
         )
@@ -97,13 +100,17 @@ class RemoteUploadsMixin(RemoteBase):
     ) -> bool:
         """Turn the bytes PUT to a presign_upload URL into the artifact *artifact_id*."""
         body = _json_body(
-            mime=mime, summary=summary, meta=meta, filename=filename, session_id=session_id
+            mime=mime,
+            summary=summary,
+            meta=_checked_meta(meta),
+            filename=filename,
+            session_id=session_id,
         )
         if ttl is not UNSET:
-            body["ttl"] = ttl
+            body["ttl"] = check_ttl(ttl)
         await self._request(
             "POST",
-            f"/v1/artifacts/{artifact_id}/register",
+            _path("/v1/artifacts/{artifact_id}/register", artifact_id=artifact_id),
             params=_params(user_id=user_id, session_id=session_id),
             json_body=body,
         )
@@ -143,7 +150,11 @@ class RemoteUploadsMixin(RemoteBase):
         """A URL a client PUTs part *part_number* to; the response carries its ETag."""
         response = await self._request(
             "POST",
-            f"/v1/uploads/{upload_id}/parts/{part_number}/url",
+            _path(
+                "/v1/uploads/{upload_id}/parts/{part_number}/url",
+                upload_id=upload_id,
+                part_number=part_number,
+            ),
             params=_params(user_id=user_id, session_id=session_id),
             json_body={"expires": expires},
         )
@@ -161,7 +172,11 @@ class RemoteUploadsMixin(RemoteBase):
         """Upload part *part_number* (bytes or an async byte stream); return its ETag."""
         response = await self._request(
             "PUT",
-            f"/v1/uploads/{upload_id}/parts/{part_number}",
+            _path(
+                "/v1/uploads/{upload_id}/parts/{part_number}",
+                upload_id=upload_id,
+                part_number=part_number,
+            ),
             params=_params(user_id=user_id, session_id=session_id),
             content=chunks,
         )
@@ -178,7 +193,7 @@ class RemoteUploadsMixin(RemoteBase):
             )
         response = await self._request(
             "POST",
-            f"/v1/uploads/{request.upload_id}/complete",
+            _path("/v1/uploads/{upload_id}/complete", upload_id=request.upload_id),
             json_body={
                 "parts": [part.model_dump(mode="json") for part in request.parts],
                 "summary": request.summary,
@@ -192,7 +207,7 @@ class RemoteUploadsMixin(RemoteBase):
         """Abandon a multipart upload and reclaim its parts."""
         await self._request(
             "DELETE",
-            f"/v1/uploads/{upload_id}",
+            _path("/v1/uploads/{upload_id}", upload_id=upload_id),
             params=_params(user_id=user_id, session_id=session_id),
         )
         return True

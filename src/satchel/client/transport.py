@@ -32,6 +32,14 @@ from satchel.core.requests import (
 )
 from satchel.core.scopes import Scope
 from satchel.core.streams import checked_stream
+from satchel.core.validation import (
+    check_filename,
+    check_id,
+    check_meta,
+    check_mime,
+    check_summary,
+    check_ttl,
+)
 from satchel.store.base import UNSET
 from satchel.store.listing import ArtifactList
 
@@ -84,6 +92,49 @@ def _params(**values: Any) -> dict[str, Any]:
 
 def _json_body(**values: Any) -> dict[str, Any]:
     return {k: v for k, v in values.items() if v is not None}
+
+
+def _json_text(name: str, value: Any) -> str:
+    """*value* as strict JSON text; InvalidRequestError (as the store raises) when it is not
+    JSON (NaN, sets, bytes, cycles, absurd nesting)."""
+    try:
+        return json.dumps(value, allow_nan=False, separators=(",", ":"))
+    except (TypeError, ValueError, RecursionError) as exc:
+        raise InvalidRequestError(f"{name} must be JSON-serialisable: {exc}") from None
+
+
+def _checked_meta(value: Any) -> dict[str, Any] | None:
+    """Custom metadata checked as the store checks it (the size limit is the server's)."""
+    return None if value is None else check_meta(value, max_bytes=2**62)
+
+
+def _meta(name: str, value: Any) -> str | None:
+    """Custom metadata as JSON text, checked as the store checks it (the size limit is the
+    server's to enforce)."""
+    checked = _checked_meta(value)
+    return None if checked is None else _json_text(name, checked)
+
+
+def _ttl(value: Any) -> Any:
+    """A ``ttl`` argument as a query value: absent (UNSET), ``none`` or whole seconds."""
+    if value is UNSET:
+        return None
+    checked = check_ttl(value)
+    return "none" if checked is None else checked
+
+
+def _path(template: str, **segments: Any) -> str:
+    """A URL path from *template* with each id checked as the store checks it (so a bad id is
+    InvalidRequestError, never another URL)."""
+    checked: dict[str, str] = {}
+    for name, value in segments.items():
+        if name == "part_number":
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise InvalidRequestError("part_number must be a whole number")
+            checked[name] = str(value)
+        else:
+            checked[name] = check_id(name, value)
+    return template.format(**checked)
 
 
 def _etag_header(if_match: str | None) -> dict[str, str]:
@@ -169,9 +220,12 @@ class RemoteBase:
     ) -> httpx.Response:
         if self._closed:
             raise ArtifactStoreError("this RemoteArtifactStore is closed")
+        if json_body is not None:
+            content = _json_text("the request body", json_body).encode()
+            headers = {**(headers or {}), "Content-Type": "application/json"}
         try:
             response = await self._client.request(
-                method, path, params=params, json=json_body, content=content, headers=headers
+                method, path, params=params, content=content, headers=headers
             )
         except httpx.TimeoutException as exc:
             raise ProviderUnavailableError(f"{method} {path}: timed out ({exc})") from exc
@@ -191,12 +245,6 @@ class RemoteBase:
         items = [ArtifactMetadata.model_validate(item) for item in body.get("items", [])]
         return ArtifactList(items, body.get("next_cursor"))
 
-    @staticmethod
-    def _ttl_param(ttl: Any) -> Any:
-        if ttl is UNSET:
-            return None
-        return "none" if ttl is None else ttl
-
     async def _upload(
         self,
         content: Any,
@@ -210,6 +258,10 @@ class RemoteBase:
         ttl: Any,
         scope: Scope | str,
     ) -> ArtifactMetadata:
+        check_mime(mime)
+        check_summary(summary)
+        if filename is not None:
+            check_filename(filename)
         params = _params(
             filename=filename,
             mime=mime,
@@ -217,15 +269,15 @@ class RemoteBase:
             scope=str(scope.value if isinstance(scope, Scope) else scope),
             session_id=session_id,
             user_id=user_id,
-            ttl=self._ttl_param(ttl),
-            meta=None if meta is None else json.dumps(meta),
+            ttl=_ttl(ttl),
+            meta=_meta("meta", meta),
         )
         response = await self._request(
             "POST",
             "/v1/artifacts",
             params=params,
             content=content,
-            headers={"Content-Type": mime or "application/octet-stream"},
+            headers={"Content-Type": mime},
         )
         return self._metadata(response)
 

@@ -149,6 +149,17 @@ def check_meta(value: object, *, max_bytes: int) -> dict[str, Any]:
     return result
 
 
+MAX_PAGE = 1000
+"""The largest page a listing returns."""
+
+
+def check_limit(value: object) -> int:
+    """A page size: a whole number from 1 to :data:`MAX_PAGE`."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_PAGE:
+        raise InvalidRequestError(f"limit must be a whole number from 1 to {MAX_PAGE}")
+    return value
+
+
 def check_ttl(value: object) -> int | None:
     """``None`` (no expiry) or a positive whole number of seconds."""
     if value is None:

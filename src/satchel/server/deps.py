@@ -60,26 +60,37 @@ def get_store(request: Request) -> ArtifactStore:
 
 
 def get_principal(request: Request) -> Principal:
-    """The principal of the request's bearer token; ANONYMOUS without one (cached per request)."""
-    cached: Principal | None = getattr(request.state, "principal", None)
-    if cached is not None:
-        return cached
-    principal = _resolve_principal(request)
-    request.state.principal = principal
+    """The principal of the request's bearer token (ANONYMOUS without one), as resolved by the
+    route's guard before the endpoint ran."""
+    principal: Principal | None = getattr(request.state, "principal", None)
+    if principal is None:
+        raise RuntimeError("the principal is resolved by GuardedRoute before the endpoint runs")
     return principal
 
 
-def _resolve_principal(request: Request) -> Principal:
+async def resolve_principal(request: Request) -> Principal:
+    """Find the principal of the request's bearer token: a static token first, then an API key
+    from the catalog. 401 for a malformed header or an unknown, expired or revoked token."""
     header = request.headers.get("authorization", "")
     if not header:
         return ANONYMOUS
     scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
         raise UnauthorizedError("use 'Authorization: Bearer <token>'")
-    principal: Principal | None = request.app.state.tokens.lookup(token.strip())
-    if principal is None:
-        raise UnauthorizedError("unknown or revoked token")
     store = get_store(request)
+    principal: Principal | None = request.app.state.tokens.lookup(token)
+    if principal is None:
+        key = await store.authenticate_api_key(token)
+        if key is not None:
+            principal = Principal(
+                user_id=key.user_id,
+                sandbox_id=key.sandbox_id,
+                is_admin=key.is_admin,
+                name=key.name or key.key_id,
+            )
+    if principal is None:
+        raise UnauthorizedError("unknown, expired or revoked token")
     if principal.sandbox_id is not None and principal.sandbox_id != store.sandbox_id:
         raise AccessDeniedError(f"this token is for sandbox {principal.sandbox_id}")
     return principal
@@ -113,11 +124,13 @@ def caller_ids(
     return {"user_id": principal.user_id, "session_id": session_id}
 
 
-def enforce(request: Request, rule: Access) -> None:
-    """Refuse a request its route's rule does not admit (before the endpoint runs)."""
+async def enforce(request: Request, rule: Access) -> None:
+    """Resolve the request's principal and refuse a request its route's rule does not admit
+    (before the endpoint runs)."""
     if rule in (Access.PUBLIC, Access.SIGNED):
         return  # a signed route checks its signature itself
-    principal = get_principal(request)
+    principal = await resolve_principal(request)
+    request.state.principal = principal
     if principal.anonymous:
         if rule is Access.READ and request.app.state.settings.anon_read:
             return
@@ -140,7 +153,7 @@ class GuardedRoute(APIRoute):
         handler = super().get_route_handler()
 
         async def guarded(request: Request) -> Response:
-            enforce(request, rule)
+            await enforce(request, rule)
             return await handler(request)
 
         return guarded

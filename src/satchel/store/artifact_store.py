@@ -7,6 +7,7 @@ from types import TracebackType
 from satchel.store.admin import AdminMixin
 from satchel.store.batch import BatchMixin
 from satchel.store.files import FilesMixin
+from satchel.store.keys import KeysMixin
 from satchel.store.listing import ListingMixin
 from satchel.store.multipart import MultipartMixin
 from satchel.store.streaming import StreamingMixin
@@ -16,7 +17,14 @@ __all__ = ["ArtifactStore"]
 
 
 class ArtifactStore(
-    FilesMixin, BatchMixin, StreamingMixin, ListingMixin, MultipartMixin, TusMixin, AdminMixin
+    FilesMixin,
+    BatchMixin,
+    StreamingMixin,
+    ListingMixin,
+    MultipartMixin,
+    TusMixin,
+    AdminMixin,
+    KeysMixin,
 ):
     """Scoped, access-controlled artifact storage over a blob backend and a catalog.
 

@@ -9,12 +9,10 @@ from satchel.core.access import Caller, check_read
 from satchel.core.errors import AccessDeniedError, InvalidRequestError
 from satchel.core.models import ArtifactMetadata, ArtifactRecord
 from satchel.core.scopes import Scope, parse_scope
-from satchel.core.validation import check_directory_prefix, check_id, check_meta
+from satchel.core.validation import check_directory_prefix, check_id, check_limit, check_meta
 from satchel.store.base import StoreBase
 
 __all__ = ["ArtifactList", "ListingMixin"]
-
-MAX_PAGE = 1000
 
 
 class ArtifactList(list[ArtifactMetadata]):
@@ -25,12 +23,6 @@ class ArtifactList(list[ArtifactMetadata]):
     def __init__(self, items: list[ArtifactMetadata], next_cursor: str | None) -> None:
         super().__init__(items)
         self.next_cursor = next_cursor
-
-
-def _check_limit(limit: int) -> int:
-    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_PAGE:
-        raise InvalidRequestError(f"limit must be a whole number from 1 to {MAX_PAGE}")
-    return limit
 
 
 class ListingMixin(StoreBase):
@@ -58,7 +50,7 @@ class ListingMixin(StoreBase):
         user_id: str | None = None,
     ) -> ArtifactList:
         """The live artifacts of one session, oldest first; pass ``next_cursor`` for more."""
-        _check_limit(limit)
+        check_limit(limit)
         caller = await self._session_caller(session_id, user_id)
         async with self.catalog.read() as reader:
             page = await reader.list_by_session(
@@ -75,7 +67,7 @@ class ListingMixin(StoreBase):
         user_id: str | None = None,
     ) -> ArtifactList:
         """Artifacts of a session whose filename starts with *directory_prefix* (e.g. ``docs/``)."""
-        _check_limit(limit)
+        check_limit(limit)
         prefix = check_directory_prefix(directory_prefix)
         caller = await self._session_caller(session_id, user_id)
         async with self.catalog.read() as reader:
@@ -106,7 +98,7 @@ class ListingMixin(StoreBase):
         ``user_id`` both filters by owner and identifies the caller; a caller naming no user
         and no session is the trusted application and may search everything in the sandbox.
         """
-        _check_limit(limit)
+        check_limit(limit)
         parsed_scope = None if scope is None else parse_scope(scope)
         if mime_prefix is not None and not isinstance(mime_prefix, str):
             raise InvalidRequestError("mime_prefix must be a string")

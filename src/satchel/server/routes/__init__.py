@@ -2,16 +2,28 @@
 
 from fastapi import APIRouter
 
-from satchel.server.routes import admin, artifacts, health, sessions, signed, tus, uploads
+from satchel.server.routes import (
+    admin,
+    artifacts,
+    batch,
+    health,
+    keys,
+    sessions,
+    signed,
+    tus,
+    uploads,
+)
 
 ROUTERS: list[APIRouter] = [
     health.router,
     artifacts.router,
+    batch.router,
     signed.router,
     uploads.router,
     tus.router,
     sessions.router,
     admin.router,
+    keys.router,
 ]
 
 __all__ = ["ROUTERS"]

@@ -69,13 +69,15 @@ def if_match(request: Request) -> str | None:
 
 
 def body_mime(request: Request, mime: str | None) -> str | None:
-    if mime:
+    """The ``mime`` query parameter when given (even empty: the store refuses that), else the
+    body's ``Content-Type``."""
+    if mime is not None:
         return mime
     return request.headers.get("content-type") or None
 
 
 class _Body(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)  # "60" is not a number of seconds
 
 
 class PatchBody(_Body):
@@ -179,15 +181,32 @@ async def list_artifacts(
     meta_filter: str | None = None,
     limit: int = 100,
     cursor: str | None = None,
+    view: str | None = None,
 ) -> JSONResponse:
+    """``view=session`` lists a session, ``view=directory`` a session's filename prefix,
+    ``view=search`` searches; without ``view`` the parameters given choose."""
     store = get_store(request)
     ids = caller_ids(
         request, get_principal(request), user_id=user_id, session_id=session_id, read=True
     )
-    if session_id is not None and prefix is not None:
-        page = await store.get_directory_contents(session_id, prefix, limit, user_id=ids["user_id"])
-    elif session_id is not None and scope is None and mime_prefix is None and not meta_filter:
-        page = await store.list_by_session(session_id, limit, cursor=cursor, user_id=ids["user_id"])
+    if view is None:
+        searching = scope is not None or mime_prefix is not None or meta_filter is not None
+        if session_id is None or searching:
+            view = "search"
+        else:
+            view = "session" if prefix is None else "directory"
+    if view in ("session", "directory") and session_id is None:
+        raise InvalidRequestError(f"view={view} needs a session_id")
+    if view == "directory":
+        page = await store.get_directory_contents(
+            str(session_id), prefix or "", limit, user_id=ids["user_id"]
+        )
+    elif view == "session":
+        page = await store.list_by_session(
+            str(session_id), limit, cursor=cursor, user_id=ids["user_id"]
+        )
+    elif view != "search":
+        raise InvalidRequestError("view must be session, directory or search")
     else:
         page = await store.search(
             user_id=ids["user_id"],

@@ -1,0 +1,70 @@
+"""``POST /v1/batch``: store several small artifacts in one session, all or none.
+
+The body is JSON (bounded by :data:`MAX_BATCH_BODY_BYTES`): ``{"items": [{"data": <base64>,
+"mime", "summary", "meta", "filename", "ttl", "scope"}, …], "ttl"?, "scope"?}``; the caller's
+``user_id`` / ``session_id`` go in the query as on every route. A ``ttl`` left out takes the
+default; ``null`` means no expiry.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from satchel.core.errors import InvalidRequestError
+from satchel.server.bodies import request_body
+from satchel.server.deps import Access, GuardedRoute, access, caller_ids, get_principal, get_store
+from satchel.store.base import UNSET
+
+__all__ = ["MAX_BATCH_BODY_BYTES", "router"]
+
+MAX_BATCH_BODY_BYTES = 64 * 1024 * 1024
+"""The largest batch body (base64 data included); larger sets go as separate uploads."""
+
+router = APIRouter(route_class=GuardedRoute, tags=["artifacts"])
+
+
+def _item(index: int, raw: Any) -> dict[str, Any]:
+    if not isinstance(raw, dict):
+        raise InvalidRequestError(f"batch item {index} must be an object")
+    item = dict(raw)
+    encoded = item.get("data")
+    if not isinstance(encoded, str):
+        raise InvalidRequestError(f"batch item {index}: data must be base64 text")
+    try:
+        item["data"] = base64.b64decode(encoded, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise InvalidRequestError(f"batch item {index}: data is not base64 ({exc})") from exc
+    return item
+
+
+@router.post("/v1/batch", status_code=201, summary="Store several artifacts, all or none")
+@access(Access.PRINCIPAL)
+async def store_batch(
+    request: Request, user_id: str | None = None, session_id: str | None = None
+) -> JSONResponse:
+    ids = caller_ids(request, get_principal(request), user_id=user_id, session_id=session_id)
+    raw = b"".join([c async for c in request_body(request, max_bytes=MAX_BATCH_BODY_BYTES)])
+    try:
+        body = json.loads(raw)
+    except ValueError as exc:
+        raise InvalidRequestError(f"the batch body is not JSON: {exc}") from exc
+    if not isinstance(body, dict) or not isinstance(body.get("items"), list):
+        raise InvalidRequestError('the batch body is {"items": [...], ...}')
+    unknown = set(body) - {"items", "ttl", "scope"}
+    if unknown:
+        raise InvalidRequestError(f"unknown batch fields: {', '.join(sorted(unknown))}")
+    items = [_item(index, raw_item) for index, raw_item in enumerate(body["items"])]
+    stored = await get_store(request).store_batch(
+        items,
+        ids["session_id"],
+        body.get("ttl", UNSET),
+        user_id=ids["user_id"],
+        scope=body.get("scope", "session"),
+    )
+    return JSONResponse({"artifact_ids": stored}, status_code=201)
