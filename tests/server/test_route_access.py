@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
+import pytest
+from fastapi import APIRouter
 from fastapi.routing import APIRoute
 from starlette.routing import BaseRoute
 
 from satchel.config import Settings
 from satchel.server.app import create_app
-from satchel.server.deps import ACCESS_ATTRIBUTE, Access
+from satchel.server.deps import ACCESS_ATTRIBUTE, Access, GuardedRoute
 
 FASTAPI_PUBLIC = {"/docs", "/docs/oauth2-redirect", "/openapi.json", "/redoc"}
 
@@ -68,6 +71,57 @@ def test_the_artifact_and_signed_routes_are_registered(tmp_path: Path) -> None:
         ("GET", "/v1/signed/{token}"): Access.SIGNED,
         ("HEAD", "/v1/signed/{token}"): Access.SIGNED,
         ("PUT", "/v1/signed/{token}"): Access.SIGNED,
+        ("POST", "/v1/batch"): Access.PRINCIPAL,
+        ("POST", "/v1/artifacts/{artifact_id}/extend-ttl"): Access.PRINCIPAL,
+        ("POST", "/v1/sessions"): Access.PRINCIPAL,
+        ("GET", "/v1/sessions/{session_id}"): Access.PRINCIPAL,
+        ("GET", "/v1/admin/stats"): Access.ADMIN,
+        ("POST", "/v1/admin/purge"): Access.ADMIN,
+        ("POST", "/v1/admin/gc"): Access.ADMIN,
+        ("POST", "/v1/keys"): Access.ADMIN,
+        ("GET", "/v1/keys"): Access.ADMIN,
+        ("DELETE", "/v1/keys/{key_id}"): Access.ADMIN,
     }
     for key, rule in expected.items():
         assert table.get(key) == rule, key
+
+
+def test_a_route_without_a_rule_cannot_be_built() -> None:
+    router = APIRouter(route_class=GuardedRoute)
+
+    async def forgot() -> dict[str, str]:
+        return {}
+
+    with pytest.raises(RuntimeError, match="declares no access rule"):
+        router.add_api_route("/v1/forgot", forgot)
+
+
+def test_rules_are_enforced_before_the_endpoint(server: Any) -> None:
+    """Each rule answers 401 without a token and 403 for a token that lacks the role, whatever
+    the endpoint would have done (bodies here are empty on purpose)."""
+    admin_only = [
+        ("GET", "/v1/admin/stats"),
+        ("POST", "/v1/admin/purge"),
+        ("POST", "/v1/admin/gc"),
+        ("GET", "/v1/keys"),
+        ("POST", "/v1/keys"),
+        ("DELETE", "/v1/keys/0123456789abcdef"),
+    ]
+    principal_only = [
+        ("POST", "/v1/artifacts"),
+        ("POST", "/v1/batch"),
+        ("POST", "/v1/sessions"),
+        ("GET", "/v1/artifacts"),
+        ("POST", "/v1/uploads"),
+    ]
+    with server.client() as anonymous, server.client("alice") as alice:
+        for method, path in admin_only + principal_only:
+            answer = anonymous.request(method, path)
+            assert answer.status_code == 401, (method, path, answer.text)
+            assert answer.json()["error"] == "unauthorized"
+        for method, path in admin_only:
+            answer = alice.request(method, path)
+            assert answer.status_code == 403, (method, path, answer.text)
+        assert anonymous.get("/health").status_code == 200
+        bad = anonymous.get("/v1/artifacts", headers={"Authorization": "Bearer nope-nope-nope"})
+        assert bad.status_code == 401
