@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run demo test lint typecheck bench-servers clean
+.PHONY: run demo test lint typecheck bench bench-servers clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,10 @@ test: $(STAMP)
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
 	$(BIN)/pytest
+
+## bench: Satchel vs chuk-artifacts at library level, plus the raw-disk baseline (opt-in, minutes)
+bench: $(STAMP)
+	$(BIN)/python bench/library.py
 
 ## bench-servers: uvicorn (asyncio/h11, uvloop/httptools) vs granian on the same app (needs wrk)
 bench-servers: $(STAMP)
