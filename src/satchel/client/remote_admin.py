@@ -107,11 +107,7 @@ class RemoteAdminMixin(RemoteBase):
     async def revoke_api_key(self, key_id: str) -> ApiKey:
         """Revoke a key at once; ArtifactNotFoundError when there is no such live key."""
         path = _path("/v1/keys/{key_id}", key_id=check_key_id(key_id))
-        await self._request("DELETE", path)
-        for key in await self.list_api_keys(include_revoked=True):
-            if key.key_id == key_id:
-                return key
-        raise ArtifactNotFoundError(f"no API key {key_id}")
+        return api_key_from_dict((await self._request("DELETE", path)).json())
 
     # -- grid --------------------------------------------------------------------------------
 

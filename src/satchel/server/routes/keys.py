@@ -3,7 +3,7 @@ creation; the catalog keeps a digest of its secret."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 
@@ -39,10 +39,8 @@ async def list_keys(request: Request, include_revoked: bool = False) -> JSONResp
     return JSONResponse({"items": [key.to_dict() for key in keys]})
 
 
-@router.delete(
-    "/v1/keys/{key_id}", status_code=204, summary="Revoke an API key", response_class=Response
-)
+@router.delete("/v1/keys/{key_id}", summary="Revoke an API key")
 @access(Access.ADMIN)
-async def revoke_key(request: Request, key_id: str) -> Response:
-    await get_store(request).revoke_api_key(key_id)
-    return Response(status_code=204)
+async def revoke_key(request: Request, key_id: str) -> JSONResponse:
+    key = await get_store(request).revoke_api_key(key_id)
+    return JSONResponse(key.to_dict())
