@@ -25,7 +25,13 @@ from satchel.core.errors import (
 )
 from satchel.core.models import ArtifactMetadata
 from satchel.core.scopes import Scope, parse_scope
-from satchel.core.validation import check_filename, check_mime, check_summary, check_ttl
+from satchel.core.validation import (
+    check_filename,
+    check_mime,
+    check_summary,
+    check_ttl,
+    decode_text,
+)
 from satchel.store.base import UNSET
 
 __all__ = ["RemoteArtifactsMixin"]
@@ -118,14 +124,7 @@ class RemoteArtifactsMixin(RemoteBase):
     ) -> str | bytes:
         """Return an artifact's content as bytes, or decoded text with ``as_text=True``."""
         data = await self.retrieve(artifact_id, user_id=user_id, session_id=session_id)
-        if not as_text:
-            return data
-        try:
-            return data.decode(encoding)
-        except LookupError as exc:
-            raise InvalidRequestError(f"unknown text encoding {encoding!r}") from exc
-        except UnicodeError as exc:
-            raise InvalidRequestError(f"artifact {artifact_id} is not {encoding} text") from exc
+        return decode_text(data, encoding, artifact_id) if as_text else data
 
     async def metadata(
         self, artifact_id: str, *, user_id: str | None = None, session_id: str | None = None

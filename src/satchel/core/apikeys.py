@@ -86,10 +86,10 @@ def api_key_from_dict(data: dict[str, Any]) -> ApiKey:
     )
 
 
-def new_api_token() -> tuple[str, str]:
-    """A fresh ``(key_id, token)``."""
-    key_id = secrets.token_hex(8)
-    return key_id, f"{TOKEN_PREFIX}{key_id}.{secrets.token_urlsafe(32)}"
+def new_api_token() -> tuple[str, str, str]:
+    """A fresh ``(key_id, secret, token)``."""
+    key_id, secret = secrets.token_hex(8), secrets.token_urlsafe(32)
+    return key_id, secret, f"{TOKEN_PREFIX}{key_id}.{secret}"
 
 
 def split_api_token(token: str) -> tuple[str, str] | None:

@@ -22,6 +22,7 @@ __all__ = [
     "check_optional_id",
     "check_summary",
     "check_ttl",
+    "decode_text",
     "encode_meta",
 ]
 
@@ -171,6 +172,17 @@ def check_ttl(value: object) -> int | None:
     if value > 100 * 365 * 86400:
         raise InvalidRequestError("ttl is longer than 100 years; use ttl=None for no expiry")
     return int(value)
+
+
+def decode_text(data: bytes, encoding: str, artifact_id: str) -> str:
+    """An artifact's bytes as text (``read_file(as_text=True)``); InvalidRequestError for an
+    unknown encoding or bytes that are not text in it."""
+    try:
+        return data.decode(encoding)
+    except LookupError as exc:
+        raise InvalidRequestError(f"unknown text encoding {encoding!r}") from exc
+    except UnicodeError as exc:
+        raise InvalidRequestError(f"artifact {artifact_id} is not {encoding} text") from exc
 
 
 def check_data(value: object, *, max_bytes: int) -> bytes:

@@ -26,6 +26,7 @@ from satchel.core.validation import (
     check_mime,
     check_summary,
     check_ttl,
+    decode_text,
 )
 from satchel.store.base import UNSET
 from satchel.store.creating import CreatingMixin
@@ -101,14 +102,7 @@ class ArtifactsMixin(CreatingMixin):
     ) -> str | bytes:
         """Return an artifact's content as bytes, or decoded text with ``as_text=True``."""
         data = await self.retrieve(artifact_id, user_id=user_id, session_id=session_id)
-        if not as_text:
-            return data
-        try:
-            return data.decode(encoding)
-        except LookupError as exc:
-            raise InvalidRequestError(f"unknown text encoding {encoding!r}") from exc
-        except UnicodeError as exc:
-            raise InvalidRequestError(f"artifact {artifact_id} is not {encoding} text") from exc
+        return decode_text(data, encoding, artifact_id) if as_text else data
 
     async def metadata(
         self, artifact_id: str, *, user_id: str | None = None, session_id: str | None = None

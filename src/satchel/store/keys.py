@@ -48,7 +48,7 @@ class KeysMixin(StoreBase):
             raise InvalidRequestError(f"name must be text of at most {MAX_KEY_NAME} characters")
         lifetime = check_ttl(ttl)
         await self._ensure_open()
-        key_id, token = new_api_token()
+        key_id, secret, token = new_api_token()
         now = self._now()
         key = ApiKey(
             key_id=key_id,
@@ -60,10 +60,8 @@ class KeysMixin(StoreBase):
             expires_at=None if lifetime is None else now + lifetime,
             revoked_at=None,
         )
-        secret = split_api_token(token)
-        assert secret is not None
         async with self.catalog.write() as writer:
-            await key_rows.insert_api_key(writer.conn, key, secret_digest(secret[1]))
+            await key_rows.insert_api_key(writer.conn, key, secret_digest(secret))
             await writer.append_event(
                 type="api_key.created",
                 subject=key_id,
