@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run demo test lint typecheck bench bench-servers clean
+.PHONY: run demo test lint typecheck bench bench-service bench-growth bench-servers clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,17 @@ test: $(STAMP)
 ## bench: Satchel vs chuk-artifacts at library level, plus the raw-disk baseline (opt-in, minutes)
 bench: $(STAMP)
 	$(BIN)/python bench/library.py
+
+## bench-service: the HTTP service vs nginx on the same files (installs nginx, wrk, curl)
+bench-service: $(STAMP)
+	command -v nginx >/dev/null || apt-get install -y nginx-light
+	command -v wrk >/dev/null || apt-get install -y wrk
+	command -v curl >/dev/null || apt-get install -y curl
+	$(BIN)/python bench/service.py
+
+## bench-growth: list/search latency with 10k, 100k and 1M artifacts in the SQLite catalog
+bench-growth: $(STAMP)
+	$(BIN)/python bench/growth.py
 
 ## bench-servers: uvicorn (asyncio/h11, uvloop/httptools) vs granian on the same app (needs wrk)
 bench-servers: $(STAMP)

@@ -26,14 +26,14 @@ async def _stream(*parts: bytes, pause: float = 0.0) -> AsyncIterator[bytes]:
 async def test_cancelled_put_never_writes_into_another_blob(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real_write = filesystem_module._hash_and_write
+    real_write = filesystem_module._TempFile.write
 
-    def slow_write(digester: object, fd: int, data: bytes) -> None:
+    def slow_write(self: filesystem_module._TempFile, data: bytes) -> None:
         if data.startswith(b"AAAA"):
             time.sleep(0.4)  # a slow disk: the put is cancelled while this thread runs
-        real_write(digester, fd, data)  # type: ignore[arg-type]
+        real_write(self, data)
 
-    monkeypatch.setattr(filesystem_module, "_hash_and_write", slow_write)
+    monkeypatch.setattr(filesystem_module._TempFile, "write", slow_write)
     store = FilesystemBlobStore(tmp_path / "blobs", fsync=False)
     doomed = asyncio.create_task(store.put_stream(_stream(b"AAAA" * 1024)))
     await asyncio.sleep(0.1)
@@ -51,10 +51,10 @@ async def test_cancelled_put_never_writes_into_another_blob(
 async def test_full_disk_maps_to_provider_unavailable_and_leaves_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def no_space(digester: object, fd: int, data: bytes) -> None:
+    def no_space(self: object, data: bytes) -> None:
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(filesystem_module, "_hash_and_write", no_space)
+    monkeypatch.setattr(filesystem_module._TempFile, "write", no_space)
     store = FilesystemBlobStore(tmp_path / "blobs")
     with pytest.raises(ProviderUnavailableError, match="disk is full"):
         await store.put_stream(_stream(b"data"))

@@ -103,7 +103,11 @@ def check_range(start: int, end: int | None) -> None:
 
 
 async def iter_bytes(data: bytes, chunk_size: int = DEFAULT_CHUNK_SIZE) -> AsyncIterator[bytes]:
-    """An async stream over in-memory *data* (zero-copy slices)."""
+    """An async stream over in-memory *data* (itself when it fits in one chunk)."""
+    if len(data) <= chunk_size:
+        if data:
+            yield data
+        return
     view = memoryview(data)
     for offset in range(0, len(view), chunk_size):
         yield bytes(view[offset : offset + chunk_size])

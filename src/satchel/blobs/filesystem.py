@@ -7,7 +7,6 @@ either absent or complete. Identical content is stored once.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import errno
 import io
@@ -16,10 +15,11 @@ import secrets
 import stat
 import time
 from collections.abc import AsyncIterable, AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
-from satchel.blobs._threads import in_thread as _in_thread
+from satchel._threads import in_thread
 from satchel.blobs.base import DEFAULT_CHUNK_SIZE, BlobPage, Digester, check_range
 from satchel.core.digests import SHA256_PREFIX, blob_path, check_digest
 from satchel.core.errors import BlobNotFoundError, ProviderError, ProviderUnavailableError
@@ -30,6 +30,9 @@ __all__ = ["FilesystemBlobStore"]
 _T = TypeVar("_T")
 
 _STALE_TEMP_SECONDS = 24 * 3600
+# File work runs on this backend's own threads: a put spends most of its time in fsync, which
+# the disk serves better in parallel than the loop's default pool (cores + 4 threads) allows.
+_IO_THREADS = 32
 _NO_HARD_LINKS = frozenset({errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP})
 
 
@@ -50,6 +53,7 @@ class FilesystemBlobStore:
         self.root = Path(root).resolve()
         self._tmp = self.root / "tmp"
         self._fsync = fsync
+        self._pool = ThreadPoolExecutor(_IO_THREADS, thread_name_prefix="satchel-fs")
         try:
             (self.root / "sha256").mkdir(parents=True, exist_ok=True)
             self._tmp.mkdir(parents=True, exist_ok=True)
@@ -76,27 +80,46 @@ class FilesystemBlobStore:
         max_bytes: int | None = None,
         expected_digest: str | None = None,
     ) -> BlobInfo:
+        """Stream *chunks* into a temp file while hashing, then fsync and publish it.
+
+        Each chunk is written once the next one has arrived, so the last write, the fsync and
+        the publish share one worker-thread call: a one-chunk blob costs a single thread hop.
+        """
         digester = Digester(max_bytes=max_bytes, expected_digest=expected_digest)
         temp = self._tmp / f"{secrets.token_hex(12)}.part"
-        try:
-            fd = await _in_thread(os.open, temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except OSError as exc:
-            raise _provider_error("cannot create a temporary blob file", exc) from exc
+        out = _TempFile(temp, digester)
         try:
             try:
+                pending: bytes | None = None
                 async for chunk in chunks:
-                    # Hash and write in the worker thread: both release the GIL.
-                    await _io(_hash_and_write, "cannot write a blob", digester, fd, chunk)
-                if self._fsync:
-                    await _io(os.fsync, "cannot flush a blob", fd)
+                    if pending is not None:
+                        await self._io(out.write, "cannot write a blob", pending)
+                    pending = chunk
+                digest, created = await self._io(self._finish, "cannot write a blob", out, pending)
             finally:
-                os.close(fd)  # no worker holds fd now: _in_thread waits for its thread
-            digest = digester.finish()
-            created = await _in_thread(self._publish, temp, digest)
+                out.close()  # no worker holds the file now: in_thread waits for its thread
         except BaseException:
             _discard_temp(temp)
             raise
         return BlobInfo(digest=digest, size=digester.size, created=created)
+
+    async def _io(self, func: Callable[..., _T], what: str, *args: Any) -> _T:
+        """Run one of this backend's file operations on its threads, errors mapped."""
+        try:
+            return await in_thread(func, *args, executor=self._pool)
+        except OSError as exc:
+            raise _provider_error(what, exc) from exc
+
+    def _finish(self, out: _TempFile, last: bytes | None) -> tuple[str, bool]:
+        """Write the last chunk, fsync, close, check the digest and publish: one thread hop."""
+        out.open()
+        if last is not None:
+            out.write(last)
+        if self._fsync:
+            os.fsync(out.fd)
+        out.close()
+        digest = out.digester.finish()
+        return digest, self._publish(out.path, digest)
 
     def _publish(self, temp: Path, digest: str) -> bool:
         final = self._path(digest)
@@ -136,29 +159,26 @@ class FilesystemBlobStore:
         chunk_size: int = DEFAULT_CHUNK_SIZE,
     ) -> AsyncIterator[bytes]:
         check_range(start, end)
-        path = self._path(check_digest(digest))
-        try:
-            handle = await _in_thread(_open_for_read, path)
-        except FileNotFoundError as exc:
-            raise BlobNotFoundError(f"no blob {digest}") from exc
-        except OSError as exc:
-            raise ProviderError(f"cannot open blob {digest}: {exc}") from exc
+        reader = _Reader(self._path(check_digest(digest)))
         try:
             position = start
-            if start:
-                handle.seek(start)
             while end is None or position < end:
                 want = chunk_size if end is None else min(chunk_size, end - position)
                 try:
-                    chunk = await _in_thread(handle.read, want)
+                    # The first call also opens the file (one thread hop for a small blob).
+                    chunk = await in_thread(reader.read, position, want, executor=self._pool)
+                except FileNotFoundError as exc:
+                    raise BlobNotFoundError(f"no blob {digest}") from exc
                 except OSError as exc:
                     raise ProviderError(f"cannot read blob {digest}: {exc}") from exc
                 if not chunk:
                     break
                 position += len(chunk)
                 yield chunk
+                if position >= reader.size:  # blobs never change: no call just to see EOF
+                    break
         finally:
-            handle.close()
+            reader.close()
 
     async def head(self, digest: str) -> BlobInfo | None:
         try:
@@ -172,7 +192,7 @@ class FilesystemBlobStore:
     async def delete(self, digest: str) -> bool:
         path = self._path(check_digest(digest))
         try:
-            await asyncio.to_thread(os.unlink, path)
+            await in_thread(os.unlink, path, executor=self._pool)
         except FileNotFoundError:
             return False
         except OSError as exc:
@@ -180,7 +200,7 @@ class FilesystemBlobStore:
         return True
 
     async def list_page(self, *, cursor: str | None = None, limit: int = 1000) -> BlobPage:
-        return await asyncio.to_thread(self._list_page, cursor, limit)
+        return await in_thread(self._list_page, cursor, limit, executor=self._pool)
 
     def _list_page(self, cursor: str | None, limit: int) -> BlobPage:
         after = "" if cursor is None else check_digest(cursor)[len(SHA256_PREFIX) :]
@@ -210,27 +230,59 @@ class FilesystemBlobStore:
         }
 
     async def close(self) -> None:
-        return None
+        self._pool.shutdown(wait=True)
 
 
-async def _io(func: Callable[..., _T], what: str, *args: Any) -> _T:
-    """:func:`_in_thread` for one of this backend's own file operations, errors mapped."""
-    try:
-        return await _in_thread(func, *args)
-    except OSError as exc:
-        raise _provider_error(what, exc) from exc
+class _Reader:
+    """A blob file read from worker threads one call at a time (opened by the first)."""
+
+    __slots__ = ("handle", "path", "size")
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.handle: io.FileIO | None = None
+        self.size = -1
+
+    def read(self, position: int, want: int) -> bytes:
+        if self.handle is None:
+            self.handle = io.FileIO(self.path, "r")
+            self.size = os.fstat(self.handle.fileno()).st_size
+            if position:
+                self.handle.seek(position)
+        return self.handle.read(want) or b""
+
+    def close(self) -> None:
+        if self.handle is not None:
+            self.handle.close()
 
 
-def _open_for_read(path: Path) -> io.FileIO:
-    return io.FileIO(path, "r")
+class _TempFile:
+    """A blob's temporary file, written (and hashed) from worker threads one call at a time."""
 
+    __slots__ = ("digester", "fd", "path")
 
-def _hash_and_write(digester: Digester, fd: int, data: bytes) -> None:
-    digester.update(data)
-    view = memoryview(data)
-    while view:
-        written = os.write(fd, view)
-        view = view[written:]
+    def __init__(self, path: Path, digester: Digester) -> None:
+        self.path = path
+        self.digester = digester
+        self.fd = -1
+
+    def open(self) -> None:
+        if self.fd < 0:
+            self.fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+
+    def write(self, data: bytes) -> None:
+        """Hash and append *data* (opening the file on first use): both release the GIL."""
+        self.open()
+        self.digester.update(data)
+        view = memoryview(data)
+        while view:
+            written = os.write(self.fd, view)
+            view = view[written:]
+
+    def close(self) -> None:
+        if self.fd >= 0:
+            fd, self.fd = self.fd, -1
+            os.close(fd)
 
 
 def _make_fanout_dirs(parent: Path) -> list[Path]:

@@ -16,7 +16,7 @@ from collections.abc import AsyncIterable, AsyncIterator
 from pathlib import Path
 from typing import Protocol
 
-from satchel.blobs._threads import in_thread
+from satchel._threads import in_thread
 from satchel.blobs.base import DEFAULT_CHUNK_SIZE
 from satchel.core.errors import ConflictError, InvalidRequestError, ProviderError, TooLargeError
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import insert, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
 
+from satchel.catalog.connection import CatalogConnection
 from satchel.catalog.tables import api_keys
 from satchel.core.apikeys import ApiKey
 
@@ -26,7 +26,7 @@ def _to_key(row: Any) -> ApiKey:
     )
 
 
-async def insert_api_key(conn: AsyncConnection, key: ApiKey, secret_digest: str) -> None:
+async def insert_api_key(conn: CatalogConnection, key: ApiKey, secret_digest: str) -> None:
     await conn.execute(
         insert(api_keys).values(
             key_id=key.key_id,
@@ -42,13 +42,13 @@ async def insert_api_key(conn: AsyncConnection, key: ApiKey, secret_digest: str)
     )
 
 
-async def get_api_key(conn: AsyncConnection, key_id: str) -> tuple[ApiKey, str] | None:
+async def get_api_key(conn: CatalogConnection, key_id: str) -> tuple[ApiKey, str] | None:
     """The key and its secret's digest, or None."""
     row = (await conn.execute(select(api_keys).where(api_keys.c.key_id == key_id))).first()
     return None if row is None else (_to_key(row), row.secret_digest)
 
 
-async def list_api_keys(conn: AsyncConnection, sandbox_id: str) -> list[ApiKey]:
+async def list_api_keys(conn: CatalogConnection, sandbox_id: str) -> list[ApiKey]:
     query = (
         select(api_keys)
         .where(api_keys.c.sandbox_id == sandbox_id)
@@ -57,7 +57,7 @@ async def list_api_keys(conn: AsyncConnection, sandbox_id: str) -> list[ApiKey]:
     return [_to_key(row) for row in await conn.execute(query)]
 
 
-async def revoke_api_key(conn: AsyncConnection, key_id: str, sandbox_id: str, now: float) -> bool:
+async def revoke_api_key(conn: CatalogConnection, key_id: str, sandbox_id: str, now: float) -> bool:
     """Mark a live key revoked; False when there is no such unrevoked key in the sandbox."""
     result = await conn.execute(
         update(api_keys)

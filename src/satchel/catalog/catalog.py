@@ -1,9 +1,15 @@
 """The catalog: metadata, sessions, blob references and the event log, on SQLAlchemy.
 
-``read()`` and ``write()`` hand out a reader or writer bound to one transaction. On SQLite,
-writers are serialised in-process by an asyncio lock and across processes by
-``BEGIN IMMEDIATE``; an in-memory SQLite database has a single connection, so every
-transaction takes the lock. Driver errors are mapped to ProviderError here.
+``read()`` and ``write()`` hand out a reader or writer bound to one transaction.
+
+SQLite (the embedded default) runs on a synchronous engine with statements executed inline on
+the event loop's thread (see :mod:`satchel.catalog.connection`); only what can wait on the disk
+or another process runs in a worker thread. Reads take a pooled connection and never wait.
+Writes on a database file go through :class:`~satchel.catalog.groupcommit.GroupCommitWriter`:
+serialised in-process, ``BEGIN IMMEDIATE`` against other processes, and committed in groups so
+concurrent writers share one fsync. An in-memory database has a single connection, so every
+transaction takes one lock. Other databases (PostgreSQL) use their async driver. Driver errors
+are mapped to ProviderError here.
 """
 
 from __future__ import annotations
@@ -23,7 +29,15 @@ from sqlalchemy.exc import (
     SQLAlchemyError,
 )
 
-from satchel.catalog.engine import create_engine, is_memory_sqlite, is_sqlite
+from satchel._threads import in_thread
+from satchel.catalog.connection import AsyncDriverConnection, InlineConnection
+from satchel.catalog.engine import (
+    create_driver_engine,
+    create_sqlite_engine,
+    is_memory_sqlite,
+    is_sqlite,
+)
+from satchel.catalog.groupcommit import GroupCommitWriter
 from satchel.catalog.migrate import upgrade_to_head
 from satchel.catalog.reader import CatalogReader
 from satchel.catalog.writer import CatalogWriter
@@ -35,6 +49,8 @@ from satchel.core.errors import (
 )
 
 __all__ = ["Catalog"]
+
+_AUTOCOMMIT = {"satchel_autocommit": True}
 
 
 class Catalog:
@@ -48,28 +64,53 @@ class Catalog:
             if path:
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
         try:
-            self._engine = create_engine(url)
+            if is_sqlite(url):
+                self._sqlite = create_sqlite_engine(url)
+            else:
+                self._driver = create_driver_engine(url)
         except (ArgumentError, NoSuchModuleError, ImportError) as exc:
             raise NotSupportedError(f"cannot use catalog URL {url!r}: {exc}") from exc
-        self._sqlite = is_sqlite(url)
-        self._serialise_reads = is_memory_sqlite(url)
-        self._lock = asyncio.Lock() if self._sqlite else None
+        self._memory = is_memory_sqlite(url)
+        self._lock = asyncio.Lock() if self._memory else None
+        file_sqlite = self.dialect == "sqlite" and not self._memory
+        self._writer = GroupCommitWriter(self._sqlite) if file_sqlite else None
+        self._reader: InlineConnection | None = None
 
     @property
     def redacted_url(self) -> str:
-        return self._engine.url.render_as_string(hide_password=True)
+        engine = self._sqlite if self.dialect == "sqlite" else self._driver
+        return engine.url.render_as_string(hide_password=True)
+
+    @property
+    def group_commit(self) -> GroupCommitWriter | None:
+        """The group committer (file SQLite only; memory databases commit each write)."""
+        return self._writer
 
     async def migrate(self) -> None:
         """Apply pending Alembic migrations (idempotent; safe with concurrent processes)."""
-        async with self._guard(write=True), self._engine.connect() as conn:
-            conn = await conn.execution_options(satchel_write=True)
-            await conn.run_sync(upgrade_to_head)
-            await conn.commit()
+        async with self._guard():
+            if self.dialect == "sqlite":
+                await in_thread(self._migrate_sqlite)
+                return
+            async with self._driver.connect() as conn:
+                conn = await conn.execution_options(satchel_write=True)
+                await conn.run_sync(upgrade_to_head)
+                await conn.commit()
+
+    def _migrate_sqlite(self) -> None:
+        with self._sqlite.connect() as conn:
+            conn = conn.execution_options(satchel_write=True)
+            upgrade_to_head(conn)
+            conn.commit()
+            # Fresh planner statistics: without them SQLite takes the sandbox index (one value,
+            # so a full scan) for searches a per-owner index answers (bench/growth.py).
+            conn.exec_driver_sql("ANALYZE")
+            conn.commit()
 
     @contextlib.asynccontextmanager
-    async def _guard(self, *, write: bool) -> AsyncIterator[None]:
+    async def _guard(self) -> AsyncIterator[None]:
         try:
-            if self._lock is not None and (write or self._serialise_reads):
+            if self._lock is not None:
                 async with self._lock:
                     yield
             else:
@@ -83,17 +124,46 @@ class Catalog:
 
     @contextlib.asynccontextmanager
     async def read(self) -> AsyncIterator[CatalogReader]:
-        """A reader on its own (read-only) transaction."""
-        async with self._guard(write=False), self._engine.connect() as conn, conn.begin():
-            yield CatalogReader(conn)
+        """A reader. On SQLite each statement is its own atomic snapshot (no BEGIN)."""
+        async with self._guard():
+            if self.dialect != "sqlite":
+                async with self._driver.connect() as conn, conn.begin():
+                    yield CatalogReader(AsyncDriverConnection(conn))
+                return
+            if self._memory:
+                with self._sqlite.connect() as sync:
+                    yield CatalogReader(InlineConnection(sync.execution_options(**_AUTOCOMMIT)))
+                return
+            yield CatalogReader(self._shared_reader())
+
+    def _shared_reader(self) -> InlineConnection:
+        """The connection inline reads share. Without BEGIN each read statement is atomic on its
+        own (SQLite runs it in an implicit transaction) and is fully fetched before the next
+        one can start (nothing yields in between), so concurrent readers can share it; that
+        saves two statements and a pool checkout on the hottest path there is."""
+        if self._reader is None:
+            self._reader = InlineConnection(self._sqlite.connect().execution_options(**_AUTOCOMMIT))
+        return self._reader
 
     @contextlib.asynccontextmanager
     async def write(self) -> AsyncIterator[CatalogWriter]:
-        """A writer on a write transaction, committed when the block exits cleanly."""
-        async with self._guard(write=True), self._engine.connect() as conn:
-            conn = await conn.execution_options(satchel_write=True)
-            async with conn.begin():
-                yield CatalogWriter(conn)
+        """A writer on a write transaction, committed (durably) when the block exits cleanly."""
+        async with self._guard():
+            if self.dialect != "sqlite":
+                async with self._driver.connect() as conn:
+                    conn = await conn.execution_options(satchel_write=True)
+                    async with conn.begin():
+                        yield CatalogWriter(AsyncDriverConnection(conn))
+                return
+            if self._memory:
+                with self._sqlite.connect() as sync:
+                    sync = sync.execution_options(satchel_write=True)
+                    with sync.begin():
+                        yield CatalogWriter(InlineConnection(sync))
+                return
+            assert self._writer is not None
+            async with self._writer.transaction() as sync:
+                yield CatalogWriter(InlineConnection(sync))
 
     async def check(self) -> dict[str, Any]:
         try:
@@ -104,4 +174,12 @@ class Catalog:
         return {"status": "ok", "dialect": self.dialect, "url": self.redacted_url}
 
     async def close(self) -> None:
-        await self._engine.dispose()
+        if self.dialect != "sqlite":
+            await self._driver.dispose()
+            return
+        if self._writer is not None:
+            await self._writer.close()
+        if self._reader is not None:
+            self._reader.sync.close()
+            self._reader = None
+        self._sqlite.dispose()

@@ -4,15 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import Engine, event
+from sqlalchemy import create_engine as create_sync_engine
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
-from sqlalchemy.pool import StaticPool
+from sqlalchemy.pool import QueuePool, StaticPool
 
 from satchel._sqlite import enable_wal
 
-__all__ = ["create_engine", "is_memory_sqlite", "is_sqlite"]
+__all__ = ["create_driver_engine", "create_sqlite_engine", "is_memory_sqlite", "is_sqlite"]
 
 _BUSY_TIMEOUT_SECONDS = 30
+ANALYSIS_LIMIT = 1000
+# Read connections kept open; more are opened when needed and never waited for (a read that
+# waited for a pooled connection on the event loop's thread would stall everything).
+_READ_POOL = 16
 
 
 def is_sqlite(url: str) -> bool:
@@ -26,20 +32,26 @@ def is_memory_sqlite(url: str) -> bool:
     return rest in ("", "/", "/:memory:") or "mode=memory" in rest
 
 
-def create_engine(url: str) -> AsyncEngine:
-    """An async engine for *url*; SQLite gets WAL, full sync, a busy timeout and BEGIN IMMEDIATE
-    for writes (so writers in several processes queue instead of failing)."""
-    if not is_sqlite(url):
-        return create_async_engine(url, pool_pre_ping=True)
+def create_driver_engine(url: str) -> AsyncEngine:
+    """An async engine for a server database (PostgreSQL through asyncpg)."""
+    return create_async_engine(url, pool_pre_ping=True)
+
+
+def create_sqlite_engine(url: str) -> Engine:
+    """A synchronous pysqlite engine for *url* (``sqlite+aiosqlite://`` is accepted as a synonym):
+    WAL, full sync, a busy timeout, and BEGIN IMMEDIATE for writes (so writers in several
+    processes queue instead of failing)."""
+    memory = is_memory_sqlite(url)
     kwargs: dict[str, Any] = {
         "connect_args": {"check_same_thread": False, "timeout": _BUSY_TIMEOUT_SECONDS}
     }
-    if is_memory_sqlite(url):
+    if memory:
         kwargs["poolclass"] = StaticPool
-    engine = create_async_engine(url, **kwargs)
-    memory = is_memory_sqlite(url)
+    else:
+        kwargs.update(poolclass=QueuePool, pool_size=_READ_POOL, max_overflow=-1)
+    engine = create_sync_engine(make_url(url).set(drivername="sqlite"), **kwargs)
 
-    @event.listens_for(engine.sync_engine, "connect")
+    @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Let SQLAlchemy's "begin" hook issue BEGIN itself (pysqlite's own is deferred-only).
         dbapi_connection.isolation_level = None
@@ -47,15 +59,18 @@ def create_engine(url: str) -> AsyncEngine:
         if not memory:
             enable_wal(cursor, _BUSY_TIMEOUT_SECONDS)
         cursor.execute("PRAGMA synchronous=FULL")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={_BUSY_TIMEOUT_SECONDS * 1000}")
         cursor.execute("PRAGMA foreign_keys=ON")
+        # ANALYZE samples this many rows per index instead of reading whole tables (ms at 1M).
+        cursor.execute(f"PRAGMA analysis_limit={ANALYSIS_LIMIT}")
         cursor.close()
 
-    @event.listens_for(engine.sync_engine, "begin")
+    @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        if conn.get_execution_options().get("satchel_write"):
+        options = conn.get_execution_options()
+        if options.get("satchel_write"):
             conn.exec_driver_sql("BEGIN IMMEDIATE")
-        else:
+        elif not options.get("satchel_autocommit"):
             conn.exec_driver_sql("BEGIN")
 
     return engine

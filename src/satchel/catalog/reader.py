@@ -6,9 +6,9 @@ import dataclasses
 import re
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, tuple_
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import and_, bindparam, func, or_, select, tuple_
 
+from satchel.catalog.connection import CatalogConnection
 from satchel.catalog.rows import decode_cursor, encode_cursor, to_artifact, to_session
 from satchel.catalog.tables import artifacts, blobs, events, sessions
 from satchel.core.errors import InvalidRequestError
@@ -76,17 +76,24 @@ def meta_matches(meta: dict[str, Any], wanted: dict[str, Any]) -> bool:
     return True
 
 
+# The hottest queries are built once; each call only binds its values (building a statement
+# with literal values costs more than running it).
+_GET_ARTIFACT = select(artifacts).where(
+    artifacts.c.artifact_id == bindparam("artifact_id"),
+    artifacts.c.sandbox_id == bindparam("sandbox_id"),
+)
+_GET_SESSION = select(sessions).where(sessions.c.session_id == bindparam("session_id"))
+
+
 class CatalogReader:
     """Queries over one connection (and transaction)."""
 
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: CatalogConnection) -> None:
         self.conn = conn
 
     async def get_artifact(self, artifact_id: str, sandbox_id: str) -> ArtifactRecord | None:
-        query = select(artifacts).where(
-            artifacts.c.artifact_id == artifact_id, artifacts.c.sandbox_id == sandbox_id
-        )
-        row = (await self.conn.execute(query)).first()
+        params = {"artifact_id": artifact_id, "sandbox_id": sandbox_id}
+        row = (await self.conn.execute(_GET_ARTIFACT, params)).first()
         return None if row is None else to_artifact(row)
 
     async def list_by_session(
@@ -184,9 +191,7 @@ class CatalogReader:
         return ArtifactPage(items, next_cursor)
 
     async def get_session(self, session_id: str) -> SessionRecord | None:
-        row = (
-            await self.conn.execute(select(sessions).where(sessions.c.session_id == session_id))
-        ).first()
+        row = (await self.conn.execute(_GET_SESSION, {"session_id": session_id})).first()
         return None if row is None else to_session(row)
 
     async def blob_referenced(self, digest: str) -> bool:
@@ -197,9 +202,9 @@ class CatalogReader:
         query = select(func.count(), func.coalesce(func.sum(artifacts.c.bytes), 0)).where(
             artifacts.c.sandbox_id == sandbox_id
         )
-        count, total = (await self.conn.execute(query)).one()
+        count, total = tuple((await self.conn.execute(query)).one())
         blob_query = select(func.count(), func.coalesce(func.sum(blobs.c.size), 0))
-        blob_count, blob_bytes = (await self.conn.execute(blob_query)).one()
+        blob_count, blob_bytes = tuple((await self.conn.execute(blob_query)).one())
         session_count = (
             await self.conn.execute(select(func.count()).where(sessions.c.sandbox_id == sandbox_id))
         ).scalar_one()

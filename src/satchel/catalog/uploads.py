@@ -6,8 +6,8 @@ import dataclasses
 from typing import Any
 
 from sqlalchemy import insert, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
 
+from satchel.catalog.connection import CatalogConnection
 from satchel.catalog.tables import uploads
 from satchel.core.scopes import Scope
 from satchel.core.uploads import UploadKind, UploadRecord, UploadState
@@ -53,11 +53,13 @@ def _values(record: UploadRecord) -> dict[str, Any]:
     return values
 
 
-async def insert_upload(conn: AsyncConnection, record: UploadRecord) -> None:
+async def insert_upload(conn: CatalogConnection, record: UploadRecord) -> None:
     await conn.execute(insert(uploads).values(**_values(record)))
 
 
-async def get_upload(conn: AsyncConnection, upload_id: str, sandbox_id: str) -> UploadRecord | None:
+async def get_upload(
+    conn: CatalogConnection, upload_id: str, sandbox_id: str
+) -> UploadRecord | None:
     query = select(uploads).where(
         uploads.c.upload_id == upload_id, uploads.c.sandbox_id == sandbox_id
     )
@@ -66,7 +68,7 @@ async def get_upload(conn: AsyncConnection, upload_id: str, sandbox_id: str) -> 
 
 
 async def get_upload_by_artifact(
-    conn: AsyncConnection, artifact_id: str, sandbox_id: str
+    conn: CatalogConnection, artifact_id: str, sandbox_id: str
 ) -> UploadRecord | None:
     query = select(uploads).where(
         uploads.c.artifact_id == artifact_id, uploads.c.sandbox_id == sandbox_id
@@ -76,7 +78,7 @@ async def get_upload_by_artifact(
 
 
 async def replace_upload(
-    conn: AsyncConnection,
+    conn: CatalogConnection,
     record: UploadRecord,
     *,
     expected_state: UploadState,
@@ -98,7 +100,7 @@ async def replace_upload(
 
 
 async def expired_uploads(
-    conn: AsyncConnection, sandbox_id: str, now: float, limit: int
+    conn: CatalogConnection, sandbox_id: str, now: float, limit: int
 ) -> list[UploadRecord]:
     query = (
         select(uploads)

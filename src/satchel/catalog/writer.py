@@ -17,6 +17,26 @@ from satchel.core.models import ArtifactRecord, SessionRecord
 __all__ = ["CatalogWriter"]
 
 
+# Hot statements are built once and executed with bound values (see reader.py).
+_INSERT_ARTIFACT = insert(artifacts)
+_INSERT_EVENT = insert(events)
+
+
+class _Upserts:
+    """The dialect's insert-or-ignore / insert-or-update statements, built once."""
+
+    def __init__(self, dialect_insert: Any) -> None:
+        self.insert_session = dialect_insert(sessions).on_conflict_do_nothing(
+            index_elements=["session_id"]
+        )
+        self.reference_blob = dialect_insert(blobs).on_conflict_do_update(
+            index_elements=["digest"], set_={"orphaned_at": None}
+        )
+
+
+_UPSERTS: dict[str, _Upserts] = {}
+
+
 class CatalogWriter(CatalogReader):
     """Reads plus writes, on a connection holding the catalog's write transaction."""
 
@@ -28,6 +48,12 @@ class CatalogWriter(CatalogReader):
             return sqlite.insert
         raise NotSupportedError(f"the catalog does not support the {dialect} dialect")
 
+    def _upserts(self) -> _Upserts:
+        dialect = self.conn.dialect.name
+        if dialect not in _UPSERTS:
+            _UPSERTS[dialect] = _Upserts(self._upsert())
+        return _UPSERTS[dialect]
+
     async def append_event(
         self,
         *,
@@ -37,26 +63,19 @@ class CatalogWriter(CatalogReader):
         actor: str | None,
         time: float,
     ) -> None:
-        await self.conn.execute(
-            insert(events).values(
-                time=time, type=type, actor=actor, subject=subject, payload=payload
-            )
-        )
+        values = {"time": time, "type": type, "actor": actor, "subject": subject}
+        await self.conn.execute(_INSERT_EVENT, {**values, "payload": payload})
 
     async def insert_session(self, record: SessionRecord) -> bool:
         """Insert a session; False when one with that id already exists."""
-        stmt = (
-            self._upsert()(sessions)
-            .values(
-                session_id=record.session_id,
-                sandbox_id=record.sandbox_id,
-                user_id=record.user_id,
-                created_at=record.created_at,
-                expires_at=record.expires_at,
-            )
-            .on_conflict_do_nothing(index_elements=["session_id"])
-        )
-        result = await self.conn.execute(stmt)
+        values = {
+            "session_id": record.session_id,
+            "sandbox_id": record.sandbox_id,
+            "user_id": record.user_id,
+            "created_at": record.created_at,
+            "expires_at": record.expires_at,
+        }
+        result = await self.conn.execute(self._upserts().insert_session, values)
         return bool(result.rowcount)
 
     async def delete_session(self, session_id: str) -> None:
@@ -64,11 +83,8 @@ class CatalogWriter(CatalogReader):
 
     async def reference_blob(self, digest: str, size: int, now: float) -> None:
         """Record that an artifact points at *digest* (clears any orphan mark)."""
-        stmt = self._upsert()(blobs).values(
-            digest=digest, size=size, created_at=now, orphaned_at=None
-        )
-        stmt = stmt.on_conflict_do_update(index_elements=["digest"], set_={"orphaned_at": None})
-        await self.conn.execute(stmt)
+        values = {"digest": digest, "size": size, "created_at": now, "orphaned_at": None}
+        await self.conn.execute(self._upserts().reference_blob, values)
 
     async def release_blob(self, digest: str, now: float) -> bool:
         """Mark *digest* orphaned when no artifact points at it any more; True if it now is."""
@@ -94,7 +110,7 @@ class CatalogWriter(CatalogReader):
         await self.conn.execute(delete(blobs).where(blobs.c.digest == digest))
 
     async def insert_artifact(self, record: ArtifactRecord) -> None:
-        await self.conn.execute(insert(artifacts).values(**artifact_values(record)))
+        await self.conn.execute(_INSERT_ARTIFACT, artifact_values(record))
 
     async def replace_artifact(self, record: ArtifactRecord, expected_version: int) -> bool:
         """Compare-and-swap: write *record* only if the row is still at *expected_version*."""

@@ -266,7 +266,8 @@ class StoreBase:
                 actor=caller.user_id,
                 time=record.created_at,
             )
-        else:
+        elif await self.sessions.get(record.session_id) != record:
+            # Not the session this store already knows: someone else created it meanwhile.
             stored = await writer.get_session(record.session_id)
             if stored is None or stored.sandbox_id != self.sandbox_id:
                 raise SessionError(f"session {record.session_id} cannot be used in this sandbox")

@@ -32,14 +32,23 @@ def _run_online() -> None:
     if connection is not None:
         _run(connection)
         return
-    from satchel.catalog.engine import create_engine
+    from satchel.catalog.engine import create_driver_engine, create_sqlite_engine, is_sqlite
+
+    url = config.get_main_option("sqlalchemy.url") or ""
+    if is_sqlite(url):
+        engine = create_sqlite_engine(url)
+        with engine.connect() as sync_conn:
+            _run(sync_conn.execution_options(satchel_write=True))
+            sync_conn.commit()
+        engine.dispose()
+        return
 
     async def _main() -> None:
-        engine = create_engine(config.get_main_option("sqlalchemy.url") or "")
-        async with engine.connect() as conn:
+        driver = create_driver_engine(url)
+        async with driver.connect() as conn:
             await conn.run_sync(_run)
             await conn.commit()
-        await engine.dispose()
+        await driver.dispose()
 
     asyncio.run(_main())
 

@@ -1,0 +1,248 @@
+"""The HTTP service against nginx serving the same files, plus the library's own 4 KiB store
+rate, all measured in one run on this machine.
+
+    .venv/bin/python bench/service.py [--big-mib 1024] [--seconds 5] [--runs 3]
+
+nginx (Debian's package: sendfile on, WebDAV PUT for uploads, its default `worker_processes
+auto`) and `satchel serve`'s app under uvicorn (uvloop + httptools, one process) each serve
+the same 200 files of 4 KiB and the same 1 GiB file from fresh directories on the same disk.
+wrk drives 4 KiB GETs and PUTs at 32 connections; curl streams the 1 GiB upload (one PUT to
+nginx, one POST /v1/artifacts to Satchel) and download. Satchel's peak RSS during the big
+transfers comes from /proc (VmHWM). Each figure is the median of --runs and is printed with
+its ratio to the baseline named by the issue: nginx, or for Satchel's 4 KiB PUTs the library's
+store rate of workload (b) (bench/workloads.py) in the same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+from servers import (
+    GET_LUA,
+    PUT_LUA,
+    TOKEN,
+    curl_seconds,
+    free_port,
+    reset_peaks,
+    start,
+    tree_kib,
+    wrk,
+)
+
+HERE = Path(__file__).resolve().parent
+UVICORN = ["uvicorn", "--loop", "uvloop", "--http", "httptools"]
+
+NGINX_CONF = """
+daemon off;
+worker_processes auto;
+pid %(root)s/nginx.pid;
+error_log %(root)s/error.log warn;
+events { worker_connections 1024; }
+http {
+    access_log off;
+    sendfile on;
+    tcp_nopush on;
+    client_body_temp_path %(root)s/body;
+    client_max_body_size 0;
+    server {
+        listen 127.0.0.1:%(port)d;
+        root %(www)s;
+        location / {
+            dav_methods PUT;
+            create_full_put_path on;
+        }
+    }
+}
+"""
+
+NGINX_GET_LUA = """
+local n = 0
+request = function()
+  n = n + 1
+  return wrk.format("GET", "/small/" .. (n %% 200) .. ".bin")
+end
+"""
+
+NGINX_PUT_LUA = """
+local n = 0
+local pad = string.rep("x", 4096 - 32)
+request = function()
+  n = n + 1
+  local body = string.format("%%016d%%016d", n, math.random(1, 1e15)) .. pad
+  return wrk.format("PUT", "/put/" .. n .. "-" .. math.random(1, 1e15) .. ".bin", nil, body)
+end
+"""
+
+
+def start_nginx(root: Path, www: Path, port: int) -> subprocess.Popen[bytes]:
+    (root / "body").mkdir()
+    conf = root / "nginx.conf"
+    conf.write_text(NGINX_CONF % {"root": root, "www": www, "port": port})
+    for path in (root, www, root / "body"):  # workers run as an unprivileged user
+        path.chmod(0o777)
+    proc = subprocess.Popen(["nginx", "-c", str(conf), "-p", str(root)])
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/small/0.bin", timeout=1).status_code == 200:
+                return proc
+        except httpx.HTTPError:
+            time.sleep(0.05)
+    proc.kill()
+    raise RuntimeError("nginx did not come up: " + (root / "error.log").read_text())
+
+
+def library_store_rate(root: Path) -> float:
+    out = subprocess.run(
+        [sys.executable, str(HERE / "workloads.py"), "satchel", "b", str(root), "--objects", "200"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return float(re.search(r'"store_ops_per_s": ([\d.]+)', out).group(1))  # type: ignore[union-attr]
+
+
+def one_run(big: Path, seconds: int, root: Path) -> dict[str, float]:
+    size_mib = big.stat().st_size / 2**20
+    smalls = [os.urandom(4096) for _ in range(200)]
+    result: dict[str, float] = {}
+
+    # nginx
+    www = root / "www"
+    (www / "small").mkdir(parents=True)
+    (www / "put").mkdir()
+    for index, body in enumerate(smalls):
+        (www / "small" / f"{index}.bin").write_bytes(body)
+    shutil.copy(big, www / "big.bin")
+    port = free_port()
+    (root / "nginx").mkdir()
+    nginx = start_nginx(root / "nginx", www, port)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        result["nginx GET 4 KiB /s"] = wrk(NGINX_GET_LUA, base, seconds, root)
+        result["nginx PUT 4 KiB /s"] = wrk(NGINX_PUT_LUA, base, seconds, root)
+        up = curl_seconds(["-T", str(big), f"{base}/put/big-upload.bin"])
+        result["nginx upload MiB/s"] = size_mib / up
+        down = curl_seconds([f"{base}/big.bin"])
+        result["nginx download MiB/s"] = size_mib / down
+    finally:
+        nginx.terminate()
+        nginx.wait(timeout=30)
+    shutil.rmtree(www)
+
+    # the library's own 4 KiB store rate (workload b), fresh directory
+    result["library store 4 KiB /s"] = library_store_rate(root / "library")
+
+    # Satchel
+    data_dir = root / "satchel"
+    data_dir.mkdir()
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    proc = start(UVICORN, data_dir, port)
+    auth = ["-H", f"Authorization: Bearer {TOKEN}"]
+    try:
+        with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {TOKEN}"}) as http:
+            ids = []
+            for body in smalls:
+                response = http.post(
+                    "/v1/artifacts",
+                    params={"mime": "application/octet-stream", "scope": "sandbox"},
+                    content=body,
+                )
+                response.raise_for_status()
+                ids.append(response.json()["artifact_id"])
+        (data_dir / "ids.txt").write_text("\n".join(ids) + "\n")
+        result["Satchel GET 4 KiB /s"] = wrk(
+            GET_LUA % {"ids": data_dir / "ids.txt"}, base, seconds, data_dir
+        )
+        result["Satchel PUT 4 KiB /s"] = wrk(PUT_LUA, base, seconds, data_dir)
+        baseline = tree_kib(proc.pid, "VmRSS")
+        reset_peaks(proc.pid)
+        up = curl_seconds(
+            [
+                *auth,
+                "-X",
+                "POST",
+                "-T",
+                str(big),
+                "-H",
+                "Content-Type: application/octet-stream",
+                f"{base}/v1/artifacts?filename=big.bin&scope=sandbox",
+            ],
+            out=str(data_dir / "big.json"),
+        )
+        result["Satchel upload MiB/s"] = size_mib / up
+        big_id = re.search(r'"artifact_id":"(\w+)"', (data_dir / "big.json").read_text())
+        assert big_id is not None
+        down = curl_seconds([*auth, f"{base}/v1/artifacts/{big_id.group(1)}/content"])
+        result["Satchel download MiB/s"] = size_mib / down
+        result["Satchel peak RSS, 1 GiB transfers, MiB"] = tree_kib(proc.pid, "VmHWM") / 1024
+        result["Satchel RSS growth, 1 GiB transfers, MiB"] = (
+            tree_kib(proc.pid, "VmHWM") - baseline
+        ) / 1024
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    return result
+
+
+TARGETS = [
+    # (label, ours, baseline, target ratio)
+    ("1 GiB upload (single request)", "Satchel upload MiB/s", "nginx upload MiB/s", 0.70),
+    ("1 GiB download", "Satchel download MiB/s", "nginx download MiB/s", 0.50),
+    ("GET 4 KiB, 32 connections", "Satchel GET 4 KiB /s", "nginx GET 4 KiB /s", 0.20),
+    ("PUT 4 KiB, 32 connections", "Satchel PUT 4 KiB /s", "library store 4 KiB /s", 0.50),
+]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--big-mib", type=int, default=1024)
+    parser.add_argument("--seconds", type=int, default=5)
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    for tool in ("wrk", "nginx", "curl"):
+        if shutil.which(tool) is None:
+            sys.exit(f"{tool} is missing (make bench-service installs it with apt-get)")
+    root = Path(tempfile.mkdtemp(prefix="satchel-bench-service-"))
+    try:
+        big = root / "big.bin"
+        with open(big, "wb") as out:
+            for _ in range(args.big_mib):
+                out.write(os.urandom(2**20))
+        samples = []
+        for run in range(args.runs):
+            run_root = root / f"run-{run}"
+            run_root.mkdir()
+            samples.append(one_run(big, args.seconds, run_root))
+            shutil.rmtree(run_root)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    median = {key: statistics.median(s[key] for s in samples) for key in samples[0]}
+    for key, value in median.items():
+        print(f"{key:44}{value:12.1f}")
+    print()
+    print(f"{'':34}{'Satchel':>10}{'baseline':>10}{'ratio':>8}{'target':>8}")
+    for label, ours, theirs, target in TARGETS:
+        ratio = median[ours] / median[theirs]
+        mark = "met" if ratio >= target else "NOT met"
+        print(
+            f"{label:34}{median[ours]:10.1f}{median[theirs]:10.1f}{ratio:8.2f}{target:8.2f}  {mark}"
+        )
+    peak = median["Satchel peak RSS, 1 GiB transfers, MiB"]
+    print(f"{'server peak RSS (MiB)':34}{peak:10.1f}{'':10}{'':8}{'<150':>8}  ", end="")
+    print("met" if peak < 150 else "NOT met")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,33 @@
+"""Running blocking work in worker threads safely."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from collections.abc import Callable
+from concurrent.futures import Executor
+from typing import Any, TypeVar
+
+__all__ = ["in_thread"]
+
+_T = TypeVar("_T")
+
+
+async def in_thread(
+    func: Callable[..., _T], *args: Any, executor: Executor | None = None, **kwargs: Any
+) -> _T:
+    """Run *func* in a worker thread (of *executor*, else the loop's default) and, if cancelled,
+    wait for the thread to finish.
+
+    A thread cannot be interrupted: returning early would let the caller close a file
+    descriptor (or reuse a connection) the thread still uses, and a reused descriptor number
+    would then receive another blob's bytes.
+    """
+    call = functools.partial(func, *args, **kwargs) if kwargs else func
+    loop = asyncio.get_running_loop()
+    future = loop.run_in_executor(executor, call, *(() if kwargs else args))
+    try:
+        return await asyncio.shield(future)
+    except asyncio.CancelledError:
+        await asyncio.wait([future])
+        raise
