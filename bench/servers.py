@@ -48,7 +48,7 @@ local n = 0
 local pad = string.rep("x", 4096 - 32)
 request = function()
   n = n + 1
-  local body = string.format("%%016d%%016d", n, math.random(1, 1e15)) .. pad
+  local body = string.format("%016d%016d", n, math.random(1, 1e15)) .. pad
   return wrk.format("POST", "/v1/artifacts?mime=application/octet-stream&scope=sandbox", nil, body)
 end
 """

@@ -69,7 +69,7 @@ NGINX_GET_LUA = """
 local n = 0
 request = function()
   n = n + 1
-  return wrk.format("GET", "/small/" .. (n %% 200) .. ".bin")
+  return wrk.format("GET", "/small/" .. (n % 200) .. ".bin")
 end
 """
 
@@ -78,7 +78,7 @@ local n = 0
 local pad = string.rep("x", 4096 - 32)
 request = function()
   n = n + 1
-  local body = string.format("%%016d%%016d", n, math.random(1, 1e15)) .. pad
+  local body = string.format("%016d%016d", n, math.random(1, 1e15)) .. pad
   return wrk.format("PUT", "/put/" .. n .. "-" .. math.random(1, 1e15) .. ".bin", nil, body)
 end
 """
@@ -88,7 +88,7 @@ def start_nginx(root: Path, www: Path, port: int) -> subprocess.Popen[bytes]:
     (root / "body").mkdir()
     conf = root / "nginx.conf"
     conf.write_text(NGINX_CONF % {"root": root, "www": www, "port": port})
-    for path in (root, www, root / "body"):  # workers run as an unprivileged user
+    for path in (root, www, www / "put", root / "body"):  # workers run as an unprivileged user
         path.chmod(0o777)
     proc = subprocess.Popen(["nginx", "-c", str(conf), "-p", str(root)])
     deadline = time.monotonic() + 10
@@ -215,6 +215,7 @@ def main() -> None:
         if shutil.which(tool) is None:
             sys.exit(f"{tool} is missing (make bench-service installs it with apt-get)")
     root = Path(tempfile.mkdtemp(prefix="satchel-bench-service-"))
+    root.chmod(0o755)  # nginx's workers (an unprivileged user) must reach the files
     try:
         big = root / "big.bin"
         with open(big, "wb") as out:

@@ -133,8 +133,8 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         if backend == "memory":
-            return "sqlite+aiosqlite://"
-        return f"sqlite+aiosqlite:///{(self.data_dir / 'satchel.db').resolve()}"
+            return "sqlite://"
+        return f"sqlite:///{(self.data_dir / 'satchel.db').resolve()}"
 
     def resolved_fs_root(self) -> Path:
         return self.fs_root or self.data_dir / "blobs"
