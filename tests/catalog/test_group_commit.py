@@ -54,7 +54,8 @@ async def test_concurrent_writers_share_commits_and_are_durable_when_told(
     await asyncio.gather(*(write(n) for n in range(64)))
     group = catalog.group_commit
     assert group is not None
-    assert all(seen_at_return.values()) and len(seen_at_return) == 64
+    assert len(seen_at_return) == 64
+    assert all(seen_at_return.values())
     assert group.writes == 64
     assert group.commits < 64  # some writers shared a COMMIT (one fsync)
 
@@ -73,7 +74,8 @@ async def test_a_failing_writer_leaves_its_group_intact(catalog: Catalog, tmp_pa
             raise Boom
 
     results = await asyncio.gather(good(1), bad(), good(2), return_exceptions=True)
-    assert results[0] is None and results[2] is None
+    assert results[0] is None
+    assert results[2] is None
     assert isinstance(results[1], Boom)
     assert _committed_sessions(tmp_path / "catalog.db") == {"sess-1", "sess-2"}
 
