@@ -148,13 +148,46 @@ def curl_seconds(args: list[str], out: str = "/dev/null") -> float:
     return time.perf_counter() - began
 
 
+def big_transfers(
+    proc: subprocess.Popen[bytes], base: str, big: Path, data_dir: Path
+) -> dict[str, float]:
+    """Upload *big* in one request and download it again with curl; MiB/s each, plus the
+    server's peak RSS (VmHWM, reset first) and its growth during the two transfers."""
+    size_mib = big.stat().st_size / 2**20
+    auth = ["-H", f"Authorization: Bearer {TOKEN}"]
+    baseline = tree_kib(proc.pid, "VmRSS")
+    reset_peaks(proc.pid)
+    up = curl_seconds(
+        [
+            *auth,
+            "-X",
+            "POST",
+            "-T",
+            str(big),
+            "-H",
+            "Content-Type: application/octet-stream",
+            f"{base}/v1/artifacts?filename=big.bin&scope=sandbox",
+        ],
+        out=str(data_dir / "big.json"),
+    )
+    big_id = re.search(r'"artifact_id":"(\w+)"', (data_dir / "big.json").read_text())
+    assert big_id is not None
+    down = curl_seconds([*auth, f"{base}/v1/artifacts/{big_id.group(1)}/content"])
+    peak = tree_kib(proc.pid, "VmHWM")
+    return {
+        "upload MiB/s": size_mib / up,
+        "download MiB/s": size_mib / down,
+        "peak RSS MiB": peak / 1024,
+        "peak RSS growth MiB": (peak - baseline) / 1024,
+    }
+
+
 def measure(name: str, kind: list[str], big: Path, seconds: int, root: Path) -> dict[str, float]:
     data_dir = root / re.sub(r"\W+", "-", name)
     data_dir.mkdir()
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     proc = start(kind, data_dir, port)
-    auth = ["-H", f"Authorization: Bearer {TOKEN}"]
     try:
         with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {TOKEN}"}) as http:
             ids = [
@@ -171,28 +204,10 @@ def measure(name: str, kind: list[str], big: Path, seconds: int, root: Path) -> 
             GET_LUA % {"ids": data_dir / "ids.txt"}, base, seconds, data_dir
         )
         result["PUT 4 KiB /s"] = wrk(PUT_LUA, base, seconds, data_dir)
-        size_mib = big.stat().st_size / 2**20
-        baseline = tree_kib(proc.pid, "VmRSS")
-        reset_peaks(proc.pid)
-        up = curl_seconds(
-            [
-                *auth,
-                "-X",
-                "POST",
-                "-T",
-                str(big),
-                "-H",
-                "Content-Type: application/octet-stream",
-                f"{base}/v1/artifacts?filename=big.bin&scope=sandbox",
-            ],
-            out=str(data_dir / "big.json"),
-        )
-        result["upload MiB/s"] = size_mib / up
-        big_id = re.search(r'"artifact_id":"(\w+)"', (data_dir / "big.json").read_text())
-        assert big_id is not None
-        down = curl_seconds([*auth, f"{base}/v1/artifacts/{big_id.group(1)}/content"])
-        result["download MiB/s"] = size_mib / down
-        result["peak RSS growth MiB"] = (tree_kib(proc.pid, "VmHWM") - baseline) / 1024
+        big_result = big_transfers(proc, base, big, data_dir)
+        result["upload MiB/s"] = big_result["upload MiB/s"]
+        result["download MiB/s"] = big_result["download MiB/s"]
+        result["peak RSS growth MiB"] = big_result["peak RSS growth MiB"]
         result["RSS MiB"] = tree_kib(proc.pid, "VmRSS") / 1024
         return result
     finally:

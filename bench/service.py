@@ -31,11 +31,10 @@ from servers import (
     GET_LUA,
     PUT_LUA,
     TOKEN,
+    big_transfers,
     curl_seconds,
     free_port,
-    reset_peaks,
     start,
-    tree_kib,
     wrk,
 )
 
@@ -149,7 +148,6 @@ def one_run(big: Path, seconds: int, root: Path) -> dict[str, float]:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     proc = start(UVICORN, data_dir, port)
-    auth = ["-H", f"Authorization: Bearer {TOKEN}"]
     try:
         with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {TOKEN}"}) as http:
             ids = []
@@ -166,30 +164,11 @@ def one_run(big: Path, seconds: int, root: Path) -> dict[str, float]:
             GET_LUA % {"ids": data_dir / "ids.txt"}, base, seconds, data_dir
         )
         result["Satchel PUT 4 KiB /s"] = wrk(PUT_LUA, base, seconds, data_dir)
-        baseline = tree_kib(proc.pid, "VmRSS")
-        reset_peaks(proc.pid)
-        up = curl_seconds(
-            [
-                *auth,
-                "-X",
-                "POST",
-                "-T",
-                str(big),
-                "-H",
-                "Content-Type: application/octet-stream",
-                f"{base}/v1/artifacts?filename=big.bin&scope=sandbox",
-            ],
-            out=str(data_dir / "big.json"),
-        )
-        result["Satchel upload MiB/s"] = size_mib / up
-        big_id = re.search(r'"artifact_id":"(\w+)"', (data_dir / "big.json").read_text())
-        assert big_id is not None
-        down = curl_seconds([*auth, f"{base}/v1/artifacts/{big_id.group(1)}/content"])
-        result["Satchel download MiB/s"] = size_mib / down
-        result["Satchel peak RSS, 1 GiB transfers, MiB"] = tree_kib(proc.pid, "VmHWM") / 1024
-        result["Satchel RSS growth, 1 GiB transfers, MiB"] = (
-            tree_kib(proc.pid, "VmHWM") - baseline
-        ) / 1024
+        big_result = big_transfers(proc, base, big, data_dir)
+        result["Satchel upload MiB/s"] = big_result["upload MiB/s"]
+        result["Satchel download MiB/s"] = big_result["download MiB/s"]
+        result["Satchel peak RSS, 1 GiB transfers, MiB"] = big_result["peak RSS MiB"]
+        result["Satchel RSS growth, 1 GiB transfers, MiB"] = big_result["peak RSS growth MiB"]
     finally:
         proc.terminate()
         proc.wait(timeout=30)

@@ -4,7 +4,7 @@
 
 SQLite (the embedded default) runs on a synchronous engine with statements executed inline on
 the event loop's thread (see :mod:`satchel.catalog.connection`); only what can wait on the disk
-or another process runs in a worker thread. Reads take a pooled connection and never wait.
+or another process runs in a worker thread. Reads share one autocommit connection.
 Writes on a database file go through :class:`~satchel.catalog.groupcommit.GroupCommitWriter`:
 serialised in-process, ``BEGIN IMMEDIATE`` against other processes, and committed in groups so
 concurrent writers share one fsync. An in-memory database has a single connection, so every
@@ -36,6 +36,7 @@ from satchel.catalog.engine import (
     create_sqlite_engine,
     is_memory_sqlite,
     is_sqlite,
+    refresh_statistics,
 )
 from satchel.catalog.groupcommit import GroupCommitWriter
 from satchel.catalog.migrate import upgrade_to_head
@@ -102,10 +103,7 @@ class Catalog:
             conn = conn.execution_options(satchel_write=True)
             upgrade_to_head(conn)
             conn.commit()
-            # Fresh planner statistics: without them SQLite takes the sandbox index (one value,
-            # so a full scan) for searches a per-owner index answers (bench/growth.py).
-            conn.exec_driver_sql("ANALYZE")
-            conn.commit()
+            refresh_statistics(conn)
 
     @contextlib.asynccontextmanager
     async def _guard(self) -> AsyncIterator[None]:

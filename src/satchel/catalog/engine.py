@@ -4,21 +4,25 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Engine, event
+from sqlalchemy import Connection, Engine, event
 from sqlalchemy import create_engine as create_sync_engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
-from sqlalchemy.pool import QueuePool, StaticPool
+from sqlalchemy.pool import StaticPool
 
 from satchel._sqlite import enable_wal
 
-__all__ = ["create_driver_engine", "create_sqlite_engine", "is_memory_sqlite", "is_sqlite"]
+__all__ = [
+    "create_driver_engine",
+    "create_sqlite_engine",
+    "is_memory_sqlite",
+    "is_sqlite",
+    "refresh_statistics",
+]
 
 _BUSY_TIMEOUT_SECONDS = 30
+# ANALYZE samples this many rows per index instead of reading whole tables (ms at 1M rows).
 ANALYSIS_LIMIT = 1000
-# Read connections kept open; more are opened when needed and never waited for (a read that
-# waited for a pooled connection on the event loop's thread would stall everything).
-_READ_POOL = 16
 
 
 def is_sqlite(url: str) -> bool:
@@ -47,8 +51,6 @@ def create_sqlite_engine(url: str) -> Engine:
     }
     if memory:
         kwargs["poolclass"] = StaticPool
-    else:
-        kwargs.update(poolclass=QueuePool, pool_size=_READ_POOL, max_overflow=-1)
     engine = create_sync_engine(make_url(url).set(drivername="sqlite"), **kwargs)
 
     @event.listens_for(engine, "connect")
@@ -61,7 +63,6 @@ def create_sqlite_engine(url: str) -> Engine:
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute(f"PRAGMA busy_timeout={_BUSY_TIMEOUT_SECONDS * 1000}")
         cursor.execute("PRAGMA foreign_keys=ON")
-        # ANALYZE samples this many rows per index instead of reading whole tables (ms at 1M).
         cursor.execute(f"PRAGMA analysis_limit={ANALYSIS_LIMIT}")
         cursor.close()
 
@@ -74,3 +75,13 @@ def create_sqlite_engine(url: str) -> Engine:
             conn.exec_driver_sql("BEGIN")
 
     return engine
+
+
+def refresh_statistics(conn: Connection) -> None:
+    """Refresh SQLite's planner statistics (sampled, see ANALYSIS_LIMIT) and commit.
+
+    Without them SQLite answers searches through the one-valued sandbox index (a full scan)
+    instead of the per-owner index (bench/growth.py).
+    """
+    conn.exec_driver_sql("ANALYZE")
+    conn.commit()

@@ -21,6 +21,7 @@ from collections.abc import AsyncIterator, Callable
 from sqlalchemy.engine import Connection, Engine, RootTransaction
 
 from satchel._threads import in_thread
+from satchel.catalog.engine import refresh_statistics
 
 __all__ = ["GroupCommitWriter"]
 
@@ -129,8 +130,7 @@ class GroupCommitWriter:
         """Refresh the query planner's statistics (sampled: see ``analysis_limit``)."""
         assert self._conn is not None
         with contextlib.suppress(Exception):  # statistics are an optimisation only
-            self._conn.exec_driver_sql("ANALYZE")
-            self._conn.commit()
+            refresh_statistics(self._conn)
 
     async def close(self) -> None:
         """Wait for pending commits, then close the connection."""

@@ -34,24 +34,19 @@ class _Upserts:
         )
 
 
+_DIALECT_INSERTS: dict[str, Any] = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 _UPSERTS: dict[str, _Upserts] = {}
 
 
 class CatalogWriter(CatalogReader):
     """Reads plus writes, on a connection holding the catalog's write transaction."""
 
-    def _upsert(self) -> Any:
-        dialect = self.conn.dialect.name
-        if dialect == "postgresql":
-            return postgresql.insert
-        if dialect == "sqlite":
-            return sqlite.insert
-        raise NotSupportedError(f"the catalog does not support the {dialect} dialect")
-
     def _upserts(self) -> _Upserts:
         dialect = self.conn.dialect.name
         if dialect not in _UPSERTS:
-            _UPSERTS[dialect] = _Upserts(self._upsert())
+            if dialect not in _DIALECT_INSERTS:
+                raise NotSupportedError(f"the catalog does not support the {dialect} dialect")
+            _UPSERTS[dialect] = _Upserts(_DIALECT_INSERTS[dialect])
         return _UPSERTS[dialect]
 
     async def append_event(
