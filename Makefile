@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run demo test lint typecheck bench bench-service bench-growth bench-servers clean
+.PHONY: run demo test system-deps lint typecheck bench bench-service bench-growth bench-servers clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,8 +20,12 @@ run: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/python -m satchel.demo
 
-## test: lint, format check, type check and the whole test suite
-test: $(STAMP)
+## system-deps: Debian packages the tests start on loopback (PostgreSQL, Redis, Ceph RGW)
+system-deps:
+	bash scripts/system-deps.sh
+
+## test: lint, format check, type check and the whole test suite (servers included)
+test: $(STAMP) system-deps
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
