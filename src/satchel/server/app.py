@@ -17,6 +17,7 @@ from satchel._version import __version__
 from satchel.config import Settings
 from satchel.server.auth import Principal, TokenTable, ensure_admin_token, parse_token_spec
 from satchel.server.errors import RequestIdMiddleware, install_error_handlers
+from satchel.server.fastpath import ContentFastPath
 from satchel.server.metrics import Metrics
 from satchel.server.routes import ROUTERS
 from satchel.store import ArtifactStore
@@ -84,6 +85,7 @@ def create_app(
     app.state.tokens = _token_table(store.settings, store)
     app.state.metrics = Metrics()
     install_error_handlers(app)
+    app.add_middleware(ContentFastPath)  # innermost: request ids and metrics still apply
     app.add_middleware(RequestIdMiddleware)
     app.state.metrics.install(app)
     for router in ROUTERS:

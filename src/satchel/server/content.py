@@ -21,7 +21,7 @@ from satchel.server.ranges import (
 )
 from satchel.store import ArtifactStore
 
-__all__ = ["Downloadable", "content_response"]
+__all__ = ["Downloadable", "content_response", "validator_headers"]
 
 
 class Downloadable(Protocol):
@@ -46,11 +46,8 @@ async def _prefetched(source: AsyncIterator[bytes], first: bytes) -> AsyncIterat
         yield chunk
 
 
-async def content_response(
-    request: Request, store: ArtifactStore, artifact: Downloadable
-) -> Response:
-    """The response to a GET or HEAD of *artifact*'s bytes."""
-    size = artifact.bytes
+def validator_headers(artifact: Downloadable) -> dict[str, str]:
+    """The headers of every answer about *artifact*'s bytes (200, 206, 304 and HEAD)."""
     headers = {
         "ETag": quote_etag(artifact.etag),
         "Accept-Ranges": "bytes",
@@ -59,6 +56,15 @@ async def content_response(
     disposition = content_disposition(artifact.filename)
     if disposition != "attachment":
         headers["Content-Disposition"] = disposition
+    return headers
+
+
+async def content_response(
+    request: Request, store: ArtifactStore, artifact: Downloadable
+) -> Response:
+    """The response to a GET or HEAD of *artifact*'s bytes."""
+    size = artifact.bytes
+    headers = validator_headers(artifact)
     if etag_matches(request.headers.get("if-none-match"), artifact.etag):
         return Response(status_code=304, headers=headers)
     headers["Content-Type"] = artifact.mime

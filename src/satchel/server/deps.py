@@ -11,7 +11,7 @@ from fastapi import Request, Response
 from fastapi.routing import APIRoute
 
 from satchel.core.errors import AccessDeniedError, UnauthorizedError
-from satchel.server.auth import ANONYMOUS, Principal
+from satchel.server.auth import ANONYMOUS, Principal, TokenTable
 from satchel.store import ArtifactStore
 
 __all__ = [
@@ -23,6 +23,8 @@ __all__ = [
     "caller_ids",
     "get_principal",
     "get_store",
+    "ids_for",
+    "principal_for",
 ]
 
 ANONYMOUS_USER = "anonymous"
@@ -71,15 +73,20 @@ def get_principal(request: Request) -> Principal:
 async def resolve_principal(request: Request) -> Principal:
     """Find the principal of the request's bearer token: a static token first, then an API key
     from the catalog. 401 for a malformed header or an unknown, expired or revoked token."""
-    header = request.headers.get("authorization", "")
+    return await principal_for(
+        request.headers.get("authorization", ""), get_store(request), request.app.state.tokens
+    )
+
+
+async def principal_for(header: str, store: ArtifactStore, tokens: TokenTable) -> Principal:
+    """The principal of an ``Authorization`` *header* value (ANONYMOUS when empty)."""
     if not header:
         return ANONYMOUS
     scheme, _, token = header.partition(" ")
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
         raise UnauthorizedError("use 'Authorization: Bearer <token>'")
-    store = get_store(request)
-    principal: Principal | None = request.app.state.tokens.lookup(token)
+    principal = tokens.lookup(token)
     if principal is None:
         key = await store.authenticate_api_key(token)
         if key is not None:
@@ -107,7 +114,25 @@ def caller_ids(
     session_id: str | None = None,
     read: bool = False,
 ) -> CallerIds:
-    """The ``user_id`` / ``session_id`` a request acts with in the store.
+    """The ``user_id`` / ``session_id`` a request acts with in the store (see :func:`ids_for`)."""
+    return ids_for(
+        principal,
+        anon_read=request.app.state.settings.anon_read,
+        user_id=user_id,
+        session_id=session_id,
+        read=read,
+    )
+
+
+def ids_for(
+    principal: Principal,
+    *,
+    anon_read: bool,
+    user_id: str | None = None,
+    session_id: str | None = None,
+    read: bool = False,
+) -> CallerIds:
+    """The ``user_id`` / ``session_id`` *principal* acts with in the store.
 
     A user token is pinned to its user; an admin token acts as the trusted application, or for
     any user or session it names; an anonymous request may only read, and only when
@@ -116,7 +141,7 @@ def caller_ids(
     if principal.is_admin:
         return {"user_id": user_id, "session_id": session_id}
     if principal.anonymous:
-        if not (read and request.app.state.settings.anon_read):
+        if not (read and anon_read):
             raise UnauthorizedError("this request needs a bearer token")
         return {"user_id": ANONYMOUS_USER, "session_id": None}
     if user_id is not None and user_id != principal.user_id:

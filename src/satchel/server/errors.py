@@ -3,8 +3,10 @@ request_id}``; every response carries ``X-Request-ID``."""
 
 from __future__ import annotations
 
+import itertools
 import logging
-import uuid
+import os
+import secrets
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -14,9 +16,28 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from satchel.core.errors import ArtifactStoreError
 
-__all__ = ["RequestIdMiddleware", "error_response", "install_error_handlers"]
+__all__ = ["RequestIdMiddleware", "error_response", "install_error_handlers", "new_request_id"]
 
 logger = logging.getLogger("satchel.server")
+
+# Request ids: a random per-process prefix and a counter (unique across processes and replicas
+# without reading the OS's random source per request, which cost ~20 µs under load).
+_ID_PREFIX = secrets.token_hex(10)
+_ID_COUNTER = itertools.count(1)
+
+
+def _new_prefix() -> None:  # a forked worker must not repeat its parent's ids
+    global _ID_PREFIX, _ID_COUNTER
+    _ID_PREFIX = secrets.token_hex(10)
+    _ID_COUNTER = itertools.count(1)
+
+
+os.register_at_fork(after_in_child=_new_prefix)
+
+
+def new_request_id() -> str:
+    """A 32-hex-digit id, unique in this process and (by its random prefix) across processes."""
+    return f"{_ID_PREFIX}{next(_ID_COUNTER):012x}"
 
 
 def _request_id(request: Request) -> str:
@@ -64,7 +85,7 @@ class RequestIdMiddleware:
             await self.app(scope, receive, send)
             return
         given = dict(scope.get("headers") or []).get(b"x-request-id", b"").decode("latin-1")
-        request_id = given if 0 < len(given) <= 64 and given.isprintable() else uuid.uuid4().hex
+        request_id = given if 0 < len(given) <= 64 and given.isprintable() else new_request_id()
         scope["satchel_request_id"] = request_id
 
         async def send_with_id(message: Message) -> None:

@@ -51,8 +51,9 @@ class Metrics:
                 try:
                     await self.inner(scope, receive, record)
                 finally:
-                    route = scope.get("route")
-                    template = getattr(route, "path", "unmatched")
+                    template = scope.get("satchel_route") or getattr(
+                        scope.get("route"), "path", "unmatched"
+                    )
                     method = scope.get("method", "")
                     metrics.requests.labels(method, template, str(status[0])).inc()
                     metrics.latency.labels(method, template).observe(time.perf_counter() - started)

@@ -1,0 +1,117 @@
+"""A raw-ASGI path for the commonest request, ``GET /v1/artifacts/{id}/content`` without
+conditional or range headers, ahead of FastAPI's routing, dependency and response machinery.
+
+It makes the same calls as the routed endpoint (:func:`principal_for`, :func:`ids_for`,
+``store.metadata``, the blob store's ``open_range``) and sends the same headers
+(:func:`validator_headers`), so the answer is the same; only the framework work is skipped.
+Anything else, and any failure before the first byte is sent (an unknown token, a missing
+artifact, a query parameter it does not know), goes to the full app, which produces the one
+canonical answer (the error JSON included). Metrics count it under the route's template
+(``scope["satchel_route"]``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from urllib.parse import parse_qsl
+
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from satchel.core.errors import ArtifactStoreError
+from satchel.server.content import validator_headers
+from satchel.server.deps import ids_for, principal_for
+
+__all__ = ["ContentFastPath"]
+
+CONTENT_PATH = "/v1/artifacts/{artifact_id}/content"
+_PATH = re.compile(r"/v1/artifacts/([^/]+)/content")
+_CONDITIONAL = frozenset((b"range", b"if-range", b"if-none-match"))
+_QUERY_NAMES = frozenset(("user_id", "session_id"))
+
+
+class _Fallback(Exception):
+    """The request is not one the fast path answers: hand it to the full app."""
+
+
+def _query(raw: bytes) -> dict[str, str]:
+    if not raw:
+        return {}
+    pairs = parse_qsl(raw.decode("latin-1"), keep_blank_values=True, strict_parsing=True)
+    params = dict(pairs)
+    if len(params) != len(pairs) or not params.keys() <= _QUERY_NAMES or "" in params.values():
+        raise _Fallback
+    return params
+
+
+async def _close(source: AsyncIterator[bytes]) -> None:
+    aclose = getattr(source, "aclose", None)
+    if aclose is not None:
+        await aclose()
+
+
+class ContentFastPath:
+    """ASGI middleware: answers plain content GETs itself, passes everything else on."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "GET":
+            await self.app(scope, receive, send)
+            return
+        match = _PATH.fullmatch(scope["path"])
+        if match is None:
+            await self.app(scope, receive, send)
+            return
+        try:
+            headers, size, source, first = await self._prepare(scope, match.group(1))
+        except (_Fallback, ArtifactStoreError, ValueError):
+            await self.app(scope, receive, send)
+            return
+        # from here on a failure cannot become another response: it ends this one
+        try:
+            scope["satchel_route"] = CONTENT_PATH  # the metrics label of the routed endpoint
+            await send({"type": "http.response.start", "status": 200, "headers": headers})
+            sent = len(first)
+            await send({"type": "http.response.body", "body": first, "more_body": sent < size})
+            if sent < size:
+                async for chunk in source:
+                    await send({"type": "http.response.body", "body": chunk, "more_body": True})
+                await send({"type": "http.response.body", "body": b"", "more_body": False})
+        finally:
+            await _close(source)
+
+    async def _prepare(
+        self, scope: Scope, artifact_id: str
+    ) -> tuple[list[tuple[bytes, bytes]], int, AsyncIterator[bytes], bytes]:
+        """Headers, size, the open byte stream and its first chunk; or raise, having sent
+        nothing (the full app then answers)."""
+        authorization = ""
+        for name, value in scope["headers"]:
+            if name in _CONDITIONAL:
+                raise _Fallback
+            if name == b"authorization":
+                authorization = value.decode("latin-1")
+        params = _query(scope["query_string"])
+        state = scope["app"].state
+        store = state.store
+        principal = await principal_for(authorization, store, state.tokens)
+        if principal.anonymous and not state.settings.anon_read:
+            raise _Fallback  # the route's guard words the 401
+        ids = ids_for(principal, anon_read=state.settings.anon_read, read=True, **params)
+        artifact = await store.metadata(artifact_id, **ids)
+        size = artifact.bytes
+        source = store.blobs.open_range(artifact.sha256, 0, size)
+        try:
+            first = await anext(source, b"")
+        except BaseException:
+            await _close(source)
+            raise
+        headers = [
+            (name.lower().encode("latin-1"), value.encode("latin-1"))
+            for name, value in validator_headers(artifact).items()
+        ]
+        headers.append((b"content-type", artifact.mime.encode("latin-1")))
+        headers.append((b"content-length", str(size).encode("latin-1")))
+        return headers, size, source, first
