@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from satchel.blobs import filesystem
 from satchel.blobs.filesystem import FilesystemBlobStore
 from satchel.core.errors import InvalidRequestError, TooLargeError
 from satchel.testing.blobstore import MiB, digest_of, make_data, read_all, split, stream
@@ -90,3 +91,39 @@ async def test_stale_temp_files_are_removed_on_open(tmp_path: Path) -> None:
     os.utime(stale, (two_days_ago, two_days_ago))
     FilesystemBlobStore(root)
     assert os.listdir(root / "tmp") == ["new.part"]
+
+
+def _evict_from_page_cache(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+    finally:
+        os.close(fd)
+
+
+async def test_small_reads_from_the_page_cache_stay_on_the_loop(
+    store: FilesystemBlobStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A small read the page cache can serve is done without an I/O thread; one that would
+    wait on the disk (evicted with POSIX_FADV_DONTNEED) goes to a thread and reads the same."""
+    data = make_data(20_000)
+    info = await store.put_stream(stream([data]))
+    hops: list[str] = []
+    original = filesystem.in_thread
+
+    async def counting(func: object, *args: object, **kwargs: object) -> object:
+        hops.append(getattr(func, "__name__", "?"))
+        return await original(func, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(filesystem, "in_thread", counting)
+    (path,) = stored_files(store.root)
+    _evict_from_page_cache(path)
+    assert await read_all(store, info.digest) == data
+    assert hops == ["read"]  # not cached: read on an I/O thread
+    hops.clear()
+    # a plain read settles the kernel's read-ahead state (a page still marked for read-ahead
+    # also makes RWF_NOWAIT say "would block")
+    path.read_bytes()
+    assert await read_all(store, info.digest) == data
+    assert await read_all(store, info.digest, 100, 5_000) == data[100:5_000]
+    assert hops == []

@@ -33,6 +33,10 @@ _STALE_TEMP_SECONDS = 24 * 3600
 # File work runs on this backend's own threads: a put spends most of its time in fsync, which
 # the disk serves better in parallel than the loop's default pool (cores + 4 threads) allows.
 _IO_THREADS = 32
+# Reads up to this size are tried on the loop's thread with RWF_NOWAIT (page cache only).
+_INLINE_READ = 64 * 1024
+_CAN_READ_NOWAIT = hasattr(os, "preadv") and hasattr(os, "RWF_NOWAIT")
+_NOWAIT_UNSUPPORTED: set[int] = set()  # devices whose filesystem refuses RWF_NOWAIT
 _NO_HARD_LINKS = frozenset({errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP})
 
 
@@ -165,8 +169,11 @@ class FilesystemBlobStore:
             while end is None or position < end:
                 want = chunk_size if end is None else min(chunk_size, end - position)
                 try:
-                    # The first call also opens the file (one thread hop for a small blob).
-                    chunk = await in_thread(reader.read, position, want, executor=self._pool)
+                    # Small reads the page cache can serve right now are done on the loop's
+                    # thread (no hop); anything else, on an I/O thread.
+                    chunk = reader.read_cached(position, want)
+                    if chunk is None:
+                        chunk = await in_thread(reader.read, position, want, executor=self._pool)
                 except FileNotFoundError as exc:
                     raise BlobNotFoundError(f"no blob {digest}") from exc
                 except OSError as exc:
@@ -234,7 +241,8 @@ class FilesystemBlobStore:
 
 
 class _Reader:
-    """A blob file read from worker threads one call at a time (opened by the first)."""
+    """A blob file read at given positions, one call at a time: small page-cache hits on the
+    loop's thread, the rest on worker threads (whichever call comes first opens it)."""
 
     __slots__ = ("handle", "path", "size")
 
@@ -247,9 +255,37 @@ class _Reader:
         if self.handle is None:
             self.handle = io.FileIO(self.path, "r")
             self.size = os.fstat(self.handle.fileno()).st_size
-            if position:
-                self.handle.seek(position)
-        return self.handle.read(want) or b""
+        return os.pread(self.handle.fileno(), want, position)
+
+    def read_cached(self, position: int, want: int) -> bytes | None:
+        """Read up to ``_INLINE_READ`` bytes without waiting on the disk: the bytes when the
+        page cache holds all of them; None when they would have to come from the disk, the OS
+        cannot tell, or there are more (those are read on a thread). Opens the file if needed."""
+        if not _CAN_READ_NOWAIT:
+            return None
+        if self.handle is None:
+            self.handle = io.FileIO(self.path, "r")
+            info = os.fstat(self.handle.fileno())
+            self.size = info.st_size
+            if info.st_dev in _NOWAIT_UNSUPPORTED:
+                return None
+        length = min(want, max(self.size - position, 0))
+        if length > _INLINE_READ:
+            return None
+        if not length:
+            return b""
+        buffer = bytearray(length)
+        try:
+            count = os.preadv(self.handle.fileno(), [buffer], position, os.RWF_NOWAIT)
+        except BlockingIOError:
+            return None  # not (all) in the page cache
+        except OSError as exc:
+            if exc.errno in (errno.EOPNOTSUPP, errno.EINVAL):
+                _NOWAIT_UNSUPPORTED.add(os.fstat(self.handle.fileno()).st_dev)
+            return None
+        if count < len(buffer):
+            return None  # partly cached: the rest is read the ordinary way
+        return bytes(buffer)
 
     def close(self) -> None:
         if self.handle is not None:

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import and_, bindparam, func, or_, select, tuple_
 
-from satchel.catalog.connection import CatalogConnection
+from satchel.catalog.connection import CatalogConnection, HotQuery
 from satchel.catalog.rows import decode_cursor, encode_cursor, to_artifact, to_session
 from satchel.catalog.tables import artifacts, blobs, events, sessions
 from satchel.core.errors import InvalidRequestError
@@ -83,6 +83,7 @@ _GET_ARTIFACT = select(artifacts).where(
     artifacts.c.sandbox_id == bindparam("sandbox_id"),
 )
 _GET_SESSION = select(sessions).where(sessions.c.session_id == bindparam("session_id"))
+_GET_ARTIFACT_HOT = HotQuery(_GET_ARTIFACT)  # every read, download and metadata() call
 
 
 class CatalogReader:
@@ -93,7 +94,7 @@ class CatalogReader:
 
     async def get_artifact(self, artifact_id: str, sandbox_id: str) -> ArtifactRecord | None:
         params = {"artifact_id": artifact_id, "sandbox_id": sandbox_id}
-        row = (await self.conn.execute(_GET_ARTIFACT, params)).first()
+        row = (await self.conn.execute(_GET_ARTIFACT_HOT, params)).first()
         return None if row is None else to_artifact(row)
 
     async def list_by_session(
