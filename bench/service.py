@@ -10,7 +10,10 @@ wrk drives 4 KiB GETs and PUTs at 32 connections; curl streams the 1 GiB upload 
 nginx, one POST /v1/artifacts to Satchel) and download. Satchel's peak RSS during the big
 transfers comes from /proc (VmHWM). Each figure is the median of --runs and is printed with
 its ratio to the baseline named by the issue: nginx, or for Satchel's 4 KiB PUTs the library's
-store rate of workload (b) (bench/workloads.py) in the same run.
+store rate of workload (b) (bench/workloads.py) in the same run. Two more GET figures put the
+first in context: Satchel with two worker processes (`satchel serve --workers 2`), and the
+ceiling of uvicorn itself on this machine (bench/ceiling.py: a raw ASGI app answering a constant
+4 KiB body, no framework, no storage).
 """
 
 from __future__ import annotations
@@ -172,7 +175,44 @@ def one_run(big: Path, seconds: int, root: Path) -> dict[str, float]:
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+    # the same data, served by two worker processes (satchel serve --workers 2)
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    proc = start([*UVICORN, "--workers", "2"], data_dir, port)
+    try:
+        result["Satchel 2 workers GET 4 KiB /s"] = wrk(
+            GET_LUA % {"ids": data_dir / "ids.txt"}, base, seconds, data_dir
+        )
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+    # the ASGI server's own ceiling: a raw ASGI app answering a constant 4 KiB body
+    port = free_port()
+    result["uvicorn ceiling GET 4 KiB /s"] = ceiling_rate(port, seconds, data_dir)
     return result
+
+
+def ceiling_rate(port: int, seconds: int, workdir: Path) -> float:
+    venv = Path(sys.executable).parent
+    argv = [str(venv / "uvicorn"), "ceiling:app", *UVICORN[1:], "--host", "127.0.0.1"]
+    argv += ["--port", str(port), "--log-level", "warning"]
+    proc = subprocess.Popen(argv, cwd=HERE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                httpx.get(f"http://127.0.0.1:{port}/", timeout=1)
+                break
+            except httpx.HTTPError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
+        return wrk(NGINX_GET_LUA, f"http://127.0.0.1:{port}", seconds, workdir)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
 
 
 TARGETS = [
@@ -180,6 +220,7 @@ TARGETS = [
     ("1 GiB upload (single request)", "Satchel upload MiB/s", "nginx upload MiB/s", 0.70),
     ("1 GiB download", "Satchel download MiB/s", "nginx download MiB/s", 0.50),
     ("GET 4 KiB, 32 connections", "Satchel GET 4 KiB /s", "nginx GET 4 KiB /s", 0.20),
+    ("GET 4 KiB, 2 workers", "Satchel 2 workers GET 4 KiB /s", "nginx GET 4 KiB /s", 0.20),
     ("PUT 4 KiB, 32 connections", "Satchel PUT 4 KiB /s", "library store 4 KiB /s", 0.50),
 ]
 
@@ -219,6 +260,12 @@ def main() -> None:
         print(
             f"{label:34}{median[ours]:10.1f}{median[theirs]:10.1f}{ratio:8.2f}{target:8.2f}  {mark}"
         )
+    ceiling = median["uvicorn ceiling GET 4 KiB /s"]
+    print(
+        f"{'GET 4 KiB vs uvicorn ceiling':34}{median['Satchel GET 4 KiB /s']:10.1f}"
+        f"{ceiling:10.1f}{median['Satchel GET 4 KiB /s'] / ceiling:8.2f}"
+        f"  (ceiling / nginx: {ceiling / median['nginx GET 4 KiB /s']:.2f})"
+    )
     peak = median["Satchel peak RSS, 1 GiB transfers, MiB"]
     print(f"{'server peak RSS (MiB)':34}{peak:10.1f}{'':10}{'':8}{'<150':>8}  ", end="")
     print("met" if peak < 150 else "NOT met")

@@ -92,6 +92,9 @@ class Settings(BaseSettings):
 
     host: str = Field(default="127.0.0.1", description="where `satchel serve` listens")
     port: int = Field(default=8000, ge=0, le=65535)
+    workers: int = Field(
+        default=1, ge=1, le=64, description="`satchel serve` processes sharing the port"
+    )
     public_url: str | None = Field(
         default=None, description="base of presigned URLs (default http://{host}:{port})"
     )

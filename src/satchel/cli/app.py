@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import typer
 
 from satchel._version import __version__
@@ -18,6 +20,9 @@ app = typer.Typer(
 def serve(
     host: str = typer.Option(None, help="address to bind (default SATCHEL_HOST, 127.0.0.1)"),
     port: int = typer.Option(None, help="port (default SATCHEL_PORT, 8000)"),
+    workers: int = typer.Option(
+        None, help="worker processes sharing the port (default SATCHEL_WORKERS, 1)"
+    ),
     log_level: str = typer.Option("info", help="uvicorn log level"),
 ) -> None:
     """Run the HTTP service on the configured store (default: SQLite + files under ./var)."""
@@ -27,15 +32,33 @@ def serve(
     from satchel.server import create_app
 
     settings = Settings()
-    if host is not None or port is not None:
-        settings = settings.model_copy(
-            update={"host": host or settings.host, "port": port or settings.port}
+    updates = {"host": host, "port": port, "workers": workers}
+    settings = settings.model_copy(update={k: v for k, v in updates.items() if v is not None})
+    application = create_app(settings)  # also creates the admin token, before any worker starts
+    if settings.workers > 1 and application.state.store.storage_provider == "memory":
+        raise typer.BadParameter(
+            "several workers need a persistent store (each worker would have its own memory)",
+            param_hint="--workers",
         )
-    application = create_app(settings)
     typer.echo(f"Satchel {__version__} on http://{settings.host}:{settings.port} (docs at /docs)")
     if (settings.data_dir / "admin.token").exists():
         typer.echo(f"admin token: {settings.data_dir / 'admin.token'}")
-    uvicorn.run(application, host=settings.host, port=settings.port, log_level=log_level)
+    if settings.workers == 1:
+        uvicorn.run(application, host=settings.host, port=settings.port, log_level=log_level)
+        return
+    # Each worker builds its own app (and store) from the environment, so what the options
+    # changed goes there too (presigned URLs are built from the host and port).
+    os.environ.update(
+        SATCHEL_HOST=settings.host, SATCHEL_PORT=str(settings.port), SATCHEL_WORKERS="1"
+    )
+    uvicorn.run(
+        "satchel.server.app:create_app",
+        factory=True,
+        workers=settings.workers,
+        host=settings.host,
+        port=settings.port,
+        log_level=log_level,
+    )
 
 
 @app.command()
