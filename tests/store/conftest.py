@@ -2,10 +2,12 @@
 
 Every test that takes ``store`` (or ``make_store``) runs once per backend: ``memory`` (with an
 in-memory catalog), ``filesystem`` and ``sqlite`` (each with a SQLite catalog file under the
-test's ``tmp_path``), and ``remote``: a :class:`RemoteArtifactStore` with an admin token (which
-acts for whichever ``user_id`` / ``session_id`` a call names, as the embedded library does)
-against a real ``satchel serve`` on a loopback port. Remote stores with the same settings share a
-server for the whole run, so remote-capable tests must not assume an empty sandbox.
+test's ``tmp_path``), ``postgres`` (filesystem blobs, catalog on the harness's PostgreSQL: a fresh
+database per data directory, copied from a migrated template), and ``remote``: a
+:class:`RemoteArtifactStore` with an admin token (which acts for whichever ``user_id`` /
+``session_id`` a call names, as the embedded library does) against a real ``satchel serve`` on a
+loopback port. Remote stores with the same settings share a server for the whole run, so
+remote-capable tests must not assume an empty sandbox.
 
 A test marked ``@pytest.mark.embedded_only("why")`` reaches into the embedded store (its catalog,
 its blob store, its clock, its data directory); it is not generated for ``remote``.
@@ -31,7 +33,9 @@ BACKENDS = {
     "memory": (None, "memory"),
     "filesystem": ("filesystem", "filesystem"),
     "sqlite": ("vfs-sqlite", "sqlite"),
+    "postgres": ("filesystem", "filesystem"),  # the catalog on PostgreSQL (see catalog_dialect)
 }
+POSTGRES = "postgres"
 REMOTE = "remote"
 REMOTE_ADMIN_TOKEN = "admin-token-0001"  # the harness's admin token (tests/conftest.py)
 
@@ -86,6 +90,14 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
+def catalog_dialect(request: pytest.FixtureRequest) -> str:
+    """The catalog database of the store under test: ``sqlite`` or ``postgresql``."""
+    callspec = getattr(request.node, "callspec", None)
+    name = callspec.params.get("backend") if callspec is not None else None
+    return "postgresql" if name == POSTGRES else "sqlite"
+
+
+@pytest.fixture
 def provider(backend: str) -> str:
     """The storage provider the store under test reports (the server's, for ``remote``)."""
     return "filesystem" if backend == REMOTE else backend
@@ -109,7 +121,7 @@ def _server_env(overrides: dict[str, Any]) -> dict[str, str]:
 
 @pytest.fixture
 async def make_store(
-    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+    backend: str, catalog_dialect: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> AsyncIterator[MakeStore]:
     """A factory of opened stores on the backend under test: ``await make_store(**settings)``.
 
@@ -139,10 +151,18 @@ async def make_store(
         return
 
     provider = next(p for p, name in BACKENDS.values() if name == backend)
+    databases: dict[Path, str] = {}  # data directory -> its PostgreSQL database
+    pg = request.getfixturevalue("postgres_server") if catalog_dialect == "postgresql" else None
+    template = request.getfixturevalue("postgres_template") if pg is not None else None
 
     async def factory(**overrides: Any) -> ArtifactStore:
         sandbox_id = overrides.pop("sandbox_id", None)
         data_dir = overrides.pop("data_dir", tmp_path / f"data{len(made)}")
+        if pg is not None:
+            # Like a SQLite catalog file, a database belongs to one data directory.
+            if data_dir not in databases:
+                databases[data_dir] = pg.create_database(template=template)
+            overrides.setdefault("database_url", pg.url(databases[data_dir]))
         settings = Settings(data_dir=data_dir, **{"gc_grace_seconds": 0, **overrides})
         kwargs: dict[str, Any] = {"settings": settings, "sandbox_id": sandbox_id}
         if provider is not None:
@@ -155,6 +175,9 @@ async def make_store(
     yield factory
     for store in made:
         await store.close()
+    if pg is not None:
+        for database in databases.values():
+            pg.drop_database(database)
 
 
 @pytest.fixture

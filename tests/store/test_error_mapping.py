@@ -9,7 +9,8 @@ import pytest
 from satchel import ArtifactStore, InvalidRequestError, NotSupportedError
 
 
-@pytest.mark.parametrize("url", ["postgresql://prod/db", "nosuch://x"])
+# (a bare postgresql:// URL means asyncpg, which is installed: see tests/catalog/test_postgres.py)
+@pytest.mark.parametrize("url", ["postgresql+psycopg2://prod/db", "nosuch://x"])
 async def test_unusable_catalog_urls_are_not_supported(url: str) -> None:
     with pytest.raises(NotSupportedError, match="catalog URL"):
         await ArtifactStore(database_url=url).open()

@@ -28,12 +28,14 @@ from sqlalchemy.exc import (
     OperationalError,
     SQLAlchemyError,
 )
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from satchel._threads import in_thread
 from satchel.catalog.connection import AsyncDriverConnection, InlineConnection
 from satchel.catalog.engine import (
     create_driver_engine,
     create_sqlite_engine,
+    driver_url,
     is_memory_sqlite,
     is_sqlite,
     refresh_statistics,
@@ -52,12 +54,15 @@ from satchel.core.errors import (
 __all__ = ["Catalog"]
 
 _AUTOCOMMIT = {"satchel_autocommit": True}
+# PostgreSQL advisory lock key held while migrating (any fixed 64-bit number: "satchel" in ASCII).
+_MIGRATION_LOCK = {"key": 0x736174636865_6C}
 
 
 class Catalog:
     """Async access to the catalog database at *url*."""
 
     def __init__(self, url: str) -> None:
+        url = driver_url(url)
         self.url = url
         self.dialect = "sqlite" if is_sqlite(url) else url.split(":", 1)[0].split("+", 1)[0]
         if is_sqlite(url) and not is_memory_sqlite(url):
@@ -93,8 +98,9 @@ class Catalog:
             if self.dialect == "sqlite":
                 await in_thread(self._migrate_sqlite)
                 return
-            async with self._driver.connect() as conn:
-                conn = await conn.execution_options(satchel_write=True)
+            async with self._connect() as conn:
+                # Replicas starting together queue here; each then sees the others' revisions.
+                await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), _MIGRATION_LOCK)
                 await conn.run_sync(upgrade_to_head)
                 await conn.commit()
 
@@ -104,6 +110,19 @@ class Catalog:
             upgrade_to_head(conn)
             conn.commit()
             refresh_statistics(conn)
+
+    @contextlib.asynccontextmanager
+    async def _connect(self) -> AsyncIterator[AsyncConnection]:
+        """A connection of the driver engine; failing to reach the server is "unavailable"
+        (asyncpg raises OSError / TimeoutError for that, not a DBAPI error)."""
+        try:
+            conn = await self._driver.connect().start()
+        except (OSError, TimeoutError) as exc:
+            raise ProviderUnavailableError(f"catalog unavailable: {exc}") from exc
+        try:
+            yield conn
+        finally:
+            await conn.close()
 
     @contextlib.asynccontextmanager
     async def _guard(self) -> AsyncIterator[None]:
@@ -117,7 +136,11 @@ class Catalog:
             raise
         except OperationalError as exc:
             raise ProviderUnavailableError(f"catalog unavailable: {exc.orig}") from exc
-        except (DBAPIError, SQLAlchemyError) as exc:
+        except DBAPIError as exc:
+            if exc.connection_invalidated:  # the server went away mid-transaction
+                raise ProviderUnavailableError(f"catalog unavailable: {exc.orig}") from exc
+            raise ProviderError(f"catalog error: {exc}") from exc
+        except SQLAlchemyError as exc:
             raise ProviderError(f"catalog error: {exc}") from exc
 
     @contextlib.asynccontextmanager
@@ -125,7 +148,7 @@ class Catalog:
         """A reader. On SQLite each statement is its own atomic snapshot (no BEGIN)."""
         async with self._guard():
             if self.dialect != "sqlite":
-                async with self._driver.connect() as conn, conn.begin():
+                async with self._connect() as conn, conn.begin():
                     yield CatalogReader(AsyncDriverConnection(conn))
                 return
             if self._memory:
@@ -148,7 +171,7 @@ class Catalog:
         """A writer on a write transaction, committed (durably) when the block exits cleanly."""
         async with self._guard():
             if self.dialect != "sqlite":
-                async with self._driver.connect() as conn:
+                async with self._connect() as conn:
                     conn = await conn.execution_options(satchel_write=True)
                     async with conn.begin():
                         yield CatalogWriter(AsyncDriverConnection(conn))

@@ -15,6 +15,7 @@ from satchel._sqlite import enable_wal
 __all__ = [
     "create_driver_engine",
     "create_sqlite_engine",
+    "driver_url",
     "is_memory_sqlite",
     "is_sqlite",
     "refresh_statistics",
@@ -34,6 +35,15 @@ def is_memory_sqlite(url: str) -> bool:
         return False
     rest = url.split("://", 1)[1] if "://" in url else ""
     return rest in ("", "/", "/:memory:") or "mode=memory" in rest
+
+
+def driver_url(url: str) -> str:
+    """*url* with its async driver named: a bare ``postgresql://`` (or ``postgres://``) URL
+    means asyncpg, the one PostgreSQL driver the catalog runs on."""
+    scheme, separator, rest = url.partition("://")
+    if separator and scheme in ("postgres", "postgresql"):
+        return f"postgresql+asyncpg://{rest}"
+    return url
 
 
 def create_driver_engine(url: str) -> AsyncEngine:

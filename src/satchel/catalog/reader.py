@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 import re
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, or_, select, tuple_
+from sqlalchemy import Numeric, and_, bindparam, case, cast, func, or_, select, tuple_
 
 from satchel.catalog.connection import CatalogConnection, HotQuery
 from satchel.catalog.rows import decode_cursor, encode_cursor, to_artifact, to_session
@@ -48,14 +50,16 @@ def _like_prefix(prefix: str) -> str:
     return escaped + "%"
 
 
-def _meta_clause(key: str, value: Any) -> Any | None:
+def _meta_clause(key: str, value: Any, dialect: str) -> Any | None:
     """A SQL pre-filter for one scalar meta entry (exactness is re-checked in Python).
 
-    Only plain keys become JSON paths; other keys, big integers and non-scalar values are
-    matched in Python alone.
+    Only plain keys become JSON paths; other keys, big integers (on SQLite) and non-scalar
+    values are matched in Python alone.
     """
     if not _PLAIN_KEY.match(key):
         return None
+    if dialect == "postgresql":
+        return _postgres_meta_clause(key, value)
     column = artifacts.c.meta[key]
     if isinstance(value, bool):
         return column.as_boolean() == value
@@ -65,6 +69,29 @@ def _meta_clause(key: str, value: Any) -> Any | None:
         return column.as_float() == value
     if isinstance(value, str):
         return column.as_string() == value
+    return None
+
+
+def _postgres_meta_clause(key: str, value: Any) -> Any | None:
+    """PostgreSQL's form of :func:`_meta_clause`. A cast there fails the whole query when one
+    row holds another type under *key* (``CAST('true' AS INTEGER)``), so numbers are cast only
+    where ``json_typeof`` says they are numbers (CASE fixes the order), and compared as NUMERIC,
+    which holds any JSON number exactly; booleans and strings compare as text."""
+    text = artifacts.c.meta[key].as_string()
+    if isinstance(value, bool):
+        return text == ("true" if value else "false")
+    if isinstance(value, str):
+        return text == value
+    if isinstance(value, int | float):
+        if isinstance(value, float) and not math.isfinite(value):
+            return None
+        number = case(
+            (func.json_typeof(artifacts.c.meta[key]) == "number", cast(text, Numeric)),
+            else_=None,
+        )
+        # repr() is the shortest text that reads back as the same float, as json.dumps writes it.
+        exact = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+        return number == bindparam(None, exact, type_=Numeric(asdecimal=True))
     return None
 
 
@@ -151,7 +178,7 @@ class CatalogReader:
                 )
             clauses.append(or_(*readable))
         for key, value in (flt.meta_filter or {}).items():
-            clause = _meta_clause(key, value)
+            clause = _meta_clause(key, value, self.conn.dialect.name)
             if clause is not None:
                 clauses.append(clause)
         query = select(artifacts).where(*clauses)

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import delete, exists, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from satchel.catalog.reader import CatalogReader
+from satchel.catalog.reader import _GET_ARTIFACT, CatalogReader
 from satchel.catalog.rows import artifact_values, to_artifact
 from satchel.catalog.tables import artifacts, blobs, events, sessions
 from satchel.core.errors import NotSupportedError
@@ -20,6 +20,10 @@ __all__ = ["CatalogWriter"]
 # Hot statements are built once and executed with bound values (see reader.py).
 _INSERT_ARTIFACT = insert(artifacts)
 _INSERT_EVENT = insert(events)
+# PostgreSQL runs writers side by side (SQLite has one writer at a time: BEGIN IMMEDIATE), so
+# there a writer locks the rows it reads to change, and periodic jobs claim rows with SKIP
+# LOCKED so that replicas running them at once never process a row twice.
+_LOCK_ARTIFACT = _GET_ARTIFACT.with_for_update()
 
 
 class _Upserts:
@@ -48,6 +52,22 @@ class CatalogWriter(CatalogReader):
                 raise NotSupportedError(f"the catalog does not support the {dialect} dialect")
             _UPSERTS[dialect] = _Upserts(_DIALECT_INSERTS[dialect])
         return _UPSERTS[dialect]
+
+    @property
+    def _row_locks(self) -> bool:
+        return self.conn.dialect.name == "postgresql"
+
+    async def get_artifact(self, artifact_id: str, sandbox_id: str) -> ArtifactRecord | None:
+        """The artifact, locked until the transaction ends where writers run concurrently."""
+        if not self._row_locks:
+            return await super().get_artifact(artifact_id, sandbox_id)
+        params = {"artifact_id": artifact_id, "sandbox_id": sandbox_id}
+        row = (await self.conn.execute(_LOCK_ARTIFACT, params)).first()
+        return None if row is None else to_artifact(row)
+
+    def _claim(self, query: Any, table: Any) -> Any:
+        """*query* claiming its rows for this transaction (rows another one holds are skipped)."""
+        return query.with_for_update(skip_locked=True, of=table) if self._row_locks else query
 
     async def append_event(
         self,
@@ -99,6 +119,9 @@ class CatalogWriter(CatalogReader):
             .where(blobs.c.orphaned_at.is_not(None), blobs.c.orphaned_at <= cutoff, ~referenced)
             .limit(limit)
         )
+        # Claimed: a writer referencing the blob again waits for the collection (and then sees
+        # the bytes are gone), or holds the row, in which case the collector skips it.
+        query = self._claim(query, blobs)
         return [row.digest for row in await self.conn.execute(query)]
 
     async def forget_blob(self, digest: str) -> None:
@@ -141,6 +164,7 @@ class CatalogWriter(CatalogReader):
             .order_by(artifacts.c.expires_at)
             .limit(limit)
         )
+        query = self._claim(query, artifacts)
         return [to_artifact(row) for row in await self.conn.execute(query)]
 
     async def expired_sessions(self, sandbox_id: str, now: float, limit: int) -> list[str]:
@@ -156,4 +180,5 @@ class CatalogWriter(CatalogReader):
             )
             .limit(limit)
         )
+        query = self._claim(query, sessions)
         return [row.session_id for row in await self.conn.execute(query)]

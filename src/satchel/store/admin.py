@@ -55,8 +55,10 @@ class AdminMixin(UploadsMixin):
             now = self._now()
             async with self.catalog.write() as writer:
                 batch = await writer.expired_artifacts(self.sandbox_id, now, _PURGE_BATCH)
-                for record in batch:
-                    await writer.delete_artifact(record.artifact_id, record.version)
+                for record in batch:  # claimed rows: another replica's purge skips them
+                    if not await writer.delete_artifact(record.artifact_id, record.version):
+                        continue
+                    purged += 1
                     await self._release(writer, record.sha256, now)
                     await writer.append_event(
                         type="artifact.expired",
@@ -65,7 +67,6 @@ class AdminMixin(UploadsMixin):
                         actor=None,
                         time=now,
                     )
-                purged += len(batch)
             if len(batch) < _PURGE_BATCH:
                 break
         async with self.catalog.write() as writer:

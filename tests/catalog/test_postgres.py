@@ -1,0 +1,262 @@
+"""The catalog on PostgreSQL (the harness's throwaway server): migrations, typed JSON filters,
+error mapping, and periodic jobs that several replicas run at once without double work.
+
+The store-level suites (tests/store) also run on PostgreSQL as the ``postgres`` backend; this
+module covers what only a server database has: concurrent migrators, concurrent purges.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy.ext.asyncio import create_async_engine
+from tests.harness.postgres import PostgresServer
+
+from satchel import ArtifactStore, Settings
+from satchel.catalog import Catalog
+from satchel.catalog.migrate import alembic_config
+from satchel.catalog.tables import metadata
+from satchel.core.errors import ProviderUnavailableError
+from satchel.core.models import SessionRecord
+
+HEAD = "0003"
+
+
+@pytest.fixture
+def empty_database(postgres_server: PostgresServer) -> Iterator[str]:
+    """URL of a new database with no tables at all."""
+    name = postgres_server.create_database()
+    yield postgres_server.url(name)
+    postgres_server.drop_database(name)
+
+
+def _inspect(url: str, look: Callable[[sa.Connection], Any]) -> Any:
+    """Run *look* on a synchronous view of a connection to *url* (from sync test code)."""
+
+    async def main() -> Any:
+        engine = create_async_engine(url)
+        try:
+            async with engine.connect() as conn:
+                return await conn.run_sync(look)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(main())
+
+
+def _tables(conn: sa.Connection) -> set[str]:
+    return set(sa.inspect(conn).get_table_names())
+
+
+def _versions(conn: sa.Connection) -> list[str]:
+    return [row[0] for row in conn.execute(sa.text("SELECT version_num FROM alembic_version"))]
+
+
+def _diff(conn: sa.Connection) -> list[Any]:
+    context = MigrationContext.configure(conn, opts={"compare_type": True})
+    return list(compare_metadata(context, metadata))
+
+
+def _indexes(conn: sa.Connection) -> set[str]:
+    inspector = sa.inspect(conn)
+    return {
+        str(index["name"])
+        for table in inspector.get_table_names()
+        for index in inspector.get_indexes(table)
+    }
+
+
+# -- migrations ----------------------------------------------------------------------------------
+
+
+def test_migrations_upgrade_downgrade_upgrade_on_postgres(empty_database: str) -> None:
+    config = alembic_config(empty_database)  # env.py's URL path: its own async engine
+    command.upgrade(config, "head")
+    assert _inspect(empty_database, _tables) == {*metadata.tables, "alembic_version"}
+    assert _inspect(empty_database, _versions) == [HEAD]
+    assert _inspect(empty_database, _diff) == []  # same columns, types, indexes as tables.py
+    expected = {str(i.name) for table in metadata.tables.values() for i in table.indexes}
+    assert _inspect(empty_database, _indexes) == expected
+
+    command.downgrade(config, "base")
+    assert _inspect(empty_database, _tables) == {"alembic_version"}
+    command.upgrade(config, "head")
+    assert _inspect(empty_database, _diff) == []
+    assert _inspect(empty_database, _versions) == [HEAD]
+
+
+async def test_replicas_migrating_one_new_database_at_once(empty_database: str) -> None:
+    """Four catalogs (each with its own connection pool, as replicas have) migrate at once."""
+    catalogs = [Catalog(empty_database) for _ in range(4)]
+    try:
+        await asyncio.gather(*(catalog.migrate() for catalog in catalogs))
+        await catalogs[0].migrate()  # and again: a no-op
+        async with catalogs[1].write() as writer:
+            record = SessionRecord("s1", "default", None, created_at=1.0, expires_at=None)
+            assert await writer.insert_session(record)
+        async with catalogs[2].read() as reader:
+            assert await reader.get_session("s1") == record
+    finally:
+        for catalog in catalogs:
+            await catalog.close()
+
+
+async def test_catalog_reports_postgresql(postgres_url: str) -> None:
+    catalog = Catalog(postgres_url)
+    try:
+        await catalog.migrate()
+        check = await catalog.check()
+    finally:
+        await catalog.close()
+    assert check["status"] == "ok"
+    assert check["dialect"] == "postgresql"
+
+
+@pytest.mark.parametrize("scheme", ["postgresql", "postgres"])
+async def test_a_url_without_driver_means_asyncpg(
+    postgres_server: PostgresServer, postgres_database: str, scheme: str
+) -> None:
+    url = postgres_server.dsn(postgres_database).replace("postgresql://", f"{scheme}://")
+    catalog = Catalog(url)
+    try:
+        await catalog.migrate()
+        assert (await catalog.check())["status"] == "ok"
+    finally:
+        await catalog.close()
+    assert catalog.url.startswith("postgresql+asyncpg://")
+
+
+async def test_unreachable_server_is_provider_unavailable(postgres_server: PostgresServer) -> None:
+    closed_port = postgres_server.port + 1 if postgres_server.port < 65535 else 1
+    catalog = Catalog(f"postgresql+asyncpg://postgres@127.0.0.1:{closed_port}/nothing")
+    try:
+        with pytest.raises(ProviderUnavailableError):
+            await catalog.migrate()
+        assert (await catalog.check())["status"] == "error"
+    finally:
+        await catalog.close()
+
+
+# -- JSON meta filters: typed, exact, and never a failing cast ------------------------------------
+
+META: dict[str, dict[str, Any]] = {
+    "int": {"n": 1},
+    "true": {"n": True},
+    "float": {"n": 1.5},
+    "tiny": {"n": 0.30000000000000004},
+    "huge": {"n": 10**30},
+    "text": {"n": "1"},
+    "word": {"n": "one"},
+    "list": {"n": [1]},
+    "none": {"n": None},
+    "absent": {},
+}
+FILTERS: list[tuple[dict[str, Any], set[str]]] = [
+    ({"n": 1}, {"int"}),
+    ({"n": True}, {"true"}),
+    ({"n": False}, set()),
+    ({"n": 1.5}, {"float"}),
+    ({"n": 0.30000000000000004}, {"tiny"}),
+    ({"n": 0.3}, set()),
+    ({"n": 10**30}, {"huge"}),
+    ({"n": "1"}, {"text"}),
+    ({"n": "one"}, {"word"}),
+    ({"n": [1]}, {"list"}),
+    ({"n": None}, {"none"}),
+]
+
+
+async def test_meta_filters_on_mixed_types(postgres_url: str, tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path / "data", database_url=postgres_url)
+    async with ArtifactStore(settings=settings, storage_provider="filesystem") as store:
+        ids = {
+            name: await store.store(name.encode(), mime="text/plain", session_id="s", meta=meta)
+            for name, meta in META.items()
+        }
+        for meta_filter, expected in FILTERS:
+            found = await store.search(session_id="s", meta_filter=meta_filter)
+            assert {m.artifact_id for m in found} == {ids[n] for n in expected}, meta_filter
+
+
+# -- periodic jobs on several replicas ------------------------------------------------------------
+
+EXPIRING = 120
+
+
+def _replica(url: str, tmp_path: Path, name: str) -> ArtifactStore:
+    """A store sharing the catalog and the blob directory with the other replicas."""
+    settings = Settings(
+        data_dir=tmp_path / name,
+        fs_root=tmp_path / "shared-blobs",
+        database_url=url,
+        gc_grace_seconds=0,
+        fsync=False,
+    )
+    return ArtifactStore(settings=settings, storage_provider="filesystem")
+
+
+async def test_concurrent_purges_process_each_expired_artifact_once(
+    postgres_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    replicas = [_replica(postgres_url, tmp_path, f"replica{n}") for n in range(3)]
+    try:
+        for replica in replicas:
+            await replica.open()
+        writer = replicas[0]
+        expiring = [
+            await writer.store(
+                b"expiring %d" % n, mime="text/plain", session_id=f"s{n % 7}", ttl=60
+            )
+            for n in range(EXPIRING)
+        ]
+        kept = await writer.store(b"kept", mime="text/plain", session_id="keep", ttl=None)
+        later = writer._now() + 3600
+        for replica in replicas:
+            monkeypatch.setattr(replica, "_now", lambda: later)
+
+        results = await asyncio.gather(*(replica.purge_expired() for replica in replicas))
+
+        assert sum(r["artifacts"] for r in results) == EXPIRING
+        assert sum(r["blobs"] for r in results) == EXPIRING
+        async with writer.catalog.read() as reader:
+            events = await reader.events_after(0, limit=100_000)
+        expired = [e["subject"] for e in events if e["type"] == "artifact.expired"]
+        assert sorted(expired) == sorted(expiring)  # each exactly once
+        collected = [e["subject"] for e in events if e["type"] == "blob.collected"]
+        assert len(collected) == len(set(collected)) == EXPIRING
+        assert await writer.retrieve(kept) == b"kept"
+        for artifact_id in expiring[:5]:
+            assert not await replicas[1].exists(artifact_id)
+    finally:
+        for replica in replicas:
+            await replica.close()
+
+
+async def test_concurrent_purges_forget_each_expired_session_once(
+    postgres_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    replicas = [_replica(postgres_url, tmp_path, f"replica{n}") for n in range(2)]
+    try:
+        for replica in replicas:
+            await replica.open()
+        sessions = [await replicas[0].create_session(ttl_hours=1) for _ in range(30)]
+        later = replicas[0]._now() + 2 * 3600
+        for replica in replicas:
+            monkeypatch.setattr(replica, "_now", lambda: later)
+        results = await asyncio.gather(*(replica.purge_expired() for replica in replicas))
+        assert sum(r["sessions"] for r in results) == len(sessions)
+        async with replicas[0].catalog.read() as reader:
+            events = await reader.events_after(0, limit=100_000)
+        forgotten = [e["subject"] for e in events if e["type"] == "session.expired"]
+        assert sorted(forgotten) == sorted(sessions)
+    finally:
+        for replica in replicas:
+            await replica.close()

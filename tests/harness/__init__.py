@@ -1,0 +1,1 @@
+"""Servers the tests start themselves (PostgreSQL, Redis…), on loopback, never assumed running."""
