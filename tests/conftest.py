@@ -22,6 +22,15 @@ from pathlib import Path
 import httpx
 import pytest
 
+# Servers the tests start on 127.0.0.1 (session-scoped, started on first use, never skipped).
+pytest_plugins = [
+    "tests.harness.postgres",
+    "tests.harness.redis_server",
+    "tests.harness.moto_server",
+    "tests.harness.ceph_rgw",
+    "tests.harness.s3_fixtures",
+]
+
 TOKENS = {
     "admin": "admin-token-0001",
     "alice": "alice-token-0001",

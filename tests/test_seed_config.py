@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from satchel import ArtifactStore, NotSupportedError
+from satchel import ArtifactStore
 from satchel.config import (
     configure_filesystem,
     configure_memory,
@@ -68,15 +69,29 @@ async def test_configure_memory_is_the_default() -> None:
         assert store.storage_provider == "memory"
 
 
-async def test_configure_s3_and_redis_select_backends_not_in_this_version() -> None:
-    configure_s3(access_key="AKIA", secret_key="secret", bucket="prod", region="us-east-1")
-    assert os.environ["ARTIFACT_BUCKET"] == "prod"
-    store = ArtifactStore()
-    assert store.storage_provider == "s3"
-    assert store.bucket == "prod"
-    with pytest.raises(NotSupportedError):
-        await store.open()
+async def test_configure_s3_selects_the_s3_backend(moto_s3: Any) -> None:
+    bucket = moto_s3.create_bucket()
+    configure_s3(
+        access_key=moto_s3.access_key,
+        secret_key=moto_s3.secret_key,
+        bucket=bucket,
+        region="us-east-1",
+        endpoint_url=moto_s3.url,
+    )
+    assert os.environ["ARTIFACT_BUCKET"] == bucket
+    try:
+        async with ArtifactStore() as store:
+            assert store.storage_provider == "s3"
+            assert store.bucket == bucket
+            artifact_id = await store.store(b"configured", mime="text/plain")
+            assert await store.retrieve(artifact_id) == b"configured"
+    finally:
+        moto_s3.destroy_bucket(bucket)
+
+
+async def test_configure_redis_session_selects_redis(redis_url: str) -> None:
     configure_memory()
-    configure_redis_session("redis://127.0.0.1:6379/0")
-    with pytest.raises(NotSupportedError):
-        await ArtifactStore().open()
+    configure_redis_session(redis_url)
+    async with ArtifactStore() as store:
+        assert store.session_provider_name == "redis"
+        assert (await store.validate_configuration())["session"]["url"] == redis_url

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from typing import Any
 
 from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -73,6 +74,26 @@ class Settings(BaseSettings):
         default="artifacts",
         validation_alias=_alias("SATCHEL_S3_BUCKET", "ARTIFACT_BUCKET"),
     )
+    s3_endpoint_url: str | None = Field(
+        default=None,
+        validation_alias=_alias("SATCHEL_S3_ENDPOINT_URL", "S3_ENDPOINT_URL", "IBM_COS_ENDPOINT"),
+        description="S3 endpoint (Ceph RGW, MinIO, R2…); default: AWS",
+    )
+    s3_region: str | None = Field(
+        default=None, validation_alias=_alias("SATCHEL_S3_REGION", "AWS_REGION")
+    )
+    s3_key_prefix: str = Field(default="", description="key prefix of every object Satchel writes")
+    s3_addressing_style: str = Field(default="auto", description="auto | path | virtual")
+    s3_access_key_ref: str | None = Field(default=None, description="env:NAME or file:PATH")
+    s3_secret_key_ref: str | None = Field(default=None, description="env:NAME or file:PATH")
+    s3_storage_class: str | None = Field(default=None)
+    s3_sse: str | None = Field(default=None, description="AES256 (SSE-S3) or aws:kms (SSE-KMS)")
+    s3_sse_kms_key_id: str | None = Field(default=None)
+    s3_sse_customer_key_ref: str | None = Field(
+        default=None, description="SSE-C key (base64 of 32 bytes) as env:NAME or file:PATH"
+    )
+    s3_multipart_threshold_bytes: int = Field(default=8 * 1024 * 1024, ge=1)
+    s3_multipart_chunk_bytes: int = Field(default=8 * 1024 * 1024, ge=5 * 1024 * 1024)
     session_provider: str = Field(
         default="memory",
         validation_alias=_alias("SATCHEL_SESSION_PROVIDER", "SESSION_PROVIDER"),
@@ -150,6 +171,27 @@ class Settings(BaseSettings):
 
     def resolved_staging_dir(self) -> Path:
         return self.data_dir / "staging"
+
+    def s3_blob_options(self) -> dict[str, Any]:
+        """Keyword options of the S3 blob backend (``create_blob_store("s3", **options)``)."""
+        access_ref, secret_ref = self.s3_access_key_ref, self.s3_secret_key_ref
+        if access_ref is None and secret_ref is None and os.environ.get("IBM_COS_ACCESS_KEY"):
+            access_ref, secret_ref = "env:IBM_COS_ACCESS_KEY", "env:IBM_COS_SECRET_KEY"
+        return {
+            "bucket": self.bucket,
+            "endpoint_url": self.s3_endpoint_url,
+            "region": self.s3_region,
+            "key_prefix": self.s3_key_prefix,
+            "addressing_style": self.s3_addressing_style,
+            "access_key_ref": access_ref,
+            "secret_key_ref": secret_ref,
+            "storage_class": self.s3_storage_class,
+            "sse": self.s3_sse,
+            "sse_kms_key_id": self.s3_sse_kms_key_id,
+            "sse_customer_key_ref": self.s3_sse_customer_key_ref,
+            "multipart_threshold": self.s3_multipart_threshold_bytes,
+            "part_size": self.s3_multipart_chunk_bytes,
+        }
 
 
 # -- seed 000's configuration helpers: they set the environment a later ArtifactStore() reads --

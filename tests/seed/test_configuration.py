@@ -6,10 +6,11 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from satchel import ArtifactStore, InvalidRequestError, NotSupportedError
+from satchel import ArtifactStore, InvalidRequestError
 
 # -- Configuration -----------------------------------------------------------------------------
 
@@ -124,16 +125,30 @@ def test_unknown_provider_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> N
 
 
 @pytest.mark.parametrize("alias", ["s3", "vfs-s3", "ibm_cos"])
-async def test_s3_is_not_part_of_this_version(alias: str) -> None:
-    store = ArtifactStore(storage_provider=alias)
-    with pytest.raises(NotSupportedError, match="s3"):
-        async with store:
-            pass  # pragma: no cover
-    with pytest.raises(NotSupportedError):
-        await ArtifactStore(storage_provider=alias).store(b"x", mime="text/plain")
+async def test_s3_aliases_select_the_s3_backend(
+    alias: str, moto_s3: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bucket = moto_s3.create_bucket()
+    monkeypatch.setenv("S3_ENDPOINT_URL", moto_s3.url)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", moto_s3.access_key)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", moto_s3.secret_key)
+    monkeypatch.setenv("AWS_REGION", moto_s3.region)
+    try:
+        async with ArtifactStore(storage_provider=alias, bucket=bucket) as store:
+            assert store.storage_provider == "s3"
+            artifact_id = await store.store(b"in a bucket", mime="text/plain")
+            assert await store.retrieve(artifact_id) == b"in a bucket"
+        keys = [o["Key"] for o in moto_s3.client().list_objects_v2(Bucket=bucket)["Contents"]]
+        assert any(key.startswith("blobs/sha256/") for key in keys)
+    finally:
+        moto_s3.destroy_bucket(bucket)
 
 
-async def test_redis_sessions_are_not_part_of_this_version() -> None:
-    with pytest.raises(NotSupportedError, match="memory"):
-        async with ArtifactStore(session_provider="redis"):
-            pass  # pragma: no cover
+async def test_redis_session_provider(redis_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    # SESSION_PROVIDER=redis with SESSION_REDIS_URL, as in the seed's docker-compose example
+    monkeypatch.setenv("SESSION_REDIS_URL", redis_url)
+    async with ArtifactStore(session_provider="redis") as store:
+        session_id = await store.create_session(user_id="alice")
+        assert await store.validate_session(session_id)
+        assert (await store.validate_configuration())["session"]["status"] == "ok"
+    assert store.session_provider_name == "redis"

@@ -111,6 +111,8 @@ class StoreBase:
             return create_blob_store(backend, root=root, fsync=self.settings.fsync)
         if backend == "sqlite":
             return create_blob_store(backend, path=self.settings.resolved_sqlite_blob_path())
+        if backend == "s3":
+            return create_blob_store(backend, **self.settings.s3_blob_options())
         return create_blob_store(backend)
 
     async def _ensure_open(self) -> None:
@@ -122,7 +124,9 @@ class StoreBase:
             if self._catalog is not None:
                 return
             sessions = create_session_provider(
-                self.session_provider_name, redis_url=self.settings.redis_url
+                self.session_provider_name,
+                redis_url=self.settings.redis_url,
+                namespace=self.sandbox_id,
             )
             blobs = self._blobs
             if blobs is None:
