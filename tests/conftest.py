@@ -12,7 +12,6 @@ from __future__ import annotations
 import dataclasses
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -21,6 +20,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from tests.harness.processes import free_port
 
 # Servers the tests start on 127.0.0.1 (session-scoped, started on first use, never skipped).
 pytest_plugins = [
@@ -37,13 +37,6 @@ TOKENS = {
     "bob": "bob-token-00001",
 }
 _SPEC = f"{TOKENS['admin']}=ops:admin,{TOKENS['alice']}=alice,{TOKENS['bob']}=bob"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @dataclasses.dataclass
@@ -76,7 +69,7 @@ class ServerProcess:
         env = {
             key: value
             for key, value in os.environ.items()
-            if not key.startswith(("SATCHEL_", "ARTIFACT_", "SESSION_"))
+            if not key.startswith(("SATCHEL_", "ARTIFACT_", "ARTIFACTSTORE_", "SESSION_"))
         }
         env.update(
             {
@@ -131,7 +124,7 @@ class ServerProcess:
 def _launch(tmp: Path, extra_env: dict[str, str] | None = None) -> Iterator[ServerProcess]:
     data_dir = tmp / "data"
     data_dir.mkdir(parents=True)
-    server = ServerProcess(data_dir=data_dir, port=_free_port(), extra_env=extra_env or {})
+    server = ServerProcess(data_dir=data_dir, port=free_port(), extra_env=extra_env or {})
     server.start()
     try:
         yield server
@@ -157,7 +150,7 @@ class ServerPool:
     def _launch(self, env: dict[str, str]) -> ServerProcess:
         data_dir = self._tmp.mktemp("pooled") / "data"
         data_dir.mkdir()
-        srv = ServerProcess(data_dir=data_dir, port=_free_port(), extra_env=dict(env))
+        srv = ServerProcess(data_dir=data_dir, port=free_port(), extra_env=dict(env))
         srv.launch()
         return srv
 
@@ -200,7 +193,7 @@ def launch_server(tmp_path: Path) -> Iterator[object]:
     def launch(**env: str) -> ServerProcess:
         data_dir = tmp_path / f"data-{len(started)}"
         data_dir.mkdir()
-        srv = ServerProcess(data_dir=data_dir, port=_free_port(), extra_env=env)
+        srv = ServerProcess(data_dir=data_dir, port=free_port(), extra_env=env)
         srv.start()
         started.append(srv)
         return srv

@@ -21,7 +21,6 @@ import os
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import time
@@ -32,6 +31,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from tests.harness.processes import free_port, session_server
 from tests.harness.s3 import S3Endpoint
 
 __all__ = ["CephRGW", "ceph_rgw", "start_ceph_rgw"]
@@ -43,13 +43,6 @@ _ACCESS_KEY = "satchel-rgw-access"
 _SECRET_KEY = "satchel-rgw-secret-" + "0" * 21
 KMS_KEY_IDS = ("satchel-kms-1", "satchel-kms-2")
 """Key ids the gateway's built-in ``testing`` KMS backend knows (for SSE-KMS tests)."""
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def _config(base: Path, fsid: str, mon_v1: int, mon_v2: int, rgw_port: int) -> str:
@@ -314,7 +307,7 @@ def start_ceph_rgw(base: Path) -> CephRGW:
             "(scripts/system-deps.sh installs ceph-mon, ceph-osd and radosgw)"
         )
     cluster = CephRGW(
-        base=base, rgw_port=_free_port(), mon_port=_free_port(), mon_port_v2=_free_port()
+        base=base, rgw_port=free_port(), mon_port=free_port(), mon_port_v2=free_port()
     )
     try:
         cluster.start()
@@ -328,18 +321,7 @@ def start_ceph_rgw(base: Path) -> CephRGW:
 @pytest.fixture(scope="session")
 def ceph_rgw() -> Iterator[CephRGW]:
     """A Ceph RGW for the whole run (fails, never skips, when it cannot start)."""
-    # A short base path: the daemons' admin sockets must fit in a unix socket address.
-    base = Path(tempfile.mkdtemp(prefix="satchel-ceph-"))
-    try:
-        cluster = start_ceph_rgw(base)
-    except Exception as exc:
-        shutil.rmtree(base, ignore_errors=True)
-        pytest.fail(f"could not start Ceph RGW for the tests: {exc}", pytrace=False)
-    try:
-        yield cluster
-    finally:
-        cluster.stop()
-        shutil.rmtree(base, ignore_errors=True)
+    yield from session_server("Ceph RGW", "satchel-ceph-", start_ceph_rgw)
 
 
 def main() -> None:

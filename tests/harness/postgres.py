@@ -21,16 +21,14 @@ import dataclasses
 import itertools
 import os
 import pwd
-import shutil
 import signal
-import socket
 import subprocess
-import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from tests.harness.processes import free_port, session_server
 
 __all__ = [
     "PostgresServer",
@@ -55,13 +53,6 @@ _SETTINGS = {
     "shared_buffers": "32MB",
     "log_min_messages": "warning",
 }
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def find_bin_dir() -> Path:
@@ -226,7 +217,7 @@ class PostgresServer:
 def start_postgres(base: Path, attempts: int = 3) -> PostgresServer:
     """Initialise and start a cluster under *base* (retrying if its port was taken meanwhile)."""
     bin_dir = find_bin_dir()
-    server = PostgresServer(bin_dir=bin_dir, base=base, port=_free_port())
+    server = PostgresServer(bin_dir=bin_dir, base=base, port=free_port())
     server.init()
     for attempt in range(attempts):
         server.launch()
@@ -237,7 +228,7 @@ def start_postgres(base: Path, attempts: int = 3) -> PostgresServer:
             server.stop()
             if attempt == attempts - 1 or "already in use" not in server.log_tail():
                 raise
-            server.port = _free_port()
+            server.port = free_port()
     raise AssertionError("unreachable")
 
 
@@ -259,17 +250,7 @@ def _migrate(url: str) -> None:
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[PostgresServer]:
     """A PostgreSQL server for the whole run (fails, never skips, when it cannot start)."""
-    base = Path(tempfile.mkdtemp(prefix="satchel-pg-"))
-    try:
-        server = start_postgres(base)
-    except Exception as exc:
-        shutil.rmtree(base, ignore_errors=True)
-        pytest.fail(f"could not start PostgreSQL for the tests: {exc}", pytrace=False)
-    try:
-        yield server
-    finally:
-        server.stop()
-        shutil.rmtree(base, ignore_errors=True)
+    yield from session_server("PostgreSQL", "satchel-pg-", start_postgres)
 
 
 @pytest.fixture(scope="session")

@@ -13,24 +13,17 @@ import shutil
 import signal
 import socket
 import subprocess
-import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from tests.harness.processes import free_port, session_server
 
 __all__ = ["RedisServer", "redis_server", "redis_url", "start_redis"]
 
 _START_TIMEOUT = 30
 DATABASES = 16
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @dataclasses.dataclass
@@ -124,7 +117,7 @@ def start_redis(base: Path, attempts: int = 3) -> RedisServer:
         raise RuntimeError(
             "redis-server is not installed: run `make system-deps` (scripts/system-deps.sh)"
         )
-    server = RedisServer(executable=executable, base=base, port=_free_port())
+    server = RedisServer(executable=executable, base=base, port=free_port())
     for attempt in range(attempts):
         server.launch()
         try:
@@ -134,24 +127,14 @@ def start_redis(base: Path, attempts: int = 3) -> RedisServer:
             server.stop()
             if attempt == attempts - 1 or "in use" not in server.log_tail():
                 raise
-            server.port = _free_port()
+            server.port = free_port()
     raise AssertionError("unreachable")
 
 
 @pytest.fixture(scope="session")
 def redis_server() -> Iterator[RedisServer]:
     """A redis-server for the whole run (fails, never skips, when it cannot start)."""
-    base = Path(tempfile.mkdtemp(prefix="satchel-redis-"))
-    try:
-        server = start_redis(base)
-    except Exception as exc:
-        shutil.rmtree(base, ignore_errors=True)
-        pytest.fail(f"could not start Redis for the tests: {exc}", pytrace=False)
-    try:
-        yield server
-    finally:
-        server.stop()
-        shutil.rmtree(base, ignore_errors=True)
+    yield from session_server("Redis", "satchel-redis-", start_redis)
 
 
 @pytest.fixture
