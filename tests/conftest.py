@@ -132,10 +132,23 @@ def _launch(tmp: Path, extra_env: dict[str, str] | None = None) -> Iterator[Serv
         server.stop()
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    """One server for a test module (filesystem blobs + SQLite catalog)."""
-    yield from _launch(tmp_path_factory.mktemp("server"))
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ServerProcess]:
+    """One server for a test module: filesystem blobs, with the catalog on SQLite (``[sqlite]``)
+    and again on a fresh PostgreSQL database of its own (``[postgres]``), so the service's
+    tests run on both catalogs."""
+    if request.param == "sqlite":
+        yield from _launch(tmp_path_factory.mktemp("server"))
+        return
+    postgres = request.getfixturevalue("postgres_server")
+    database = postgres.create_database(template=request.getfixturevalue("postgres_template"))
+    try:
+        env = {"SATCHEL_DATABASE_URL": postgres.url(database)}
+        yield from _launch(tmp_path_factory.mktemp("server-pg"), env)
+    finally:
+        postgres.drop_database(database)
 
 
 class ServerPool:
