@@ -15,6 +15,7 @@ from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from satchel.blobs.registry import normalise_provider
+from satchel.core.routing import RoutingTable, build_routing, parse_backend_list
 
 __all__ = [
     "Settings",
@@ -94,6 +95,25 @@ class Settings(BaseSettings):
     )
     s3_multipart_threshold_bytes: int = Field(default=8 * 1024 * 1024, ge=1)
     s3_multipart_chunk_bytes: int = Field(default=8 * 1024 * 1024, ge=5 * 1024 * 1024)
+    storage_backends: str = Field(
+        default="",
+        validation_alias=_alias("SATCHEL_STORAGE_BACKENDS", "ARTIFACTSTORE_STORAGE_BACKENDS"),
+        description="backend ids to configure, e.g. filesystem,s3 (default: the blob backend)",
+    )
+    storage_default_backend: str | None = Field(
+        default=None,
+        validation_alias=_alias(
+            "SATCHEL_STORAGE_DEFAULT_BACKEND", "ARTIFACTSTORE_STORAGE_DEFAULT_BACKEND"
+        ),
+        description="backend used when no route matches (default: the blob backend)",
+    )
+    storage_backend_routes: str = Field(
+        default="",
+        validation_alias=_alias(
+            "SATCHEL_STORAGE_BACKEND_ROUTES", "ARTIFACTSTORE_STORAGE_BACKEND_ROUTES"
+        ),
+        description="producer:retention_class=backend,… (* wildcard, first match wins)",
+    )
     session_provider: str = Field(
         default="memory",
         validation_alias=_alias("SATCHEL_SESSION_PROVIDER", "SESSION_PROVIDER"),
@@ -152,6 +172,27 @@ class Settings(BaseSettings):
 
     def resolved_blob_backend(self, default: str = "memory") -> str:
         return self.blob_backend or default
+
+    def storage_routing(self, default: str = "memory") -> RoutingTable:
+        """The configured backends, default backend and routes, validated (docs/configuration.md).
+
+        Without ``storage_backends`` the one backend is the blob backend; without
+        ``storage_default_backend`` the default is the blob backend when one is named, else the
+        first listed backend.
+
+        Raises:
+            InvalidRequestError: an unknown backend, a malformed route or one naming a backend
+                that is not configured.
+        """
+        listed = parse_backend_list(self.storage_backends, normalise_provider)
+        blob_backend = self.resolved_blob_backend(default)
+        fallback = self.blob_backend or (listed[0] if listed else blob_backend)
+        return build_routing(
+            backends=listed or (blob_backend,),
+            default_backend=self.storage_default_backend or fallback,
+            routes=self.storage_backend_routes,
+            normalise=normalise_provider,
+        )
 
     def resolved_database_url(self, backend: str) -> str:
         if self.database_url:

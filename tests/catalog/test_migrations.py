@@ -26,7 +26,7 @@ from satchel.catalog import Catalog
 from satchel.catalog.migrate import alembic_config
 from satchel.catalog.tables import metadata
 
-HEAD = "0003"
+HEAD = "0004"
 VERSION_TABLE = "alembic_version"
 
 
@@ -357,3 +357,89 @@ def test_two_processes_migrate_a_new_file_at_once(tmp_path: Path) -> None:
         finally:
             engine.dispose()
         assert sessions == names
+
+
+# -- 0004: blob references per backend -----------------------------------------------------------
+
+
+def _artifact_row(artifact_id: str, digest: str, backend: str) -> dict[str, Any]:
+    return {
+        "artifact_id": artifact_id,
+        "sandbox_id": "default",
+        "scope": "session",
+        "session_id": "s",
+        "mime": "text/plain",
+        "summary": "",
+        "meta": "{}",
+        "bytes": 1,
+        "sha256": digest,
+        "etag": "e",
+        "version": 1,
+        "key": f"grid/default/sessions/s/{artifact_id}",
+        "stored_at": 1.0,
+        "updated_at": 1.0,
+        "storage_provider": backend,
+    }
+
+
+def test_0004_gives_existing_blobs_the_backend_of_their_artifacts(tmp_path: Path) -> None:
+    db = tmp_path / "catalog.db"
+    config = alembic_config(_async_url(db))
+    command.upgrade(config, "0003")
+    engine = _sync_engine(db)
+    try:
+        with engine.begin() as conn:
+            for artifact_id, digest, backend in [
+                ("a1", "sha256:aa", "sqlite"),
+                ("a2", "sha256:bb", "sqlite"),
+                ("a3", "sha256:cc", "s3"),
+            ]:
+                columns = _artifact_row(artifact_id, digest, backend)
+                names = ", ".join(f'"{name}"' for name in columns)
+                values = ", ".join(f":{name}" for name in columns)
+                conn.execute(sa.text(f"INSERT INTO artifacts ({names}) VALUES ({values})"), columns)
+            for digest, orphaned in [("sha256:aa", None), ("sha256:cc", None), ("sha256:dd", 5.0)]:
+                conn.execute(
+                    sa.text("INSERT INTO blobs VALUES (:d, 1, 1.0, :o)"),
+                    {"d": digest, "o": orphaned},
+                )
+        command.upgrade(config, "head")
+        with engine.connect() as conn:
+            rows = conn.execute(sa.text("SELECT digest, backend, orphaned_at FROM blobs"))
+            found = sorted(tuple(row) for row in rows)
+    finally:
+        engine.dispose()
+    # a referenced blob takes its artifact's backend; an orphan the backend most artifacts use
+    assert found == [
+        ("sha256:aa", "sqlite", None),
+        ("sha256:cc", "s3", None),
+        ("sha256:dd", "sqlite", 5.0),
+    ]
+    assert _schema(db) == _expected_schema()
+
+    command.downgrade(config, "0003")
+    engine = _sync_engine(db)
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(sa.text("SELECT digest FROM blobs ORDER BY digest"))
+            assert [row[0] for row in rows] == ["sha256:aa", "sha256:cc", "sha256:dd"]
+    finally:
+        engine.dispose()
+
+
+def test_0004_lets_one_digest_live_in_two_backends(tmp_path: Path) -> None:
+    db = tmp_path / "catalog.db"
+    command.upgrade(alembic_config(_async_url(db)), "head")
+    engine = _sync_engine(db)
+    try:
+        with engine.begin() as conn:
+            for backend in ("filesystem", "s3"):
+                conn.execute(
+                    sa.text("INSERT INTO blobs VALUES (:d, 1, 1.0, NULL, :b)"),
+                    {"d": "sha256:aa", "b": backend},
+                )
+        with engine.connect() as conn:
+            count = conn.execute(sa.text("SELECT COUNT(*) FROM blobs")).scalar_one()
+    finally:
+        engine.dispose()
+    assert count == 2

@@ -22,12 +22,16 @@ from tests.harness.postgres import PostgresServer
 
 from satchel import ArtifactStore, Settings
 from satchel.catalog import Catalog
+from satchel.catalog import uploads as upload_rows
 from satchel.catalog.migrate import alembic_config
 from satchel.catalog.tables import metadata
+from satchel.catalog.tables import uploads as uploads_table
 from satchel.core.errors import ProviderUnavailableError
 from satchel.core.models import SessionRecord
+from satchel.core.requests import MultipartUploadInitRequest
+from satchel.core.uploads import UploadState
 
-HEAD = "0003"
+HEAD = "0004"
 
 
 @pytest.fixture
@@ -257,6 +261,89 @@ async def test_concurrent_purges_forget_each_expired_session_once(
             events = await reader.events_after(0, limit=100_000)
         forgotten = [e["subject"] for e in events if e["type"] == "session.expired"]
         assert sorted(forgotten) == sorted(sessions)
+    finally:
+        for replica in replicas:
+            await replica.close()
+
+
+UPLOADS = 60
+
+
+async def test_concurrent_purges_expire_each_upload_once(
+    postgres_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    replicas = [_replica(postgres_url, tmp_path, f"replica{n}") for n in range(3)]
+    try:
+        for replica in replicas:
+            await replica.open()
+        upload_ids = []
+        for n in range(UPLOADS):
+            request = MultipartUploadInitRequest(filename=f"f{n}.bin", session_id=f"s{n % 5}")
+            started = await replicas[0].initiate_multipart_upload(request)
+            upload_ids.append(started["upload_id"])
+        kept = await replicas[0].initiate_multipart_upload(
+            MultipartUploadInitRequest(filename="kept.bin", session_id="keep")
+        )
+        later = replicas[0]._now() + replicas[0].settings.upload_expiry_seconds + 60
+        async with replicas[0].catalog.write() as writer:  # the kept one expires after *later*
+            await writer.conn.execute(
+                sa.update(uploads_table)
+                .where(uploads_table.c.upload_id == kept["upload_id"])
+                .values(expires_at=later + 3600)
+            )
+        for replica in replicas:
+            monkeypatch.setattr(replica, "_now", lambda: later)
+
+        counts = await asyncio.gather(*(replica.purge_expired_uploads() for replica in replicas))
+
+        assert sum(counts) == UPLOADS  # each counted by one replica only
+        async with replicas[0].catalog.read() as reader:
+            events = await reader.events_after(0, limit=100_000)
+            kept_row = await upload_rows.get_upload(
+                reader.conn, kept["upload_id"], replicas[0].sandbox_id
+            )
+        expired = [e["subject"] for e in events if e["type"] == "upload.expired"]
+        assert sorted(expired) == sorted(upload_ids)  # each announced exactly once
+        assert kept_row is not None
+        assert kept_row.state is UploadState.OPEN
+        again = await asyncio.gather(*(replica.purge_expired_uploads() for replica in replicas))
+        assert again == [0, 0, 0]
+    finally:
+        for replica in replicas:
+            await replica.close()
+
+
+async def test_a_purge_skips_uploads_another_replica_holds(
+    postgres_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The claim itself: a purge neither waits for nor processes an upload row another
+    transaction holds (without SKIP LOCKED it would block until that transaction ends)."""
+    replicas = [_replica(postgres_url, tmp_path, f"replica{n}") for n in range(2)]
+    try:
+        for replica in replicas:
+            await replica.open()
+        upload_ids = []
+        for n in range(5):
+            request = MultipartUploadInitRequest(filename=f"f{n}.bin", session_id="s")
+            upload_ids.append((await replicas[0].initiate_multipart_upload(request))["upload_id"])
+        later = replicas[0]._now() + replicas[0].settings.upload_expiry_seconds + 60
+        for replica in replicas:
+            monkeypatch.setattr(replica, "_now", lambda: later)
+        held = upload_ids[0]
+        async with replicas[0].catalog.write() as writer:
+            await writer.conn.execute(
+                sa.select(uploads_table.c.upload_id)
+                .where(uploads_table.c.upload_id == held)
+                .with_for_update()
+            )
+            count = await asyncio.wait_for(replicas[1].purge_expired_uploads(), timeout=10)
+        assert count == len(upload_ids) - 1
+        assert await replicas[1].purge_expired_uploads() == 1  # released: now it goes
+        async with replicas[0].catalog.read() as reader:
+            events = await reader.events_after(0, limit=100_000)
+        expired = [e["subject"] for e in events if e["type"] == "upload.expired"]
+        assert sorted(expired) == sorted(upload_ids)
+        assert expired[-1] == held
     finally:
         for replica in replicas:
             await replica.close()

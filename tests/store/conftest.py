@@ -39,7 +39,7 @@ POSTGRES = "postgres"
 REMOTE = "remote"
 REMOTE_ADMIN_TOKEN = "admin-token-0001"  # the harness's admin token (tests/conftest.py)
 
-_LEAKY_PREFIXES = ("SATCHEL_", "ARTIFACT_", "SESSION_")
+_LEAKY_PREFIXES = ("SATCHEL_", "ARTIFACT_", "ARTIFACTSTORE_", "SESSION_")
 _LEAKY_NAMES = ("SANDBOX_ID",)
 
 MakeStore = Callable[..., Awaitable[ArtifactStore]]

@@ -16,6 +16,7 @@ PROVIDER_ALIASES: dict[str, str] = {
     "vfs": "memory",
     "filesystem": "filesystem",
     "fs": "filesystem",
+    "local": "filesystem",  # seed 001's backend id
     "vfs-filesystem": "filesystem",
     "sqlite": "sqlite",
     "vfs-sqlite": "sqlite",

@@ -9,7 +9,8 @@ server-side to its content key (or dropped if that exists) and the staging objec
 S3 shows an object only once its upload completes, and every failure path aborts or deletes
 what it staged: no content key ever holds a partial blob.
 
-Presigned URLs and direct uploads live in :mod:`satchel.blobs.s3_uploads`, object lock in
+Presigned URLs and direct uploads live in :mod:`satchel.blobs.s3_uploads`, upload staging
+in :mod:`satchel.blobs.s3_staging`, object lock in
 :mod:`satchel.blobs.s3_lock`, options in :mod:`satchel.blobs.s3_config`, error mapping in
 :mod:`satchel.blobs.s3_errors`.
 """
@@ -25,6 +26,7 @@ from satchel.blobs.base import DEFAULT_CHUNK_SIZE, BlobPage, Digester, check_ran
 from satchel.blobs.s3_client import S3Connection
 from satchel.blobs.s3_config import S3Config
 from satchel.blobs.s3_lock import S3ObjectLock
+from satchel.blobs.s3_staging import S3Staging
 from satchel.blobs.s3_transfer import S3Writer, part_size_for
 from satchel.blobs.s3_uploads import S3DirectUploads
 from satchel.core.digests import check_digest
@@ -263,6 +265,17 @@ class S3BlobStore(S3DirectUploads, S3ObjectLock):
             if not page.get("IsTruncated"):
                 return removed
             params["ContinuationToken"] = page["NextContinuationToken"]
+
+    # -- uploads in progress -----------------------------------------------------------------
+
+    def upload_staging(self) -> S3Staging:
+        """Staging of multipart and tus uploads in this bucket, shared by every replica."""
+        return S3Staging(self._s3, self._writer)
+
+    @property
+    def direct_urls(self) -> bool:
+        """Whether clients may be handed presigned S3 URLs (never with an SSE-C key)."""
+        return not self.config.encryption.customer_key
 
     # -- health and lifecycle ----------------------------------------------------------------
 

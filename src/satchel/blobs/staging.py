@@ -14,18 +14,19 @@ import os
 import re
 from collections.abc import AsyncIterable, AsyncIterator
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from satchel._threads import in_thread
 from satchel.blobs.base import DEFAULT_CHUNK_SIZE
 from satchel.core.errors import ConflictError, InvalidRequestError, ProviderError, TooLargeError
 
-__all__ = ["FileStaging", "MemoryStaging", "Staging"]
+__all__ = ["FileStaging", "MemoryStaging", "Staging", "StagingProvider", "check_staging_key"]
 
 _KEY = re.compile(r"^[A-Za-z0-9_-]{1,64}(\.[0-9]{1,5})?$")
 
 
-def _check_key(key: str) -> str:
+def check_staging_key(key: str) -> str:
+    """*key* if it is a valid staging key (an id, optionally ``.{part}``); else InvalidRequest."""
     if not _KEY.match(key):
         raise InvalidRequestError(f"invalid staging key {key!r}")
     return key
@@ -50,6 +51,14 @@ class Staging(Protocol):
         """Forget *key* (no error when absent)."""
 
 
+@runtime_checkable
+class StagingProvider(Protocol):
+    """A blob backend that keeps upload staging itself (S3: in the bucket, for replicas)."""
+
+    def upload_staging(self) -> Staging:
+        """The staging area of uploads on this backend."""
+
+
 class MemoryStaging:
     """Staging in process memory."""
 
@@ -59,7 +68,7 @@ class MemoryStaging:
     async def write(
         self, key: str, offset: int, chunks: AsyncIterable[bytes], *, max_bytes: int
     ) -> int:
-        _check_key(key)
+        check_staging_key(key)
         current = self._buffers.get(key)
         if offset == 0:
             buffer = bytearray()
@@ -75,23 +84,23 @@ class MemoryStaging:
         return len(buffer)
 
     async def size(self, key: str) -> int | None:
-        buffer = self._buffers.get(_check_key(key))
+        buffer = self._buffers.get(check_staging_key(key))
         return None if buffer is None else len(buffer)
 
     async def truncate(self, key: str, size: int) -> None:
-        buffer = self._buffers.get(_check_key(key))
+        buffer = self._buffers.get(check_staging_key(key))
         if buffer is not None:
             del buffer[size:]
 
     async def read(self, key: str, chunk_size: int = DEFAULT_CHUNK_SIZE) -> AsyncIterator[bytes]:
-        buffer = self._buffers.get(_check_key(key))
+        buffer = self._buffers.get(check_staging_key(key))
         if buffer is None:
             raise ConflictError("nothing has been uploaded")
         for start in range(0, len(buffer), chunk_size):
             yield bytes(buffer[start : start + chunk_size])
 
     async def delete(self, key: str) -> None:
-        self._buffers.pop(_check_key(key), None)
+        self._buffers.pop(check_staging_key(key), None)
 
 
 class FileStaging:
@@ -106,7 +115,7 @@ class FileStaging:
             raise ProviderError(f"cannot create staging directory {self.root}: {exc}") from exc
 
     def _path(self, key: str) -> Path:
-        return self.root / _check_key(key)
+        return self.root / check_staging_key(key)
 
     async def write(
         self, key: str, offset: int, chunks: AsyncIterable[bytes], *, max_bytes: int

@@ -222,8 +222,13 @@ class CatalogReader:
         row = (await self.conn.execute(_GET_SESSION, {"session_id": session_id})).first()
         return None if row is None else to_session(row)
 
-    async def blob_referenced(self, digest: str) -> bool:
-        query = select(artifacts.c.artifact_id).where(artifacts.c.sha256 == digest).limit(1)
+    async def blob_referenced(self, digest: str, *, backend: str) -> bool:
+        """True when an artifact (of any sandbox) points at *digest* stored in *backend*."""
+        query = (
+            select(artifacts.c.artifact_id)
+            .where(artifacts.c.sha256 == digest, artifacts.c.storage_provider == backend)
+            .limit(1)
+        )
         return (await self.conn.execute(query)).first() is not None
 
     async def stats(self, sandbox_id: str) -> dict[str, int]:

@@ -15,6 +15,7 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    PrimaryKeyConstraint,
     String,
     Table,
     Text,
@@ -72,13 +73,17 @@ sessions = Table(
 Index(None, sessions.c.user_id)
 Index(None, sessions.c.expires_at)
 
+# One row per stored (digest, backend): the same content routed to two backends is two blobs,
+# referenced and collected separately (migration 0004 added ``backend`` to the key).
 blobs = Table(
     "blobs",
     metadata,
-    Column("digest", String(71), primary_key=True),
+    Column("digest", String(71), nullable=False),
     Column("size", BigInteger, nullable=False),
     Column("created_at", Float(precision=53), nullable=False),
     Column("orphaned_at", Float(precision=53), nullable=True),
+    Column("backend", String(32), nullable=False),
+    PrimaryKeyConstraint("digest", "backend"),
 )
 Index(None, blobs.c.orphaned_at)
 

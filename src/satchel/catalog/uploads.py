@@ -100,8 +100,11 @@ async def replace_upload(
 
 
 async def expired_uploads(
-    conn: CatalogConnection, sandbox_id: str, now: float, limit: int
+    conn: CatalogConnection, sandbox_id: str, now: float, limit: int, *, claim: bool = False
 ) -> list[UploadRecord]:
+    """Open or uploaded uploads past their expiry. With *claim* (inside a write transaction)
+    the rows are locked for it on PostgreSQL, skipping rows another transaction holds, so
+    replicas purging at once never process an upload twice (SQLite has one writer anyway)."""
     query = (
         select(uploads)
         .where(
@@ -111,4 +114,6 @@ async def expired_uploads(
         )
         .limit(limit)
     )
+    if claim and conn.dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True, of=uploads)
     return [_to_upload(row) for row in await conn.execute(query)]

@@ -3,6 +3,7 @@ change, its event and its blob references commit together or not at all."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import delete, exists, insert, select, update
@@ -34,7 +35,7 @@ class _Upserts:
             index_elements=["session_id"]
         )
         self.reference_blob = dialect_insert(blobs).on_conflict_do_update(
-            index_elements=["digest"], set_={"orphaned_at": None}
+            index_elements=["digest", "backend"], set_={"orphaned_at": None}
         )
 
 
@@ -96,36 +97,59 @@ class CatalogWriter(CatalogReader):
     async def delete_session(self, session_id: str) -> None:
         await self.conn.execute(delete(sessions).where(sessions.c.session_id == session_id))
 
-    async def reference_blob(self, digest: str, size: int, now: float) -> None:
-        """Record that an artifact points at *digest* (clears any orphan mark)."""
-        values = {"digest": digest, "size": size, "created_at": now, "orphaned_at": None}
+    async def reference_blob(self, digest: str, size: int, now: float, *, backend: str) -> None:
+        """Record that an artifact points at *digest* in *backend* (clears any orphan mark)."""
+        values = {
+            "digest": digest,
+            "backend": backend,
+            "size": size,
+            "created_at": now,
+            "orphaned_at": None,
+        }
         await self.conn.execute(self._upserts().reference_blob, values)
 
-    async def release_blob(self, digest: str, now: float) -> bool:
-        """Mark *digest* orphaned when no artifact points at it any more; True if it now is."""
-        if await self.blob_referenced(digest):
+    async def release_blob(self, digest: str, now: float, *, backend: str) -> bool:
+        """Mark *digest* in *backend* orphaned when no artifact points at it there any more;
+        True if it now is."""
+        if await self.blob_referenced(digest, backend=backend):
             return False
         await self.conn.execute(
             update(blobs)
-            .where(blobs.c.digest == digest, blobs.c.orphaned_at.is_(None))
+            .where(
+                blobs.c.digest == digest,
+                blobs.c.backend == backend,
+                blobs.c.orphaned_at.is_(None),
+            )
             .values(orphaned_at=now)
         )
         return True
 
-    async def orphaned_blobs(self, cutoff: float, limit: int) -> list[str]:
-        referenced = exists().where(artifacts.c.sha256 == blobs.c.digest)
+    async def orphaned_blobs(
+        self, cutoff: float, limit: int, *, backends: Sequence[str]
+    ) -> list[tuple[str, str]]:
+        """``(backend, digest)`` of blobs in *backends* orphaned before *cutoff*, unreferenced."""
+        referenced = exists().where(
+            artifacts.c.sha256 == blobs.c.digest, artifacts.c.storage_provider == blobs.c.backend
+        )
         query = (
-            select(blobs.c.digest)
-            .where(blobs.c.orphaned_at.is_not(None), blobs.c.orphaned_at <= cutoff, ~referenced)
+            select(blobs.c.backend, blobs.c.digest)
+            .where(
+                blobs.c.orphaned_at.is_not(None),
+                blobs.c.orphaned_at <= cutoff,
+                blobs.c.backend.in_(list(backends)),
+                ~referenced,
+            )
             .limit(limit)
         )
         # Claimed: a writer referencing the blob again waits for the collection (and then sees
         # the bytes are gone), or holds the row, in which case the collector skips it.
         query = self._claim(query, blobs)
-        return [row.digest for row in await self.conn.execute(query)]
+        return [(row.backend, row.digest) for row in await self.conn.execute(query)]
 
-    async def forget_blob(self, digest: str) -> None:
-        await self.conn.execute(delete(blobs).where(blobs.c.digest == digest))
+    async def forget_blob(self, digest: str, *, backend: str) -> None:
+        await self.conn.execute(
+            delete(blobs).where(blobs.c.digest == digest, blobs.c.backend == backend)
+        )
 
     async def insert_artifact(self, record: ArtifactRecord) -> None:
         await self.conn.execute(_INSERT_ARTIFACT, artifact_values(record))

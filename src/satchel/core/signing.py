@@ -102,6 +102,9 @@ class PresignedURL(str):
     __slots__ = ()
 
     def __repr__(self) -> str:
+        base, query_mark, _ = self.partition("?")
+        if query_mark:  # a backend's URL (S3): the signature is in the query string
+            return f"PresignedURL('{base}?<signature redacted>')"
         head, _, token = self.rpartition("/")
         payload = token.split(".", 1)[0]
         return f"PresignedURL('{head}/{payload}.<signature redacted>')"

@@ -37,6 +37,8 @@ class Downloadable(Protocol):
     def mime(self) -> str: ...
     @property
     def filename(self) -> str | None: ...
+    @property
+    def storage_provider(self) -> str: ...
 
 
 async def _prefetched(source: AsyncIterator[bytes], first: bytes) -> AsyncIterator[bytes]:
@@ -89,7 +91,7 @@ async def content_response(
     headers["Content-Length"] = str(end - start)
     if request.method == "HEAD":
         return Response(status_code=status, headers=headers)
-    source = store.blobs.open_range(artifact.sha256, start, end)
+    source = store.blobs_for(artifact).open_range(artifact.sha256, start, end)
     # read the first chunk now, so a missing blob is a JSON error, not a truncated body
     first = b""
     async for chunk in source:

@@ -102,7 +102,7 @@ class ContentFastPath:
         ids = ids_for(principal, anon_read=state.settings.anon_read, read=True, **params)
         artifact = await store.metadata(artifact_id, **ids)
         size = artifact.bytes
-        source = store.blobs.open_range(artifact.sha256, 0, size)
+        source = store.blobs_for(artifact).open_range(artifact.sha256, 0, size)
         try:
             first = await anext(source, b"")
         except BaseException:

@@ -24,10 +24,19 @@ class AdminMixin(UploadsMixin):
         """Check that the catalog, blob backend and session provider answer.
 
         Returns ``{"storage": {...}, "session": {...}, "catalog": {...}}`` with a ``status`` of
-        ``ok`` or ``error`` in each.
+        ``ok`` or ``error`` in each. With several storage backends configured, ``storage`` is
+        the default backend's check plus ``backends`` (each backend's check); its status is
+        ``error`` when any backend fails.
         """
         await self._ensure_open()
         storage = await _guarded(self.blobs.check)
+        if len(self.routing.backends) > 1:
+            checks = {
+                name: await _guarded(blobs.check) for name, blobs in self.blob_backends.items()
+            }
+            storage["backends"] = checks
+            if any(check.get("status") != "ok" for check in checks.values()):
+                storage["status"] = "error"
         return {
             "storage": {**storage, "provider": self.storage_provider},
             "session": await _guarded(self.sessions.check),
@@ -41,6 +50,7 @@ class AdminMixin(UploadsMixin):
             counts = await reader.stats(self.sandbox_id)
         return {
             "storage_provider": self.storage_provider,
+            "storage_backends": list(self.routing.backends),
             "session_provider": self.session_provider_name,
             "bucket": self.bucket,
             "sandbox_id": self.sandbox_id,
@@ -59,7 +69,7 @@ class AdminMixin(UploadsMixin):
                     if not await writer.delete_artifact(record.artifact_id, record.version):
                         continue
                     purged += 1
-                    await self._release(writer, record.sha256, now)
+                    await self._release(writer, record.sha256, now, record.storage_provider)
                     await writer.append_event(
                         type="artifact.expired",
                         subject=record.artifact_id,

@@ -88,7 +88,7 @@ class ArtifactsMixin(CreatingMixin):
             ArtifactNotFoundError, ArtifactExpiredError, AccessDeniedError, ProviderError.
         """
         record = await self._load(artifact_id, await self._caller(user_id, session_id))
-        parts = [chunk async for chunk in self.blobs.open_range(record.sha256)]
+        parts = [chunk async for chunk in self.blobs_for(record).open_range(record.sha256)]
         return b"".join(parts)
 
     async def read_file(
@@ -145,17 +145,26 @@ class ArtifactsMixin(CreatingMixin):
             raise InvalidRequestError("update_file needs data or at least one field to change")
         caller = await self._caller(user_id, session_id)
         info: BlobInfo | None = None
+        backend: str | None = None
         if data is not None:
             payload = check_data(data, max_bytes=self.settings.max_upload_bytes)
-            await self._load(artifact_id, caller, write=True)  # fail fast before writing bytes
-            info = await self._put_blob(iter_bytes(payload))
+            current = await self._load(artifact_id, caller, write=True)  # fail fast, then route
+            backend = self._route_update(current, changes)
+            info = await self._put_blob(iter_bytes(payload), backend=backend)
         try:
             record = await self._apply(
-                artifact_id, caller, if_match, "artifact.updated", changes, merge=False, blob=info
+                artifact_id,
+                caller,
+                if_match,
+                "artifact.updated",
+                changes,
+                merge=False,
+                blob=info,
+                backend=backend,
             )
         except BaseException:
             if info is not None:  # e.g. a stale if_match: the new bytes must not linger untracked
-                await self._discard(info)
+                await self._discard(info, backend)
             raise
         return self._to_metadata(record)
 
@@ -180,16 +189,24 @@ class ArtifactsMixin(CreatingMixin):
         """
         changes = self._changes(meta=meta, filename=filename, summary=summary, mime=mime, ttl=ttl)
         caller = await self._caller(user_id, session_id)
-        await self._load(artifact_id, caller, write=True)  # fail fast before writing bytes
-        info = await self._put_blob(chunks)
+        current = await self._load(artifact_id, caller, write=True)  # fail fast, then route
+        backend = self._route_update(current, changes)
+        info = await self._put_blob(chunks, backend=backend)
         try:
             if info.size == 0:
                 raise InvalidRequestError("the new content is empty")
             record = await self._apply(
-                artifact_id, caller, if_match, "artifact.updated", changes, merge=False, blob=info
+                artifact_id,
+                caller,
+                if_match,
+                "artifact.updated",
+                changes,
+                merge=False,
+                blob=info,
+                backend=backend,
             )
         except BaseException:
-            await self._discard(info)  # e.g. a stale if_match: the new bytes must not linger
+            await self._discard(info, backend)  # e.g. a stale if_match: no lingering bytes
             raise
         return self._to_metadata(record)
 
@@ -259,7 +276,7 @@ class ArtifactsMixin(CreatingMixin):
                 writer, artifact_id, caller, if_match, allow_expired=True
             )
             await writer.delete_artifact(artifact_id)
-            await self._release(writer, record.sha256, now)
+            await self._release(writer, record.sha256, now, record.storage_provider)
             await writer.append_event(
                 type="artifact.deleted",
                 subject=artifact_id,
@@ -272,6 +289,12 @@ class ArtifactsMixin(CreatingMixin):
         return True
 
     # -- helpers -----------------------------------------------------------------------------
+
+    def _route_update(self, current: ArtifactRecord, changes: dict[str, Any]) -> str:
+        """Where new content of *current* goes: routed like the version it is about to become
+        (``meta`` given with new content replaces the old)."""
+        meta = changes.get("meta", current.meta)
+        return self._route(meta, current.owner_id, current.session_id, current.retention_class)
 
     def _changes(self, **fields: Any) -> dict[str, Any]:
         changes: dict[str, Any] = {}
@@ -297,17 +320,22 @@ class ArtifactsMixin(CreatingMixin):
         *,
         merge: bool,
         blob: BlobInfo | None = None,
+        backend: str | None = None,
     ) -> ArtifactRecord:
         """Write a new version of an artifact with compare-and-swap, retrying lost races.
 
-        With ``if_match`` a lost race is a precondition failure (the etag moved on).
+        With ``if_match`` a lost race is a precondition failure (the etag moved on). New
+        content (*blob*) is stored in *backend* (None: the default backend).
         """
+        backend = backend or self.storage_provider
         check_id("artifact_id", artifact_id)
         for _ in range(_MAX_CAS_ATTEMPTS):
             now = self._now()
             async with self.catalog.write() as writer:
                 current = await self._load_for_update(writer, artifact_id, caller, if_match)
-                updated = _next_version(current, changes, merge=merge, blob=blob, now=now)
+                updated = _next_version(
+                    current, changes, merge=merge, blob=blob, backend=backend, now=now
+                )
                 if merge and "meta" in changes:  # the merged document must respect the bound too
                     check_meta(updated.meta, max_bytes=self.settings.max_meta_bytes)
                 if not await writer.replace_artifact(updated, current.version):
@@ -315,9 +343,9 @@ class ArtifactsMixin(CreatingMixin):
                         raise PreconditionFailedError(f"artifact {artifact_id} changed meanwhile")
                     continue
                 if blob is not None:
-                    await self._reference(writer, blob, now)
-                    if current.sha256 != blob.digest:
-                        await self._release(writer, current.sha256, now)
+                    await self._reference(writer, blob, now, backend)
+                    if (current.sha256, current.storage_provider) != (blob.digest, backend):
+                        await self._release(writer, current.sha256, now, current.storage_provider)
                 await writer.append_event(
                     type=event_type,
                     subject=artifact_id,
@@ -337,6 +365,7 @@ def _next_version(
     *,
     merge: bool,
     blob: BlobInfo | None,
+    backend: str,
     now: float,
 ) -> ArtifactRecord:
     values: dict[str, Any] = {k: v for k, v in changes.items() if k not in ("ttl", "extend")}
@@ -350,6 +379,7 @@ def _next_version(
     if blob is not None:
         values["sha256"] = blob.digest
         values["bytes"] = blob.size
+        values["storage_provider"] = backend
     version = current.version + 1
     digest = values.get("sha256", current.sha256)
     values.update(

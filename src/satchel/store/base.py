@@ -8,13 +8,12 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterable
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 from pydantic import ValidationError
 
 from satchel.blobs.base import BlobStore
-from satchel.blobs.registry import create_blob_store
-from satchel.blobs.staging import FileStaging, MemoryStaging, Staging
+from satchel.blobs.staging import FileStaging, MemoryStaging, Staging, StagingProvider
 from satchel.catalog import Catalog, CatalogWriter
 from satchel.config import Settings, load_signing_key
 from satchel.core.access import Caller, check_read, check_write
@@ -30,8 +29,10 @@ from satchel.core.errors import (
 )
 from satchel.core.ids import new_session_id
 from satchel.core.models import ArtifactMetadata, ArtifactRecord, BlobInfo, SessionRecord
+from satchel.core.routing import RoutingTable, producer_of
 from satchel.core.validation import check_id, check_optional_id
 from satchel.sessions import SessionProvider, create_session_provider
+from satchel.store.backends import close_backends, open_backends
 
 __all__ = ["UNSET", "StoreBase"]
 
@@ -43,6 +44,13 @@ class _Unset:
 
 UNSET: Final[Any] = _Unset()
 """Marks an argument the caller did not give (``ttl`` left out differs from ``ttl=None``)."""
+
+
+class StoredContent(Protocol):
+    """Anything recording where its bytes are (an ``ArtifactRecord`` or ``ArtifactMetadata``)."""
+
+    @property
+    def storage_provider(self) -> str: ...
 
 
 class BlobVanishedError(ProviderError):
@@ -89,12 +97,14 @@ class StoreBase:
         self.sandbox_id = check_id("sandbox_id", self.settings.sandbox_id)
         self.bucket = self.settings.bucket
         self.max_retries = max_retries
-        self.storage_provider = (
-            blob_store.name if blob_store else self.settings.resolved_blob_backend(default_backend)
-        )
+        routing_settings = self.settings
+        if blob_store is not None:  # the given store is the blob backend, whatever is configured
+            routing_settings = self.settings.model_copy(update={"blob_backend": blob_store.name})
+        self.routing: RoutingTable = routing_settings.storage_routing(default_backend)
+        self.storage_provider = self.routing.default_backend
         self.session_provider_name = self.settings.session_provider
         self._blob_store_given = blob_store
-        self._blobs: BlobStore | None = blob_store
+        self._backends: dict[str, BlobStore] | None = None
         self._catalog: Catalog | None = None
         self._sessions: SessionProvider | None = None
         self._open_lock = asyncio.Lock()
@@ -104,16 +114,12 @@ class StoreBase:
 
     # -- lifecycle ---------------------------------------------------------------------------
 
-    def _make_blob_store(self) -> BlobStore:
-        backend = self.storage_provider
-        if backend == "filesystem":
-            root = self.settings.resolved_fs_root()
-            return create_blob_store(backend, root=root, fsync=self.settings.fsync)
-        if backend == "sqlite":
-            return create_blob_store(backend, path=self.settings.resolved_sqlite_blob_path())
-        if backend == "s3":
-            return create_blob_store(backend, **self.settings.s3_blob_options())
-        return create_blob_store(backend)
+    def _make_staging(self, blobs: BlobStore) -> Staging:
+        if isinstance(blobs, StagingProvider):  # S3: in the bucket, so replicas share it
+            return blobs.upload_staging()
+        if self.storage_provider == "memory":
+            return MemoryStaging()
+        return FileStaging(self.settings.resolved_staging_dir(), fsync=self.settings.fsync)
 
     async def _ensure_open(self) -> None:
         if self._catalog is not None:
@@ -128,9 +134,9 @@ class StoreBase:
                 redis_url=self.settings.redis_url,
                 namespace=self.sandbox_id,
             )
-            blobs = self._blobs
-            if blobs is None:
-                blobs = await asyncio.to_thread(self._make_blob_store)
+            backends = self._backends
+            if backends is None:
+                backends = await open_backends(self.settings, self.routing, self._blob_store_given)
             catalog: Catalog | None = None
             try:
                 catalog = Catalog(self.settings.resolved_database_url(self.storage_provider))
@@ -138,30 +144,25 @@ class StoreBase:
             except BaseException:
                 if catalog is not None:
                     await catalog.close()
-                if self._blob_store_given is None:
-                    await blobs.close()
+                await close_backends(backends, self._blob_store_given)
                 await sessions.close()
                 raise
-            self._staging = (
-                MemoryStaging()
-                if self.storage_provider == "memory"
-                else FileStaging(self.settings.resolved_staging_dir(), fsync=self.settings.fsync)
-            )
-            self._sessions, self._blobs, self._catalog = sessions, blobs, catalog
+            self._staging = self._make_staging(backends[self.storage_provider])
+            self._sessions, self._backends, self._catalog = sessions, backends, catalog
 
     async def open(self) -> None:
         """Connect to the catalog (running migrations) and the backends. Idempotent."""
         await self._ensure_open()
 
     async def close(self) -> None:
-        """Release the catalog, blob backend and session provider."""
+        """Release the catalog, blob backends and session provider."""
         self._closed = True
-        catalog, blobs, sessions = self._catalog, self._blobs, self._sessions
+        catalog, backends, sessions = self._catalog, self._backends, self._sessions
         self._catalog = None
         if catalog is not None:
             await catalog.close()
-        if blobs is not None and self._blob_store_given is None:
-            await blobs.close()
+        if backends is not None:
+            await close_backends(backends, self._blob_store_given)
         if sessions is not None:
             await sessions.close()
 
@@ -173,9 +174,47 @@ class StoreBase:
 
     @property
     def blobs(self) -> BlobStore:
-        if self._blobs is None:
+        """The default backend's blob store (where content goes when no route matches)."""
+        return self.blob_backend(self.storage_provider)
+
+    @property
+    def blob_backends(self) -> dict[str, BlobStore]:
+        """Every configured backend's blob store, by backend id (a copy)."""
+        if self._backends is None:
             raise ArtifactStoreError("store is not open")
-        return self._blobs
+        return dict(self._backends)
+
+    def blob_backend(self, backend: str | None = None) -> BlobStore:
+        """The blob store of *backend* (None: the default backend).
+
+        Raises:
+            ProviderError: *backend* is not configured in this store (e.g. content written
+                under another configuration).
+        """
+        if self._backends is None:
+            raise ArtifactStoreError("store is not open")
+        store = self._backends.get(backend or self.storage_provider)
+        if store is None:
+            raise ProviderError(
+                f"storage backend {backend!r} is not configured in this store "
+                f"(configured: {', '.join(self._backends)})"
+            )
+        return store
+
+    def blobs_for(self, artifact: StoredContent) -> BlobStore:
+        """The blob store holding an artifact's content (the backend recorded on its row)."""
+        return self.blob_backend(artifact.storage_provider)
+
+    def _route(
+        self,
+        meta: dict[str, Any],
+        owner_id: str | None,
+        session_id: str | None,
+        retention_class: str | None = None,
+    ) -> str:
+        """The backend new content of an artifact with these attributes goes to."""
+        producer = producer_of(meta, owner_id, session_id)
+        return self.routing.backend_for(producer, retention_class)
 
     @property
     def staging(self) -> Staging:
@@ -344,55 +383,68 @@ class StoreBase:
         return record
 
     async def _put_blob(
-        self, chunks: AsyncIterable[bytes], max_bytes: int | None = None
+        self,
+        chunks: AsyncIterable[bytes],
+        max_bytes: int | None = None,
+        *,
+        backend: str | None = None,
     ) -> BlobInfo:
+        """Store *chunks* in *backend* (None: the default backend)."""
         limit = self.settings.max_upload_bytes if max_bytes is None else max_bytes
-        return await self.blobs.put_stream(chunks, max_bytes=limit)
+        return await self.blob_backend(backend).put_stream(chunks, max_bytes=limit)
 
-    async def _reference(self, writer: CatalogWriter, info: BlobInfo, now: float) -> None:
-        """Point the catalog at a stored blob, inside the writer's transaction.
+    async def _reference(
+        self, writer: CatalogWriter, info: BlobInfo, now: float, backend: str | None = None
+    ) -> None:
+        """Point the catalog at a blob stored in *backend*, inside the writer's transaction.
 
         The blob is looked up again under the catalog's write lock: garbage collection takes the
         same lock, so once this returns the bytes cannot vanish before the transaction commits.
         """
-        await writer.reference_blob(info.digest, info.size, now)
-        if await self.blobs.head(info.digest) is None:
+        backend = backend or self.storage_provider
+        await writer.reference_blob(info.digest, info.size, now, backend=backend)
+        if await self.blob_backend(backend).head(info.digest) is None:
             raise BlobVanishedError(f"blob {info.digest} was collected during the upload; retry")
 
-    async def _release(self, writer: CatalogWriter, digest: str, now: float) -> None:
-        await writer.release_blob(digest, now)
+    async def _release(
+        self, writer: CatalogWriter, digest: str, now: float, backend: str | None = None
+    ) -> None:
+        await writer.release_blob(digest, now, backend=backend or self.storage_provider)
 
-    async def _discard(self, info: BlobInfo) -> None:
+    async def _discard(self, info: BlobInfo, backend: str | None = None) -> None:
         """Hand bytes stored for a write that then failed over to garbage collection.
 
         Without this the blob would be in no catalog row at all, so GC would never see it.
         Best effort: if the catalog fails too, the original error matters more.
         """
         now = self._now()
+        backend = backend or self.storage_provider
         try:
             async with self.catalog.write() as writer:
-                await writer.reference_blob(info.digest, info.size, now)
-                await self._release(writer, info.digest, now)
+                await writer.reference_blob(info.digest, info.size, now, backend=backend)
+                await self._release(writer, info.digest, now, backend)
             if self.settings.gc_grace_seconds == 0:
                 await self._collect_blob_garbage()
         except ArtifactStoreError:
             pass
 
     async def _collect_blob_garbage(self, limit: int = 1000) -> tuple[int, int]:
-        """Delete bytes no artifact refers to (orphaned past the grace period)."""
+        """Delete bytes no artifact refers to (orphaned past the grace period), per backend."""
         cutoff = self._now() - self.settings.gc_grace_seconds
         removed = freed = 0
         async with self.catalog.write() as writer:
-            for digest in await writer.orphaned_blobs(cutoff, limit):
-                info = await self.blobs.head(digest)
-                await writer.forget_blob(digest)
-                if await self.blobs.delete(digest):
+            orphans = await writer.orphaned_blobs(cutoff, limit, backends=self.routing.backends)
+            for backend, digest in orphans:
+                blobs = self.blob_backend(backend)
+                info = await blobs.head(digest)
+                await writer.forget_blob(digest, backend=backend)
+                if await blobs.delete(digest):
                     removed += 1
                     freed += info.size if info else 0
                 await writer.append_event(
                     type="blob.collected",
                     subject=digest,
-                    payload={"bytes": info.size if info else 0},
+                    payload={"bytes": info.size if info else 0, "backend": backend},
                     actor=None,
                     time=self._now(),
                 )

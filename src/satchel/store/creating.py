@@ -90,11 +90,14 @@ class CreatingMixin(StoreBase):
         """Store *chunks* as a new artifact described by *spec* and return its record."""
         caller, owner = await self._prepare_owner(spec)
         session = await self._resolve_session(caller, spec.session_id)
-        info = await self._put_blob(chunks)
+        backend = self._route(spec.meta, owner, session.session_id)
+        info = await self._put_blob(chunks, backend=backend)
         try:
-            return await self._commit_new(spec, caller, owner, session, info, event_type)
+            return await self._commit_new(
+                spec, caller, owner, session, info, event_type, backend=backend
+            )
         except BaseException:
-            await self._discard(info)
+            await self._discard(info, backend)
             raise
 
     async def _commit_new(
@@ -109,11 +112,13 @@ class CreatingMixin(StoreBase):
         *,
         artifact_id: str | None = None,
         in_transaction: Callable[[CatalogWriter], Awaitable[None]] | None = None,
+        backend: str | None = None,
     ) -> ArtifactRecord:
         """Insert the artifact row (with its session and blob reference) in one transaction.
 
         *artifact_id* is a reserved id (an upload's); *in_transaction* runs inside the same
-        transaction (an upload marking itself completed), so both happen or neither.
+        transaction (an upload marking itself completed), so both happen or neither. *backend*
+        is where *info*'s bytes are stored (None: the default backend).
         """
         now = self._now()
         session_id = session.session_id
@@ -143,11 +148,11 @@ class CreatingMixin(StoreBase):
             updated_at=now,
             expires_at=None if spec.ttl is None else now + spec.ttl,
             ttl=spec.ttl,
-            storage_provider=self.storage_provider,
+            storage_provider=backend or self.storage_provider,
         )
         async with self.catalog.write() as writer:
             session = await self._persist_session(writer, session, caller)
-            await self._reference(writer, info, now)
+            await self._reference(writer, info, now, record.storage_provider)
             await writer.insert_artifact(record)
             if in_transaction is not None:
                 await in_transaction(writer)

@@ -26,7 +26,8 @@ class FilesMixin(ArtifactsMixin):
         user_id: str | None = None,
         session_id: str | None = None,
     ) -> str:
-        """Copy an artifact within its own session (the bytes are shared, not duplicated).
+        """Copy an artifact within its own session (the bytes are shared, not duplicated, unless
+        the routing rules send the copy to another backend: then they are copied there).
 
         Raises:
             AccessDeniedError: *target_session_id* names another session, or the caller may not
@@ -54,19 +55,30 @@ class FilesMixin(ArtifactsMixin):
             user_id=user_id,
             session_id=source.session_id,
         )
-        info = BlobInfo(digest=source.sha256, size=source.bytes)
         session = await self._session_record(source.session_id) or await self._resolve_session(
             caller, source.session_id
         )
-        record = await self._commit_new(
-            spec,
-            caller,
-            source.owner_id,
-            session,
-            info,
-            "artifact.copied",
-            extra_payload={"copied_from": artifact_id},
-        )
+        backend = self._route(spec.meta, source.owner_id, source.session_id)
+        info = BlobInfo(digest=source.sha256, size=source.bytes)
+        copied = backend != source.storage_provider
+        if copied:  # routed elsewhere: the bytes go there too
+            chunks = self.blobs_for(source).open_range(source.sha256)
+            info = await self._put_blob(chunks, backend=backend)
+        try:
+            record = await self._commit_new(
+                spec,
+                caller,
+                source.owner_id,
+                session,
+                info,
+                "artifact.copied",
+                extra_payload={"copied_from": artifact_id},
+                backend=backend,
+            )
+        except BaseException:
+            if copied:
+                await self._discard(info, backend)
+            raise
         return record.artifact_id
 
     async def move_file(

@@ -21,6 +21,7 @@ from satchel.core.signing import PresignedURL, SignedGrant
 from satchel.core.uploads import UploadKind, UploadRecord, UploadState
 from satchel.core.validation import check_id
 from satchel.store.base import UNSET
+from satchel.store.direct import direct_transfers, direct_upload_of
 from satchel.store.presign import PresignMixin
 from satchel.store.uploads import UploadsMixin
 
@@ -62,6 +63,8 @@ class MultipartMixin(UploadsMixin, PresignMixin):
             session_id=session_id,
         )
         upload = await self._start_upload(UploadKind.PRESIGNED, spec)
+        if direct_transfers(self.blobs) is not None:
+            return await self._direct_put_url(upload, seconds), upload.artifact_id
         url = self._signed_url(
             SignedGrant(
                 method="PUT",
@@ -121,9 +124,11 @@ class MultipartMixin(UploadsMixin, PresignMixin):
             raise ArtifactNotFoundError(f"no presigned upload reserved artifact {artifact_id}")
         if found.state is UploadState.COMPLETED:
             raise ConflictError(f"artifact {artifact_id} is registered already")
-        if found.state is UploadState.OPEN and not found.is_expired(self._now()):
+        direct = direct_upload_of(self.blobs, found)
+        if direct is None and found.state is UploadState.OPEN and not found.is_expired(self._now()):
             raise ConflictError(f"nothing has been uploaded for artifact {artifact_id} yet")
-        upload = await self._open_upload(found.upload_id, caller, states=(UploadState.UPLOADED,))
+        states = (UploadState.OPEN,) if direct is not None else (UploadState.UPLOADED,)
+        upload = await self._open_upload(found.upload_id, caller, states=states)
         if session_id is not None and session_id != upload.session_id:
             raise AccessDeniedError("the upload belongs to another session")
         spec = self._new_artifact(
@@ -143,14 +148,30 @@ class MultipartMixin(UploadsMixin, PresignMixin):
             "filename": spec.filename,
             "ttl": spec.ttl,
         }
-        await self._finish_upload(
-            upload,
-            self.staging.read(upload.upload_id),
-            expected_states=(UploadState.UPLOADED,),
-            overrides=overrides,
-        )
+        if direct is not None:
+            await self._finish_direct_upload(
+                upload, direct, expected_states=states, overrides=overrides
+            )
+        else:
+            await self._finish_upload(
+                upload,
+                self.staging.read(upload.upload_id),
+                expected_states=states,
+                overrides=overrides,
+            )
         await self._drop_staged(upload)
         return True
+
+    async def _direct_put_url(self, upload: UploadRecord, seconds: int) -> PresignedURL:
+        transfers = direct_transfers(self.blobs)
+        assert transfers is not None
+        direct = await self._attach_direct_upload(upload, multipart=False)
+        lifetime = self._direct_lifetime(upload, seconds)
+        return PresignedURL(await transfers.presign_put(direct, lifetime))
+
+    def _direct_lifetime(self, upload: UploadRecord, seconds: int) -> int:
+        """A backend URL's lifetime: what was asked, but never past the upload's expiry."""
+        return max(1, min(seconds, int(upload.expires_at - self._now())))
 
     # -- multipart ---------------------------------------------------------------------------
 
@@ -203,6 +224,11 @@ class MultipartMixin(UploadsMixin, PresignMixin):
         seconds = self._check_expires(expires)
         caller = await self._caller(user_id, session_id)
         upload = await self._open_upload(upload_id, caller, states=(UploadState.OPEN,))
+        transfers = direct_transfers(self.blobs)
+        if transfers is not None:
+            direct = await self._attach_direct_upload(upload, multipart=True)
+            lifetime = self._direct_lifetime(upload, seconds)
+            return PresignedURL(await transfers.presign_put_part(direct, part_number, lifetime))
         return self._signed_url(
             SignedGrant(
                 method="PUT",
@@ -278,6 +304,18 @@ class MultipartMixin(UploadsMixin, PresignMixin):
             raise InvalidRequestError("complete_multipart_upload needs at least one part")
         if numbers != sorted(set(numbers)):
             raise InvalidRequestError("parts must be listed once each, in ascending order")
+        direct = direct_upload_of(self.blobs, upload)
+        if direct is not None and not _all_staged(upload, request):
+            # Parts PUT to the backend's own URLs: the backend checks them and their ETags.
+            record = await self._finish_direct_upload(
+                upload,
+                direct,
+                parts=[(part.PartNumber, part.ETag) for part in request.parts],
+                expected_states=(UploadState.OPEN,),
+                overrides={"summary": request.summary},
+            )
+            await self._drop_staged(upload)
+            return record.artifact_id
         minimum = self.settings.multipart_min_part_bytes
         for index, part in enumerate(request.parts):
             stored = upload.parts.get(str(part.PartNumber))
@@ -313,6 +351,27 @@ class MultipartMixin(UploadsMixin, PresignMixin):
         upload = await self._open_upload(upload_id, caller, states=(UploadState.OPEN,))
         await self._abort_upload(upload, "upload.aborted")
         return True
+
+
+def _all_staged(upload: UploadRecord, request: MultipartUploadCompleteRequest) -> bool:
+    """Whether every listed part was PUT through Satchel (else: to the backend's URLs).
+
+    A part counts as staged when Satchel holds it with the ETag the client lists. Mixing the
+    two kinds in one upload is refused: the backend cannot splice Satchel's staged bytes in.
+    """
+    staged = [
+        (stored := upload.parts.get(str(part.PartNumber))) is not None
+        and part.ETag.strip().strip('"') == stored["etag"]
+        for part in request.parts
+    ]
+    if all(staged):
+        return True
+    if any(staged):
+        raise InvalidRequestError(
+            "parts uploaded through Satchel and parts uploaded to presigned backend URLs "
+            "cannot be combined in one upload"
+        )
+    return False
 
 
 def _check_part_number(number: object) -> int:

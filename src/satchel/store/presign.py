@@ -1,5 +1,7 @@
 """Presigned download URLs and signed-URL verification.
 
+With the S3 backend (and no SSE-C key) a presigned download URL is S3's own, signed by the
+backend after the access check, with the artifact's filename and type as response headers.
 For memory, filesystem and sqlite backends a presigned URL points at ``satchel serve``
 (``{SATCHEL_PUBLIC_URL}/v1/signed/{token}``); the token is an HMAC-signed, method-bound,
 expiring grant (:mod:`satchel.core.signing`). The store signs; the service verifies with the
@@ -14,6 +16,7 @@ from satchel.core.models import ArtifactRecord
 from satchel.core.scopes import DEFAULT_PRESIGN_EXPIRES
 from satchel.core.signing import PresignedURL, SignedGrant, sign_grant, verify_grant
 from satchel.store.base import StoreBase
+from satchel.store.direct import direct_transfers
 
 __all__ = ["PresignMixin"]
 
@@ -51,6 +54,15 @@ class PresignMixin(StoreBase):
         """
         seconds = self._check_expires(expires)
         record = await self._load(artifact_id, await self._caller(user_id, session_id))
+        transfers = direct_transfers(self.blobs_for(record))
+        if transfers is not None:
+            # The backend serves the URL without asking Satchel: it must not outlive the artifact.
+            if record.expires_at is not None:
+                seconds = max(1, min(seconds, int(record.expires_at - self._now())))
+            url = await transfers.presign_get(
+                record.sha256, seconds, filename=record.filename, content_type=record.mime
+            )
+            return PresignedURL(url)
         return self._signed_url(
             SignedGrant(
                 method="GET",

@@ -49,7 +49,9 @@ class StreamingMixin(CreatingMixin):
         caller = await self._caller(request.user_id, request.session_id)
         record = await self._load(request.artifact_id, caller)
         done = 0
-        async for chunk in self.blobs.open_range(record.sha256, chunk_size=request.chunk_size):
+        async for chunk in self.blobs_for(record).open_range(
+            record.sha256, chunk_size=request.chunk_size
+        ):
             done += len(chunk)
             yield chunk
             await report_progress(request.progress_callback, done, record.bytes)

@@ -8,23 +8,35 @@ inserts the artifact in the same transaction that marks the upload completed.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import AsyncIterable, Callable
-from typing import Any
+from collections.abc import AsyncIterable, Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
+from satchel.blobs.direct import DirectTransfers
 from satchel.catalog import CatalogWriter
 from satchel.catalog import uploads as upload_rows
 from satchel.core.access import Caller, check_upload
 from satchel.core.errors import (
     ArtifactExpiredError,
     ArtifactNotFoundError,
+    ArtifactStoreError,
     ConflictError,
     PreconditionFailedError,
 )
 from satchel.core.ids import new_artifact_id
-from satchel.core.models import ArtifactRecord
+from satchel.core.models import ArtifactRecord, BlobInfo, SessionRecord
 from satchel.core.uploads import UploadKind, UploadRecord, UploadState
 from satchel.core.validation import check_id
 from satchel.store.creating import CreatingMixin, NewArtifact
+from satchel.store.direct import (
+    direct_transfers,
+    direct_upload_of,
+    staged_part_numbers,
+    with_direct_upload,
+    without_direct,
+)
+
+if TYPE_CHECKING:
+    from satchel.blobs.s3_uploads import DirectUpload
 
 __all__ = ["UploadsMixin"]
 
@@ -140,6 +152,77 @@ class UploadsMixin(CreatingMixin):
         overrides: dict[str, Any] | None = None,
     ) -> ArtifactRecord:
         """Stream *chunks* into the blob store and create the upload's artifact."""
+        spec = self._upload_spec(upload, overrides)
+        session = await self._resolve_session(Caller(user_id=upload.actor_id), upload.session_id)
+        backend = self._route(spec.meta, upload.owner_id, upload.session_id)
+        info = await self._put_blob(chunks, backend=backend)
+        return await self._commit_upload(upload, spec, session, info, expected_states, backend)
+
+    async def _finish_direct_upload(
+        self,
+        upload: UploadRecord,
+        direct: DirectUpload,
+        *,
+        parts: Sequence[tuple[int, str]] | None = None,
+        expected_states: tuple[UploadState, ...],
+        overrides: dict[str, Any] | None = None,
+    ) -> ArtifactRecord:
+        """Create the upload's artifact from what the client sent straight to the backend.
+
+        The backend reads the bytes back through sha256 (the client is not trusted) and
+        publishes them; the artifact is created as for any other upload.
+        """
+        transfers = direct_transfers(self.blobs)
+        if transfers is None:
+            raise ConflictError("the blob backend no longer accepts direct uploads")
+        spec = self._upload_spec(upload, overrides)
+        session = await self._resolve_session(Caller(user_id=upload.actor_id), upload.session_id)
+        try:
+            info = await transfers.complete_direct_upload(
+                direct, parts=parts, max_bytes=self.settings.max_upload_bytes
+            )
+        except ArtifactStoreError:
+            # A failed completion uses an S3 multipart upload up: forget it, so new part URLs
+            # start a fresh one. (A single PUT's URL stays usable: the client may PUT again.)
+            if direct.multipart_id is not None:
+                await self._change_upload(upload.upload_id, without_direct)
+            raise
+        return await self._commit_upload(upload, spec, session, info, expected_states)
+
+    async def _attach_direct_upload(self, upload: UploadRecord, *, multipart: bool) -> DirectUpload:
+        """The upload's direct upload on the backend, started now if it has none yet.
+
+        Two replicas may start one at once: the first recorded wins, the other is aborted.
+        """
+        transfers = direct_transfers(self.blobs)
+        if transfers is None:
+            raise ConflictError("the blob backend does not accept direct uploads")
+        existing = direct_upload_of(transfers, upload)
+        if existing is not None:
+            return existing
+        created = await transfers.create_direct_upload(multipart=multipart)
+
+        def attach(current: UploadRecord) -> UploadRecord:
+            if current.state is not UploadState.OPEN:
+                raise ConflictError(f"upload {current.upload_id} is {current.state.value}")
+            if direct_upload_of(transfers, current) is not None:
+                return current
+            return with_direct_upload(current, created)
+
+        try:
+            updated = await self._change_upload(upload.upload_id, attach)
+        except BaseException:
+            await transfers.abort_direct_upload(created)
+            raise
+        winner = direct_upload_of(transfers, updated)
+        assert winner is not None
+        if winner.upload_id != created.upload_id:
+            await transfers.abort_direct_upload(created)
+        return winner
+
+    def _upload_spec(
+        self, upload: UploadRecord, overrides: dict[str, Any] | None = None
+    ) -> NewArtifact:
         spec = NewArtifact(
             scope=upload.scope,
             mime=upload.mime,
@@ -150,11 +233,20 @@ class UploadsMixin(CreatingMixin):
             user_id=upload.actor_id,
             session_id=upload.session_id,
         )
-        if overrides:
-            spec = dataclasses.replace(spec, **overrides)
+        return dataclasses.replace(spec, **overrides) if overrides else spec
+
+    async def _commit_upload(
+        self,
+        upload: UploadRecord,
+        spec: NewArtifact,
+        session: SessionRecord,
+        info: BlobInfo,
+        expected_states: tuple[UploadState, ...],
+        backend: str | None = None,
+    ) -> ArtifactRecord:
+        """Insert the artifact of a finished upload and mark the upload completed, at once
+        (its bytes are in *backend*; None: the default backend)."""
         caller = Caller(user_id=upload.actor_id, session_id=upload.session_id)
-        session = await self._resolve_session(Caller(user_id=upload.actor_id), upload.session_id)
-        info = await self._put_blob(chunks)
 
         async def mark_completed(writer: CatalogWriter) -> None:
             done = dataclasses.replace(upload, state=UploadState.COMPLETED, offset=info.size)
@@ -176,15 +268,19 @@ class UploadsMixin(CreatingMixin):
                 {"upload_id": upload.upload_id, "upload_kind": upload.kind.value},
                 artifact_id=upload.artifact_id,
                 in_transaction=mark_completed,
+                backend=backend,
             )
         except BaseException:
-            await self._discard(info)
+            await self._discard(info, backend)
             raise
 
     async def _drop_staged(self, upload: UploadRecord) -> None:
         await self.staging.delete(upload.upload_id)
-        for part in upload.parts:
-            await self.staging.delete(f"{upload.upload_id}.{int(part)}")
+        for number in staged_part_numbers(upload):
+            await self.staging.delete(f"{upload.upload_id}.{number}")
+        direct = direct_upload_of(self.blobs, upload)
+        if direct is not None and isinstance(self.blobs, DirectTransfers):
+            await self.blobs.abort_direct_upload(direct)
 
     async def _abort_upload(self, upload: UploadRecord, event: str) -> None:
         def aborted(current: UploadRecord) -> UploadRecord:
@@ -196,15 +292,32 @@ class UploadsMixin(CreatingMixin):
         await self._drop_staged(final)
 
     async def purge_expired_uploads(self) -> int:
-        """Abort uploads past their expiry and reclaim their staged bytes; return how many."""
+        """Abort uploads past their expiry and reclaim their staged bytes; return how many.
+
+        Claimed and aborted in one transaction (as the artifact purge does), so replicas purging
+        at once count and announce each expired upload once.
+        """
         await self._ensure_open()
-        async with self.catalog.read() as reader:
+        aborted: list[UploadRecord] = []
+        async with self.catalog.write() as writer:
+            now = self._now()
             expired = await upload_rows.expired_uploads(
-                reader.conn, self.sandbox_id, self._now(), 10_000
+                writer.conn, self.sandbox_id, now, 10_000, claim=True
             )
-        for upload in expired:
-            try:
-                await self._abort_upload(upload, "upload.expired")
-            except ConflictError:
-                continue  # finished meanwhile
-        return len(expired)
+            for upload in expired:
+                final = dataclasses.replace(upload, state=UploadState.ABORTED)
+                if not await upload_rows.replace_upload(
+                    writer.conn, final, expected_state=upload.state, expected_offset=upload.offset
+                ):
+                    continue  # finished or changed meanwhile
+                await writer.append_event(
+                    type="upload.expired",
+                    subject=upload.upload_id,
+                    payload={"state": final.state.value, "offset": final.offset},
+                    actor=final.actor_id,
+                    time=now,
+                )
+                aborted.append(final)
+        for upload in aborted:
+            await self._drop_staged(upload)
+        return len(aborted)
