@@ -151,22 +151,7 @@ class ArtifactsMixin(CreatingMixin):
             current = await self._load(artifact_id, caller, write=True)  # fail fast, then route
             backend = self._route_update(current, changes)
             info = await self._put_blob(iter_bytes(payload), backend=backend)
-        try:
-            record = await self._apply(
-                artifact_id,
-                caller,
-                if_match,
-                "artifact.updated",
-                changes,
-                merge=False,
-                blob=info,
-                backend=backend,
-            )
-        except BaseException:
-            if info is not None:  # e.g. a stale if_match: the new bytes must not linger untracked
-                await self._discard(info, backend)
-            raise
-        return self._to_metadata(record)
+        return await self._replace(artifact_id, caller, if_match, changes, info, backend)
 
     async def update_file_stream(
         self,
@@ -192,9 +177,23 @@ class ArtifactsMixin(CreatingMixin):
         current = await self._load(artifact_id, caller, write=True)  # fail fast, then route
         backend = self._route_update(current, changes)
         info = await self._put_blob(chunks, backend=backend)
+        if info.size == 0:
+            await self._discard(info, backend)
+            raise InvalidRequestError("the new content is empty")
+        return await self._replace(artifact_id, caller, if_match, changes, info, backend)
+
+    async def _replace(
+        self,
+        artifact_id: str,
+        caller: Caller,
+        if_match: str | None,
+        changes: dict[str, Any],
+        info: BlobInfo | None,
+        backend: str | None,
+    ) -> ArtifactMetadata:
+        """Apply an update that may bring new content (*info*, stored on *backend*); if the
+        update fails (e.g. a stale *if_match*) the new bytes must not linger untracked."""
         try:
-            if info.size == 0:
-                raise InvalidRequestError("the new content is empty")
             record = await self._apply(
                 artifact_id,
                 caller,
@@ -206,7 +205,8 @@ class ArtifactsMixin(CreatingMixin):
                 backend=backend,
             )
         except BaseException:
-            await self._discard(info, backend)  # e.g. a stale if_match: no lingering bytes
+            if info is not None:
+                await self._discard(info, backend)
             raise
         return self._to_metadata(record)
 
