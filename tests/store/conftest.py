@@ -9,6 +9,10 @@ database per data directory, copied from a migrated template), and ``remote``: a
 loopback port. Remote stores with the same settings share a server for the whole run, so
 remote-capable tests must not assume an empty sandbox.
 
+A test marked ``@pytest.mark.satchel_urls("why")`` checks Satchel's own signed URLs (their
+tokens, expiry, tampering, small parts); it is not generated for ``s3``, whose presign methods
+return S3's URLs (covered in tests/blobs/test_s3_uploads.py and tests/server/test_replicas_s3.py).
+
 A test marked ``@pytest.mark.embedded_only("why")`` reaches into the embedded store (its catalog,
 its blob store, its clock, its data directory); it is not generated for ``remote``.
 """
@@ -34,6 +38,7 @@ BACKENDS = {
     "filesystem": ("filesystem", "filesystem"),
     "sqlite": ("vfs-sqlite", "sqlite"),
     "postgres": ("filesystem", "filesystem"),  # the catalog on PostgreSQL (see catalog_dialect)
+    "s3": ("s3", "s3"),  # blobs and upload staging in a bucket of the harness's moto server
 }
 POSTGRES = "postgres"
 REMOTE = "remote"
@@ -66,6 +71,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "backend" not in metafunc.fixturenames:
         return
     ids = sorted(BACKENDS)
+    if metafunc.definition.get_closest_marker("satchel_urls") is not None:
+        ids.remove("s3")  # its presigned URLs are S3's own (tests/server/test_replicas_s3.py)
     if metafunc.definition.get_closest_marker("embedded_only") is None:
         ids.append(REMOTE)
     metafunc.parametrize("backend", ids, indirect=True)
@@ -155,9 +162,24 @@ async def make_store(
     pg = request.getfixturevalue("postgres_server") if catalog_dialect == "postgresql" else None
     template = request.getfixturevalue("postgres_template") if pg is not None else None
 
+    moto = request.getfixturevalue("moto_s3") if provider == "s3" else None
+    buckets: dict[Path, str] = {}  # data directory -> its bucket
+    if moto is not None:
+        monkeypatch = request.getfixturevalue("monkeypatch")
+        monkeypatch.setenv("AWS_ACCESS_KEY_ID", moto.access_key)
+        monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", moto.secret_key)
+
     async def factory(**overrides: Any) -> ArtifactStore:
         sandbox_id = overrides.pop("sandbox_id", None)
         data_dir = overrides.pop("data_dir", tmp_path / f"data{len(made)}")
+        if moto is not None:
+            # Like a blob directory, a bucket belongs to one data directory.
+            if data_dir not in buckets:
+                buckets[data_dir] = moto.create_bucket()
+            overrides.setdefault("bucket", buckets[data_dir])
+            overrides.setdefault("s3_endpoint_url", moto.url)
+            overrides.setdefault("s3_region", moto.region)
+            overrides.setdefault("s3_addressing_style", "path")
         if pg is not None:
             # Like a SQLite catalog file, a database belongs to one data directory.
             if data_dir not in databases:
@@ -178,6 +200,9 @@ async def make_store(
     if pg is not None:
         for database in databases.values():
             pg.drop_database(database)
+    if moto is not None:
+        for bucket in buckets.values():
+            moto.destroy_bucket(bucket)
 
 
 @pytest.fixture

@@ -825,7 +825,7 @@ async def test_get_stats_counts_and_bytes(store: ArtifactStore, provider: str) -
     assert empty["total_artifacts"] == 0
     assert empty["total_bytes"] == 0
     assert empty["storage_provider"] == provider
-    assert empty["bucket"] == "artifacts"
+    assert empty["bucket"] == ("artifacts" if provider != "s3" else store.bucket)
     assert empty["sandbox_id"] == "default"
     assert empty["session_provider"] == "memory"
 

@@ -81,8 +81,7 @@ async def put_url(store: Any, url: str, *parts: bytes) -> Any:
 
 
 # -- presigned downloads ---------------------------------------------------------------------------
-
-
+@pytest.mark.satchel_urls("Satchel's token format")
 async def test_presigned_url_is_method_bound_and_tamper_proof(store: ArtifactStore) -> None:
     artifact_id = await store.store(b"data", mime="text/plain", user_id="alice")
     url = await store.presign(artifact_id, expires=60, user_id="alice")
@@ -97,6 +96,7 @@ async def test_presigned_url_is_method_bound_and_tamper_proof(store: ArtifactSto
     assert await store.retrieve(artifact_id, user_id="alice") == b"data"
 
 
+@pytest.mark.satchel_urls("Satchel's token expiry")
 @pytest.mark.embedded_only("moves the store's clock")
 async def test_presigned_url_expires(store: ArtifactStore) -> None:
     artifact_id = await store.store(b"data", mime="text/plain", user_id="alice")
@@ -138,8 +138,7 @@ async def test_the_signing_key_is_kept_in_the_data_dir(tmp_path: Path) -> None:
 
 
 # -- presigned uploads -----------------------------------------------------------------------------
-
-
+@pytest.mark.satchel_urls("PUTs through Satchel's upload URL")
 async def test_presigned_upload_lifecycle(store: ArtifactStore) -> None:
     url, artifact_id = await store.presign_upload(
         session_id="s1", filename="photo.jpg", mime_type="image/jpeg", user_id="alice"
@@ -167,6 +166,7 @@ async def test_presigned_upload_lifecycle(store: ArtifactStore) -> None:
         await put_url(store, url, b"again")
 
 
+@pytest.mark.satchel_urls("PUTs through Satchel's upload URL")
 @pytest.mark.embedded_only("moves the store's clock")
 async def test_registering_after_expiry_is_refused(store: ArtifactStore) -> None:
     url, artifact_id = await store.presign_upload(session_id="s1", expires=60)
@@ -197,8 +197,7 @@ async def small_parts(make_store: Any) -> ArtifactStore:
 async def start(store: ArtifactStore, **fields: Any) -> dict[str, Any]:
     request = MultipartUploadInitRequest(filename="big.bin", user_id="alice", **fields)
     return await store.initiate_multipart_upload(request)
-
-
+@pytest.mark.satchel_urls("parts below S3's 5 MiB minimum")
 async def test_parallel_out_of_order_parts_assemble_in_order(small_parts: ArtifactStore) -> None:
     store = small_parts
     started = await start(store, meta={"run": 7})
@@ -218,8 +217,7 @@ async def test_parallel_out_of_order_parts_assemble_in_order(small_parts: Artifa
     expected = b"".join(chunks[n] for n in range(1, 7))
     assert await store.retrieve(artifact_id, user_id="alice") == expected
     assert (await store.metadata(artifact_id, user_id="alice")).meta == {"run": 7}
-
-
+@pytest.mark.satchel_urls("parts below S3's 5 MiB minimum")
 async def test_complete_refuses_missing_wrong_and_unordered_parts(
     small_parts: ArtifactStore,
 ) -> None:
@@ -257,8 +255,7 @@ async def test_complete_refuses_missing_wrong_and_unordered_parts(
         await store.complete_multipart_upload(
             MultipartUploadCompleteRequest(upload_id=upload_id, parts=good)
         )
-
-
+@pytest.mark.satchel_urls("parts below S3's 5 MiB minimum")
 async def test_abort_reclaims_parts_and_ends_the_upload(small_parts: ArtifactStore) -> None:
     store = small_parts
     started = await start(store)
