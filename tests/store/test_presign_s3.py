@@ -4,11 +4,14 @@ the uploaded bytes before the artifact exists."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import botocore.exceptions
 import httpx
 import pytest
 
@@ -80,3 +83,47 @@ async def test_presigned_upload_goes_to_s3_and_is_checked(
     meta = await s3_store.metadata(artifact_id, user_id="alice")
     assert (meta.bytes, meta.sha256) == (len(data), "sha256:" + hashlib.sha256(data).hexdigest())
     assert await s3_store.retrieve(artifact_id, user_id="alice") == data
+
+
+async def test_with_sse_c_urls_stay_satchels_and_the_bucket_holds_ciphertext(
+    ceph_rgw: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A presigned S3 URL cannot carry the customer key, so with SSE-C the store keeps its own
+    signed URLs; what S3 holds cannot be read without the key (real Ceph RGW: moto ignores
+    SSE-C)."""
+    endpoint = ceph_rgw.endpoint()
+    key = base64.b64encode(os.urandom(32)).decode()
+    monkeypatch.setenv("TEST_SSE_C_KEY", key)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", endpoint.access_key)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", endpoint.secret_key)
+    bucket = endpoint.create_bucket()
+    settings = Settings(
+        data_dir=tmp_path / "data",
+        bucket=bucket,
+        s3_endpoint_url=endpoint.url,
+        s3_region=endpoint.region,
+        s3_addressing_style="path",
+        s3_sse_customer_key_ref="env:TEST_SSE_C_KEY",
+        public_url="http://satchel.test",
+    )
+    try:
+        async with ArtifactStore(settings=settings, storage_provider="s3") as store:
+            artifact_id = await store.store(b"secret bytes", mime="text/plain", user_id="alice")
+            url = await store.presign(artifact_id, user_id="alice")
+            assert url.startswith("http://satchel.test/v1/signed/")
+            assert await store.retrieve(artifact_id, user_id="alice") == b"secret bytes"
+            digest = (await store.metadata(artifact_id, user_id="alice")).sha256
+        client = endpoint.client()
+        key_name = f"blobs/sha256/{digest[7:9]}/{digest[9:11]}/{digest[7:]}"
+        with pytest.raises(botocore.exceptions.ClientError) as refused:
+            client.get_object(Bucket=bucket, Key=key_name)  # no key: refused
+        assert refused.value.response["Error"]["Code"] not in ("NoSuchKey", "404")
+        unlocked = client.get_object(
+            Bucket=bucket,
+            Key=key_name,
+            SSECustomerAlgorithm="AES256",
+            SSECustomerKey=base64.b64decode(key),
+        )
+        assert unlocked["Body"].read() == b"secret bytes"
+    finally:
+        endpoint.destroy_bucket(bucket)
