@@ -28,7 +28,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from tests.harness.processes import free_port, session_server
+from tests.harness.processes import free_port, launch_on_a_free_port, session_server
 
 __all__ = [
     "PostgresServer",
@@ -219,17 +219,7 @@ def start_postgres(base: Path, attempts: int = 3) -> PostgresServer:
     bin_dir = find_bin_dir()
     server = PostgresServer(bin_dir=bin_dir, base=base, port=free_port())
     server.init()
-    for attempt in range(attempts):
-        server.launch()
-        try:
-            server.wait_ready()
-            return server
-        except RuntimeError:
-            server.stop()
-            if attempt == attempts - 1 or "already in use" not in server.log_tail():
-                raise
-            server.port = free_port()
-    raise AssertionError("unreachable")
+    return launch_on_a_free_port(server, in_use="already in use", attempts=attempts)
 
 
 def _migrate(url: str) -> None:

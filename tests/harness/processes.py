@@ -13,14 +13,24 @@ from typing import Protocol, TypeVar
 
 import pytest
 
-__all__ = ["free_port", "session_server"]
+__all__ = ["free_port", "launch_on_a_free_port", "session_server"]
 
 
 class _Stoppable(Protocol):
     def stop(self) -> None: ...
 
 
+class _Launchable(Protocol):
+    port: int
+
+    def launch(self) -> None: ...
+    def wait_ready(self) -> None: ...
+    def stop(self) -> None: ...
+    def log_tail(self) -> str: ...
+
+
 _S = TypeVar("_S", bound=_Stoppable)
+_L = TypeVar("_L", bound=_Launchable)
 
 
 def free_port() -> int:
@@ -44,3 +54,19 @@ def session_server(name: str, prefix: str, start: Callable[[Path], _S]) -> Itera
     finally:
         server.stop()
         shutil.rmtree(base, ignore_errors=True)
+
+
+def launch_on_a_free_port(server: _L, *, in_use: str, attempts: int = 3) -> _L:
+    """Launch *server* and wait until it answers; if another process took its port meanwhile
+    (its log says *in_use*), try again on another free port."""
+    for attempt in range(attempts):
+        server.launch()
+        try:
+            server.wait_ready()
+            return server
+        except RuntimeError:
+            server.stop()
+            if attempt == attempts - 1 or in_use not in server.log_tail():
+                raise
+            server.port = free_port()
+    raise AssertionError("unreachable")

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from tests.harness.processes import free_port, session_server
+from tests.harness.processes import free_port, launch_on_a_free_port, session_server
 
 __all__ = ["RedisServer", "redis_server", "redis_url", "start_redis"]
 
@@ -118,17 +118,7 @@ def start_redis(base: Path, attempts: int = 3) -> RedisServer:
             "redis-server is not installed: run `make system-deps` (scripts/system-deps.sh)"
         )
     server = RedisServer(executable=executable, base=base, port=free_port())
-    for attempt in range(attempts):
-        server.launch()
-        try:
-            server.wait_ready()
-            return server
-        except RuntimeError:
-            server.stop()
-            if attempt == attempts - 1 or "in use" not in server.log_tail():
-                raise
-            server.port = free_port()
-    raise AssertionError("unreachable")
+    return launch_on_a_free_port(server, in_use="in use", attempts=attempts)
 
 
 @pytest.fixture(scope="session")

@@ -197,6 +197,8 @@ async def small_parts(make_store: Any) -> ArtifactStore:
 async def start(store: ArtifactStore, **fields: Any) -> dict[str, Any]:
     request = MultipartUploadInitRequest(filename="big.bin", user_id="alice", **fields)
     return await store.initiate_multipart_upload(request)
+
+
 @pytest.mark.satchel_urls("parts below S3's 5 MiB minimum")
 async def test_parallel_out_of_order_parts_assemble_in_order(small_parts: ArtifactStore) -> None:
     store = small_parts
@@ -217,6 +219,8 @@ async def test_parallel_out_of_order_parts_assemble_in_order(small_parts: Artifa
     expected = b"".join(chunks[n] for n in range(1, 7))
     assert await store.retrieve(artifact_id, user_id="alice") == expected
     assert (await store.metadata(artifact_id, user_id="alice")).meta == {"run": 7}
+
+
 @pytest.mark.satchel_urls("parts below S3's 5 MiB minimum")
 async def test_complete_refuses_missing_wrong_and_unordered_parts(
     small_parts: ArtifactStore,
@@ -255,6 +259,8 @@ async def test_complete_refuses_missing_wrong_and_unordered_parts(
         await store.complete_multipart_upload(
             MultipartUploadCompleteRequest(upload_id=upload_id, parts=good)
         )
+
+
 @pytest.mark.satchel_urls("parts below S3's 5 MiB minimum")
 async def test_abort_reclaims_parts_and_ends_the_upload(small_parts: ArtifactStore) -> None:
     store = small_parts
