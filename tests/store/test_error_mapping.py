@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from satchel import ArtifactStore, InvalidRequestError, NotSupportedError
+from satchel import ArtifactStore, InvalidRequestError, NotSupportedError, ProviderError, Settings
 
 
 # (a bare postgresql:// URL means asyncpg, which is installed: see tests/catalog/test_postgres.py)
@@ -60,3 +60,15 @@ async def test_streaming_methods_want_their_request_models(store: ArtifactStore)
     with pytest.raises(InvalidRequestError, match="StreamDownloadRequest"):
         async for _ in store.stream_download({"artifact_id": "x"}):  # type: ignore[arg-type]
             pass
+
+
+async def test_a_driver_failure_on_the_hot_lookup_is_a_provider_error(tmp_path: Any) -> None:
+    """The artifact lookup runs on the sqlite3 cursor itself (HotQuery); a driver failure
+    there is still an error of the tree, like one under SQLAlchemy."""
+    settings = Settings(data_dir=tmp_path)
+    async with ArtifactStore(settings=settings, storage_provider="filesystem") as store:
+        artifact_id = await store.store(b"hello", mime="text/plain")
+        await store.metadata(artifact_id)
+        store.catalog._reader.sync.connection.driver_connection.close()  # the reads' connection
+        with pytest.raises(ProviderError, match="closed database"):
+            await store.metadata(artifact_id)

@@ -23,6 +23,7 @@ from satchel import (
     ArtifactExpiredError,
     ArtifactNotFoundError,
     ArtifactStore,
+    ArtifactStoreError,
     ChecksumMismatchError,
     ConflictError,
     InvalidRequestError,
@@ -348,3 +349,35 @@ async def test_tus_upload_resumes_after_a_restart(tmp_path: Path) -> None:
         assert info.offset == 4
         done = await second.tus_append(upload.upload_id, 4, body(b"efgh"), user_id="alice")
         assert await second.retrieve(done.artifact_id, user_id="alice") == b"abcdefgh"
+
+
+@pytest.mark.embedded_only("feeds the store a part body that breaks half-way")
+async def test_a_failed_retry_of_a_part_cannot_slip_into_the_artifact(
+    store: ArtifactStore, backend: str
+) -> None:
+    """A part PUT again (a client's retry) that breaks half-way leaves other bytes staged under
+    the part's key; completing with the ETag accepted before must not assemble them."""
+    good = os.urandom(100_000)
+    upload_id = (await start(store))["upload_id"]
+    etag = await store.upload_part(upload_id, 1, body(good), user_id="alice")
+
+    async def cut_off() -> AsyncIterator[bytes]:
+        yield good[:30_000]
+        raise ConnectionResetError("the client went away")
+
+    with pytest.raises((ConnectionResetError, ArtifactStoreError)):
+        await store.upload_part(upload_id, 1, cut_off(), user_id="alice")
+    complete = MultipartUploadCompleteRequest(
+        upload_id=upload_id, parts=[MultipartUploadPart(PartNumber=1, ETag=etag)]
+    )
+    if backend == "memory":  # memory staging keeps the accepted bytes: it completes
+        artifact_id = await store.complete_multipart_upload(complete, user_id="alice")
+    else:  # files and S3 hold the broken retry's bytes: refused, and the part is sent again
+        with pytest.raises(ConflictError, match="not the ones accepted"):
+            await store.complete_multipart_upload(complete, user_id="alice")
+        etag = await store.upload_part(upload_id, 1, body(good), user_id="alice")
+        complete = MultipartUploadCompleteRequest(
+            upload_id=upload_id, parts=[MultipartUploadPart(PartNumber=1, ETag=etag)]
+        )
+        artifact_id = await store.complete_multipart_upload(complete, user_id="alice")
+    assert await store.retrieve(artifact_id, user_id="alice") == good

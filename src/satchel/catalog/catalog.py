@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -141,6 +142,10 @@ class Catalog:
                 raise ProviderUnavailableError(f"catalog unavailable: {exc.orig}") from exc
             raise ProviderError(f"catalog error: {exc}") from exc
         except SQLAlchemyError as exc:
+            raise ProviderError(f"catalog error: {exc}") from exc
+        except sqlite3.OperationalError as exc:  # raw cursor calls (HotQuery): locked, I/O
+            raise ProviderUnavailableError(f"catalog unavailable: {exc}") from exc
+        except sqlite3.Error as exc:
             raise ProviderError(f"catalog error: {exc}") from exc
 
     @contextlib.asynccontextmanager

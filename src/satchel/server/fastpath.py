@@ -105,13 +105,13 @@ class ContentFastPath:
         source = store.blobs_for(artifact).open_range(artifact.sha256, 0, size)
         try:
             first = await anext(source, b"")
+            headers = [
+                (name.lower().encode("latin-1"), value.encode("latin-1"))
+                for name, value in validator_headers(artifact).items()
+            ]
+            headers.append((b"content-type", artifact.mime.encode("latin-1")))
+            headers.append((b"content-length", str(size).encode("latin-1")))
         except BaseException:
             await _close(source)
             raise
-        headers = [
-            (name.lower().encode("latin-1"), value.encode("latin-1"))
-            for name, value in validator_headers(artifact).items()
-        ]
-        headers.append((b"content-type", artifact.mime.encode("latin-1")))
-        headers.append((b"content-length", str(size).encode("latin-1")))
         return headers, size, source, first

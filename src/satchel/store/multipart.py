@@ -330,9 +330,20 @@ class MultipartMixin(UploadsMixin, PresignMixin):
                 )
 
         async def assembled() -> AsyncIterator[bytes]:
+            # Each part is checked against what the catalog accepted for it: a retried PUT of
+            # a part that failed half-way may have left other bytes staged under its key.
             for number in numbers:
+                accepted = upload.parts[str(number)]
+                digest, size = hashlib.sha256(), 0
                 async for chunk in self.staging.read(f"{upload.upload_id}.{number}"):
+                    digest.update(chunk)
+                    size += len(chunk)
                     yield chunk
+                if size != accepted["size"] or digest.hexdigest()[:32] != accepted["etag"]:
+                    raise ConflictError(
+                        f"part {number}'s staged bytes are not the ones accepted for it (a "
+                        "retried upload of it failed); upload the part again"
+                    )
 
         record = await self._finish_upload(
             upload,
