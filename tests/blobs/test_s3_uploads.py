@@ -177,3 +177,25 @@ async def test_sse_c_store_refuses_presigned_downloads(make_s3_store: MakeStore)
     store = make_s3_store(sse_customer_key=b"\x07" * 32)
     with pytest.raises(NotSupportedError, match="SSE-C"):
         await store.presign_get(digest_of(b"x"), 60)
+
+
+async def test_a_put_racing_the_completion_cannot_change_what_is_published(
+    make_s3_store: MakeStore,
+) -> None:
+    """The single PUT URL stays valid until it expires: a second PUT landing between the
+    verification and the publication must not put other bytes under the verified digest."""
+    store = make_s3_store()
+    good, evil = make_data(1000, seed=5), make_data(1000, seed=6)
+    upload = await store.create_direct_upload()
+    url = await store.presign_put(upload, 300)
+    assert (await http_put(url, good)).status_code == 200
+    publish = store._writer.publish
+
+    async def racing_publish(*args: object, **kwargs: object) -> bool:
+        assert (await http_put(url, evil)).status_code == 200  # the client's second PUT
+        return await publish(*args, **kwargs)  # type: ignore[arg-type]
+
+    store._writer.publish = racing_publish  # type: ignore[method-assign]
+    info = await store.complete_direct_upload(upload)
+    assert info.digest == digest_of(good)
+    assert await read_all(store, info.digest) == good

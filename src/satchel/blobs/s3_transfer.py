@@ -135,8 +135,14 @@ class S3Writer:
                 before_complete()
             await self._s3.complete_multipart(key, upload_id, parts, what)
         except BaseException:
-            # A lost answer to CompleteMultipartUpload may hide a completed object: delete too.
-            await self._s3.cleanup((key, upload_id), (key, None))
+            if content:
+                # Never delete a content key: it may be another replica's committed blob, and
+                # a completed object there (an answer lost after CompleteMultipartUpload) holds
+                # verified bytes anyway. Only this call's multipart upload is aborted.
+                await self._s3.cleanup((key, upload_id))
+            else:
+                # A lost answer to CompleteMultipartUpload may hide a completed staging object.
+                await self._s3.cleanup((key, upload_id), (key, None))
             raise
 
     async def _send_part(
@@ -178,7 +184,8 @@ class S3Writer:
                     self._server_copy = await self._is_encrypted(target)
                     if self._server_copy:
                         return True
-                    await self._s3.delete_key(target)  # a plaintext copy: never leave it
+                    # A plaintext copy: the stream copy below overwrites it encrypted (not
+                    # deleted first: the key may already back another replica's artifact).
             await self._stream_copy(source, target, size, encrypted=encrypted)
             if not await self._is_encrypted(target):
                 await self._refuse_unencrypted(target)
@@ -242,7 +249,7 @@ class S3Writer:
                 parts.append({"PartNumber": number, "ETag": etag})
             await self._s3.complete_multipart(target, upload_id, parts, what)
         except BaseException:
-            await self._s3.cleanup((target, upload_id), (target, None))
+            await self._s3.cleanup((target, upload_id))  # never the content key (see above)
             raise
 
     async def _stream_copy(self, source: str, target: str, size: int, *, encrypted: bool) -> None:

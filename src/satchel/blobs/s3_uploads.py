@@ -26,6 +26,7 @@ from satchel.blobs.s3_config import MAX_PARTS, S3Config
 from satchel.blobs.s3_transfer import S3Writer
 from satchel.core.digests import check_digest
 from satchel.core.errors import (
+    BlobNotFoundError,
     ConflictError,
     InvalidRequestError,
     NotSupportedError,
@@ -185,26 +186,52 @@ class S3DirectUploads:
         """
         upload = self._checked(upload)
         what = f"cannot complete direct upload {upload.upload_id}"
+        verified = upload.key
         try:
             if upload.multipart_id is not None:
+                # Once completed here, no part URL can change the object any more.
                 await self._complete_parts(upload, parts, what)
-            size = await self._s3.size_of(upload.key, encrypted=False)
+            else:
+                # The single PUT URL stays usable until it expires: a client could replace the
+                # object between its verification and its publication. Verify and publish a
+                # private copy instead (a single PUT is at most 5 GiB: one CopyObject).
+                verified = await self._private_copy(upload.key, what)
+            size = await self._s3.size_of(verified, encrypted=False)
             if size is None:
                 raise ConflictError("nothing has been uploaded")
             if max_bytes is not None and size > max_bytes:
                 raise TooLargeError(f"content exceeds the limit of {max_bytes} bytes")
             digester = Digester(max_bytes=max_bytes, expected_digest=expected_digest)
             async for chunk in self._s3.read(
-                upload.key, what, 0, None, DEFAULT_CHUNK_SIZE, encrypted=False
+                verified, what, 0, None, DEFAULT_CHUNK_SIZE, encrypted=False
             ):
                 digester.update(chunk)
             digest = digester.finish()
             if digester.size != size:
                 raise ProviderError(f"{what}: the staged object changed while being verified")
-            created = await self._writer.publish(upload.key, digest, size, encrypted=False)
+            created = await self._writer.publish(verified, digest, size, encrypted=False)
             return BlobInfo(digest=digest, size=size, created=created)
         finally:
-            await self._s3.cleanup((upload.key, None))
+            await self._s3.cleanup((upload.key, None), (verified, None))
+
+    async def _private_copy(self, key: str, what: str) -> str:
+        """Copy the client's object at *key* to a staging key only Satchel writes; its key,
+        or ConflictError when nothing was uploaded."""
+        if await self._s3.size_of(key, encrypted=False) is None:
+            raise ConflictError("nothing has been uploaded")
+        private = self._s3.staging_key()
+        try:
+            await self._s3.call(
+                "copy_object",
+                what,
+                Key=private,
+                CopySource={"Bucket": self._s3.bucket, "Key": key},
+                MetadataDirective="REPLACE",
+                ContentType="application/octet-stream",
+            )
+        except BlobNotFoundError:
+            raise ConflictError("nothing has been uploaded") from None
+        return private
 
     async def _complete_parts(
         self, upload: DirectUpload, parts: Sequence[tuple[int, str]] | None, what: str
