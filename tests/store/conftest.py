@@ -13,6 +13,9 @@ A test marked ``@pytest.mark.satchel_urls("why")`` checks Satchel's own signed U
 tokens, expiry, tampering, small parts); it is not generated for ``s3``, whose presign methods
 return S3's URLs (covered in tests/blobs/test_s3_uploads.py and tests/server/test_replicas_s3.py).
 
+A test marked ``@pytest.mark.not_on("memory", reason="why")`` is not generated for the named
+backends (for a scenario that cannot exist there).
+
 A test marked ``@pytest.mark.embedded_only("why")`` reaches into the embedded store (its catalog,
 its blob store, its clock, its data directory); it is not generated for ``remote``.
 """
@@ -73,6 +76,9 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     ids = sorted(BACKENDS)
     if metafunc.definition.get_closest_marker("satchel_urls") is not None:
         ids.remove("s3")  # its presigned URLs are S3's own (tests/server/test_replicas_s3.py)
+    not_on = metafunc.definition.get_closest_marker("not_on")
+    if not_on is not None:
+        ids = [name for name in ids if name not in not_on.args]
     if metafunc.definition.get_closest_marker("embedded_only") is None:
         ids.append(REMOTE)
     metafunc.parametrize("backend", ids, indirect=True)

@@ -381,3 +381,38 @@ async def test_a_failed_retry_of_a_part_cannot_slip_into_the_artifact(
         )
         artifact_id = await store.complete_multipart_upload(complete, user_id="alice")
     assert await store.retrieve(artifact_id, user_id="alice") == good
+
+
+@pytest.mark.not_on("memory", reason="an in-memory store is one process's own")
+@pytest.mark.embedded_only("two stores over one data directory, as two workers or replicas")
+async def test_a_tus_upload_takes_one_patch_at_a_time_across_processes(
+    make_store: Any, tmp_path: Path
+) -> None:
+    """While one worker streams a PATCH, a second PATCH of the same upload on another worker
+    (a client retry) is refused instead of staging its bytes over the first's; a lease left by
+    a crashed worker is taken over once it expires."""
+    first = await make_store(data_dir=tmp_path / "shared")
+    second = await make_store(data_dir=tmp_path / "shared")
+    upload = await first.tus_create(length=10, metadata={"filename": "x.bin"}, user_id="alice")
+    release = asyncio.Event()
+
+    async def slow() -> AsyncIterator[bytes]:
+        yield b"AAAAA"
+        await release.wait()
+        yield b"AAAAA"
+
+    streaming = asyncio.create_task(first.tus_append(upload.upload_id, 0, slow(), user_id="alice"))
+    await asyncio.sleep(0.3)  # the first PATCH holds the upload now
+    with pytest.raises(ConflictError, match="being written by another request"):
+        await second.tus_append(upload.upload_id, 0, body(b"BBBBBBBBBB"), user_id="alice")
+    release.set()
+    done = await streaming
+    assert await second.retrieve(done.artifact_id, user_id="alice") == b"AAAAAAAAAA"
+
+    stale = await first.tus_create(length=4, metadata={"filename": "y.bin"}, user_id="alice")
+    await first._take_patch_lease(stale)  # as if its worker died mid-PATCH
+    with pytest.raises(ConflictError, match="being written by another request"):
+        await second.tus_append(stale.upload_id, 0, body(b"late"), user_id="alice")
+    later(second, 901)  # past the lease
+    finished = await second.tus_append(stale.upload_id, 0, body(b"late"), user_id="alice")
+    assert await second.retrieve(finished.artifact_id, user_id="alice") == b"late"

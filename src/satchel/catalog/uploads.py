@@ -58,11 +58,15 @@ async def insert_upload(conn: CatalogConnection, record: UploadRecord) -> None:
 
 
 async def get_upload(
-    conn: CatalogConnection, upload_id: str, sandbox_id: str
+    conn: CatalogConnection, upload_id: str, sandbox_id: str, *, for_update: bool = False
 ) -> UploadRecord | None:
+    """The upload; with *for_update* its row stays locked to this write transaction (on
+    PostgreSQL; a SQLite write transaction already excludes every other writer)."""
     query = select(uploads).where(
         uploads.c.upload_id == upload_id, uploads.c.sandbox_id == sandbox_id
     )
+    if for_update:
+        query = query.with_for_update()
     row = (await conn.execute(query)).first()
     return None if row is None else _to_upload(row)
 

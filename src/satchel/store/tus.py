@@ -13,6 +13,7 @@ import contextlib
 import dataclasses
 import hashlib
 import json
+import secrets
 from collections.abc import AsyncIterable, AsyncIterator
 from typing import Any
 
@@ -35,6 +36,10 @@ from satchel.store.uploads import UploadsMixin
 __all__ = ["TUS_CHECKSUM_ALGORITHMS", "TusMixin"]
 
 TUS_CHECKSUM_ALGORITHMS = ("sha1", "sha256", "md5")
+
+
+_LEASE = "patch"  # the entry of a tus upload's ``parts`` naming the PATCH that holds it
+_LEASE_SECONDS = 900.0
 
 
 async def _nothing() -> AsyncIterator[bytes]:
@@ -158,45 +163,99 @@ class TusMixin(UploadsMixin):
                 raise ArtifactNotFoundError(f"upload {upload_id} is not a tus upload")
             if offset != upload.offset:
                 raise ConflictError(f"Upload-Offset is {upload.offset}, not {offset}")
-            await self.staging.truncate(upload_id, upload.offset)  # drop unacknowledged bytes
-            digest = hashlib.new(checksum[0]) if checksum is not None else None
-            seen = [0]
+            upload, lease = await self._take_patch_lease(upload)
             try:
-                size = await self.staging.write(
-                    upload_id,
-                    offset,
-                    _counting(chunks, digest, seen),
-                    max_bytes=upload.length,
-                )
-            except ArtifactStoreError:
-                await self.staging.truncate(upload_id, upload.offset)
-                raise
-            except BaseException:
-                if checksum is None and seen[0]:
-                    with contextlib.suppress(ArtifactStoreError):
-                        await self._advance(upload, upload.offset + seen[0])
-                raise
-            if digest is not None and checksum is not None and digest.digest() != checksum[1]:
-                await self.staging.truncate(upload_id, upload.offset)
-                raise ChecksumMismatchError(f"the PATCH body does not match its {checksum[0]}")
-            updated = await self._advance(upload, size)
-            if size < upload.length:
-                return updated
-            record = await self._finish_upload(
-                updated, self.staging.read(upload_id), expected_states=(UploadState.OPEN,)
-            )
-            await self._drop_staged(updated)
-            return dataclasses.replace(
-                updated, state=UploadState.COMPLETED, artifact_id=record.artifact_id
-            )
+                return await self._append(upload, lease, offset, chunks, checksum)
+            finally:
+                await self._drop_patch_lease(upload_id, lease)
 
-    async def _advance(self, upload: UploadRecord, size: int) -> UploadRecord:
+    async def _append(
+        self,
+        upload: UploadRecord,
+        lease: str,
+        offset: int,
+        chunks: AsyncIterable[bytes],
+        checksum: tuple[str, bytes] | None,
+    ) -> UploadRecord:
+        """The body of one PATCH, under this process's lock and the upload's lease."""
+        upload_id = upload.upload_id
+        assert upload.length is not None
+        await self.staging.truncate(upload_id, upload.offset)  # drop unacknowledged bytes
+        digest = hashlib.new(checksum[0]) if checksum is not None else None
+        seen = [0]
+        try:
+            size = await self.staging.write(
+                upload_id,
+                offset,
+                _counting(chunks, digest, seen),
+                max_bytes=upload.length,
+            )
+        except ArtifactStoreError:
+            await self.staging.truncate(upload_id, upload.offset)
+            raise
+        except BaseException:
+            if checksum is None and seen[0]:
+                with contextlib.suppress(ArtifactStoreError):
+                    await self._advance(upload, upload.offset + seen[0], lease)
+            raise
+        if digest is not None and checksum is not None and digest.digest() != checksum[1]:
+            await self.staging.truncate(upload_id, upload.offset)
+            raise ChecksumMismatchError(f"the PATCH body does not match its {checksum[0]}")
+        updated = await self._advance(upload, size, lease)
+        if size < upload.length:
+            return updated
+        record = await self._finish_upload(
+            updated, self.staging.read(upload_id), expected_states=(UploadState.OPEN,)
+        )
+        await self._drop_staged(updated)
+        return dataclasses.replace(
+            updated, state=UploadState.COMPLETED, artifact_id=record.artifact_id
+        )
+
+    async def _advance(
+        self, upload: UploadRecord, size: int, lease: str | None = None
+    ) -> UploadRecord:
         def moved(current: UploadRecord) -> UploadRecord:
             if current.state is not UploadState.OPEN or current.offset != upload.offset:
                 raise ConflictError(f"upload {upload.upload_id} moved on meanwhile")
+            held = current.parts.get(_LEASE)
+            if lease is not None and (not isinstance(held, dict) or held.get("token") != lease):
+                raise ConflictError(f"upload {upload.upload_id}: another PATCH took it over")
             return dataclasses.replace(current, offset=size)
 
         return await self._change_upload(upload.upload_id, moved)
+
+    async def _take_patch_lease(self, upload: UploadRecord) -> tuple[UploadRecord, str]:
+        """Claim the upload for one PATCH, across processes and replicas (the catalog row is
+        locked while claiming): a second PATCH of the same upload meanwhile gets a 409, so two
+        bodies are never staged over each other. A lease outlives a crashed process by at most
+        ``_LEASE_SECONDS``."""
+        token = secrets.token_hex(8)
+        now = self._now()
+
+        def claim(current: UploadRecord) -> UploadRecord:
+            if current.state is not UploadState.OPEN or current.offset != upload.offset:
+                raise ConflictError(f"upload {upload.upload_id} moved on meanwhile")
+            held = current.parts.get(_LEASE)
+            if isinstance(held, dict) and float(held.get("until", 0)) > now:
+                raise ConflictError(
+                    f"upload {upload.upload_id} is being written by another request"
+                )
+            lease = {"token": token, "until": now + _LEASE_SECONDS}
+            return dataclasses.replace(current, parts={**current.parts, _LEASE: lease})
+
+        return await self._change_upload(upload.upload_id, claim), token
+
+    async def _drop_patch_lease(self, upload_id: str, token: str) -> None:
+        def release(current: UploadRecord) -> UploadRecord:
+            held = current.parts.get(_LEASE)
+            if not isinstance(held, dict) or held.get("token") != token:
+                return current
+            parts = {name: part for name, part in current.parts.items() if name != _LEASE}
+            return dataclasses.replace(current, parts=parts)
+
+        with contextlib.suppress(ArtifactStoreError):  # best effort: the lease expires anyway
+            await self._change_upload(upload_id, release)
 
     async def tus_terminate(
         self, upload_id: str, *, user_id: str | None = None, session_id: str | None = None

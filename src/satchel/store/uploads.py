@@ -120,7 +120,9 @@ class UploadsMixin(CreatingMixin):
         """Apply *change* with compare-and-swap on (state, offset), retrying lost races."""
         for _ in range(_MAX_CAS_ATTEMPTS):
             async with self.catalog.write() as writer:
-                current = await upload_rows.get_upload(writer.conn, upload_id, self.sandbox_id)
+                current = await upload_rows.get_upload(
+                    writer.conn, upload_id, self.sandbox_id, for_update=True
+                )
                 if current is None:
                     raise ArtifactNotFoundError(f"upload {upload_id} not found")
                 updated = change(current)
