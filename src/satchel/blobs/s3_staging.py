@@ -12,7 +12,8 @@ deleted by the next append. A write at offset 0 replaces the key; an empty segme
 marks a key that exists with no bytes (a freshly created tus upload).
 
 Two writers appending to the same key at the same time are not arbitrated here (nor are they
-for files): the catalog's compare-and-swap on the upload's offset decides which append counts.
+for files): the store serialises them (a tus upload takes one PATCH at a time through a lease in
+its catalog row; a multipart part's bytes are checked against the ETag accepted for it).
 """
 
 from __future__ import annotations
