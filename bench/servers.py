@@ -106,15 +106,20 @@ def start(kind: list[str], data_dir: Path, port: int) -> subprocess.Popen[bytes]
         argv += ["--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
         argv += ["--workers", "1", "satchel.server.app:create_app"]
     proc = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return wait_up(proc, f"http://127.0.0.1:{port}/health", str(argv))
+
+
+def wait_up(proc: subprocess.Popen[bytes], url: str, what: str) -> subprocess.Popen[bytes]:
+    """*proc* once *url* answers 200 (within 30 s); else kill it and raise naming *what*."""
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
-            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
+            if httpx.get(url, timeout=1).status_code == 200:
                 return proc
         except httpx.HTTPError:
             time.sleep(0.1)
     proc.kill()
-    raise RuntimeError(f"{argv} did not come up")
+    raise RuntimeError(f"{what} did not come up")
 
 
 def wrk(script: str, url: str, seconds: int, workdir: Path) -> float:

@@ -26,7 +26,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import httpx
@@ -38,6 +37,7 @@ from servers import (
     curl_seconds,
     free_port,
     start,
+    wait_up,
     wrk,
 )
 
@@ -93,15 +93,10 @@ def start_nginx(root: Path, www: Path, port: int) -> subprocess.Popen[bytes]:
     for path in (root, www, www / "put", root / "body"):  # workers run as an unprivileged user
         path.chmod(0o777)
     proc = subprocess.Popen(["nginx", "-c", str(conf), "-p", str(root)])
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/small/0.bin", timeout=1).status_code == 200:
-                return proc
-        except httpx.HTTPError:
-            time.sleep(0.05)
-    proc.kill()
-    raise RuntimeError("nginx did not come up: " + (root / "error.log").read_text())
+    try:
+        return wait_up(proc, f"http://127.0.0.1:{port}/small/0.bin", "nginx")
+    except RuntimeError as exc:
+        raise RuntimeError(f"{exc}: {(root / 'error.log').read_text()}") from None
 
 
 def library_store_rate(root: Path) -> float:
@@ -200,15 +195,7 @@ def ceiling_rate(port: int, seconds: int, workdir: Path) -> float:
     argv += ["--port", str(port), "--log-level", "warning"]
     proc = subprocess.Popen(argv, cwd=HERE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                httpx.get(f"http://127.0.0.1:{port}/", timeout=1)
-                break
-            except httpx.HTTPError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.1)
+        wait_up(proc, f"http://127.0.0.1:{port}/", "the uvicorn ceiling app")
         return wrk(NGINX_GET_LUA, f"http://127.0.0.1:{port}", seconds, workdir)
     finally:
         proc.terminate()

@@ -217,8 +217,6 @@ class S3DirectUploads:
     async def _private_copy(self, key: str, what: str) -> str:
         """Copy the client's object at *key* to a staging key only Satchel writes; its key,
         or ConflictError when nothing was uploaded."""
-        if await self._s3.size_of(key, encrypted=False) is None:
-            raise ConflictError("nothing has been uploaded")
         private = self._s3.staging_key()
         try:
             await self._s3.call(

@@ -42,6 +42,10 @@ _LEASE = "patch"  # the entry of a tus upload's ``parts`` naming the PATCH that 
 _LEASE_SECONDS = 900.0
 
 
+def _without_lease(parts: dict[str, Any]) -> dict[str, Any]:
+    return {name: part for name, part in parts.items() if name != _LEASE}
+
+
 async def _nothing() -> AsyncIterator[bytes]:
     return
     yield b""  # pragma: no cover - makes this an async generator
@@ -166,8 +170,9 @@ class TusMixin(UploadsMixin):
             upload, lease = await self._take_patch_lease(upload)
             try:
                 return await self._append(upload, lease, offset, chunks, checksum)
-            finally:
-                await self._drop_patch_lease(upload_id, lease)
+            except BaseException:
+                await self._drop_patch_lease(upload_id, lease)  # advancing drops it otherwise
+                raise
 
     async def _append(
         self,
@@ -212,16 +217,16 @@ class TusMixin(UploadsMixin):
             updated, state=UploadState.COMPLETED, artifact_id=record.artifact_id
         )
 
-    async def _advance(
-        self, upload: UploadRecord, size: int, lease: str | None = None
-    ) -> UploadRecord:
+    async def _advance(self, upload: UploadRecord, size: int, lease: str) -> UploadRecord:
+        """Move the upload's offset to *size* and end this PATCH's *lease* (one write)."""
+
         def moved(current: UploadRecord) -> UploadRecord:
             if current.state is not UploadState.OPEN or current.offset != upload.offset:
                 raise ConflictError(f"upload {upload.upload_id} moved on meanwhile")
             held = current.parts.get(_LEASE)
-            if lease is not None and (not isinstance(held, dict) or held.get("token") != lease):
+            if not isinstance(held, dict) or held.get("token") != lease:
                 raise ConflictError(f"upload {upload.upload_id}: another PATCH took it over")
-            return dataclasses.replace(current, offset=size)
+            return dataclasses.replace(current, offset=size, parts=_without_lease(current.parts))
 
         return await self._change_upload(upload.upload_id, moved)
 
@@ -251,8 +256,7 @@ class TusMixin(UploadsMixin):
             held = current.parts.get(_LEASE)
             if not isinstance(held, dict) or held.get("token") != token:
                 return current
-            parts = {name: part for name, part in current.parts.items() if name != _LEASE}
-            return dataclasses.replace(current, parts=parts)
+            return dataclasses.replace(current, parts=_without_lease(current.parts))
 
         with contextlib.suppress(ArtifactStoreError):  # best effort: the lease expires anyway
             await self._change_upload(upload_id, release)
