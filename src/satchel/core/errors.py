@@ -2,9 +2,12 @@
 
     ArtifactStoreError                 400  (base; seed-compatible generic error)
     ├── InvalidRequestError            400  (also a ValueError)
-    │   └── ChecksumMismatchError      460  (tus checksum extension)
+    │   ├── ChecksumMismatchError      460  (tus checksum extension)
+    │   ├── RangeNotSatisfiableError   416  (a byte range beyond the content)
+    │   └── UnsupportedMediaTypeError  415  (a body of the wrong Content-Type)
     ├── ArtifactNotFoundError          404
     │   └── BlobNotFoundError          404  (bytes missing in a blob backend)
+    ├── MethodNotAllowedError          405
     ├── ArtifactExpiredError           410
     ├── AccessDeniedError              403
     │   └── UnauthorizedError          401  (no or bad credentials)
@@ -14,11 +17,12 @@
     ├── NotSupportedError              501  (feature needs another face or backend)
     ├── ProviderError                  502  (blob backend / catalog failure)
     │   └── ProviderUnavailableError   503
+    ├── InternalError                  500  (a failure Satchel did not foresee)
     └── SessionError                   500
 
 Each class carries ``status_code`` (its HTTP status) and ``code`` (a stable, machine-readable
 name used in JSON error bodies), so the HTTP service, the CLI and the remote client map them
-the same way.
+the same way: :func:`error_for_code` and :func:`error_for_status` read this tree.
 """
 
 from __future__ import annotations
@@ -31,15 +35,20 @@ __all__ = [
     "BlobNotFoundError",
     "ChecksumMismatchError",
     "ConflictError",
+    "InternalError",
     "InvalidRequestError",
+    "MethodNotAllowedError",
     "NotSupportedError",
     "PreconditionFailedError",
     "ProviderError",
     "ProviderUnavailableError",
+    "RangeNotSatisfiableError",
     "SessionError",
     "TooLargeError",
     "UnauthorizedError",
+    "UnsupportedMediaTypeError",
     "error_for_code",
+    "error_for_status",
 ]
 
 
@@ -52,6 +61,11 @@ class ArtifactStoreError(Exception):
     def __init__(self, message: str = "") -> None:
         super().__init__(message or self.__class__.__name__)
         self.message = message or self.__class__.__name__
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """HTTP headers an answer carrying this error must have (e.g. ``Content-Range``)."""
+        return {}
 
 
 class InvalidRequestError(ArtifactStoreError, ValueError):
@@ -130,26 +144,18 @@ class ProviderUnavailableError(ProviderError):
     code = "provider_unavailable"
 
 
+class InternalError(ArtifactStoreError):
+    """A failure Satchel did not foresee (HTTP 500); the server logs the details."""
+
+    status_code = 500
+    code = "internal_error"
+
+
 class SessionError(ArtifactStoreError):
     """The session system failed, or a session cannot be used."""
 
     status_code = 500
     code = "session_error"
-
-
-def _all_subclasses(cls: type[ArtifactStoreError]) -> list[type[ArtifactStoreError]]:
-    found = [cls]
-    for sub in cls.__subclasses__():
-        found.extend(_all_subclasses(sub))
-    return found
-
-
-def error_for_code(code: str) -> type[ArtifactStoreError]:
-    """Return the error class whose ``code`` is *code* (``ArtifactStoreError`` if unknown)."""
-    for cls in _all_subclasses(ArtifactStoreError):
-        if cls.code == code:
-            return cls
-    return ArtifactStoreError
 
 
 class ChecksumMismatchError(InvalidRequestError):
@@ -164,3 +170,68 @@ class UnauthorizedError(AccessDeniedError):
 
     status_code = 401
     code = "unauthorized"
+
+
+class RangeNotSatisfiableError(InvalidRequestError):
+    """A byte range lies beyond the content (HTTP 416, with ``Content-Range: bytes */size``)."""
+
+    status_code = 416
+    code = "range_not_satisfiable"
+
+    def __init__(self, message: str = "", *, size: int = 0) -> None:
+        super().__init__(message or f"the content has {size} bytes")
+        self.size = size
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Content-Range": f"bytes */{self.size}", "Accept-Ranges": "bytes"}
+
+
+class UnsupportedMediaTypeError(InvalidRequestError):
+    """A request body of a Content-Type the operation does not take (HTTP 415)."""
+
+    status_code = 415
+    code = "unsupported_media_type"
+
+
+class MethodNotAllowedError(ArtifactStoreError):
+    """The resource exists but does not answer this HTTP method (HTTP 405, with ``Allow``)."""
+
+    status_code = 405
+    code = "method_not_allowed"
+
+    def __init__(self, message: str = "", *, allow: str = "") -> None:
+        super().__init__(message)
+        self.allow = allow
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Allow": self.allow} if self.allow else {}
+
+
+def _tree(cls: type[ArtifactStoreError] = ArtifactStoreError) -> list[type[ArtifactStoreError]]:
+    """Every class of the tree, breadth first (nearest the root first), in declaration order."""
+    found: list[type[ArtifactStoreError]] = []
+    level = [cls]
+    while level:
+        found.extend(level)
+        level = [sub for parent in level for sub in parent.__subclasses__()]
+    return found
+
+
+def error_for_code(code: str) -> type[ArtifactStoreError]:
+    """The error class whose ``code`` is *code* (``ArtifactStoreError`` if unknown)."""
+    for cls in _tree():
+        if cls.code == code:
+            return cls
+    return ArtifactStoreError
+
+
+def error_for_status(status: int) -> type[ArtifactStoreError]:
+    """The most general class of the tree answering HTTP *status* (the base excluded): what an
+    answer without a known error code raises. Unknown 5xx statuses are ProviderError (a proxy
+    or backend failed), other unknown statuses the base class."""
+    for cls in _tree()[1:]:
+        if cls.status_code == status:
+            return cls
+    return ProviderError if 500 <= status < 600 else ArtifactStoreError

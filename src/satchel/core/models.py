@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from satchel.core.scopes import Scope, iso_utc
 
 __all__ = [
+    "ArtifactList",
     "ArtifactMetadata",
     "ArtifactRecord",
     "BlobInfo",
@@ -147,6 +148,16 @@ class ArtifactMetadata(BaseModel):
             session_provider=session_provider,
             retention_class=record.retention_class,
         )
+
+
+class ArtifactList(list[ArtifactMetadata]):
+    """A page of artifacts; ``next_cursor`` continues the listing (None on the last page)."""
+
+    next_cursor: str | None = None
+
+    def __init__(self, items: list[ArtifactMetadata], next_cursor: str | None = None) -> None:
+        super().__init__(items)
+        self.next_cursor = next_cursor
 
 
 class GridKeyComponents(BaseModel):

@@ -97,9 +97,28 @@ def verify_grant(token: str, key: bytes, *, method: str, now: float) -> SignedGr
 
 
 class PresignedURL(str):
-    """A presigned URL: a plain ``str`` whose ``repr()`` hides the signature."""
+    """A presigned URL: usable as the plain ``str`` it is, while ``repr()`` hides its signature.
 
-    __slots__ = ()
+    ``url`` is the full URL; ``expires_at`` the epoch second it stops working (None when the
+    issuer did not say).
+    """
+
+    expires_at: float | None
+
+    def __new__(cls, url: str, expires_at: float | None = None) -> PresignedURL:
+        made = super().__new__(cls, url)
+        made.expires_at = expires_at
+        return made
+
+    @property
+    def url(self) -> str:
+        return str.__str__(self)
+
+    def __str__(self) -> str:
+        return str.__str__(self)
+
+    def __reduce__(self) -> tuple[type[PresignedURL], tuple[str, float | None]]:
+        return (PresignedURL, (self.url, self.expires_at))
 
     def __repr__(self) -> str:
         base, query_mark, _ = self.partition("?")

@@ -8,7 +8,49 @@ from collections.abc import AsyncIterable, AsyncIterator
 from satchel.core.errors import InvalidRequestError
 from satchel.core.requests import ProgressCallback
 
-__all__ = ["checked_stream", "report_progress"]
+__all__ = [
+    "DEFAULT_CHUNK_SIZE",
+    "as_chunks",
+    "checked_stream",
+    "close_stream",
+    "iter_bytes",
+    "report_progress",
+]
+
+DEFAULT_CHUNK_SIZE = 1024 * 1024
+
+
+async def iter_bytes(data: bytes, chunk_size: int = DEFAULT_CHUNK_SIZE) -> AsyncIterator[bytes]:
+    """An async stream over in-memory *data* (itself when it fits in one chunk)."""
+    if len(data) <= chunk_size:
+        if data:
+            yield data
+        return
+    view = memoryview(data)
+    for offset in range(0, len(view), chunk_size):
+        yield bytes(view[offset : offset + chunk_size])
+
+
+def as_chunks(data: object) -> AsyncIterable[bytes]:
+    """*data* as an async byte stream: bytes-like objects are wrapped, async iterables passed on.
+
+    Raises:
+        InvalidRequestError: *data* is neither.
+    """
+    if isinstance(data, bytes | bytearray | memoryview):
+        return iter_bytes(bytes(data))
+    if isinstance(data, AsyncIterable):
+        return data
+    raise InvalidRequestError(
+        f"data must be bytes or an async iterable of bytes, not {type(data).__name__}"
+    )
+
+
+async def close_stream(stream: object) -> None:
+    """Close an async iterator that has an ``aclose`` (an async generator); else nothing."""
+    aclose = getattr(stream, "aclose", None)
+    if aclose is not None:
+        await aclose()
 
 
 async def report_progress(callback: ProgressCallback | None, done: int, total: int | None) -> None:
@@ -25,8 +67,9 @@ async def checked_stream(
 ) -> AsyncIterator[bytes]:
     """Pass chunks through, checking types and the declared length, reporting progress.
 
-    Raises InvalidRequestError for a non-bytes chunk, an empty stream, or a length other than
-    *total*; a stream that runs past *total* fails before its extra bytes are passed on.
+    Raises InvalidRequestError for a non-bytes chunk or a length other than *total*; a stream
+    that runs past *total* fails before its extra bytes are passed on. An empty stream is
+    content like any other (zero bytes).
     """
     done = 0
     async for chunk in source:
@@ -41,7 +84,5 @@ async def checked_stream(
             raise InvalidRequestError(f"data_stream sent more than content_length={total} bytes")
         yield chunk
         await report_progress(callback, done, total)
-    if done == 0:
-        raise InvalidRequestError("data_stream produced no data")
     if total is not None and done != total:
         raise InvalidRequestError(f"data_stream sent {done} bytes, not content_length={total}")

@@ -185,16 +185,14 @@ def decode_text(data: bytes, encoding: str, artifact_id: str) -> str:
         raise InvalidRequestError(f"artifact {artifact_id} is not {encoding} text") from exc
 
 
-def check_data(value: object, *, max_bytes: int) -> bytes:
-    """Validate an in-memory payload: non-empty bytes-like of at most *max_bytes*."""
+def check_data(value: object, *, max_bytes: int | None = None) -> bytes:
+    """Validate an in-memory payload: bytes-like (empty is fine) of at most *max_bytes*."""
     if isinstance(value, bytearray | memoryview):
         value = bytes(value)
     if not isinstance(value, bytes):
         raise InvalidRequestError(
             f"data must be bytes, bytearray or memoryview, got {type(value).__name__}"
         )
-    if not value:
-        raise InvalidRequestError("data must not be empty")
-    if len(value) > max_bytes:
+    if max_bytes is not None and len(value) > max_bytes:
         raise TooLargeError(f"data is {len(value)} bytes; the limit is {max_bytes}")
     return value

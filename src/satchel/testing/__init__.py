@@ -1,1 +1,6 @@
-"""Reusable test kits for Satchel's ports (import them from a backend's test module)."""
+"""Test helpers for Satchel and for code built on it: a clock to move by hand, and the blob
+store conformance suite (:mod:`satchel.testing.blobstore`)."""
+
+from satchel.testing.clock import ManualClock
+
+__all__ = ["ManualClock"]

@@ -1,0 +1,148 @@
+"""The contract of the store itself: lifecycle, sessions, administration, API keys, grid keys."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Any, Protocol, Self
+
+from satchel.core.api._derived import derived
+from satchel.core.apikeys import ApiKey
+from satchel.core.grid import build_grid_key, parse_grid_key
+from satchel.core.models import GridKeyComponents
+from satchel.core.scopes import Scope
+from satchel.core.validation import check_id
+
+__all__ = ["AdminAPI"]
+
+
+class AdminAPI(Protocol):
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    @property
+    def sandbox_id(self) -> str:
+        """The sandbox this store works in (a remote store learns it when opened)."""
+        ...
+
+    @property
+    def storage_provider(self) -> str:
+        """The default blob backend (``memory``, ``filesystem``, ``sqlite``, ``s3``)."""
+        ...
+
+    async def open(self) -> None:
+        """Connect (an embedded store runs catalog migrations). Idempotent; calls open lazily."""
+        ...
+
+    async def close(self) -> None:
+        """Release connections, files and the session cache."""
+        ...
+
+    # -- sessions ----------------------------------------------------------------------------
+
+    async def create_session(
+        self, user_id: str | None = None, ttl_hours: float | None = None
+    ) -> str:
+        """Create a session owned by *user_id* (None: the application) and return its id."""
+        ...
+
+    async def validate_session(self, session_id: str) -> bool:
+        """True when the session exists and has not expired."""
+        ...
+
+    async def get_session_info(self, session_id: str) -> dict[str, Any] | None:
+        """The session's owner, sandbox and times (ISO 8601), or None."""
+        ...
+
+    # -- administration ------------------------------------------------------------------------
+
+    async def validate_configuration(self) -> dict[str, Any]:
+        """Check that the catalog, blob backends and session provider answer.
+
+        Returns ``{"storage": {...}, "session": {...}, "catalog": {...}}``, each with a
+        ``status`` of ``ok`` or ``error``.
+        """
+        ...
+
+    async def health(self) -> dict[str, Any]:
+        """``{"status": "ok" | "degraded", "version", "sandbox_id", "checks"}`` (the checks of
+        :meth:`validate_configuration`), as ``GET /health`` answers."""
+        ...
+
+    async def get_stats(self) -> dict[str, Any]:
+        """Counts and sizes: artifacts, logical and stored bytes, sessions, providers."""
+        ...
+
+    async def purge_expired(self) -> dict[str, int]:
+        """Delete expired artifacts, idle expired sessions and expired uploads; reclaim bytes.
+        Returns how many of each, and ``blobs`` / ``bytes_freed``."""
+        ...
+
+    async def collect_garbage(self) -> tuple[int, int]:
+        """Delete blobs no artifact refers to; return (blobs removed, bytes freed)."""
+        ...
+
+    # -- API keys ----------------------------------------------------------------------------
+
+    async def create_api_key(
+        self, user_id: str, *, admin: bool = False, name: str = "", ttl: int | None = None
+    ) -> tuple[str, ApiKey]:
+        """Create an API key acting as *user_id*; return ``(token, key)``.
+
+        The token is shown only here: the catalog keeps a digest of its secret. ``ttl``
+        (seconds) makes the key expire; ``admin=True`` gives it the admin role.
+        """
+        ...
+
+    async def list_api_keys(self, *, include_revoked: bool = False) -> list[ApiKey]:
+        """This sandbox's API keys, oldest first (never their secrets)."""
+        ...
+
+    async def revoke_api_key(self, key_id: str) -> ApiKey:
+        """Revoke a key at once; ArtifactNotFoundError when there is no such live key."""
+        ...
+
+    async def authenticate_api_key(self, token: str) -> ApiKey | None:
+        """The live key of this sandbox that *token* belongs to, else None."""
+        ...
+
+    # -- derived -------------------------------------------------------------------------------
+
+    @derived
+    async def __aenter__(self) -> Self:
+        await self.open()
+        return self
+
+    @derived
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    @derived
+    async def cleanup_expired_sessions(self) -> int:
+        """Purge expired artifacts and sessions (see :meth:`purge_expired`); return how many."""
+        result = await self.purge_expired()
+        return result["artifacts"] + result["sessions"]
+
+    @derived
+    def parse_grid_key(self, grid_key: str) -> GridKeyComponents | None:
+        """Split a grid key into sandbox, scope, session/user and artifact id (None if not one)."""
+        return parse_grid_key(grid_key)
+
+    @derived
+    def get_canonical_prefix(self, session_id: str) -> str:
+        """The grid prefix of a session's artifacts."""
+        return f"grid/{self.sandbox_id}/sessions/{check_id('session_id', session_id)}/"
+
+    @derived
+    def generate_artifact_key(self, session_id: str, artifact_id: str) -> str:
+        """The grid key a session-scoped artifact gets."""
+        return build_grid_key(
+            sandbox_id=self.sandbox_id,
+            scope=Scope.SESSION,
+            session_id=check_id("session_id", session_id),
+            owner_id=None,
+            artifact_id=check_id("artifact_id", artifact_id),
+        )
