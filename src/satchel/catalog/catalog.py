@@ -194,7 +194,7 @@ class Catalog:
     async def check(self) -> dict[str, Any]:
         try:
             async with self.read() as reader:
-                await reader.conn.execute(text("SELECT 1"))
+                await reader.check()
         except ArtifactStoreError as exc:
             return {"status": "error", "dialect": self.dialect, "error": exc.message}
         return {"status": "ok", "dialect": self.dialect, "url": self.redacted_url}

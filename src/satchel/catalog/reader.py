@@ -10,12 +10,16 @@ from typing import Any
 
 from sqlalchemy import Numeric, and_, bindparam, case, cast, func, or_, select, tuple_
 
+from satchel.catalog import apikeys as key_rows
+from satchel.catalog import uploads as upload_rows
 from satchel.catalog.connection import CatalogConnection, HotQuery
 from satchel.catalog.rows import decode_cursor, encode_cursor, to_artifact, to_session
 from satchel.catalog.tables import artifacts, blobs, events, sessions
+from satchel.core.apikeys import ApiKey
 from satchel.core.errors import InvalidRequestError
 from satchel.core.models import ArtifactRecord, SessionRecord
 from satchel.core.scopes import Scope
+from satchel.core.uploads import UploadRecord
 from satchel.core.validation import encode_meta
 
 __all__ = ["ArtifactPage", "CatalogReader", "SearchFilter"]
@@ -35,6 +39,7 @@ class SearchFilter:
     session_id: str | None = None
     mime_prefix: str | None = None
     meta_filter: dict[str, Any] | None = None
+    sha256: str | None = None
     readable_by_user: str | None = None
     readable_by_session: str | None = None
 
@@ -165,6 +170,8 @@ class CatalogReader:
             clauses.append(artifacts.c.session_id == flt.session_id)
         if flt.mime_prefix:
             clauses.append(artifacts.c.mime.like(_like_prefix(flt.mime_prefix), escape="\\"))
+        if flt.sha256 is not None:
+            clauses.append(artifacts.c.sha256 == flt.sha256)
         if flt.readable_by_user is not None or flt.readable_by_session is not None:
             readable = [artifacts.c.scope == Scope.SANDBOX.value]
             if flt.readable_by_user is not None:
@@ -252,3 +259,25 @@ class CatalogReader:
     async def events_after(self, seq: int, limit: int = 1000) -> list[dict[str, Any]]:
         query = select(events).where(events.c.seq > seq).order_by(events.c.seq).limit(limit)
         return [dict(row._mapping) for row in await self.conn.execute(query)]
+
+    # -- uploads and API keys (rows of satchel.catalog.uploads / .apikeys) ----------------------
+
+    async def get_upload(self, upload_id: str, sandbox_id: str) -> UploadRecord | None:
+        return await upload_rows.get_upload(self.conn, upload_id, sandbox_id)
+
+    async def get_upload_by_artifact(
+        self, artifact_id: str, sandbox_id: str
+    ) -> UploadRecord | None:
+        """The upload that reserved *artifact_id*, or None."""
+        return await upload_rows.get_upload_by_artifact(self.conn, artifact_id, sandbox_id)
+
+    async def get_api_key(self, key_id: str) -> tuple[ApiKey, str] | None:
+        """The key and its secret's digest, or None."""
+        return await key_rows.get_api_key(self.conn, key_id)
+
+    async def list_api_keys(self, sandbox_id: str) -> list[ApiKey]:
+        return await key_rows.list_api_keys(self.conn, sandbox_id)
+
+    async def check(self) -> None:
+        """A trivial statement: raises when the database does not answer."""
+        await self.conn.execute(select(1))

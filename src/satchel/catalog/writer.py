@@ -9,11 +9,15 @@ from typing import Any
 from sqlalchemy import delete, exists, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from satchel.catalog import apikeys as key_rows
+from satchel.catalog import uploads as upload_rows
 from satchel.catalog.reader import _GET_ARTIFACT, CatalogReader
 from satchel.catalog.rows import artifact_values, to_artifact
 from satchel.catalog.tables import artifacts, blobs, events, sessions
+from satchel.core.apikeys import ApiKey
 from satchel.core.errors import NotSupportedError
 from satchel.core.models import ArtifactRecord, SessionRecord
+from satchel.core.uploads import UploadRecord, UploadState
 
 __all__ = ["CatalogWriter"]
 
@@ -206,3 +210,37 @@ class CatalogWriter(CatalogReader):
         )
         query = self._claim(query, sessions)
         return [row.session_id for row in await self.conn.execute(query)]
+
+    # -- uploads -------------------------------------------------------------------------------
+
+    async def insert_upload(self, record: UploadRecord) -> None:
+        await upload_rows.insert_upload(self.conn, record)
+
+    async def lock_upload(self, upload_id: str, sandbox_id: str) -> UploadRecord | None:
+        """The upload, its row locked until the transaction ends (on PostgreSQL; a SQLite write
+        transaction already excludes every other writer)."""
+        return await upload_rows.get_upload(self.conn, upload_id, sandbox_id, for_update=True)
+
+    async def replace_upload(
+        self, record: UploadRecord, *, expected_state: UploadState, expected_offset: int
+    ) -> bool:
+        """Compare-and-swap on (state, offset): False when another request moved it on."""
+        return await upload_rows.replace_upload(
+            self.conn, record, expected_state=expected_state, expected_offset=expected_offset
+        )
+
+    async def claim_expired_uploads(
+        self, sandbox_id: str, now: float, limit: int
+    ) -> list[UploadRecord]:
+        """Open or uploaded uploads past their expiry, claimed for this transaction (rows
+        another transaction holds are skipped), so replicas never process one twice."""
+        return await upload_rows.expired_uploads(self.conn, sandbox_id, now, limit, claim=True)
+
+    # -- API keys ------------------------------------------------------------------------------
+
+    async def insert_api_key(self, key: ApiKey, secret_digest: str) -> None:
+        await key_rows.insert_api_key(self.conn, key, secret_digest)
+
+    async def revoke_api_key(self, key_id: str, sandbox_id: str, now: float) -> bool:
+        """Mark a live key revoked; False when there is no such unrevoked key in the sandbox."""
+        return await key_rows.revoke_api_key(self.conn, key_id, sandbox_id, now)
