@@ -14,7 +14,8 @@ from typing import Any
 from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from satchel.blobs.registry import normalise_provider
+from satchel.blobs.registry import keeps_data, normalise_provider
+from satchel.core.errors import InvalidRequestError
 from satchel.core.routing import RoutingTable, build_routing, parse_backend_list
 
 __all__ = [
@@ -42,7 +43,11 @@ class Settings(BaseSettings):
         populate_by_name=True,
     )
 
-    data_dir: Path = Field(default=Path("./var"), description="embedded default's data directory")
+    data_dir: Path | None = Field(
+        default=Path("./var"),
+        description="where a persistent store keeps its catalog, blobs, staging and keys "
+        "(empty or none: an ephemeral store that keeps nothing on disk)",
+    )
     blob_backend: str | None = Field(
         default=None,
         validation_alias=_alias("SATCHEL_BLOB_BACKEND", "ARTIFACT_PROVIDER"),
@@ -88,8 +93,17 @@ class Settings(BaseSettings):
     s3_access_key_ref: str | None = Field(default=None, description="env:NAME or file:PATH")
     s3_secret_key_ref: str | None = Field(default=None, description="env:NAME or file:PATH")
     s3_storage_class: str | None = Field(default=None)
-    s3_sse: str | None = Field(default=None, description="AES256 (SSE-S3) or aws:kms (SSE-KMS)")
-    s3_sse_kms_key_id: str | None = Field(default=None)
+    s3_sse: str | None = Field(
+        default=None,
+        validation_alias=_alias("SATCHEL_S3_SSE", "S3_SSE_ALGORITHM", "s3_sse"),
+        description="AES256 (SSE-S3) or aws:kms (SSE-KMS)",
+    )
+    s3_sse_kms_key_id: str | None = Field(
+        default=None,
+        validation_alias=_alias(
+            "SATCHEL_S3_SSE_KMS_KEY_ID", "S3_SSE_KMS_KEY_ID", "S3_KMS_KEY_ID", "s3_sse_kms_key_id"
+        ),
+    )
     s3_sse_customer_key_ref: str | None = Field(
         default=None, description="SSE-C key (base64 of 32 bytes) as env:NAME or file:PATH"
     )
@@ -157,6 +171,24 @@ class Settings(BaseSettings):
     url: str | None = Field(default=None, description="server that connect() and the CLI use")
     token: str | None = Field(default=None, description="bearer token for SATCHEL_URL")
 
+    @field_validator("data_dir", mode="before")
+    @classmethod
+    def _no_data_dir(cls, value: Any) -> Any:
+        if isinstance(value, str) and value.strip().lower() in ("", "none", "null"):
+            return None
+        return value
+
+    @field_validator("s3_sse", mode="before")
+    @classmethod
+    def _known_sse(cls, value: Any) -> Any:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        canonical = {"aes256": "AES256", "sse-s3": "AES256"}
+        canonical.update({"aws:kms": "aws:kms", "kms": "aws:kms", "sse-kms": "aws:kms"})
+        if not isinstance(value, str) or value.strip().lower() not in canonical:
+            raise ValueError(f"unknown S3 server-side encryption {value!r}: use AES256 or aws:kms")
+        return canonical[value.strip().lower()]
+
     @field_validator("blob_backend")
     @classmethod
     def _known_backend(cls, value: str | None) -> str | None:
@@ -194,24 +226,36 @@ class Settings(BaseSettings):
             normalise=normalise_provider,
         )
 
-    def resolved_database_url(self, backend: str) -> str:
+    def persistent(self, backend: str) -> bool:
+        """Whether a store whose default blob backend is *backend* keeps its state on disk:
+        it has a data directory, and its blobs outlive the process (memory blobs do not)."""
+        return self.data_dir is not None and keeps_data(backend)
+
+    def _data_path(self, name: str, what: str) -> Path:
+        if self.data_dir is None:
+            raise InvalidRequestError(f"{what} needs a data directory (SATCHEL_DATA_DIR)")
+        return self.data_dir / name
+
+    def resolved_database_url(self, *, persistent: bool) -> str:
+        """The catalog URL: configured, else a SQLite file in the data directory, else (for an
+        ephemeral store) SQLite in memory."""
         if self.database_url:
             return self.database_url
-        if backend == "memory":
+        if not persistent:
             return "sqlite://"
-        return f"sqlite:///{(self.data_dir / 'satchel.db').resolve()}"
+        return f"sqlite:///{self._data_path('satchel.db', 'a catalog file').resolve()}"
 
     def resolved_fs_root(self) -> Path:
-        return self.fs_root or self.data_dir / "blobs"
+        return self.fs_root or self._data_path("blobs", "the filesystem backend (or fs_root)")
 
     def resolved_sqlite_blob_path(self) -> Path:
-        return self.sqlite_blob_path or self.data_dir / "blobs.db"
+        return self.sqlite_blob_path or self._data_path("blobs.db", "the sqlite blob backend")
 
     def resolved_public_url(self) -> str:
         return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
 
     def resolved_staging_dir(self) -> Path:
-        return self.data_dir / "staging"
+        return self._data_path("staging", "file staging")
 
     def s3_blob_options(self) -> dict[str, Any]:
         """Keyword options of the S3 blob backend (``create_blob_store("s3", **options)``)."""
@@ -285,12 +329,12 @@ def configure_redis_session(redis_url: str = "redis://localhost:6379/0") -> None
     _set_env({"SESSION_PROVIDER": "redis", "SESSION_REDIS_URL": redis_url})
 
 
-def load_signing_key(settings: Settings, *, memory: bool) -> bytes:
+def load_signing_key(settings: Settings, *, persistent: bool) -> bytes:
     """The presigned-URL key: ``SATCHEL_SIGNING_KEY``, else ``{data_dir}/signing.key`` (created
-    once, mode 0600), else for an in-memory store a random key for this process."""
+    once, mode 0600), else for an ephemeral store a random key for this process."""
     if settings.signing_key:
         return settings.signing_key.encode()
-    if memory:
+    if not persistent or settings.data_dir is None:
         return secrets.token_bytes(32)
     path = settings.data_dir / "signing.key"
     if path.exists():

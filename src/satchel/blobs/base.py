@@ -17,10 +17,9 @@ from typing import Any, Protocol, runtime_checkable
 from satchel.core.digests import check_digest, sha256_digest
 from satchel.core.errors import InvalidRequestError, TooLargeError
 from satchel.core.models import BlobInfo
+from satchel.core.streams import DEFAULT_CHUNK_SIZE, iter_bytes
 
 __all__ = ["DEFAULT_CHUNK_SIZE", "BlobPage", "BlobStore", "Digester", "check_range", "iter_bytes"]
-
-DEFAULT_CHUNK_SIZE = 1024 * 1024
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -100,14 +99,3 @@ class Digester:
 def check_range(start: int, end: int | None) -> None:
     if start < 0 or (end is not None and end < start):
         raise InvalidRequestError(f"invalid byte range [{start}, {end})")
-
-
-async def iter_bytes(data: bytes, chunk_size: int = DEFAULT_CHUNK_SIZE) -> AsyncIterator[bytes]:
-    """An async stream over in-memory *data* (itself when it fits in one chunk)."""
-    if len(data) <= chunk_size:
-        if data:
-            yield data
-        return
-    view = memoryview(data)
-    for offset in range(0, len(view), chunk_size):
-        yield bytes(view[offset : offset + chunk_size])

@@ -8,7 +8,7 @@ from typing import Any
 from satchel.blobs.base import BlobStore
 from satchel.core.errors import InvalidRequestError, NotSupportedError
 
-__all__ = ["PROVIDER_ALIASES", "create_blob_store", "normalise_provider"]
+__all__ = ["PROVIDER_ALIASES", "create_blob_store", "keeps_data", "normalise_provider"]
 
 PROVIDER_ALIASES: dict[str, str] = {
     "memory": "memory",
@@ -32,6 +32,15 @@ _MODULES: dict[str, tuple[str, str, str | None]] = {
     "sqlite": ("satchel.blobs.sqlite", "SQLiteBlobStore", None),
     "s3": ("satchel.blobs.s3", "S3BlobStore", "satchel[s3]"),
 }
+
+
+_VOLATILE = frozenset({"memory"})
+
+
+def keeps_data(backend: str) -> bool:
+    """Whether the backend called *backend* keeps its bytes after the process ends (all but
+    ``memory``): a store can only persist when its blobs do."""
+    return normalise_provider(backend) not in _VOLATILE
 
 
 def normalise_provider(name: str) -> str:

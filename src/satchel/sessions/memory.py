@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import time
 from collections import OrderedDict
 from typing import Any
 
+from satchel.core.clock import Clock, system_clock
 from satchel.core.models import SessionRecord
 
 __all__ = ["MemorySessionProvider"]
@@ -16,15 +16,16 @@ class MemorySessionProvider:
 
     name = "memory"
 
-    def __init__(self, max_entries: int = 100_000) -> None:
+    def __init__(self, max_entries: int = 100_000, *, clock: Clock = system_clock) -> None:
         self._records: OrderedDict[str, SessionRecord] = OrderedDict()
         self._max = max_entries
+        self._clock = clock
 
     async def get(self, session_id: str) -> SessionRecord | None:
         record = self._records.get(session_id)
         if record is None:
             return None
-        if record.is_expired(time.time()):
+        if record.is_expired(self._clock()):
             del self._records[session_id]
             return None
         self._records.move_to_end(session_id)

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -22,6 +21,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from satchel.core.clock import Clock, system_clock
 from satchel.core.errors import InvalidRequestError, ProviderError, ProviderUnavailableError
 from satchel.core.models import SessionRecord
 
@@ -62,8 +62,10 @@ class RedisSessionProvider:
         namespace: str = "default",
         key_prefix: str = _KEY_PREFIX,
         client: aioredis.Redis | None = None,
+        clock: Clock = system_clock,
     ) -> None:
         self.url = url
+        self._clock = clock
         self._prefix = f"{key_prefix}{namespace}:"
         self._owned = client is None
         if client is None:
@@ -102,7 +104,7 @@ class RedisSessionProvider:
             record = SessionRecord(**json.loads(raw))
         except (ValueError, TypeError):
             return None  # not ours, or an older layout: fall back to the catalog
-        if record.session_id != session_id or record.is_expired(time.time()):
+        if record.session_id != session_id or record.is_expired(self._clock()):
             return None
         return record
 
@@ -123,7 +125,7 @@ class RedisSessionProvider:
                 await self._client.set(key, value)
                 return
             expires_ms = int(record.expires_at * 1000)
-            if expires_ms <= int(time.time() * 1000):
+            if expires_ms <= int(self._clock() * 1000):
                 await self._client.delete(key)
                 return
             await self._client.set(key, value, pxat=expires_ms)

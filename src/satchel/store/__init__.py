@@ -1,6 +1,6 @@
-"""The façade: ArtifactStore, split by concern (artifacts, files, listing, streaming, …)."""
+"""The store: :class:`ArtifactStore`, a façade composed of one part per concern (see
+:mod:`satchel.store.facade` for the map of which module holds which rule)."""
 
-from satchel.store.artifact_store import ArtifactStore
-from satchel.store.listing import ArtifactList
+from satchel.store.facade import ArtifactStore
 
-__all__ = ["ArtifactList", "ArtifactStore"]
+__all__ = ["ArtifactStore"]

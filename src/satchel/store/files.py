@@ -1,20 +1,38 @@
-"""File-like operations: copy, move/rename, write_file. Never across a session boundary."""
+"""File-like operations: copy and move/rename. Never across a session boundary."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from satchel.core.errors import AccessDeniedError, InvalidRequestError
+from satchel.core.errors import AccessDeniedError
 from satchel.core.models import ArtifactMetadata, BlobInfo
-from satchel.core.scopes import Scope, iso_utc
+from satchel.core.scopes import iso_utc
+from satchel.core.unset import UNSET
 from satchel.core.validation import check_meta, check_optional_id
-from satchel.store.artifacts import ArtifactsMixin
-from satchel.store.base import UNSET
+from satchel.store.context import StoreContext
+from satchel.store.creation import ArtifactCreator
+from satchel.store.gate import AccessGate
+from satchel.store.ledger import BlobLedger
+from satchel.store.versions import Versions
 
-__all__ = ["FilesMixin"]
+__all__ = ["FileService"]
 
 
-class FilesMixin(ArtifactsMixin):
+class FileService:
+    def __init__(
+        self,
+        context: StoreContext,
+        gate: AccessGate,
+        ledger: BlobLedger,
+        creator: ArtifactCreator,
+        versions: Versions,
+    ) -> None:
+        self.context = context
+        self.gate = gate
+        self.ledger = ledger
+        self.creator = creator
+        self.versions = versions
+
     async def copy_file(
         self,
         artifact_id: str,
@@ -26,58 +44,53 @@ class FilesMixin(ArtifactsMixin):
         user_id: str | None = None,
         session_id: str | None = None,
     ) -> str:
-        """Copy an artifact within its own session (the bytes are shared, not duplicated, unless
-        the routing rules send the copy to another backend: then they are copied there).
-
-        Raises:
-            AccessDeniedError: *target_session_id* names another session, or the caller may not
-                read the source and write into its session.
-        """
+        """The copy shares the source's bytes, unless the routing rules send it to another
+        backend: then the bytes are copied there."""
         check_optional_id("target_session_id", target_session_id)
-        caller = await self._caller(user_id, session_id)
-        source = await self._load(artifact_id, caller, write=True)
+        caller = await self.gate.caller(user_id, session_id)
+        source = await self.gate.load(artifact_id, caller, write=True)
         if target_session_id is not None and target_session_id != source.session_id:
             raise AccessDeniedError(
                 f"cross-session copies are not permitted: artifact {artifact_id} belongs to "
                 f"session {source.session_id}, not {target_session_id}"
             )
-        meta = {**source.meta, **check_meta(new_meta, max_bytes=self.settings.max_meta_bytes)}
+        limit = self.context.settings.max_meta_bytes
+        meta = {**source.meta, **check_meta(new_meta, max_bytes=limit)}
         meta["copied_from"] = artifact_id
-        meta["copy_timestamp"] = iso_utc(self._now())
-        ttl = source.ttl if source.expires_at is not None else None
-        spec = self._new_artifact(
+        meta["copy_timestamp"] = iso_utc(self.context.now())
+        spec = self.creator.spec(
             mime=source.mime,
             summary=summary if summary is not None else f"Copy of {source.summary}",
             meta=meta,
             filename=new_filename or f"{source.filename or 'file'}_copy",
-            ttl=ttl,
+            ttl=source.ttl if source.expires_at is not None else None,
             scope=source.scope,
             user_id=user_id,
             session_id=source.session_id,
         )
-        session = await self._session_record(source.session_id) or await self._resolve_session(
-            caller, source.session_id
-        )
-        backend = self._route(spec.meta, source.owner_id, source.session_id)
+        session = await self.gate.session_record(source.session_id)
+        if session is None:
+            session = await self.gate.resolve_session(caller, source.session_id)
+        backend = self.ledger.route(spec.meta, source.owner_id, source.session_id)
         info = BlobInfo(digest=source.sha256, size=source.bytes)
         copied = backend != source.storage_provider
         if copied:  # routed elsewhere: the bytes go there too
-            chunks = self.blobs_for(source).open_range(source.sha256)
-            info = await self._put_blob(chunks, backend=backend)
+            chunks = self.ledger.blobs_for(source).open_range(source.sha256)
+            info = await self.ledger.put(chunks, backend=backend)
         try:
-            record = await self._commit_new(
+            record = await self.creator.commit(
                 spec,
                 caller,
                 source.owner_id,
                 session,
                 info,
                 "artifact.copied",
-                extra_payload={"copied_from": artifact_id},
-                backend=backend,
+                backend,
+                {"copied_from": artifact_id},
             )
         except BaseException:
             if copied:
-                await self._discard(info, backend)
+                await self.ledger.discard(info, backend)
             raise
         return record.artifact_id
 
@@ -92,54 +105,21 @@ class FilesMixin(ArtifactsMixin):
         session_id: str | None = None,
         if_match: str | None = None,
     ) -> ArtifactMetadata:
-        """Rename an artifact (and merge *new_meta*) within its session; the change persists."""
+        """Rename (and merge *new_meta*) within the artifact's session; the change persists."""
         check_optional_id("new_session_id", new_session_id)
-        caller = await self._caller(user_id, session_id)
-        current = await self._load(artifact_id, caller, write=True)
+        caller = await self.gate.caller(user_id, session_id)
+        current = await self.gate.load(artifact_id, caller, write=True)
         if new_session_id is not None and new_session_id != current.session_id:
             raise AccessDeniedError(
                 f"cross-session moves are not permitted: artifact {artifact_id} belongs to "
                 f"session {current.session_id}, not {new_session_id}"
             )
-        changes = self._changes(
+        changes = self.versions.changes(
             meta=new_meta, filename=new_filename, summary=None, mime=None, ttl=UNSET
         )
         if not changes:
-            return self._to_metadata(current)
-        record = await self._apply(
+            return self.context.to_metadata(current)
+        record = await self.versions.apply(
             artifact_id, caller, if_match, "artifact.moved", changes, merge=True
         )
-        return self._to_metadata(record)
-
-    async def write_file(
-        self,
-        content: str | bytes,
-        *,
-        filename: str,
-        mime: str = "text/plain",
-        summary: str = "",
-        session_id: str | None = None,
-        user_id: str | None = None,
-        meta: dict[str, Any] | None = None,
-        encoding: str = "utf-8",
-        scope: Scope | str = Scope.SESSION,
-        ttl: int | None = UNSET,
-    ) -> str:
-        """Store text or bytes under *filename* (text is encoded with *encoding*)."""
-        try:
-            data = content.encode(encoding) if isinstance(content, str) else content
-        except LookupError as exc:
-            raise InvalidRequestError(f"unknown text encoding {encoding!r}") from exc
-        except UnicodeError as exc:
-            raise InvalidRequestError(f"content cannot be encoded as {encoding}: {exc}") from exc
-        return await self.store(
-            data,
-            mime=mime,
-            summary=summary or f"File: {filename}",
-            filename=filename,
-            session_id=session_id,
-            user_id=user_id,
-            meta=meta,
-            scope=scope,
-            ttl=ttl,
-        )
+        return self.context.to_metadata(record)

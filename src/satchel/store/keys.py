@@ -4,7 +4,6 @@ the ``/v1/keys`` admin routes manage them."""
 
 from __future__ import annotations
 
-from satchel.catalog import apikeys as key_rows
 from satchel.core.apikeys import (
     ApiKey,
     check_key_id,
@@ -15,9 +14,9 @@ from satchel.core.apikeys import (
 )
 from satchel.core.errors import ArtifactNotFoundError, InvalidRequestError
 from satchel.core.validation import check_id, check_ttl
-from satchel.store.base import StoreBase
+from satchel.store.context import StoreContext
 
-__all__ = ["RESERVED_USERS", "KeysMixin"]
+__all__ = ["RESERVED_USERS", "KeyService"]
 
 RESERVED_USERS = frozenset({"anonymous"})
 """User ids no key may act as (anonymous readers act as ``anonymous``)."""
@@ -25,20 +24,13 @@ RESERVED_USERS = frozenset({"anonymous"})
 MAX_KEY_NAME = 255
 
 
-class KeysMixin(StoreBase):
-    async def create_api_key(
-        self,
-        user_id: str,
-        *,
-        admin: bool = False,
-        name: str = "",
-        ttl: int | None = None,
-    ) -> tuple[str, ApiKey]:
-        """Create an API key acting as *user_id* in this sandbox; return ``(token, key)``.
+class KeyService:
+    def __init__(self, context: StoreContext) -> None:
+        self.context = context
 
-        The token is shown only here: the catalog keeps a digest of its secret. ``ttl`` (seconds)
-        makes the key expire; ``admin=True`` gives it the admin role (it may act for any user).
-        """
+    async def create_api_key(
+        self, user_id: str, *, admin: bool = False, name: str = "", ttl: int | None = None
+    ) -> tuple[str, ApiKey]:
         check_id("user_id", user_id)
         if user_id in RESERVED_USERS:
             raise InvalidRequestError(f"{user_id!r} is reserved")
@@ -47,21 +39,22 @@ class KeysMixin(StoreBase):
         if not isinstance(name, str) or len(name) > MAX_KEY_NAME or "\x00" in name:
             raise InvalidRequestError(f"name must be text of at most {MAX_KEY_NAME} characters")
         lifetime = check_ttl(ttl)
-        await self._ensure_open()
+        context = self.context
+        await context.ensure_open()
         key_id, secret, token = new_api_token()
-        now = self._now()
+        now = context.now()
         key = ApiKey(
             key_id=key_id,
             user_id=user_id,
-            sandbox_id=self.sandbox_id,
+            sandbox_id=context.sandbox_id,
             is_admin=admin,
             name=name,
             created_at=now,
             expires_at=None if lifetime is None else now + lifetime,
             revoked_at=None,
         )
-        async with self.catalog.write() as writer:
-            await key_rows.insert_api_key(writer.conn, key, secret_digest(secret))
+        async with context.catalog.write() as writer:
+            await writer.insert_api_key(key, secret_digest(secret))
             await writer.append_event(
                 type="api_key.created",
                 subject=key_id,
@@ -72,41 +65,41 @@ class KeysMixin(StoreBase):
         return token, key
 
     async def list_api_keys(self, *, include_revoked: bool = False) -> list[ApiKey]:
-        """This sandbox's API keys, oldest first (never their secrets)."""
-        await self._ensure_open()
-        async with self.catalog.read() as reader:
-            keys = await key_rows.list_api_keys(reader.conn, self.sandbox_id)
+        context = self.context
+        await context.ensure_open()
+        async with context.catalog.read() as reader:
+            keys = await reader.list_api_keys(context.sandbox_id)
         return [key for key in keys if include_revoked or key.revoked_at is None]
 
     async def revoke_api_key(self, key_id: str) -> ApiKey:
-        """Revoke a key at once; ArtifactNotFoundError when this sandbox has no such live key."""
         check_key_id(key_id)
-        await self._ensure_open()
-        now = self._now()
-        async with self.catalog.write() as writer:
-            if not await key_rows.revoke_api_key(writer.conn, key_id, self.sandbox_id, now):
+        context = self.context
+        await context.ensure_open()
+        now = context.now()
+        async with context.catalog.write() as writer:
+            if not await writer.revoke_api_key(key_id, context.sandbox_id, now):
                 raise ArtifactNotFoundError(f"no live API key {key_id}")
             await writer.append_event(
                 type="api_key.revoked", subject=key_id, payload={}, actor=None, time=now
             )
-            found = await key_rows.get_api_key(writer.conn, key_id)
+            found = await writer.get_api_key(key_id)
         assert found is not None
         return found[0]
 
     async def authenticate_api_key(self, token: str) -> ApiKey | None:
-        """The live key of this sandbox that *token* belongs to, else None."""
         parts = split_api_token(token)
         if parts is None:
             return None
-        await self._ensure_open()
-        async with self.catalog.read() as reader:
-            found = await key_rows.get_api_key(reader.conn, parts[0])
+        context = self.context
+        await context.ensure_open()
+        async with context.catalog.read() as reader:
+            found = await reader.get_api_key(parts[0])
         if found is None:
             secret_matches(parts[1], "0" * 64)  # the same work whether or not the id exists
             return None
         key, digest = found
         if not secret_matches(parts[1], digest):
             return None
-        if key.sandbox_id != self.sandbox_id or not key.usable(self._now()):
+        if key.sandbox_id != context.sandbox_id or not key.usable(context.now()):
             return None
         return key

@@ -6,30 +6,26 @@ from typing import Any
 
 from satchel.catalog import SearchFilter
 from satchel.core.access import Caller, check_read
+from satchel.core.digests import check_digest
 from satchel.core.errors import AccessDeniedError, InvalidRequestError
-from satchel.core.models import ArtifactMetadata, ArtifactRecord
+from satchel.core.models import ArtifactList, ArtifactMetadata, ArtifactRecord
 from satchel.core.scopes import Scope, parse_scope
 from satchel.core.validation import check_directory_prefix, check_id, check_limit, check_meta
-from satchel.store.base import StoreBase
+from satchel.store.context import StoreContext
+from satchel.store.gate import AccessGate
 
-__all__ = ["ArtifactList", "ListingMixin"]
-
-
-class ArtifactList(list[ArtifactMetadata]):
-    """A page of artifacts; ``next_cursor`` continues the listing (None on the last page)."""
-
-    next_cursor: str | None = None
-
-    def __init__(self, items: list[ArtifactMetadata], next_cursor: str | None) -> None:
-        super().__init__(items)
-        self.next_cursor = next_cursor
+__all__ = ["ListingService"]
 
 
-class ListingMixin(StoreBase):
+class ListingService:
+    def __init__(self, context: StoreContext, gate: AccessGate) -> None:
+        self.context = context
+        self.gate = gate
+
     async def _session_caller(self, session_id: str, user_id: str | None) -> Caller:
-        """A caller listing *session_id* acts in it (``_caller`` refuses a foreign user)."""
+        """A caller listing *session_id* acts in it (the gate refuses a foreign user)."""
         check_id("session_id", session_id)
-        return await self._caller(user_id, session_id)
+        return await self.gate.caller(user_id, session_id)
 
     def _readable(self, records: list[ArtifactRecord], caller: Caller) -> list[ArtifactMetadata]:
         visible = []
@@ -38,7 +34,7 @@ class ListingMixin(StoreBase):
                 check_read(record, caller)
             except AccessDeniedError:
                 continue
-            visible.append(self._to_metadata(record))
+            visible.append(self.context.to_metadata(record))
         return visible
 
     async def list_by_session(
@@ -49,12 +45,12 @@ class ListingMixin(StoreBase):
         cursor: str | None = None,
         user_id: str | None = None,
     ) -> ArtifactList:
-        """The live artifacts of one session, oldest first; pass ``next_cursor`` for more."""
         check_limit(limit)
         caller = await self._session_caller(session_id, user_id)
-        async with self.catalog.read() as reader:
+        context = self.context
+        async with context.catalog.read() as reader:
             page = await reader.list_by_session(
-                session_id, self.sandbox_id, now=self._now(), limit=limit, cursor=cursor
+                session_id, context.sandbox_id, now=context.now(), limit=limit, cursor=cursor
             )
         return ArtifactList(self._readable(page.items, caller), page.next_cursor)
 
@@ -66,21 +62,15 @@ class ListingMixin(StoreBase):
         *,
         user_id: str | None = None,
     ) -> ArtifactList:
-        """Artifacts of a session whose filename starts with *directory_prefix* (e.g. ``docs/``)."""
         check_limit(limit)
         prefix = check_directory_prefix(directory_prefix)
         caller = await self._session_caller(session_id, user_id)
-        async with self.catalog.read() as reader:
+        context = self.context
+        async with context.catalog.read() as reader:
             records = await reader.list_directory(
-                session_id, self.sandbox_id, prefix, now=self._now(), limit=limit
+                session_id, context.sandbox_id, prefix, now=context.now(), limit=limit
             )
         return ArtifactList(self._readable(records, caller), None)
-
-    async def list_files(
-        self, session_id: str, prefix: str = "", limit: int = 100, *, user_id: str | None = None
-    ) -> ArtifactList:
-        """Alias of :meth:`get_directory_contents`."""
-        return await self.get_directory_contents(session_id, prefix, limit, user_id=user_id)
 
     async def search(
         self,
@@ -92,30 +82,29 @@ class ListingMixin(StoreBase):
         limit: int = 100,
         session_id: str | None = None,
         cursor: str | None = None,
+        sha256: str | None = None,
     ) -> ArtifactList:
-        """Find live artifacts by owner, scope, MIME prefix and exact custom-metadata matches.
-
-        ``user_id`` both filters by owner and identifies the caller; a caller naming no user
-        and no session is the trusted application and may search everything in the sandbox.
-        """
         check_limit(limit)
         parsed_scope = None if scope is None else parse_scope(scope)
         if mime_prefix is not None and not isinstance(mime_prefix, str):
             raise InvalidRequestError("mime_prefix must be a string")
-        wanted = check_meta(meta_filter, max_bytes=self.settings.max_meta_bytes) or None
-        caller = await self._caller(user_id, session_id)
+        digest = None if sha256 is None else check_digest(sha256)
+        limit_bytes = self.context.settings.max_meta_bytes
+        wanted = check_meta(meta_filter, max_bytes=limit_bytes) or None
+        caller = await self.gate.caller(user_id, session_id)
         owner = user_id if parsed_scope is not Scope.SANDBOX else None
         flt = SearchFilter(
-            sandbox_id=self.sandbox_id,
-            now=self._now(),
+            sandbox_id=self.context.sandbox_id,
+            now=self.context.now(),
             scope=parsed_scope,
             owner_id=owner,
             session_id=session_id if parsed_scope is Scope.SESSION else None,
             mime_prefix=mime_prefix,
             meta_filter=wanted,
+            sha256=digest,
             readable_by_user=None if caller.trusted else (caller.user_id or ""),
             readable_by_session=None if caller.trusted else session_id,
         )
-        async with self.catalog.read() as reader:
+        async with self.context.catalog.read() as reader:
             page = await reader.search(flt, limit=limit, cursor=cursor)
         return ArtifactList(self._readable(page.items, caller), page.next_cursor)

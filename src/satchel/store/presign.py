@@ -1,43 +1,51 @@
-"""Presigned download URLs and signed-URL verification.
+"""Presigned download URLs, and what a presigned URL grants when it is used.
 
 With the S3 backend (and no SSE-C key) a presigned download URL is S3's own, signed by the
-backend after the access check, with the artifact's filename and type as response headers.
-For memory, filesystem and sqlite backends a presigned URL points at ``satchel serve``
-(``{SATCHEL_PUBLIC_URL}/v1/signed/{token}``); the token is an HMAC-signed, method-bound,
-expiring grant (:mod:`satchel.core.signing`). The store signs; the service verifies with the
-same key, so a URL made by the embedded library works against a server sharing its data dir.
+backend after the access check, with the artifact's filename and type as response headers; it
+never outlives the artifact. Other backends get Satchel's own URLs (:mod:`.signing`).
 """
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterable
+
 from satchel.core.access import Caller
-from satchel.core.errors import AccessDeniedError, InvalidRequestError
-from satchel.core.models import ArtifactRecord
+from satchel.core.content import ArtifactContent
+from satchel.core.errors import AccessDeniedError
+from satchel.core.ranges import ByteRange
 from satchel.core.scopes import DEFAULT_PRESIGN_EXPIRES
-from satchel.core.signing import PresignedURL, SignedGrant, sign_grant, verify_grant
-from satchel.store.base import StoreBase
+from satchel.core.signing import PresignedURL
+from satchel.core.uploads import SignedUpload
+from satchel.store.content import ContentService
+from satchel.store.context import StoreContext
 from satchel.store.direct import direct_transfers
+from satchel.store.gate import AccessGate
+from satchel.store.ledger import BlobLedger
+from satchel.store.multipart import MultipartService
+from satchel.store.presigned_uploads import PresignedUploadService
+from satchel.store.signing import Signer
 
-__all__ = ["PresignMixin"]
+__all__ = ["PresignService"]
 
 
-class PresignMixin(StoreBase):
-    def _check_expires(self, expires: object) -> int:
-        limit = self.settings.presign_max_seconds
-        if isinstance(expires, bool) or not isinstance(expires, int) or not 1 <= expires <= limit:
-            raise InvalidRequestError(f"expires must be a whole number of seconds, 1 to {limit}")
-        return expires
-
-    def _signed_url(self, grant: SignedGrant) -> PresignedURL:
-        token = sign_grant(grant, self.signing_key())
-        return PresignedURL(f"{self.settings.resolved_public_url()}/v1/signed/{token}")
-
-    def verify_signed(self, token: str, method: str) -> SignedGrant:
-        """Check a presigned URL's token for *method*; AccessDeniedError when tampered/expired."""
-        grant = verify_grant(token, self.signing_key(), method=method, now=self._now())
-        if grant.sandbox_id != self.sandbox_id:
-            raise AccessDeniedError("signed URL belongs to another sandbox")
-        return grant
+class PresignService:
+    def __init__(
+        self,
+        context: StoreContext,
+        gate: AccessGate,
+        ledger: BlobLedger,
+        signer: Signer,
+        content: ContentService,
+        presigned_uploads: PresignedUploadService,
+        multipart: MultipartService,
+    ) -> None:
+        self.context = context
+        self.gate = gate
+        self.ledger = ledger
+        self.signer = signer
+        self.content = content
+        self.presigned_uploads = presigned_uploads
+        self.multipart = multipart
 
     async def presign(
         self,
@@ -47,53 +55,50 @@ class PresignMixin(StoreBase):
         user_id: str | None = None,
         session_id: str | None = None,
     ) -> PresignedURL:
-        """A URL that lets anyone holding it GET the artifact's content until it expires.
-
-        The caller must be allowed to read the artifact. ``repr()`` of the result hides the
-        signature; ``str()`` is the full URL (hand it to a client or curl).
-        """
-        seconds = self._check_expires(expires)
-        record = await self._load(artifact_id, await self._caller(user_id, session_id))
-        transfers = direct_transfers(self.blobs_for(record))
+        seconds = self.signer.check_expires(expires)
+        record = await self.gate.load(artifact_id, await self.gate.caller(user_id, session_id))
+        now = self.context.now()
+        transfers = direct_transfers(self.ledger.blobs_for(record))
         if transfers is not None:
             # The backend serves the URL without asking Satchel: it must not outlive the artifact.
             if record.expires_at is not None:
-                seconds = max(1, min(seconds, int(record.expires_at - self._now())))
+                seconds = max(1, min(seconds, int(record.expires_at - now)))
             url = await transfers.presign_get(
                 record.sha256, seconds, filename=record.filename, content_type=record.mime
             )
-            return PresignedURL(url)
-        return self._signed_url(
-            SignedGrant(
-                method="GET",
-                kind="download",
-                sandbox_id=self.sandbox_id,
-                expires_at=int(self._now()) + seconds,
-                artifact_id=record.artifact_id,
-            )
-        )
+            return PresignedURL(url, now + seconds)
+        grant = self.signer.grant("GET", "download", now + seconds, artifact_id=artifact_id)
+        return self.signer.url(grant)
 
-    async def presign_short(
-        self, artifact_id: str, *, user_id: str | None = None, session_id: str | None = None
-    ) -> PresignedURL:
-        """A presigned download URL valid for 15 minutes."""
-        return await self.presign(artifact_id, 900, user_id=user_id, session_id=session_id)
-
-    async def presign_medium(
-        self, artifact_id: str, *, user_id: str | None = None, session_id: str | None = None
-    ) -> PresignedURL:
-        """A presigned download URL valid for 1 hour."""
-        return await self.presign(artifact_id, 3600, user_id=user_id, session_id=session_id)
-
-    async def presign_long(
-        self, artifact_id: str, *, user_id: str | None = None, session_id: str | None = None
-    ) -> PresignedURL:
-        """A presigned download URL valid for 24 hours."""
-        return await self.presign(artifact_id, 86400, user_id=user_id, session_id=session_id)
-
-    async def signed_download(self, token: str) -> ArtifactRecord:
-        """The live artifact a GET presigned URL grants (for the service's signed route)."""
-        grant = self.verify_signed(token, "GET")
+    async def open_signed_content(
+        self,
+        token: str,
+        *,
+        byte_range: ByteRange | None = None,
+        if_range: str | None = None,
+        if_none_match: str | None = None,
+        head: bool = False,
+    ) -> ArtifactContent:
+        grant = self.signer.verify(token, "GET")
         if grant.kind != "download" or grant.artifact_id is None:
             raise AccessDeniedError("this signed URL is not a download URL")
-        return await self._load(grant.artifact_id, Caller())
+        await self.context.ensure_open()
+        record = await self.gate.load(grant.artifact_id, Caller())
+        return await self.content.open_record(
+            record,
+            byte_range=byte_range,
+            if_range=if_range,
+            if_none_match=if_none_match,
+            head=head,
+        )
+
+    async def signed_put(self, token: str, data: bytes | AsyncIterable[bytes]) -> SignedUpload:
+        grant = self.signer.verify(token, "PUT")
+        await self.context.ensure_open()
+        if grant.kind == "upload" and grant.upload_id is not None:
+            size = await self.presigned_uploads.receive(grant.upload_id, data)
+            return SignedUpload(kind="upload", size=size)
+        if grant.kind == "part" and grant.upload_id is not None and grant.part_number is not None:
+            etag, size = await self.multipart.receive_part(grant.upload_id, grant.part_number, data)
+            return SignedUpload(kind="part", size=size, etag=etag, part_number=grant.part_number)
+        raise AccessDeniedError("this signed URL does not allow uploads")

@@ -1,8 +1,9 @@
 """Upload sessions shared by presigned, multipart and tus uploads.
 
 An upload reserves its artifact id when it starts and lives in the catalog (so any replica can
-continue it); its bytes wait in the staging area. Finishing streams them into the blob store and
-inserts the artifact in the same transaction that marks the upload completed.
+continue it); its bytes wait in the staging area, or on the blob backend itself for a direct
+upload (S3 presigned PUTs). Finishing streams them into the blob store and inserts the artifact
+in the same transaction that marks the upload completed.
 """
 
 from __future__ import annotations
@@ -11,9 +12,7 @@ import dataclasses
 from collections.abc import AsyncIterable, Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from satchel.blobs.direct import DirectTransfers
 from satchel.catalog import CatalogWriter
-from satchel.catalog import uploads as upload_rows
 from satchel.core.access import Caller, check_upload
 from satchel.core.errors import (
     ArtifactExpiredError,
@@ -23,10 +22,11 @@ from satchel.core.errors import (
     PreconditionFailedError,
 )
 from satchel.core.ids import new_artifact_id
-from satchel.core.models import ArtifactRecord, BlobInfo, SessionRecord
+from satchel.core.models import ArtifactRecord, BlobInfo
 from satchel.core.uploads import UploadKind, UploadRecord, UploadState
 from satchel.core.validation import check_id
-from satchel.store.creating import CreatingMixin, NewArtifact
+from satchel.store.context import StoreContext
+from satchel.store.creation import ArtifactCreator, NewArtifact
 from satchel.store.direct import (
     direct_transfers,
     direct_upload_of,
@@ -34,32 +34,43 @@ from satchel.store.direct import (
     with_direct_upload,
     without_direct,
 )
+from satchel.store.gate import AccessGate
+from satchel.store.ledger import BlobLedger
 
 if TYPE_CHECKING:
     from satchel.blobs.s3_uploads import DirectUpload
 
-__all__ = ["UploadsMixin"]
+__all__ = ["Uploads"]
 
 _MAX_CAS_ATTEMPTS = 50
 
 
-class UploadsMixin(CreatingMixin):
-    async def _start_upload(
+class Uploads:
+    def __init__(
         self,
-        kind: UploadKind,
-        spec: NewArtifact,
-        *,
-        length: int | None = None,
+        context: StoreContext,
+        gate: AccessGate,
+        ledger: BlobLedger,
+        creator: ArtifactCreator,
+    ) -> None:
+        self.context = context
+        self.gate = gate
+        self.ledger = ledger
+        self.creator = creator
+
+    async def start(
+        self, kind: UploadKind, spec: NewArtifact, *, length: int | None = None
     ) -> UploadRecord:
         """Check the caller may create *spec*, persist its session and a new upload row."""
-        caller, owner = await self._prepare_owner(spec)
-        session = await self._resolve_session(caller, spec.session_id)
-        now = self._now()
+        context = self.context
+        caller, owner = await self.creator.prepare_owner(spec)
+        session = await self.gate.resolve_session(caller, spec.session_id)
+        now = context.now()
         upload = UploadRecord(
             upload_id=new_artifact_id(),
             kind=kind,
             state=UploadState.OPEN,
-            sandbox_id=self.sandbox_id,
+            sandbox_id=context.sandbox_id,
             artifact_id=new_artifact_id(),
             session_id=session.session_id,
             owner_id=owner,
@@ -74,11 +85,11 @@ class UploadsMixin(CreatingMixin):
             offset=0,
             parts={},
             created_at=now,
-            expires_at=now + self.settings.upload_expiry_seconds,
+            expires_at=now + context.settings.upload_expiry_seconds,
         )
-        async with self.catalog.write() as writer:
-            session = await self._persist_session(writer, session, caller)
-            await upload_rows.insert_upload(writer.conn, upload)
+        async with context.catalog.write() as writer:
+            session = await self.gate.persist_session(writer, session, caller)
+            await writer.insert_upload(upload)
             await writer.append_event(
                 type="upload.started",
                 subject=upload.upload_id,
@@ -86,16 +97,24 @@ class UploadsMixin(CreatingMixin):
                 actor=caller.user_id,
                 time=now,
             )
-        await self.sessions.put(session)
+        await context.sessions.put(session)
         return upload
 
-    async def _open_upload(
+    async def find(self, upload_id: str) -> UploadRecord | None:
+        check_id("upload_id", upload_id)
+        async with self.context.catalog.read() as reader:
+            return await reader.get_upload(upload_id, self.context.sandbox_id)
+
+    async def find_by_artifact(self, artifact_id: str) -> UploadRecord | None:
+        check_id("artifact_id", artifact_id)
+        async with self.context.catalog.read() as reader:
+            return await reader.get_upload_by_artifact(artifact_id, self.context.sandbox_id)
+
+    async def open(
         self, upload_id: str, caller: Caller | None, *, states: tuple[UploadState, ...]
     ) -> UploadRecord:
         """A live upload in one of *states* that *caller* (None: a signed URL) may continue."""
-        check_id("upload_id", upload_id)
-        async with self.catalog.read() as reader:
-            upload = await upload_rows.get_upload(reader.conn, upload_id, self.sandbox_id)
+        upload = await self.find(upload_id)
         if upload is None:
             raise ArtifactNotFoundError(f"upload {upload_id} not found")
         if caller is not None:
@@ -104,13 +123,13 @@ class UploadsMixin(CreatingMixin):
             raise ConflictError(f"upload {upload_id} is already complete")
         if upload.state is UploadState.ABORTED:
             raise ArtifactNotFoundError(f"upload {upload_id} was aborted")
-        if upload.is_expired(self._now()):
+        if upload.is_expired(self.context.now()):
             raise ArtifactExpiredError(f"upload {upload_id} has expired")
         if upload.state not in states:
             raise ConflictError(f"upload {upload_id} is {upload.state.value}")
         return upload
 
-    async def _change_upload(
+    async def change(
         self,
         upload_id: str,
         change: Callable[[UploadRecord], UploadRecord],
@@ -118,21 +137,16 @@ class UploadsMixin(CreatingMixin):
         event: str | None = None,
     ) -> UploadRecord:
         """Apply *change* with compare-and-swap on (state, offset), retrying lost races."""
+        context = self.context
         for _ in range(_MAX_CAS_ATTEMPTS):
-            async with self.catalog.write() as writer:
-                current = await upload_rows.get_upload(
-                    writer.conn, upload_id, self.sandbox_id, for_update=True
-                )
+            async with context.catalog.write() as writer:
+                current = await writer.lock_upload(upload_id, context.sandbox_id)
                 if current is None:
                     raise ArtifactNotFoundError(f"upload {upload_id} not found")
                 updated = change(current)
-                swapped = await upload_rows.replace_upload(
-                    writer.conn,
-                    updated,
-                    expected_state=current.state,
-                    expected_offset=current.offset,
-                )
-                if not swapped:
+                if not await writer.replace_upload(
+                    updated, expected_state=current.state, expected_offset=current.offset
+                ):
                     continue
                 if event is not None:
                     await writer.append_event(
@@ -140,12 +154,26 @@ class UploadsMixin(CreatingMixin):
                         subject=upload_id,
                         payload={"state": updated.state.value, "offset": updated.offset},
                         actor=updated.actor_id,
-                        time=self._now(),
+                        time=context.now(),
                     )
                 return updated
         raise PreconditionFailedError(f"upload {upload_id} is changing too fast; retry")
 
-    async def _finish_upload(
+    def spec_of(self, upload: UploadRecord, overrides: dict[str, Any] | None = None) -> NewArtifact:
+        """The artifact *upload* becomes (with *overrides* decided when it is finished)."""
+        spec = NewArtifact(
+            scope=upload.scope,
+            mime=upload.mime,
+            summary=upload.summary,
+            meta=upload.meta,
+            filename=upload.filename,
+            ttl=upload.ttl,
+            user_id=upload.actor_id,
+            session_id=upload.session_id,
+        )
+        return dataclasses.replace(spec, **overrides) if overrides else spec
+
+    async def finish(
         self,
         upload: UploadRecord,
         chunks: AsyncIterable[bytes],
@@ -154,13 +182,12 @@ class UploadsMixin(CreatingMixin):
         overrides: dict[str, Any] | None = None,
     ) -> ArtifactRecord:
         """Stream *chunks* into the blob store and create the upload's artifact."""
-        spec = self._upload_spec(upload, overrides)
-        session = await self._resolve_session(Caller(user_id=upload.actor_id), upload.session_id)
-        backend = self._route(spec.meta, upload.owner_id, upload.session_id)
-        info = await self._put_blob(chunks, backend=backend)
-        return await self._commit_upload(upload, spec, session, info, expected_states, backend)
+        spec = self.spec_of(upload, overrides)
+        backend = self.ledger.route(spec.meta, upload.owner_id, upload.session_id)
+        info = await self.ledger.put(chunks, backend=backend)
+        return await self._commit(upload, spec, info, expected_states, backend)
 
-    async def _finish_direct_upload(
+    async def finish_direct(
         self,
         upload: UploadRecord,
         direct: DirectUpload,
@@ -174,29 +201,29 @@ class UploadsMixin(CreatingMixin):
         The backend reads the bytes back through sha256 (the client is not trusted) and
         publishes them; the artifact is created as for any other upload.
         """
-        transfers = direct_transfers(self.blobs)
+        context = self.context
+        transfers = direct_transfers(context.blob_backend())
         if transfers is None:
             raise ConflictError("the blob backend no longer accepts direct uploads")
-        spec = self._upload_spec(upload, overrides)
-        session = await self._resolve_session(Caller(user_id=upload.actor_id), upload.session_id)
+        spec = self.spec_of(upload, overrides)
         try:
             info = await transfers.complete_direct_upload(
-                direct, parts=parts, max_bytes=self.settings.max_upload_bytes
+                direct, parts=parts, max_bytes=context.settings.max_upload_bytes
             )
         except ArtifactStoreError:
             # A failed completion uses an S3 multipart upload up: forget it, so new part URLs
             # start a fresh one. (A single PUT's URL stays usable: the client may PUT again.)
             if direct.multipart_id is not None:
-                await self._change_upload(upload.upload_id, without_direct)
+                await self.change(upload.upload_id, without_direct)
             raise
-        return await self._commit_upload(upload, spec, session, info, expected_states)
+        return await self._commit(upload, spec, info, expected_states, context.default_backend)
 
-    async def _attach_direct_upload(self, upload: UploadRecord, *, multipart: bool) -> DirectUpload:
+    async def attach_direct(self, upload: UploadRecord, *, multipart: bool) -> DirectUpload:
         """The upload's direct upload on the backend, started now if it has none yet.
 
         Two replicas may start one at once: the first recorded wins, the other is aborted.
         """
-        transfers = direct_transfers(self.blobs)
+        transfers = direct_transfers(self.context.blob_backend())
         if transfers is None:
             raise ConflictError("the blob backend does not accept direct uploads")
         existing = direct_upload_of(transfers, upload)
@@ -212,7 +239,7 @@ class UploadsMixin(CreatingMixin):
             return with_direct_upload(current, created)
 
         try:
-            updated = await self._change_upload(upload.upload_id, attach)
+            updated = await self.change(upload.upload_id, attach)
         except BaseException:
             await transfers.abort_direct_upload(created)
             raise
@@ -222,94 +249,81 @@ class UploadsMixin(CreatingMixin):
             await transfers.abort_direct_upload(created)
         return winner
 
-    def _upload_spec(
-        self, upload: UploadRecord, overrides: dict[str, Any] | None = None
-    ) -> NewArtifact:
-        spec = NewArtifact(
-            scope=upload.scope,
-            mime=upload.mime,
-            summary=upload.summary,
-            meta=upload.meta,
-            filename=upload.filename,
-            ttl=upload.ttl,
-            user_id=upload.actor_id,
-            session_id=upload.session_id,
-        )
-        return dataclasses.replace(spec, **overrides) if overrides else spec
-
-    async def _commit_upload(
+    async def _commit(
         self,
         upload: UploadRecord,
         spec: NewArtifact,
-        session: SessionRecord,
         info: BlobInfo,
         expected_states: tuple[UploadState, ...],
-        backend: str | None = None,
+        backend: str,
     ) -> ArtifactRecord:
-        """Insert the artifact of a finished upload and mark the upload completed, at once
-        (its bytes are in *backend*; None: the default backend)."""
+        """Insert the artifact of a finished upload and mark the upload completed, at once."""
         caller = Caller(user_id=upload.actor_id, session_id=upload.session_id)
 
         async def mark_completed(writer: CatalogWriter) -> None:
             done = dataclasses.replace(upload, state=UploadState.COMPLETED, offset=info.size)
             for state in expected_states:
-                if await upload_rows.replace_upload(
-                    writer.conn, done, expected_state=state, expected_offset=upload.offset
+                if await writer.replace_upload(
+                    done, expected_state=state, expected_offset=upload.offset
                 ):
                     return
             raise ConflictError(f"upload {upload.upload_id} was finished or changed meanwhile")
 
         try:
-            return await self._commit_new(
+            session = await self.gate.resolve_session(
+                Caller(user_id=upload.actor_id), upload.session_id
+            )
+            return await self.creator.commit(
                 spec,
                 caller,
                 upload.owner_id,
                 session,
                 info,
                 "artifact.stored",
+                backend,
                 {"upload_id": upload.upload_id, "upload_kind": upload.kind.value},
                 artifact_id=upload.artifact_id,
                 in_transaction=mark_completed,
-                backend=backend,
             )
         except BaseException:
-            await self._discard(info, backend)
+            await self.ledger.discard(info, backend)
             raise
 
-    async def _drop_staged(self, upload: UploadRecord) -> None:
-        await self.staging.delete(upload.upload_id)
+    async def drop_staged(self, upload: UploadRecord) -> None:
+        """Delete whatever *upload* staged (its file, its parts, its direct upload)."""
+        staging = self.context.staging
+        await staging.delete(upload.upload_id)
         for number in staged_part_numbers(upload):
-            await self.staging.delete(f"{upload.upload_id}.{number}")
-        direct = direct_upload_of(self.blobs, upload)
-        if direct is not None and isinstance(self.blobs, DirectTransfers):
-            await self.blobs.abort_direct_upload(direct)
+            await staging.delete(f"{upload.upload_id}.{number}")
+        transfers = direct_transfers(self.context.blob_backend())
+        direct = direct_upload_of(self.context.blob_backend(), upload)
+        if direct is not None and transfers is not None:
+            await transfers.abort_direct_upload(direct)
 
-    async def _abort_upload(self, upload: UploadRecord, event: str) -> None:
+    async def abort(self, upload: UploadRecord, event: str) -> None:
         def aborted(current: UploadRecord) -> UploadRecord:
             if current.state is UploadState.COMPLETED:
                 raise ConflictError(f"upload {upload.upload_id} is already complete")
             return dataclasses.replace(current, state=UploadState.ABORTED)
 
-        final = await self._change_upload(upload.upload_id, aborted, event=event)
-        await self._drop_staged(final)
+        final = await self.change(upload.upload_id, aborted, event=event)
+        await self.drop_staged(final)
 
-    async def purge_expired_uploads(self) -> int:
+    async def purge_expired(self) -> int:
         """Abort uploads past their expiry and reclaim their staged bytes; return how many.
 
         Claimed and aborted in one transaction (as the artifact purge does), so replicas purging
         at once count and announce each expired upload once.
         """
-        await self._ensure_open()
+        context = self.context
+        await context.ensure_open()
         aborted: list[UploadRecord] = []
-        async with self.catalog.write() as writer:
-            now = self._now()
-            expired = await upload_rows.expired_uploads(
-                writer.conn, self.sandbox_id, now, 10_000, claim=True
-            )
-            for upload in expired:
+        async with context.catalog.write() as writer:
+            now = context.now()
+            for upload in await writer.claim_expired_uploads(context.sandbox_id, now, 10_000):
                 final = dataclasses.replace(upload, state=UploadState.ABORTED)
-                if not await upload_rows.replace_upload(
-                    writer.conn, final, expected_state=upload.state, expected_offset=upload.offset
+                if not await writer.replace_upload(
+                    final, expected_state=upload.state, expected_offset=upload.offset
                 ):
                     continue  # finished or changed meanwhile
                 await writer.append_event(
@@ -321,5 +335,5 @@ class UploadsMixin(CreatingMixin):
                 )
                 aborted.append(final)
         for upload in aborted:
-            await self._drop_staged(upload)
+            await self.drop_staged(upload)
         return len(aborted)

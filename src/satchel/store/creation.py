@@ -1,4 +1,9 @@
-"""Creating artifacts: validate a request, allocate its session, stream its bytes, commit."""
+"""Creating artifacts: validate a request, allocate its session, stream its bytes, commit.
+
+Every way an artifact comes to exist (store, stream_upload, batch, copy, the end of a presigned,
+multipart or tus upload) goes through :class:`ArtifactCreator`, so they share one validation,
+one access decision and one commit.
+"""
 
 from __future__ import annotations
 
@@ -13,8 +18,10 @@ from satchel.core.digests import make_etag
 from satchel.core.errors import InvalidRequestError
 from satchel.core.grid import build_grid_key
 from satchel.core.ids import new_artifact_id
+from satchel.core.mime import guess_mime
 from satchel.core.models import ArtifactRecord, BlobInfo, SessionRecord
 from satchel.core.scopes import Scope, parse_scope
+from satchel.core.unset import UNSET
 from satchel.core.validation import (
     check_filename,
     check_meta,
@@ -22,9 +29,11 @@ from satchel.core.validation import (
     check_summary,
     check_ttl,
 )
-from satchel.store.base import UNSET, StoreBase
+from satchel.store.context import StoreContext
+from satchel.store.gate import AccessGate
+from satchel.store.ledger import BlobLedger
 
-__all__ = ["CreatingMixin", "NewArtifact"]
+__all__ = ["ArtifactCreator", "NewArtifact"]
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -41,8 +50,13 @@ class NewArtifact:
     session_id: str | None
 
 
-class CreatingMixin(StoreBase):
-    def _new_artifact(
+class ArtifactCreator:
+    def __init__(self, context: StoreContext, gate: AccessGate, ledger: BlobLedger) -> None:
+        self.context = context
+        self.gate = gate
+        self.ledger = ledger
+
+    def spec(
         self,
         *,
         mime: Any,
@@ -54,23 +68,27 @@ class CreatingMixin(StoreBase):
         user_id: str | None,
         session_id: str | None,
     ) -> NewArtifact:
-        """Validate creation arguments; a left-out ``ttl`` becomes the scope's default."""
+        """Validate creation arguments. A left-out ``ttl`` (UNSET) becomes the scope's default;
+        a missing ``mime`` is guessed from the filename."""
         parsed_scope = parse_scope(scope)
         if ttl is UNSET:
-            ttl = self.settings.default_ttl if parsed_scope is Scope.SESSION else None
+            ttl = self.context.settings.default_ttl if parsed_scope is Scope.SESSION else None
+        name = None if filename is None else check_filename(filename)
         return NewArtifact(
             scope=parsed_scope,
-            mime=check_mime(mime),
+            mime=guess_mime(name) if mime is None else check_mime(mime),
             summary=check_summary(summary),
-            meta=check_meta(meta, max_bytes=self.settings.max_meta_bytes),
-            filename=None if filename is None else check_filename(filename),
+            meta=check_meta(meta, max_bytes=self.context.settings.max_meta_bytes),
+            filename=name,
             ttl=check_ttl(ttl),
             user_id=user_id,
             session_id=session_id,
         )
 
-    async def _prepare_owner(self, spec: NewArtifact) -> tuple[Caller, str | None]:
-        caller = await self._caller(spec.user_id, spec.session_id)
+    async def prepare_owner(self, spec: NewArtifact) -> tuple[Caller, str | None]:
+        """The caller and the owner of the artifact *spec* describes, once the caller may
+        create it."""
+        caller = await self.gate.caller(spec.user_id, spec.session_id)
         # Session-scoped artifacts are attributed to the session's owner when no user is named.
         owner = caller.user_id
         if owner is None and spec.scope is Scope.SESSION:
@@ -80,7 +98,7 @@ class CreatingMixin(StoreBase):
         check_write_scope(spec.scope, caller, owner)
         return caller, owner
 
-    async def _create(
+    async def create(
         self,
         spec: NewArtifact,
         chunks: AsyncIterable[bytes],
@@ -88,19 +106,17 @@ class CreatingMixin(StoreBase):
         event_type: str = "artifact.stored",
     ) -> ArtifactRecord:
         """Store *chunks* as a new artifact described by *spec* and return its record."""
-        caller, owner = await self._prepare_owner(spec)
-        session = await self._resolve_session(caller, spec.session_id)
-        backend = self._route(spec.meta, owner, session.session_id)
-        info = await self._put_blob(chunks, backend=backend)
+        caller, owner = await self.prepare_owner(spec)
+        session = await self.gate.resolve_session(caller, spec.session_id)
+        backend = self.ledger.route(spec.meta, owner, session.session_id)
+        info = await self.ledger.put(chunks, backend=backend)
         try:
-            return await self._commit_new(
-                spec, caller, owner, session, info, event_type, backend=backend
-            )
+            return await self.commit(spec, caller, owner, session, info, event_type, backend)
         except BaseException:
-            await self._discard(info, backend)
+            await self.ledger.discard(info, backend)
             raise
 
-    async def _commit_new(
+    async def commit(
         self,
         spec: NewArtifact,
         caller: Caller,
@@ -108,24 +124,25 @@ class CreatingMixin(StoreBase):
         session: SessionRecord,
         info: BlobInfo,
         event_type: str,
+        backend: str,
         extra_payload: dict[str, Any] | None = None,
         *,
         artifact_id: str | None = None,
         in_transaction: Callable[[CatalogWriter], Awaitable[None]] | None = None,
-        backend: str | None = None,
     ) -> ArtifactRecord:
         """Insert the artifact row (with its session and blob reference) in one transaction.
 
         *artifact_id* is a reserved id (an upload's); *in_transaction* runs inside the same
-        transaction (an upload marking itself completed), so both happen or neither. *backend*
-        is where *info*'s bytes are stored (None: the default backend).
+        transaction (an upload marking itself completed), so both happen or neither. *info*'s
+        bytes are stored in *backend*.
         """
-        now = self._now()
+        context = self.context
+        now = context.now()
         session_id = session.session_id
         artifact_id = artifact_id or new_artifact_id()
         record = ArtifactRecord(
             artifact_id=artifact_id,
-            sandbox_id=self.sandbox_id,
+            sandbox_id=context.sandbox_id,
             scope=spec.scope,
             session_id=session_id,
             owner_id=owner,
@@ -138,7 +155,7 @@ class CreatingMixin(StoreBase):
             etag=make_etag(artifact_id, 1, info.digest),
             version=1,
             key=build_grid_key(
-                sandbox_id=self.sandbox_id,
+                sandbox_id=context.sandbox_id,
                 scope=spec.scope,
                 session_id=session_id,
                 owner_id=owner,
@@ -148,21 +165,20 @@ class CreatingMixin(StoreBase):
             updated_at=now,
             expires_at=None if spec.ttl is None else now + spec.ttl,
             ttl=spec.ttl,
-            storage_provider=backend or self.storage_provider,
+            storage_provider=backend,
         )
-        async with self.catalog.write() as writer:
-            session = await self._persist_session(writer, session, caller)
-            await self._reference(writer, info, now, record.storage_provider)
+        async with context.catalog.write() as writer:
+            session = await self.gate.persist_session(writer, session, caller)
+            await self.ledger.reference(writer, info, now, backend)
             await writer.insert_artifact(record)
             if in_transaction is not None:
                 await in_transaction(writer)
-            payload = {"record": artifact_values(record), **(extra_payload or {})}
             await writer.append_event(
                 type=event_type,
                 subject=artifact_id,
-                payload=payload,
+                payload={"record": artifact_values(record), **(extra_payload or {})},
                 actor=caller.user_id,
                 time=now,
             )
-        await self.sessions.put(session)
+        await context.sessions.put(session)
         return record

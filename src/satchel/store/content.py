@@ -1,0 +1,93 @@
+"""Reading content: the one path every download takes (library, routed GET, fast path, signed
+URL). It applies the access rules, conditions (If-Match, If-None-Match, If-Range) and byte
+ranges, then opens the blob on the backend recorded on the artifact's row."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from satchel.core.content import ArtifactContent
+from satchel.core.errors import InvalidRequestError
+from satchel.core.models import ArtifactRecord
+from satchel.core.ranges import ByteRange, plan_read
+from satchel.core.requests import StreamDownloadRequest
+from satchel.core.streams import close_stream, report_progress
+from satchel.store.context import StoreContext
+from satchel.store.gate import AccessGate
+from satchel.store.ledger import BlobLedger
+
+__all__ = ["ContentService"]
+
+
+class ContentService:
+    def __init__(self, context: StoreContext, gate: AccessGate, ledger: BlobLedger) -> None:
+        self.context = context
+        self.gate = gate
+        self.ledger = ledger
+
+    async def open_content(
+        self,
+        artifact_id: str,
+        *,
+        byte_range: ByteRange | None = None,
+        if_range: str | None = None,
+        if_match: str | None = None,
+        if_none_match: str | None = None,
+        head: bool = False,
+        user_id: str | None = None,
+        session_id: str | None = None,
+    ) -> ArtifactContent:
+        caller = await self.gate.caller(user_id, session_id)
+        record = await self.gate.load(artifact_id, caller)
+        return await self.open_record(
+            record,
+            byte_range=byte_range,
+            if_range=if_range,
+            if_match=if_match,
+            if_none_match=if_none_match,
+            head=head,
+        )
+
+    async def open_record(
+        self,
+        record: ArtifactRecord,
+        *,
+        byte_range: ByteRange | None = None,
+        if_range: str | None = None,
+        if_match: str | None = None,
+        if_none_match: str | None = None,
+        head: bool = False,
+    ) -> ArtifactContent:
+        """Open the content of *record*, which the caller was found allowed to read."""
+        metadata = self.context.to_metadata(record)
+        plan = plan_read(
+            record.etag,
+            record.bytes,
+            byte_range=byte_range,
+            if_range=if_range,
+            if_match=if_match,
+            if_none_match=if_none_match,
+        )
+        if head or plan.not_modified:
+            return ArtifactContent.of(metadata, plan)
+        stream = self.ledger.blobs_for(record).open_range(record.sha256, plan.start, plan.end)
+        try:
+            first = await anext(stream, b"")
+        except BaseException:
+            await close_stream(stream)
+            raise
+        return ArtifactContent.of(metadata, plan, first_chunk=first, rest=stream)
+
+    async def stream_download(self, request: StreamDownloadRequest) -> AsyncIterator[bytes]:
+        if not isinstance(request, StreamDownloadRequest):
+            raise InvalidRequestError("stream_download takes a StreamDownloadRequest")
+        caller = await self.gate.caller(request.user_id, request.session_id)
+        record = await self.gate.load(request.artifact_id, caller)
+        done = 0
+        chunks = self.ledger.blobs_for(record).open_range(
+            record.sha256, chunk_size=request.chunk_size
+        )
+        async for chunk in chunks:
+            done += len(chunk)
+            yield chunk
+            await report_progress(request.progress_callback, done, record.bytes)

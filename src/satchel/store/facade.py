@@ -1,0 +1,244 @@
+"""``ArtifactStore``: the embedded face of the contract, a thin façade over the store's parts.
+
+Each method of :class:`~satchel.core.api.ArtifactStoreAPI` is forwarded to the part that owns
+it (one line each below); the derived methods are inherited from the contract. Where a rule
+lives, by folder listing:
+
+=====================  ===========================================================
+``context.py``         settings, clock, catalog, blob backends, session cache, staging
+``gate.py``            callers, sessions, loading records under the access rules
+``ledger.py``          routing, blob references, release, discard, garbage collection
+``creation.py``        validating and committing new artifacts
+``versions.py``        new versions of an artifact (compare-and-swap)
+``artifacts.py``       stream_upload, metadata, updates, extend_ttl, delete
+``files.py``           copy and move
+``batch.py``           store_batch
+``content.py``         open_content, stream_download
+``listing.py``         listings and search
+``presign.py``         presigned downloads; what a presigned URL grants
+``presigned_uploads``  presign_upload, register_uploaded_artifact
+``multipart.py``       multipart uploads
+``tus.py``             resumable uploads
+``uploads.py``         upload sessions shared by the three kinds above
+``sessions.py``        create, validate, describe sessions
+``admin.py``           configuration checks, health, stats, purge, GC
+``keys.py``            API keys
+=====================  ===========================================================
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Callable
+from os import PathLike
+from pathlib import Path
+from typing import Any, TypeVar, cast
+
+from satchel.blobs.base import BlobStore
+from satchel.config import Settings
+from satchel.core.api import ArtifactStoreAPI
+from satchel.core.clock import Clock
+from satchel.core.unset import UNSET, Unset
+from satchel.store.admin import AdminService
+from satchel.store.artifacts import ArtifactService
+from satchel.store.batch import BatchService
+from satchel.store.content import ContentService
+from satchel.store.context import StoreContext, make_settings
+from satchel.store.creation import ArtifactCreator
+from satchel.store.files import FileService
+from satchel.store.gate import AccessGate
+from satchel.store.keys import KeyService
+from satchel.store.ledger import BlobLedger
+from satchel.store.listing import ListingService
+from satchel.store.multipart import MultipartService
+from satchel.store.presign import PresignService
+from satchel.store.presigned_uploads import PresignedUploadService
+from satchel.store.sessions import SessionService
+from satchel.store.signing import Signer
+from satchel.store.tus import TusService
+from satchel.store.uploads import Uploads
+from satchel.store.versions import Versions
+
+__all__ = ["ArtifactStore", "forward"]
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+FORWARD_ATTRIBUTE = "__satchel_forward__"
+
+
+def forward(method: _F, part: str) -> _F:
+    """A façade method with *method*'s signature and docs that calls the same-named method of
+    the façade's attribute *part* (``self.<part>.<name>(...)``)."""
+    name = method.__name__
+
+    async def call_async(self: Any, *args: Any, **kwargs: Any) -> Any:
+        return await getattr(getattr(self, part), name)(*args, **kwargs)
+
+    def call(self: Any, *args: Any, **kwargs: Any) -> Any:
+        return getattr(getattr(self, part), name)(*args, **kwargs)
+
+    made = call_async if inspect.iscoroutinefunction(method) else call
+    functools.update_wrapper(made, method)
+    setattr(made, FORWARD_ATTRIBUTE, (part, name))
+    return cast(_F, made)
+
+
+API = ArtifactStoreAPI
+
+
+class ArtifactStore(ArtifactStoreAPI):
+    """Scoped, access-controlled artifact storage over blob backends and a catalog.
+
+    ``ArtifactStore()`` with nothing configured keeps everything in memory. Configuration comes
+    from :class:`satchel.config.Settings` (``SATCHEL_*`` and seed 000's ``ARTIFACT_*``
+    variables) or from the keyword arguments, which override it.
+
+    Args:
+        storage_provider: the blob backend (``memory``, ``filesystem``, ``sqlite``, ``s3`` and
+            seed 000's aliases); default ``memory`` (*default_backend*).
+        session_provider: ``memory`` or ``redis``.
+        sandbox_id, bucket, session_ttl_hours, database_url, fs_root: as in Settings.
+        data_dir: where a persistent store keeps its state; ``None`` makes it ephemeral (an
+            in-memory catalog, staging and signing key). Memory blobs are always ephemeral.
+        settings: a Settings object to start from (default: read from the environment).
+        blob_store: a ready BlobStore to use as the default backend (it stays the caller's).
+        clock: the time source (default :func:`time.time`); tests pass a
+            :class:`satchel.testing.ManualClock`.
+
+    Use it as an async context manager, or call :meth:`close` when done; it connects lazily
+    on first use.
+    """
+
+    def __init__(
+        self,
+        *,
+        bucket: str | None = None,
+        storage_provider: str | None = None,
+        session_provider: str | None = None,
+        sandbox_id: str | None = None,
+        session_ttl_hours: float | None = None,
+        max_retries: int = 3,
+        settings: Settings | None = None,
+        database_url: str | None = None,
+        fs_root: str | PathLike[str] | None = None,
+        data_dir: str | PathLike[str] | Unset | None = UNSET,
+        blob_store: BlobStore | None = None,
+        default_backend: str = "memory",
+        clock: Clock | None = None,
+    ) -> None:
+        overrides: dict[str, Any] = {
+            "blob_backend": storage_provider,
+            "session_provider": session_provider,
+            "sandbox_id": sandbox_id,
+            "bucket": bucket,
+            "session_ttl_hours": session_ttl_hours,
+            "database_url": database_url,
+            "fs_root": fs_root,
+        }
+        resolved = make_settings(settings, overrides)
+        if data_dir is not UNSET:
+            directory = None if data_dir is None else Path(data_dir)
+            resolved = resolved.model_copy(update={"data_dir": directory})
+        self.max_retries = max_retries
+        context = StoreContext(
+            resolved, default_backend=default_backend, blob_store=blob_store, clock=clock
+        )
+        gate = AccessGate(context)
+        ledger = BlobLedger(context)
+        creator = ArtifactCreator(context, gate, ledger)
+        versions = Versions(context, gate, ledger)
+        signer = Signer(context)
+        uploads = Uploads(context, gate, ledger, creator)
+        self._context = context
+        self._artifacts = ArtifactService(context, gate, ledger, creator, versions)
+        self._files = FileService(context, gate, ledger, creator, versions)
+        self._batch = BatchService(context, gate, creator, self._artifacts)
+        self._content = ContentService(context, gate, ledger)
+        self._listing = ListingService(context, gate)
+        self._presigned_uploads = PresignedUploadService(context, gate, creator, uploads, signer)
+        self._multipart = MultipartService(context, gate, creator, uploads, signer)
+        self._presign = PresignService(
+            context, gate, ledger, signer, self._content, self._presigned_uploads, self._multipart
+        )
+        self._tus = TusService(context, gate, creator, uploads)
+        self._sessions = SessionService(context, gate)
+        self._admin = AdminService(context, ledger, uploads)
+        self._keys = KeyService(context)
+
+    def __repr__(self) -> str:
+        return (
+            f"ArtifactStore(storage_provider={self.storage_provider!r}, "
+            f"sandbox_id={self.sandbox_id!r})"
+        )
+
+    # -- what the store is ---------------------------------------------------------------------
+
+    @property
+    def sandbox_id(self) -> str:
+        return self._context.sandbox_id
+
+    @property
+    def storage_provider(self) -> str:
+        return self._context.default_backend
+
+    @property
+    def settings(self) -> Settings:
+        """The store's configuration (read-only: a copy is made for any change)."""
+        return self._context.settings
+
+    @property
+    def persistent(self) -> bool:
+        """Whether this store keeps its state on disk (see the ``data_dir`` argument)."""
+        return self._context.persistent
+
+    async def open(self) -> None:
+        await self._context.ensure_open()
+
+    async def close(self) -> None:
+        await self._context.close()
+
+    # -- the contract, forwarded to the part that owns each method -----------------------------
+
+    stream_upload = forward(API.stream_upload, "_artifacts")
+    metadata = forward(API.metadata, "_artifacts")
+    update_file_stream = forward(API.update_file_stream, "_artifacts")
+    update_metadata = forward(API.update_metadata, "_artifacts")
+    extend_ttl = forward(API.extend_ttl, "_artifacts")
+    delete = forward(API.delete, "_artifacts")
+    copy_file = forward(API.copy_file, "_files")
+    move_file = forward(API.move_file, "_files")
+    store_batch = forward(API.store_batch, "_batch")
+
+    open_content = forward(API.open_content, "_content")
+    stream_download = forward(API.stream_download, "_content")
+    list_by_session = forward(API.list_by_session, "_listing")
+    get_directory_contents = forward(API.get_directory_contents, "_listing")
+    search = forward(API.search, "_listing")
+
+    presign = forward(API.presign, "_presign")
+    open_signed_content = forward(API.open_signed_content, "_presign")
+    signed_put = forward(API.signed_put, "_presign")
+    presign_upload = forward(API.presign_upload, "_presigned_uploads")
+    register_uploaded_artifact = forward(API.register_uploaded_artifact, "_presigned_uploads")
+    initiate_multipart_upload = forward(API.initiate_multipart_upload, "_multipart")
+    get_part_upload_url = forward(API.get_part_upload_url, "_multipart")
+    upload_part = forward(API.upload_part, "_multipart")
+    complete_multipart_upload = forward(API.complete_multipart_upload, "_multipart")
+    abort_multipart_upload = forward(API.abort_multipart_upload, "_multipart")
+    tus_create = forward(API.tus_create, "_tus")
+    tus_info = forward(API.tus_info, "_tus")
+    tus_append = forward(API.tus_append, "_tus")
+    tus_terminate = forward(API.tus_terminate, "_tus")
+
+    create_session = forward(API.create_session, "_sessions")
+    validate_session = forward(API.validate_session, "_sessions")
+    get_session_info = forward(API.get_session_info, "_sessions")
+    validate_configuration = forward(API.validate_configuration, "_admin")
+    health = forward(API.health, "_admin")
+    get_stats = forward(API.get_stats, "_admin")
+    purge_expired = forward(API.purge_expired, "_admin")
+    collect_garbage = forward(API.collect_garbage, "_admin")
+    create_api_key = forward(API.create_api_key, "_keys")
+    list_api_keys = forward(API.list_api_keys, "_keys")
+    revoke_api_key = forward(API.revoke_api_key, "_keys")
+    authenticate_api_key = forward(API.authenticate_api_key, "_keys")
