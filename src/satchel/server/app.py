@@ -38,8 +38,10 @@ async def _purge_periodically(store: ArtifactStore, interval: float) -> None:
 
 
 def _token_table(settings: Settings, store: ArtifactStore) -> TokenTable:
+    """Static tokens, plus the bootstrap admin token a persistent store keeps in its data
+    directory (an ephemeral one has nowhere to keep it)."""
     table = TokenTable(parse_token_spec(settings.auth_tokens))
-    if store.storage_provider != "memory":
+    if store.persistent and settings.data_dir is not None:
         admin = ensure_admin_token(settings.data_dir)
         table.add(admin, Principal(user_id=None, is_admin=True, name="admin"))
     return table

@@ -11,6 +11,7 @@ import os
 import secrets
 from pathlib import Path
 
+from satchel.core.apikeys import ApiKey
 from satchel.core.errors import InvalidRequestError
 from satchel.core.validation import check_id
 
@@ -25,6 +26,8 @@ class Principal:
     sandbox_id: str | None = None
     is_admin: bool = False
     name: str = ""
+    key: ApiKey | None = None
+    """The API key the request presented (None for a static token or anonymous)."""
 
     @property
     def anonymous(self) -> bool:

@@ -8,11 +8,12 @@ from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
 from fastapi import Request, Response
+from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 
-from satchel.core.errors import AccessDeniedError, UnauthorizedError
+from satchel.core.api import ArtifactStoreAPI
+from satchel.core.errors import AccessDeniedError, InvalidRequestError, UnauthorizedError
 from satchel.server.auth import ANONYMOUS, Principal, TokenTable
-from satchel.store import ArtifactStore
 
 __all__ = [
     "ANONYMOUS_USER",
@@ -56,8 +57,10 @@ def access(rule: Access) -> Callable[[_F], _F]:
     return mark
 
 
-def get_store(request: Request) -> ArtifactStore:
-    store: ArtifactStore = request.app.state.store
+def get_store(request: Request) -> ArtifactStoreAPI:
+    """The store behind the service, as the contract every face speaks (routes call nothing
+    else)."""
+    store: ArtifactStoreAPI = request.app.state.store
     return store
 
 
@@ -78,7 +81,7 @@ async def resolve_principal(request: Request) -> Principal:
     )
 
 
-async def principal_for(header: str, store: ArtifactStore, tokens: TokenTable) -> Principal:
+async def principal_for(header: str, store: ArtifactStoreAPI, tokens: TokenTable) -> Principal:
     """The principal of an ``Authorization`` *header* value (ANONYMOUS when empty)."""
     if not header:
         return ANONYMOUS
@@ -95,6 +98,7 @@ async def principal_for(header: str, store: ArtifactStore, tokens: TokenTable) -
                 sandbox_id=key.sandbox_id,
                 is_admin=key.is_admin,
                 name=key.name or key.key_id,
+                key=key,
             )
     if principal is None:
         raise UnauthorizedError("unknown, expired or revoked token")
@@ -167,17 +171,39 @@ async def enforce(request: Request, rule: Access) -> None:
 Handler = Callable[[Request], Coroutine[Any, Any, Response]]
 
 
+def check_query(request: Request, allowed: frozenset[str]) -> None:
+    """Refuse a query parameter the route does not take (a typo such as ``filname=`` would
+    otherwise be ignored silently)."""
+    for name in request.query_params:
+        if name not in allowed:
+            takes = ", ".join(sorted(allowed)) or "no query parameters"
+            raise InvalidRequestError(
+                f"unknown query parameter {name!r} (this route takes {takes})"
+            )
+
+
+def _query_names(dependant: Dependant) -> set[str]:
+    """The query parameters a route (and its dependencies) declare."""
+    names = {param.alias for param in dependant.query_params}
+    for sub in dependant.dependencies:
+        names |= _query_names(sub)
+    return names
+
+
 class GuardedRoute(APIRoute):
-    """A route that enforces the rule its endpoint declares with :func:`access`; a route that
-    declares none fails when the app is built (closed by default)."""
+    """A route that refuses query parameters it does not declare and enforces the access rule
+    its endpoint declares with :func:`access`; a route that declares none fails when the app
+    is built (closed by default)."""
 
     def get_route_handler(self) -> Handler:
         rule = getattr(self.endpoint, ACCESS_ATTRIBUTE, None)
         if not isinstance(rule, Access):
             raise RuntimeError(f"route {self.path} declares no access rule (@access(...))")
         handler = super().get_route_handler()
+        allowed = frozenset(_query_names(self.dependant))
 
         async def guarded(request: Request) -> Response:
+            check_query(request, allowed)
             await enforce(request, rule)
             return await handler(request)
 

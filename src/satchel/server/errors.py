@@ -1,5 +1,7 @@
-"""The error tree mapped to HTTP: status from the error class, body ``{error, message,
-request_id}``; every response carries ``X-Request-ID``."""
+"""The error tree mapped to HTTP, in one place: status and headers from the error class, body
+``{error, message, request_id}``; every response carries ``X-Request-ID``. Failures raised by
+the framework (an unknown route, a method the route lacks, a malformed body) and unforeseen
+ones are first turned into errors of the tree, so every answer has a code the client knows."""
 
 from __future__ import annotations
 
@@ -11,10 +13,18 @@ import secrets
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from satchel.core.errors import ArtifactStoreError
+from satchel.core.errors import (
+    ArtifactNotFoundError,
+    ArtifactStoreError,
+    InternalError,
+    InvalidRequestError,
+    MethodNotAllowedError,
+    error_for_status,
+)
 
 __all__ = ["RequestIdMiddleware", "error_response", "install_error_handlers", "new_request_id"]
 
@@ -44,34 +54,53 @@ def _request_id(request: Request) -> str:
     return str(request.scope.get("satchel_request_id") or "")
 
 
-def error_response(request: Request, status: int, code: str, message: str) -> JSONResponse:
+def error_response(request: Request, exc: ArtifactStoreError) -> JSONResponse:
+    """The answer carrying *exc*: its status, its headers, and the JSON error body."""
     return JSONResponse(
-        {"error": code, "message": message, "request_id": _request_id(request)},
-        status_code=status,
+        {"error": exc.code, "message": exc.message, "request_id": _request_id(request)},
+        status_code=exc.status_code,
+        headers=exc.headers or None,
     )
+
+
+def _framework_error(exc: StarletteHTTPException) -> ArtifactStoreError:
+    if exc.status_code == 404:
+        return ArtifactNotFoundError(str(exc.detail))
+    if exc.status_code == 405:
+        allow = (exc.headers or {}).get("Allow", "")
+        return MethodNotAllowedError(f"{exc.detail}; allowed: {allow}", allow=allow)
+    return error_for_status(exc.status_code)(str(exc.detail))
 
 
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ArtifactStoreError)
     async def _store_error(request: Request, exc: ArtifactStoreError) -> JSONResponse:
-        return error_response(request, exc.status_code, exc.code, exc.message)
+        return error_response(request, exc)
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
         )
-        return error_response(request, 400, "invalid_request", problems)
+        return error_response(request, InvalidRequestError(problems))
+
+    @app.exception_handler(ValidationError)
+    async def _model_error(request: Request, exc: ValidationError) -> JSONResponse:
+        # a request model of the library (seed 000's) refused what a route built from input
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or 'body'}: {err['msg']}"
+            for err in exc.errors()
+        )
+        return error_response(request, InvalidRequestError(problems))
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
-        return error_response(request, exc.status_code, code, str(exc.detail))
+        return error_response(request, _framework_error(exc))
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         logger.exception("unhandled error in %s %s", request.method, request.url.path)
-        return error_response(request, 500, "internal_error", "internal server error")
+        return error_response(request, InternalError("internal server error"))
 
 
 class RequestIdMiddleware:

@@ -2,31 +2,30 @@
 conditional or range headers, ahead of FastAPI's routing, dependency and response machinery.
 
 It makes the same calls as the routed endpoint (:func:`principal_for`, :func:`ids_for`,
-``store.metadata``, the blob store's ``open_range``) and sends the same headers
-(:func:`validator_headers`), so the answer is the same; only the framework work is skipped.
-Anything else, and any failure before the first byte is sent (an unknown token, a missing
-artifact, a query parameter it does not know), goes to the full app, which produces the one
-canonical answer (the error JSON included). Metrics count it under the route's template
-(``scope["satchel_route"]``).
+``store.open_content``) and sends the same headers (:func:`content_headers`), so the answer is
+the same; only the framework work is skipped. Anything else, and any failure before the first
+byte is sent (an unknown token, a missing artifact, a query parameter it does not know), goes to
+the full app, which produces the one canonical answer (the error JSON included). Metrics count
+it under the route's template (``scope["satchel_route"]``).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 from urllib.parse import parse_qsl
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from satchel.core.content import ArtifactContent
 from satchel.core.errors import ArtifactStoreError
-from satchel.server.content import validator_headers
+from satchel.server.content import content_headers
 from satchel.server.deps import ids_for, principal_for
 
 __all__ = ["ContentFastPath"]
 
 CONTENT_PATH = "/v1/artifacts/{artifact_id}/content"
 _PATH = re.compile(r"/v1/artifacts/([^/]+)/content")
-_CONDITIONAL = frozenset((b"range", b"if-range", b"if-none-match"))
+_CONDITIONAL = frozenset((b"range", b"if-range", b"if-none-match", b"if-match"))
 _QUERY_NAMES = frozenset(("user_id", "session_id"))
 
 
@@ -44,12 +43,6 @@ def _query(raw: bytes) -> dict[str, str]:
     return params
 
 
-async def _close(source: AsyncIterator[bytes]) -> None:
-    aclose = getattr(source, "aclose", None)
-    if aclose is not None:
-        await aclose()
-
-
 class ContentFastPath:
     """ASGI middleware: answers plain content GETs itself, passes everything else on."""
 
@@ -65,7 +58,7 @@ class ContentFastPath:
             await self.app(scope, receive, send)
             return
         try:
-            headers, size, source, first = await self._prepare(scope, match.group(1))
+            content, headers = await self._open(scope, match.group(1))
         except (_Fallback, ArtifactStoreError, ValueError):
             await self.app(scope, receive, send)
             return
@@ -73,20 +66,21 @@ class ContentFastPath:
         try:
             scope["satchel_route"] = CONTENT_PATH  # the metrics label of the routed endpoint
             await send({"type": "http.response.start", "status": 200, "headers": headers})
-            sent = len(first)
+            first = content.first_chunk
+            sent, size = len(first), content.length
             await send({"type": "http.response.body", "body": first, "more_body": sent < size})
-            if sent < size:
-                async for chunk in source:
+            if sent < size and content.rest is not None:
+                async for chunk in content.rest:
                     await send({"type": "http.response.body", "body": chunk, "more_body": True})
                 await send({"type": "http.response.body", "body": b"", "more_body": False})
         finally:
-            await _close(source)
+            await content.aclose()
 
-    async def _prepare(
+    async def _open(
         self, scope: Scope, artifact_id: str
-    ) -> tuple[list[tuple[bytes, bytes]], int, AsyncIterator[bytes], bytes]:
-        """Headers, size, the open byte stream and its first chunk; or raise, having sent
-        nothing (the full app then answers)."""
+    ) -> tuple[ArtifactContent, list[tuple[bytes, bytes]]]:
+        """The opened content (its first chunk read) and the answer's headers; or raise, having
+        sent nothing (the full app then answers)."""
         authorization = ""
         for name, value in scope["headers"]:
             if name in _CONDITIONAL:
@@ -100,18 +94,13 @@ class ContentFastPath:
         if principal.anonymous and not state.settings.anon_read:
             raise _Fallback  # the route's guard words the 401
         ids = ids_for(principal, anon_read=state.settings.anon_read, read=True, **params)
-        artifact = await store.metadata(artifact_id, **ids)
-        size = artifact.bytes
-        source = store.blobs_for(artifact).open_range(artifact.sha256, 0, size)
+        content: ArtifactContent = await store.open_content(artifact_id, **ids)
         try:
-            first = await anext(source, b"")
             headers = [
                 (name.lower().encode("latin-1"), value.encode("latin-1"))
-                for name, value in validator_headers(artifact).items()
+                for name, value in content_headers(content).items()
             ]
-            headers.append((b"content-type", artifact.mime.encode("latin-1")))
-            headers.append((b"content-length", str(size).encode("latin-1")))
         except BaseException:
-            await _close(source)
+            await content.aclose()
             raise
-        return headers, size, source, first
+        return content, headers

@@ -11,14 +11,15 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 
 from satchel.core.errors import InvalidRequestError
+from satchel.core.headers import quote_etag
+from satchel.core.mime import FORM_MIMES
 from satchel.core.models import ArtifactMetadata
 from satchel.core.requests import StreamUploadRequest
 from satchel.core.scopes import DEFAULT_PRESIGN_EXPIRES
+from satchel.core.unset import UNSET, Unset
 from satchel.server.bodies import declared_length, request_body
-from satchel.server.content import content_response
+from satchel.server.content import content_response, read_conditions
 from satchel.server.deps import Access, GuardedRoute, access, caller_ids, get_principal, get_store
-from satchel.server.ranges import quote_etag
-from satchel.store.base import UNSET
 
 __all__ = ["router"]
 
@@ -48,7 +49,7 @@ def json_query(name: str, raw: str | None) -> dict[str, Any] | None:
     return value
 
 
-def ttl_query(raw: str | None) -> Any:
+def ttl_query(raw: str | None) -> int | Unset | None:
     """``ttl`` query: absent → UNSET (the scope's default), ``none`` → no expiry, else seconds."""
     if raw is None:
         return UNSET
@@ -70,10 +71,15 @@ def if_match(request: Request) -> str | None:
 
 def body_mime(request: Request, mime: str | None) -> str | None:
     """The ``mime`` query parameter when given (even empty: the store refuses that), else the
-    body's ``Content-Type``."""
+    body's ``Content-Type`` unless it is a form type an HTTP client sends by default (curl's
+    ``--data-binary``); None leaves the type to the store (guessed from the filename, or kept
+    on an update)."""
     if mime is not None:
         return mime
-    return request.headers.get("content-type") or None
+    content_type = request.headers.get("content-type") or None
+    if content_type is None or content_type.split(";")[0].strip().lower() in FORM_MIMES:
+        return None
+    return content_type
 
 
 class _Body(BaseModel):
@@ -113,12 +119,12 @@ class PresignBody(_Body):
 class PresignUploadBody(_Body):
     session_id: str | None = None
     filename: str | None = None
-    mime_type: str = "application/octet-stream"
+    mime_type: str | None = None
     expires: int = DEFAULT_PRESIGN_EXPIRES
 
 
 class RegisterBody(_Body):
-    mime: str
+    mime: str | None = None
     summary: str = ""
     meta: dict[str, Any] | None = None
     filename: str | None = None
@@ -151,7 +157,7 @@ async def upload_artifact(
     ids = caller_ids(request, get_principal(request), user_id=user_id, session_id=session_id)
     fields: dict[str, Any] = {
         "data_stream": request_body(request),
-        "mime": body_mime(request, mime) or "application/octet-stream",
+        "mime": body_mime(request, mime),
         "summary": summary,
         "filename": filename,
         "meta": json_query("meta", meta),
@@ -182,6 +188,7 @@ async def list_artifacts(
     limit: int = 100,
     cursor: str | None = None,
     view: str | None = None,
+    sha256: str | None = None,
 ) -> JSONResponse:
     """``view=session`` lists a session, ``view=directory`` a session's filename prefix,
     ``view=search`` searches; without ``view`` the parameters given choose."""
@@ -190,7 +197,8 @@ async def list_artifacts(
         request, get_principal(request), user_id=user_id, session_id=session_id, read=True
     )
     if view is None:
-        searching = scope is not None or mime_prefix is not None or meta_filter is not None
+        filters = (scope, mime_prefix, meta_filter, sha256)
+        searching = any(value is not None for value in filters)
         if session_id is None or searching:
             view = "search"
         else:
@@ -216,6 +224,7 @@ async def list_artifacts(
             limit=limit,
             session_id=ids["session_id"],
             cursor=cursor,
+            sha256=sha256,
         )
     return JSONResponse(
         {"items": [item.to_dict() for item in page], "next_cursor": page.next_cursor}
@@ -298,8 +307,14 @@ async def get_content(
     ids = caller_ids(
         request, get_principal(request), user_id=user_id, session_id=session_id, read=True
     )
-    store = get_store(request)
-    return await content_response(request, store, await store.metadata(artifact_id, **ids))
+    content = await get_store(request).open_content(
+        artifact_id,
+        if_match=if_match(request),
+        **read_conditions(request),
+        user_id=ids["user_id"],
+        session_id=ids["session_id"],
+    )
+    return content_response(request, content)
 
 
 @router.put("/v1/artifacts/{artifact_id}/content", summary="Replace an artifact's content")
@@ -406,7 +421,7 @@ async def presign_artifact(
     )
     expires = (body or PresignBody()).expires
     url = await get_store(request).presign(artifact_id, expires, **ids)
-    return JSONResponse({"url": str(url), "expires_in": expires})
+    return JSONResponse({"url": url.url, "expires_in": expires, "expires_at": url.expires_at})
 
 
 @router.post("/v1/presign-upload", summary="A presigned upload URL and the artifact id it gets")
@@ -431,7 +446,9 @@ async def presign_upload(
         body.expires,
         user_id=ids["user_id"],
     )
-    return JSONResponse({"upload_url": str(url), "artifact_id": artifact_id})
+    return JSONResponse(
+        {"upload_url": url.url, "artifact_id": artifact_id, "expires_at": url.expires_at}
+    )
 
 
 @router.post(

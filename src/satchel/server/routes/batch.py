@@ -17,9 +17,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from satchel.core.errors import InvalidRequestError
+from satchel.core.unset import UNSET
 from satchel.server.bodies import request_body
 from satchel.server.deps import Access, GuardedRoute, access, caller_ids, get_principal, get_store
-from satchel.store.base import UNSET
 
 __all__ = ["MAX_BATCH_BODY_BYTES", "router"]
 

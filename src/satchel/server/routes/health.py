@@ -7,7 +7,6 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
-from satchel._version import __version__
 from satchel.server.deps import Access, GuardedRoute, access, get_store
 
 router = APIRouter(route_class=GuardedRoute, tags=["health"])
@@ -16,16 +15,8 @@ router = APIRouter(route_class=GuardedRoute, tags=["health"])
 @router.get("/health", summary="Service health: catalog, blob backend and session provider")
 @access(Access.PUBLIC)
 async def health(request: Request) -> JSONResponse:
-    store = get_store(request)
-    checks: dict[str, Any] = await store.validate_configuration()
-    down = [name for name, check in checks.items() if check.get("status") != "ok"]
-    body = {
-        "status": "degraded" if down else "ok",
-        "version": __version__,
-        "sandbox_id": store.sandbox_id,
-        "checks": checks,
-    }
-    return JSONResponse(body, status_code=503 if down else 200)
+    body: dict[str, Any] = await get_store(request).health()
+    return JSONResponse(body, status_code=200 if body["status"] == "ok" else 503)
 
 
 @router.get("/metrics", summary="Prometheus metrics", response_class=Response)

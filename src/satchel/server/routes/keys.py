@@ -1,5 +1,5 @@
-"""``/v1/keys…``: API keys of this sandbox (admin tokens only). The token is returned once, on
-creation; the catalog keeps a digest of its secret."""
+"""``/v1/keys…``: API keys of this sandbox (admin tokens only; the token is returned once, on
+creation, and the catalog keeps a digest of its secret), and ``/v1/whoami`` (any token)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 
-from satchel.server.deps import Access, GuardedRoute, access, get_store
+from satchel.server.deps import Access, GuardedRoute, access, get_principal, get_store
 
 __all__ = ["router"]
 
@@ -44,3 +44,19 @@ async def list_keys(request: Request, include_revoked: bool = False) -> JSONResp
 async def revoke_key(request: Request, key_id: str) -> JSONResponse:
     key = await get_store(request).revoke_api_key(key_id)
     return JSONResponse(key.to_dict())
+
+
+@router.get("/v1/whoami", summary="The principal of the presented token")
+@access(Access.PRINCIPAL)
+async def whoami(request: Request) -> JSONResponse:
+    """Who the bearer token acts as: user, sandbox, admin role, and its API key if it is one."""
+    principal = get_principal(request)
+    return JSONResponse(
+        {
+            "user_id": principal.user_id,
+            "sandbox_id": principal.sandbox_id or get_store(request).sandbox_id,
+            "admin": principal.is_admin,
+            "name": principal.name,
+            "key": None if principal.key is None else principal.key.to_dict(),
+        }
+    )

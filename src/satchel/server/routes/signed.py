@@ -5,11 +5,10 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
-from satchel.core.errors import AccessDeniedError
+from satchel.core.headers import quote_etag
 from satchel.server.bodies import request_body
-from satchel.server.content import content_response
+from satchel.server.content import content_response, read_conditions
 from satchel.server.deps import Access, GuardedRoute, access, get_store
-from satchel.server.ranges import quote_etag
 
 __all__ = ["router"]
 
@@ -28,23 +27,16 @@ router = APIRouter(route_class=GuardedRoute, tags=["signed"])
 )
 @access(Access.SIGNED)
 async def signed_download(request: Request, token: str) -> Response:
-    store = get_store(request)
-    record = await store.signed_download(token)
-    return await content_response(request, store, record)
+    content = await get_store(request).open_signed_content(token, **read_conditions(request))
+    return content_response(request, content)
 
 
 @router.put("/v1/signed/{token}", summary="Upload through a presigned URL (file or part)")
 @access(Access.SIGNED)
 async def signed_put(request: Request, token: str) -> JSONResponse:
-    store = get_store(request)
-    grant = store.verify_signed(token, "PUT")
-    if grant.kind == "upload":
-        size = await store.signed_upload(token, request_body(request))
-        return JSONResponse({"size": size})
-    if grant.kind == "part":
-        etag = await store.signed_part_upload(token, request_body(request))
-        return JSONResponse(
-            {"etag": etag, "part_number": grant.part_number},
-            headers={"ETag": quote_etag(etag)},
-        )
-    raise AccessDeniedError("this signed URL does not allow uploads")
+    stored = await get_store(request).signed_put(token, request_body(request))
+    body = {"kind": stored.kind, "size": stored.size}
+    if stored.kind == "part":
+        body.update(etag=stored.etag, part_number=stored.part_number)
+        return JSONResponse(body, headers={"ETag": quote_etag(str(stored.etag))})
+    return JSONResponse(body)

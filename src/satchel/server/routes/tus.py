@@ -12,11 +12,15 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 
-from satchel.core.errors import ArtifactStoreError, InvalidRequestError
-from satchel.core.uploads import UploadRecord, UploadState
+from satchel.core.errors import (
+    ArtifactStoreError,
+    InvalidRequestError,
+    PreconditionFailedError,
+    UnsupportedMediaTypeError,
+)
+from satchel.core.uploads import TUS_CHECKSUM_ALGORITHMS, UploadStatus
 from satchel.server.deps import Access, GuardedRoute, access, caller_ids, get_principal, get_store
 from satchel.server.errors import error_response
-from satchel.store.tus import TUS_CHECKSUM_ALGORITHMS
 
 __all__ = ["TUS_EXTENSIONS", "TUS_VERSION", "router"]
 
@@ -24,11 +28,13 @@ TUS_VERSION = "1.0.0"
 TUS_EXTENSIONS = "creation,creation-with-upload,termination,expiration,checksum"
 OFFSET_CONTENT_TYPE = "application/offset+octet-stream"
 ARTIFACT_HEADER = "Satchel-Artifact-Id"
+STATE_HEADER = "Satchel-Upload-State"
 
 
 class TusRoute(GuardedRoute):
     """Enforces the access rule (see GuardedRoute), adds ``Tus-Resumable`` to every response
-    (errors included) and refuses a request that speaks another protocol version with 412."""
+    (errors included: they are answered by the service's one error mapping) and refuses a
+    request that speaks another protocol version with 412."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
@@ -36,15 +42,14 @@ class TusRoute(GuardedRoute):
         async def tus_handler(request: Request) -> Response:
             version = request.headers.get("tus-resumable")
             if request.method != "OPTIONS" and version is not None and version != TUS_VERSION:
-                response: Response = error_response(
-                    request, 412, "precondition_failed", f"unsupported Tus-Resumable {version!r}"
-                )
+                refused = PreconditionFailedError(f"unsupported Tus-Resumable {version!r}")
+                response: Response = error_response(request, refused)
                 response.headers["Tus-Version"] = TUS_VERSION
             else:
                 try:
                     response = await handler(request)
                 except ArtifactStoreError as exc:
-                    response = error_response(request, exc.status_code, exc.code, exc.message)
+                    response = error_response(request, exc)
             response.headers["Tus-Resumable"] = TUS_VERSION
             return response
 
@@ -100,21 +105,23 @@ def _parse_checksum(header: str | None) -> tuple[str, bytes] | None:
 def _non_negative(name: str, value: str | None) -> int:
     if value is None:
         raise InvalidRequestError(f"the {name} header is required")
-    if not value.strip().isdigit():
+    text = value.strip()
+    if not (text.isascii() and text.isdigit()) or len(text) > 19:  # at most 64 bits
         raise InvalidRequestError(f"{name} must be a non-negative whole number")
-    return int(value.strip())
+    return int(text)
 
 
-def _progress_headers(upload: UploadRecord) -> dict[str, str]:
-    """Upload-Offset (the length once complete), Upload-Expires while open, and the artifact
-    id once complete."""
-    headers: dict[str, str] = {}
-    if upload.state is UploadState.COMPLETED:
-        offset = upload.length if upload.length is not None else upload.offset
-        headers["Upload-Offset"] = str(offset)
-        headers[ARTIFACT_HEADER] = upload.artifact_id
-    else:
-        headers["Upload-Offset"] = str(upload.offset)
+def _progress_headers(upload: UploadStatus) -> dict[str, str]:
+    """Upload-Offset (the length once complete), Upload-Length, Upload-Expires while open, the
+    artifact id the upload becomes and whether it is complete."""
+    headers = {
+        "Upload-Offset": str(upload.offset),
+        ARTIFACT_HEADER: upload.artifact_id,
+        STATE_HEADER: upload.state.value,
+    }
+    if upload.length is not None:
+        headers["Upload-Length"] = str(upload.length)
+    if not upload.complete:
         headers["Upload-Expires"] = _http_date(upload.expires_at)
     return headers
 
@@ -132,7 +139,7 @@ def _has_body(request: Request) -> bool:
 @router.options("/v1/tus/", summary="tus capabilities", status_code=204)
 @access(Access.PUBLIC)
 async def tus_options(request: Request) -> Response:
-    settings = get_store(request).settings
+    settings = request.app.state.settings
     return Response(
         status_code=204,
         headers={
@@ -157,15 +164,12 @@ async def tus_create(
     checksum = _parse_checksum(request.headers.get("upload-checksum"))
     store = get_store(request)
     upload = await store.tus_create(length=length, metadata=metadata, **ids)
-    if _has_body(request):
+    if _has_body(request) and not upload.complete:
         upload = await store.tus_append(
             upload.upload_id, 0, request.stream(), checksum=checksum, **ids
         )
     location = f"{str(request.base_url).rstrip('/')}/v1/tus/{upload.upload_id}"
-    headers = {"Location": location, **_progress_headers(upload)}
-    if "Upload-Expires" not in headers:
-        headers["Upload-Expires"] = _http_date(upload.expires_at)
-    return Response(status_code=201, headers=headers)
+    return Response(status_code=201, headers={"Location": location, **_progress_headers(upload)})
 
 
 @router.head("/v1/tus/{upload_id}", summary="tus upload offset")
@@ -179,8 +183,6 @@ async def tus_head(
     ids = caller_ids(request, get_principal(request), user_id=user_id, session_id=session_id)
     upload = await get_store(request).tus_info(upload_id, **ids)
     headers = _progress_headers(upload)
-    if upload.length is not None:
-        headers["Upload-Length"] = str(upload.length)
     headers["Cache-Control"] = "no-store"
     return Response(status_code=200, headers=headers)
 
@@ -196,12 +198,7 @@ async def tus_patch(
     ids = caller_ids(request, get_principal(request), user_id=user_id, session_id=session_id)
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type != OFFSET_CONTENT_TYPE:
-        return error_response(
-            request,
-            415,
-            "unsupported_media_type",
-            f"PATCH needs Content-Type {OFFSET_CONTENT_TYPE}",
-        )
+        raise UnsupportedMediaTypeError(f"PATCH needs Content-Type {OFFSET_CONTENT_TYPE}")
     offset = _non_negative("Upload-Offset", request.headers.get("upload-offset"))
     checksum = _parse_checksum(request.headers.get("upload-checksum"))
     upload = await get_store(request).tus_append(

@@ -7,7 +7,7 @@ from typing import Any, TypeVar
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from satchel.core.errors import InvalidRequestError
 from satchel.core.requests import (
@@ -22,11 +22,15 @@ router = APIRouter(route_class=GuardedRoute, tags=["uploads"])
 
 
 class PartUrlRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     expires: int = DEFAULT_PRESIGN_EXPIRES
 
 
 class CompleteRequest(BaseModel):
-    parts: list[MultipartUploadPart] = Field(default_factory=list)
+    model_config = ConfigDict(extra="forbid")
+
+    parts: list[MultipartUploadPart] = Field(min_length=1)
     summary: str = "Multipart upload"
 
 
@@ -84,7 +88,7 @@ async def part_url(
     ids = caller_ids(request, get_principal(request), user_id=user_id, session_id=session_id)
     body = _model(PartUrlRequest, await _json(request))
     url = await get_store(request).get_part_upload_url(upload_id, part_number, body.expires, **ids)
-    return JSONResponse({"url": str(url)})
+    return JSONResponse({"url": url.url, "expires_at": url.expires_at})
 
 
 @router.put("/v1/uploads/{upload_id}/parts/{part_number}", summary="Upload one part")
@@ -112,10 +116,11 @@ async def complete_upload(
     ids = caller_ids(request, get_principal(request), user_id=user_id, session_id=session_id)
     body = _model(CompleteRequest, await _json(request))
     store = get_store(request)
-    artifact_id = await store.complete_multipart_upload(
-        MultipartUploadCompleteRequest(upload_id=upload_id, parts=body.parts, summary=body.summary),
-        **ids,
+    complete = _model(
+        MultipartUploadCompleteRequest,
+        {"upload_id": upload_id, "parts": body.parts, "summary": body.summary},
     )
+    artifact_id = await store.complete_multipart_upload(complete, **ids)
     metadata = await store.metadata(artifact_id, **ids)
     return JSONResponse(metadata.to_dict(), status_code=201, headers={"ETag": f'"{metadata.etag}"'})
 
