@@ -69,7 +69,8 @@ def main() -> None:
     """Entry point of ``python -m satchel.demo``."""
     settings = Settings()
     backend = settings.blob_backend or "filesystem"
-    print(f"Satchel demo: {backend} blobs + SQLite catalog under {os.fspath(settings.data_dir)}")
+    where = "memory" if settings.data_dir is None else os.fspath(settings.data_dir)
+    print(f"Satchel demo: {backend} blobs + SQLite catalog under {where}")
     store = ArtifactStore(settings=settings, storage_provider=backend)
 
     async def run() -> None:

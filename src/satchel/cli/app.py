@@ -35,13 +35,13 @@ def serve(
     updates = {"host": host, "port": port, "workers": workers}
     settings = settings.model_copy(update={k: v for k, v in updates.items() if v is not None})
     application = create_app(settings)  # also creates the admin token, before any worker starts
-    if settings.workers > 1 and application.state.store.storage_provider == "memory":
+    if settings.workers > 1 and not application.state.store.persistent:
         raise typer.BadParameter(
-            "several workers need a persistent store (each worker would have its own memory)",
+            "several workers need a persistent store (each would keep its own state in memory)",
             param_hint="--workers",
         )
     typer.echo(f"Satchel {__version__} on http://{settings.host}:{settings.port} (docs at /docs)")
-    if (settings.data_dir / "admin.token").exists():
+    if settings.data_dir is not None and (settings.data_dir / "admin.token").exists():
         typer.echo(f"admin token: {settings.data_dir / 'admin.token'}")
     if settings.workers == 1:
         uvicorn.run(application, host=settings.host, port=settings.port, log_level=log_level)

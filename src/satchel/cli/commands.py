@@ -32,7 +32,7 @@ from satchel.client.sync import SyncArtifactStore, connect_sync
 from satchel.core.apikeys import ApiKey
 from satchel.core.errors import ArtifactStoreError, InvalidRequestError
 from satchel.core.models import ArtifactMetadata
-from satchel.store.base import UNSET
+from satchel.core.unset import UNSET, Unset
 
 __all__ = ["keys_app", "register"]
 
@@ -116,7 +116,7 @@ def _meta_option(raw: str | None) -> dict[str, Any] | None:
     return value
 
 
-def _ttl_option(raw: str | None) -> Any:
+def _ttl_option(raw: str | None) -> int | Unset | None:
     if raw is None:
         return UNSET
     if raw.lower() == "none":
@@ -161,7 +161,10 @@ def put(
     meta: str = typer.Option(None, "--meta", help="custom metadata, a JSON object"),
     filename: str = typer.Option(None, "--name", help="artifact filename (default: the file's)"),
     dedup: bool = typer.Option(
-        True, "--dedup/--no-dedup", help="reuse an artifact with the same sha256 and filename"
+        True,
+        "--dedup/--no-dedup",
+        help="reuse an artifact that is exactly this upload (same content, name, type, "
+        "summary, metadata, scope; neither expires); the bytes are stored once either way",
     ),
     as_json: bool = JSON_OPTION,
     url: str = URL_OPTION,

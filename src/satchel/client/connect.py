@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from satchel.client.remote import RemoteArtifactStore
 from satchel.config import Settings
-from satchel.store import ArtifactStore
+
+if TYPE_CHECKING:
+    from satchel.store import ArtifactStore
 
 __all__ = ["connect"]
 
@@ -18,7 +20,8 @@ def connect(
 ) -> ArtifactStore | RemoteArtifactStore:
     """An ArtifactStore-compatible object: remote when *url* (or ``SATCHEL_URL``) is set.
 
-    Without a URL this is ``ArtifactStore(**kwargs)``; with one it is
+    Without a URL this is ``ArtifactStore(**kwargs)`` (imported only then, so a remote client
+    never loads the embedded store's dependencies); with one it is
     ``RemoteArtifactStore(url, token or SATCHEL_TOKEN)`` with the remote options of *kwargs*
     (``timeout``, ``transport``, ``headers``; the embedded store's options are ignored).
     The two answer the same calls with the same results and errors.
@@ -32,5 +35,7 @@ def connect(
         token = token or settings.token
     remote = {name: kwargs.pop(name) for name in _REMOTE_ONLY if name in kwargs}
     if not url:
+        from satchel.store import ArtifactStore
+
         return ArtifactStore(**kwargs)
     return RemoteArtifactStore(url, token, **remote)  # embedded-only options do not apply

@@ -1,16 +1,19 @@
 """``RemoteArtifactStore``: the ArtifactStore API over Satchel's HTTP service (docs/http-api.md).
 
-Same method names, same parameters, same return types and the same errors: every error response's
-JSON ``error`` code is raised as the matching class of :mod:`satchel.core.errors` with the
-server's message, so code written against the embedded store runs against a server unchanged.
-The methods live in one mixin per concern; the HTTP plumbing is in :mod:`satchel.client.transport`.
+Same method names, same parameters, same return types and the same errors: every error
+response's JSON ``error`` code is raised as the matching class of :mod:`satchel.core.errors`
+with the server's message, so code written against the embedded store runs against a server
+unchanged. The contract's derived methods (store, read_file, presign_short…) are inherited from
+:class:`satchel.core.api.ArtifactStoreAPI`; the others live in one module per concern, and the
+HTTP plumbing in :mod:`satchel.client.transport`.
 """
 
 from __future__ import annotations
 
 from satchel.client.remote_admin import RemoteAdminMixin
 from satchel.client.remote_artifacts import RemoteArtifactsMixin
-from satchel.client.remote_listing import RemoteListingMixin
+from satchel.client.remote_reading import RemoteReadingMixin
+from satchel.client.remote_tus import RemoteTusMixin
 from satchel.client.remote_uploads import RemoteUploadsMixin
 from satchel.client.transport import raise_for_response
 
@@ -18,7 +21,11 @@ __all__ = ["RemoteArtifactStore", "raise_for_response"]
 
 
 class RemoteArtifactStore(
-    RemoteArtifactsMixin, RemoteListingMixin, RemoteUploadsMixin, RemoteAdminMixin
+    RemoteArtifactsMixin,
+    RemoteReadingMixin,
+    RemoteUploadsMixin,
+    RemoteTusMixin,
+    RemoteAdminMixin,
 ):
     """An ArtifactStore-compatible client of ``satchel serve``.
 

@@ -1,4 +1,4 @@
-"""Remote sessions, health, statistics, maintenance and grid keys."""
+"""Remote sessions, health, statistics, maintenance and API keys."""
 
 from __future__ import annotations
 
@@ -6,10 +6,7 @@ from typing import Any
 
 from satchel.client.transport import RemoteBase, _json_body, _path
 from satchel.core.apikeys import ApiKey, api_key_from_dict, check_key_id
-from satchel.core.errors import ArtifactNotFoundError, ArtifactStoreError
-from satchel.core.grid import build_grid_key, parse_grid_key
-from satchel.core.models import GridKeyComponents
-from satchel.core.scopes import Scope
+from satchel.core.errors import ArtifactNotFoundError, UnauthorizedError
 from satchel.core.validation import check_id, check_ttl
 
 __all__ = ["RemoteAdminMixin"]
@@ -55,7 +52,8 @@ class RemoteAdminMixin(RemoteBase):
     # -- health and statistics ---------------------------------------------------------------
 
     async def health(self) -> dict[str, Any]:
-        """The service's ``GET /health`` body (``status`` ``ok`` or ``degraded``)."""
+        """The service's ``GET /health`` body (``status`` ``ok`` or ``degraded``; the server's
+        version)."""
         response = await self._request("GET", "/health", ok_statuses=(200, 503))
         body: dict[str, Any] = response.json()
         self._learn(body)
@@ -78,11 +76,6 @@ class RemoteAdminMixin(RemoteBase):
         result: dict[str, int] = (await self._request("POST", "/v1/admin/purge")).json()
         return result
 
-    async def cleanup_expired_sessions(self) -> int:
-        """Purge expired artifacts and sessions (see :meth:`purge_expired`); return how many."""
-        result = await self.purge_expired()
-        return result["artifacts"] + result["sessions"]
-
     async def collect_garbage(self) -> tuple[int, int]:
         """Delete blobs no artifact refers to; return (blobs removed, bytes freed)."""
         body = (await self._request("POST", "/v1/admin/gc")).json()
@@ -104,32 +97,21 @@ class RemoteAdminMixin(RemoteBase):
         answer = (await self._request("GET", "/v1/keys", params=params)).json()
         return [api_key_from_dict(item) for item in answer["items"]]
 
+    async def authenticate_api_key(self, token: str) -> ApiKey | None:
+        """The live API key *token* is, as the server sees it (``GET /v1/whoami`` presenting
+        that token); None for an unknown, expired or revoked token, or a static one."""
+        if not isinstance(token, str) or not token or not token.isprintable():
+            return None
+        try:
+            response = await self._request(
+                "GET", "/v1/whoami", headers={"Authorization": f"Bearer {token}"}
+            )
+        except UnauthorizedError:
+            return None
+        key = response.json().get("key")
+        return None if key is None else api_key_from_dict(key)
+
     async def revoke_api_key(self, key_id: str) -> ApiKey:
         """Revoke a key at once; ArtifactNotFoundError when there is no such live key."""
         path = _path("/v1/keys/{key_id}", key_id=check_key_id(key_id))
         return api_key_from_dict((await self._request("DELETE", path)).json())
-
-    # -- grid --------------------------------------------------------------------------------
-
-    def parse_grid_key(self, grid_key: str) -> GridKeyComponents | None:
-        """Split a grid key into sandbox, scope, session/user and artifact id (None if not one)."""
-        return parse_grid_key(grid_key)
-
-    def _sandbox(self) -> str:
-        if not self.sandbox_id:
-            raise ArtifactStoreError("open the store first (await store.open() or async with)")
-        return self.sandbox_id
-
-    def get_canonical_prefix(self, session_id: str) -> str:
-        """The grid prefix of a session's artifacts."""
-        return f"grid/{self._sandbox()}/sessions/{check_id('session_id', session_id)}/"
-
-    def generate_artifact_key(self, session_id: str, artifact_id: str) -> str:
-        """The grid key a session-scoped artifact gets."""
-        return build_grid_key(
-            sandbox_id=self._sandbox(),
-            scope=Scope.SESSION,
-            session_id=check_id("session_id", session_id),
-            owner_id=None,
-            artifact_id=check_id("artifact_id", artifact_id),
-        )

@@ -1,4 +1,4 @@
-"""Remote artifact operations: store, read, update, delete, copy, move, batch."""
+"""Remote artifact operations: upload, metadata, update, delete, copy, move, batch."""
 
 from __future__ import annotations
 
@@ -18,21 +18,12 @@ from satchel.client.transport import (
     _path,
     _ttl,
 )
-from satchel.core.errors import (
-    ArtifactExpiredError,
-    ArtifactNotFoundError,
-    InvalidRequestError,
-)
+from satchel.core.errors import InvalidRequestError
 from satchel.core.models import ArtifactMetadata
+from satchel.core.requests import StreamUploadRequest
 from satchel.core.scopes import Scope, parse_scope
-from satchel.core.validation import (
-    check_filename,
-    check_mime,
-    check_summary,
-    check_ttl,
-    decode_text,
-)
-from satchel.store.base import UNSET
+from satchel.core.unset import UNSET, Unset
+from satchel.core.validation import check_filename, check_mime, check_summary, check_ttl
 
 __all__ = ["RemoteArtifactsMixin"]
 
@@ -40,91 +31,36 @@ __all__ = ["RemoteArtifactsMixin"]
 class RemoteArtifactsMixin(RemoteBase):
     # -- artifacts ---------------------------------------------------------------------------
 
-    async def store(
-        self,
-        data: bytes,
-        *,
-        mime: str,
-        summary: str = "",
-        meta: dict[str, Any] | None = None,
-        filename: str | None = None,
-        session_id: str | None = None,
-        user_id: str | None = None,
-        ttl: int | None = UNSET,
-        scope: Scope | str = Scope.SESSION,
-    ) -> str:
-        """Store *data* as a new artifact and return its id."""
-        if not isinstance(data, bytes | bytearray | memoryview):
-            raise InvalidRequestError(f"data must be bytes, not {type(data).__name__}")
-        record = await self._upload(
-            bytes(data),
-            mime=mime,
-            summary=summary,
-            meta=meta,
-            filename=filename,
-            session_id=session_id,
-            user_id=user_id,
-            ttl=ttl,
-            scope=scope,
-        )
-        return record.artifact_id
+    async def stream_upload(self, request: StreamUploadRequest) -> str:
+        """Upload ``request.data_stream`` as the request body, chunk by chunk (constant memory).
 
-    async def write_file(
-        self,
-        content: str | bytes,
-        *,
-        filename: str,
-        mime: str = "text/plain",
-        summary: str = "",
-        session_id: str | None = None,
-        user_id: str | None = None,
-        meta: dict[str, Any] | None = None,
-        encoding: str = "utf-8",
-        scope: Scope | str = Scope.SESSION,
-        ttl: int | None = UNSET,
-    ) -> str:
-        """Store text or bytes under *filename* (text is encoded with *encoding*)."""
+        Nothing is stored if the stream fails or disagrees with ``content_length``: the body is
+        then cut off before its end, and the server discards it.
+        """
+        if not isinstance(request, StreamUploadRequest):
+            raise InvalidRequestError("stream_upload takes a StreamUploadRequest")
+        total = request.content_length
+        if total is not None and total < 0:
+            raise InvalidRequestError(f"content_length {total} is out of range")
+        problem: list[BaseException] = []
+        body = _checked_body(request.data_stream, total, request.progress_callback, problem)
         try:
-            data = content.encode(encoding) if isinstance(content, str) else content
-        except LookupError as exc:
-            raise InvalidRequestError(f"unknown text encoding {encoding!r}") from exc
-        except UnicodeError as exc:
-            raise InvalidRequestError(f"content cannot be encoded as {encoding}: {exc}") from exc
-        return await self.store(
-            data,
-            mime=mime,
-            summary=summary or f"File: {filename}",
-            filename=filename,
-            session_id=session_id,
-            user_id=user_id,
-            meta=meta,
-            scope=scope,
-            ttl=ttl,
-        )
-
-    async def retrieve(
-        self, artifact_id: str, *, user_id: str | None = None, session_id: str | None = None
-    ) -> bytes:
-        """Return the whole content of an artifact."""
-        response = await self._request(
-            "GET",
-            _path("/v1/artifacts/{artifact_id}/content", artifact_id=artifact_id),
-            params=_params(user_id=user_id, session_id=session_id),
-        )
-        return response.content
-
-    async def read_file(
-        self,
-        artifact_id: str,
-        *,
-        encoding: str = "utf-8",
-        as_text: bool = False,
-        user_id: str | None = None,
-        session_id: str | None = None,
-    ) -> str | bytes:
-        """Return an artifact's content as bytes, or decoded text with ``as_text=True``."""
-        data = await self.retrieve(artifact_id, user_id=user_id, session_id=session_id)
-        return decode_text(data, encoding, artifact_id) if as_text else data
+            record = await self._upload(
+                body,
+                mime=request.mime,
+                summary=request.summary,
+                meta=request.meta,
+                filename=request.filename,
+                session_id=request.session_id,
+                user_id=request.user_id,
+                ttl=request.ttl if request.ttl_given() else UNSET,
+                scope=request.scope,
+            )
+        except BaseException as exc:
+            if problem and problem[0] is not exc:
+                raise problem[0] from None
+            raise
+        return record.artifact_id
 
     async def metadata(
         self, artifact_id: str, *, user_id: str | None = None, session_id: str | None = None
@@ -137,66 +73,6 @@ class RemoteArtifactsMixin(RemoteBase):
         )
         return self._metadata(response)
 
-    async def exists(
-        self, artifact_id: str, *, user_id: str | None = None, session_id: str | None = None
-    ) -> bool:
-        """True when the artifact exists and has not expired (AccessDeniedError if not yours)."""
-        try:
-            await self.metadata(artifact_id, user_id=user_id, session_id=session_id)
-        except (ArtifactNotFoundError, ArtifactExpiredError):
-            return False
-        return True
-
-    async def update_file(
-        self,
-        artifact_id: str,
-        *,
-        data: bytes | None = None,
-        meta: dict[str, Any] | None = None,
-        filename: str | None = None,
-        summary: str | None = None,
-        mime: str | None = None,
-        ttl: int | None = UNSET,
-        user_id: str | None = None,
-        session_id: str | None = None,
-        if_match: str | None = None,
-    ) -> ArtifactMetadata:
-        """Replace content (``PUT …/content``) and/or metadata (``PATCH``, ``meta`` replaced).
-
-        One request: the content and the metadata change land in the same new version.
-        """
-        if data is None:
-            changes = _json_body(
-                meta=_checked_meta(meta), filename=filename, summary=summary, mime=mime
-            )
-            if ttl is not UNSET:
-                changes["ttl"] = check_ttl(ttl)
-            if not changes:
-                raise InvalidRequestError("update_file needs data or at least one field to change")
-            changes["merge"] = False
-            response = await self._request(
-                "PATCH",
-                _path("/v1/artifacts/{artifact_id}", artifact_id=artifact_id),
-                params=_params(user_id=user_id, session_id=session_id),
-                json_body=changes,
-                headers=_etag_header(if_match),
-            )
-            return self._metadata(response)
-        if not isinstance(data, bytes | bytearray | memoryview):
-            raise InvalidRequestError(f"data must be bytes, not {type(data).__name__}")
-        return await self._put_content(
-            artifact_id,
-            bytes(data),
-            meta=meta,
-            filename=filename,
-            summary=summary,
-            mime=mime,
-            ttl=ttl,
-            user_id=user_id,
-            session_id=session_id,
-            if_match=if_match,
-        )
-
     async def update_file_stream(
         self,
         artifact_id: str,
@@ -206,12 +82,13 @@ class RemoteArtifactsMixin(RemoteBase):
         filename: str | None = None,
         summary: str | None = None,
         mime: str | None = None,
-        ttl: int | None = UNSET,
+        ttl: int | Unset | None = UNSET,
         user_id: str | None = None,
         session_id: str | None = None,
         if_match: str | None = None,
     ) -> ArtifactMetadata:
-        """Replace an artifact's content from an async byte stream (sent as it is read)."""
+        """Replace an artifact's content from an async byte stream (sent as it is read, in one
+        ``PUT …/content`` whose query carries the metadata changes of the same version)."""
         problem: list[BaseException] = []
         try:
             return await self._put_content(
@@ -296,7 +173,7 @@ class RemoteArtifactsMixin(RemoteBase):
         merge: bool = True,
         filename: str | None = None,
         mime: str | None = None,
-        ttl: int | None = UNSET,
+        ttl: int | Unset | None = UNSET,
         user_id: str | None = None,
         session_id: str | None = None,
         if_match: str | None = None,
@@ -395,7 +272,7 @@ class RemoteArtifactsMixin(RemoteBase):
         self,
         items: list[dict[str, Any]],
         session_id: str | None = None,
-        ttl: int | None = UNSET,
+        ttl: int | Unset | None = UNSET,
         *,
         user_id: str | None = None,
         scope: Scope | str = Scope.SESSION,

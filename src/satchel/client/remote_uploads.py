@@ -11,20 +11,32 @@ from satchel.client.transport import (
     _json_body,
     _params,
     _path,
+    content_info,
 )
-from satchel.core.errors import (
-    InvalidRequestError,
-)
-from satchel.core.requests import (
-    MultipartUploadCompleteRequest,
-    MultipartUploadInitRequest,
-)
+from satchel.core.content import ArtifactContent
+from satchel.core.errors import InvalidRequestError
+from satchel.core.headers import quote_etag
+from satchel.core.ranges import ByteRange, plan_read
+from satchel.core.requests import MultipartUploadCompleteRequest, MultipartUploadInitRequest
 from satchel.core.scopes import DEFAULT_PRESIGN_EXPIRES
 from satchel.core.signing import PresignedURL
+from satchel.core.streams import as_chunks
+from satchel.core.unset import UNSET, Unset
+from satchel.core.uploads import SignedUpload
 from satchel.core.validation import check_ttl
-from satchel.store.base import UNSET
 
 __all__ = ["RemoteUploadsMixin"]
+
+
+def _presigned(body: dict[str, Any], key: str = "url") -> PresignedURL:
+    expires_at = body.get("expires_at")
+    return PresignedURL(str(body[key]), float(expires_at) if expires_at is not None else None)
+
+
+def _token(token: str) -> str:
+    if not isinstance(token, str) or not token or "/" in token or "?" in token:
+        raise InvalidRequestError("a signed URL token is the URL's last path segment")
+    return token
 
 
 class RemoteUploadsMixin(RemoteBase):
@@ -45,31 +57,13 @@ class RemoteUploadsMixin(RemoteBase):
             params=_params(user_id=user_id, session_id=session_id),
             json_body={"expires": expires},
         )
-        return PresignedURL(response.json()["url"])
-
-    async def presign_short(
-        self, artifact_id: str, *, user_id: str | None = None, session_id: str | None = None
-    ) -> PresignedURL:
-        """A presigned download URL valid for 15 minutes."""
-        return await self.presign(artifact_id, 900, user_id=user_id, session_id=session_id)
-
-    async def presign_medium(
-        self, artifact_id: str, *, user_id: str | None = None, session_id: str | None = None
-    ) -> PresignedURL:
-        """A presigned download URL valid for 1 hour."""
-        return await self.presign(artifact_id, 3600, user_id=user_id, session_id=session_id)
-
-    async def presign_long(
-        self, artifact_id: str, *, user_id: str | None = None, session_id: str | None = None
-    ) -> PresignedURL:
-        """A presigned download URL valid for 24 hours."""
-        return await self.presign(artifact_id, 86400, user_id=user_id, session_id=session_id)
+        return _presigned(response.json())
 
     async def presign_upload(
         self,
         session_id: str | None = None,
         filename: str | None = None,
-        mime_type: str = "application/octet-stream",
+        mime_type: str | None = None,
         expires: int = DEFAULT_PRESIGN_EXPIRES,
         *,
         user_id: str | None = None,
@@ -84,19 +78,19 @@ class RemoteUploadsMixin(RemoteBase):
             ),
         )
         body = response.json()
-        return PresignedURL(body["upload_url"]), str(body["artifact_id"])
+        return _presigned(body, "upload_url"), str(body["artifact_id"])
 
     async def register_uploaded_artifact(
         self,
         artifact_id: str,
         *,
-        mime: str,
-        summary: str,
+        mime: str | None = None,
+        summary: str = "",
         meta: dict[str, Any] | None = None,
         filename: str | None = None,
         session_id: str | None = None,
         user_id: str | None = None,
-        ttl: int | None = UNSET,
+        ttl: int | Unset | None = UNSET,
     ) -> bool:
         """Turn the bytes PUT to a presign_upload URL into the artifact *artifact_id*."""
         body = _json_body(
@@ -115,6 +109,60 @@ class RemoteUploadsMixin(RemoteBase):
             json_body=body,
         )
         return True
+
+    async def open_signed_content(
+        self,
+        token: str,
+        *,
+        byte_range: ByteRange | None = None,
+        if_range: str | None = None,
+        if_none_match: str | None = None,
+        head: bool = False,
+    ) -> ArtifactContent:
+        """Open what a presigned download URL of the server grants: a ``HEAD`` learns the
+        version (etag, digest, size, type and download name; ``metadata`` stays None, as the
+        URL grants the bytes only), then a ``GET`` pinned to it with ``If-Range`` reads."""
+        path = f"/v1/signed/{_token(token)}"
+        info = content_info(await self._request("HEAD", path))
+        plan = plan_read(
+            info["etag"],
+            info["size"],
+            byte_range=byte_range,
+            if_range=if_range,
+            if_none_match=if_none_match,
+        )
+        opened = {**info, "start": plan.start, "end": plan.end, "partial": plan.partial}
+        if head or plan.not_modified:
+            return ArtifactContent(**opened, not_modified=plan.not_modified)
+        # Pinned to the version the HEAD saw: If-Range answers 206 only while it is current
+        # (empty content has no range to ask for; its length check pins it instead).
+        pinned = plan.end > plan.start
+        headers = {
+            "If-Range": quote_etag(info["etag"]),
+            "Range": f"bytes={plan.start}-{plan.end - 1}",
+        }
+        chunks = self._pinned_chunks(
+            path,
+            None,
+            headers if pinned else {},
+            status=206 if pinned else 200,
+            length=plan.end - plan.start,
+        )
+        first = await anext(chunks, b"")
+        return ArtifactContent(**opened, first_chunk=first, rest=chunks)
+
+    async def signed_put(self, token: str, data: bytes | AsyncIterable[bytes]) -> SignedUpload:
+        """PUT *data* to a presigned upload or part URL of the server."""
+        response = await self._request(
+            "PUT", f"/v1/signed/{_token(token)}", content=as_chunks(data)
+        )
+        body = response.json()
+        return SignedUpload(
+            kind=str(body["kind"]),
+            size=int(body["size"]),
+            etag=body.get("etag"),
+            part_number=body.get("part_number"),
+        )
 
     # -- multipart ---------------------------------------------------------------------------
 
@@ -158,13 +206,13 @@ class RemoteUploadsMixin(RemoteBase):
             params=_params(user_id=user_id, session_id=session_id),
             json_body={"expires": expires},
         )
-        return PresignedURL(response.json()["url"])
+        return _presigned(response.json())
 
     async def upload_part(
         self,
         upload_id: str,
         part_number: int,
-        chunks: AsyncIterable[bytes] | bytes,
+        data: bytes | AsyncIterable[bytes],
         *,
         user_id: str | None = None,
         session_id: str | None = None,
@@ -178,14 +226,17 @@ class RemoteUploadsMixin(RemoteBase):
                 part_number=part_number,
             ),
             params=_params(user_id=user_id, session_id=session_id),
-            content=chunks,
+            content=as_chunks(data),
         )
-        try:
-            return str(response.json()["etag"])
-        except (ValueError, KeyError):
-            return str(response.headers.get("etag", "")).strip('"')
+        return str(response.json()["etag"])
 
-    async def complete_multipart_upload(self, request: MultipartUploadCompleteRequest) -> str:
+    async def complete_multipart_upload(
+        self,
+        request: MultipartUploadCompleteRequest,
+        *,
+        user_id: str | None = None,
+        session_id: str | None = None,
+    ) -> str:
         """Assemble the uploaded parts into the artifact; returns its id."""
         if not isinstance(request, MultipartUploadCompleteRequest):
             raise InvalidRequestError(
@@ -194,6 +245,7 @@ class RemoteUploadsMixin(RemoteBase):
         response = await self._request(
             "POST",
             _path("/v1/uploads/{upload_id}/complete", upload_id=request.upload_id),
+            params=_params(user_id=user_id, session_id=session_id),
             json_body={
                 "parts": [part.model_dump(mode="json") for part in request.parts],
                 "summary": request.summary,

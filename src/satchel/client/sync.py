@@ -2,9 +2,11 @@
 
 It wraps an :class:`~satchel.ArtifactStore` or a :class:`RemoteArtifactStore` and runs every call
 on an event loop of its own, in a background thread, so it works from plain synchronous code
-(and from code that already runs an event loop in its own thread). Besides the store's methods it
-offers file conveniences: :meth:`upload_file` (client-side sha256, optional de-duplication),
-:meth:`download_file`, :meth:`as_local_file`, :meth:`open` and :meth:`iter_chunks`.
+(and from code that already runs an event loop in its own thread). Every method of the contract
+(:class:`satchel.core.api.ArtifactStoreAPI`) is here with the same signature, blocking; streams
+come back as plain iterators. Besides them it offers file conveniences: :meth:`upload_file`
+(client-side sha256, optional reuse of an identical artifact), :meth:`download_file`,
+:meth:`as_local_file`, :meth:`open` and :meth:`iter_chunks`.
 """
 
 from __future__ import annotations
@@ -13,33 +15,38 @@ import asyncio
 import contextlib
 import functools
 import hashlib
+import inspect
 import io
-import mimetypes
 import os
 import tempfile
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator
 from pathlib import Path
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
 from satchel.client.connect import connect
 from satchel.client.remote import RemoteArtifactStore
+from satchel.client.sync_content import SyncArtifactContent
+from satchel.core.api import ArtifactStoreAPI
+from satchel.core.dedup import reusable
 from satchel.core.errors import InvalidRequestError
-from satchel.core.models import ArtifactMetadata
+from satchel.core.models import ArtifactMetadata, GridKeyComponents
 from satchel.core.requests import ProgressCallback, StreamDownloadRequest, StreamUploadRequest
 from satchel.core.scopes import Scope
-from satchel.store import ArtifactList, ArtifactStore
-from satchel.store.base import UNSET
+from satchel.core.unset import UNSET, Unset
 
-__all__ = ["SyncArtifactStore", "connect_sync", "file_sha256"]
+if TYPE_CHECKING:
+    from satchel.store import ArtifactStore
+
+__all__ = ["SyncArtifactStore", "blocking", "connect_sync", "file_sha256"]
 
 _T = TypeVar("_T")
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
 _CHUNK = 1024 * 1024
-DEDUP_SCAN_LIMIT = 2000
-"""How many of the caller's artifacts ``upload_file(dedup=True)`` looks at, at most."""
-
 _END = object()
+API = ArtifactStoreAPI
 
 
 def file_sha256(path: str | os.PathLike[str]) -> tuple[str, int]:
@@ -60,6 +67,54 @@ async def _file_chunks(path: Path, chunk_size: int = _CHUNK) -> AsyncIterator[by
             yield chunk
     finally:
         await asyncio.to_thread(handle.close)
+
+
+def blocking(
+    method: Callable[Concatenate[Any, _P], Coroutine[Any, Any, _R]],
+) -> Callable[Concatenate[SyncArtifactStore, _P], _R]:
+    """The blocking twin of a coroutine method of the contract: same signature and docs; it
+    runs the wrapped store's method on the facade's loop."""
+    name = method.__name__
+
+    def call(self: SyncArtifactStore, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        result: _R = self._run(getattr(self.wrapped, name)(*args, **kwargs))
+        return result
+
+    functools.update_wrapper(call, method)
+    return call
+
+
+def _blocking_iterator(
+    method: Callable[Concatenate[Any, _P], AsyncIterator[bytes]],
+) -> Callable[Concatenate[SyncArtifactStore, _P], Iterator[bytes]]:
+    """The blocking twin of a method that returns an async byte stream: a plain iterator."""
+    name = method.__name__
+
+    def call(self: SyncArtifactStore, /, *args: _P.args, **kwargs: _P.kwargs) -> Iterator[bytes]:
+        return self._iterate(getattr(self.wrapped, name)(*args, **kwargs))
+
+    functools.update_wrapper(call, method)
+    signature = inspect.signature(method, eval_str=True)
+    call.__signature__ = signature.replace(return_annotation=Iterator[bytes])  # type: ignore[attr-defined]
+    return call
+
+
+def _blocking_content(
+    method: Callable[Concatenate[Any, _P], Coroutine[Any, Any, Any]],
+) -> Callable[Concatenate[SyncArtifactStore, _P], SyncArtifactContent]:
+    """The blocking twin of a method that opens content."""
+    name = method.__name__
+
+    def call(
+        self: SyncArtifactStore, /, *args: _P.args, **kwargs: _P.kwargs
+    ) -> SyncArtifactContent:
+        opened = self._run(getattr(self.wrapped, name)(*args, **kwargs))
+        return SyncArtifactContent(opened, self._run, self._iterate)
+
+    functools.update_wrapper(call, method)
+    signature = inspect.signature(method, eval_str=True)
+    call.__signature__ = signature.replace(return_annotation=SyncArtifactContent)  # type: ignore[attr-defined]
+    return call
 
 
 class _ChunkReader(io.RawIOBase):
@@ -97,9 +152,7 @@ class SyncArtifactStore:
     """A synchronous facade over an ArtifactStore or RemoteArtifactStore.
 
     ``SyncArtifactStore(store)`` wraps *store*; ``SyncArtifactStore()`` wraps ``connect()``.
-    Every coroutine method of the wrapped store is available under the same name, returning its
-    result directly; :meth:`stream_download` returns a plain iterator. Use it as a context
-    manager or call :meth:`close`.
+    Use it as a context manager or call :meth:`close`.
     """
 
     def __init__(
@@ -129,18 +182,23 @@ class SyncArtifactStore:
             raise RuntimeError("this SyncArtifactStore is closed")
         return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result()
 
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("_") or name == "wrapped":
-            raise AttributeError(name)
-        attribute = getattr(self.wrapped, name)
-        if not asyncio.iscoroutinefunction(attribute):
-            return attribute
+    def _iterate(self, stream: AsyncIterator[bytes]) -> Iterator[bytes]:
+        """*stream*'s chunks as a plain iterator (each step runs on the facade's loop)."""
 
-        @functools.wraps(attribute)
-        def call(*args: Any, **kwargs: Any) -> Any:
-            return self._run(attribute(*args, **kwargs))
+        async def step() -> Any:
+            return await anext(stream, _END)
 
-        return call
+        async def finish() -> None:
+            aclose = getattr(stream, "aclose", None)
+            if aclose is not None:
+                await aclose()
+
+        try:
+            while (chunk := self._run(step())) is not _END:
+                yield chunk
+        finally:
+            if not self._closed:
+                self._run(finish())
 
     def call(self, function: Callable[..., Awaitable[_T]], *args: Any, **kwargs: Any) -> _T:
         """Run ``await function(*args, **kwargs)`` on the facade's loop."""
@@ -152,13 +210,13 @@ class SyncArtifactStore:
 
     # -- lifecycle ---------------------------------------------------------------------------
 
-    def open(
-        self, artifact_id: str, *, user_id: str | None = None, session_id: str | None = None
-    ) -> io.BufferedReader:
-        """A readable binary file object streaming the artifact's content (errors raise here)."""
-        chunks = self.iter_chunks(artifact_id, _CHUNK, user_id=user_id, session_id=session_id)
-        first = next(chunks, b"")
-        return io.BufferedReader(_ChunkReader(chunks, first), buffer_size=_CHUNK)
+    @property
+    def sandbox_id(self) -> str:
+        return self.wrapped.sandbox_id
+
+    @property
+    def storage_provider(self) -> str:
+        return self.wrapped.storage_provider
 
     def close(self) -> None:
         """Close the wrapped store and stop the background loop. Idempotent."""
@@ -183,55 +241,85 @@ class SyncArtifactStore:
     ) -> None:
         self.close()
 
-    # -- typed shortcuts of the most used calls ----------------------------------------------
+    # -- the contract, blocking ----------------------------------------------------------------
 
-    def store(self, data: bytes, **kwargs: Any) -> str:
-        return self._run(self.wrapped.store(data, **kwargs))
+    store = blocking(API.store)
+    stream_upload = blocking(API.stream_upload)
+    stream_download = _blocking_iterator(API.stream_download)
+    retrieve = blocking(API.retrieve)
+    read_file = blocking(API.read_file)
+    write_file = blocking(API.write_file)
+    metadata = blocking(API.metadata)
+    exists = blocking(API.exists)
+    update_file = blocking(API.update_file)
+    update_file_stream = blocking(API.update_file_stream)
+    # mypy cannot match a method taking **unknown to Concatenate[Any, P]; the call is the same
+    update_metadata = blocking(API.update_metadata)  # type: ignore[arg-type]
+    extend_ttl = blocking(API.extend_ttl)
+    delete = blocking(API.delete)
+    copy_file = blocking(API.copy_file)
+    move_file = blocking(API.move_file)
+    store_batch = blocking(API.store_batch)
 
-    def retrieve(self, artifact_id: str, **ids: str | None) -> bytes:
-        return self._run(self.wrapped.retrieve(artifact_id, **ids))
+    open_content = _blocking_content(API.open_content)
+    list_by_session = blocking(API.list_by_session)
+    get_directory_contents = blocking(API.get_directory_contents)
+    list_files = blocking(API.list_files)
+    search = blocking(API.search)
 
-    def metadata(self, artifact_id: str, **ids: str | None) -> ArtifactMetadata:
-        return self._run(self.wrapped.metadata(artifact_id, **ids))
+    presign = blocking(API.presign)
+    presign_short = blocking(API.presign_short)
+    presign_medium = blocking(API.presign_medium)
+    presign_long = blocking(API.presign_long)
+    presign_upload = blocking(API.presign_upload)
+    register_uploaded_artifact = blocking(API.register_uploaded_artifact)
+    open_signed_content = _blocking_content(API.open_signed_content)
+    signed_put = blocking(API.signed_put)
+    initiate_multipart_upload = blocking(API.initiate_multipart_upload)
+    get_part_upload_url = blocking(API.get_part_upload_url)
+    upload_part = blocking(API.upload_part)
+    complete_multipart_upload = blocking(API.complete_multipart_upload)
+    abort_multipart_upload = blocking(API.abort_multipart_upload)
+    tus_create = blocking(API.tus_create)
+    tus_info = blocking(API.tus_info)
+    tus_append = blocking(API.tus_append)
+    tus_terminate = blocking(API.tus_terminate)
 
-    def delete(self, artifact_id: str, **kwargs: Any) -> bool:
-        return self._run(self.wrapped.delete(artifact_id, **kwargs))
+    create_session = blocking(API.create_session)
+    validate_session = blocking(API.validate_session)
+    get_session_info = blocking(API.get_session_info)
+    validate_configuration = blocking(API.validate_configuration)
+    health = blocking(API.health)
+    get_stats = blocking(API.get_stats)
+    purge_expired = blocking(API.purge_expired)
+    cleanup_expired_sessions = blocking(API.cleanup_expired_sessions)
+    collect_garbage = blocking(API.collect_garbage)
+    create_api_key = blocking(API.create_api_key)
+    list_api_keys = blocking(API.list_api_keys)
+    revoke_api_key = blocking(API.revoke_api_key)
+    authenticate_api_key = blocking(API.authenticate_api_key)
 
-    def search(self, **kwargs: Any) -> ArtifactList:
-        return self._run(self.wrapped.search(**kwargs))
+    @functools.wraps(API.parse_grid_key)
+    def parse_grid_key(self, grid_key: str) -> GridKeyComponents | None:
+        return self.wrapped.parse_grid_key(grid_key)
 
-    def list_by_session(self, session_id: str, limit: int = 100, **kwargs: Any) -> ArtifactList:
-        return self._run(self.wrapped.list_by_session(session_id, limit, **kwargs))
+    @functools.wraps(API.get_canonical_prefix)
+    def get_canonical_prefix(self, session_id: str) -> str:
+        return self.wrapped.get_canonical_prefix(session_id)
 
-    def stream_upload(self, request: StreamUploadRequest) -> str:
-        return self._run(self.wrapped.stream_upload(request))
-
-    def stream_download(self, request: StreamDownloadRequest) -> Iterator[bytes]:
-        """The artifact's chunks as a plain iterator (the download runs on the facade's loop)."""
-        generator = self.wrapped.stream_download(request)
-
-        async def step() -> Any:
-            try:
-                return await generator.__anext__()
-            except StopAsyncIteration:
-                return _END
-
-        async def finish() -> None:
-            aclose = getattr(generator, "aclose", None)
-            if aclose is not None:
-                await aclose()
-
-        try:
-            while True:
-                chunk = self._run(step())
-                if chunk is _END:
-                    return
-                yield chunk
-        finally:
-            if not self._closed:
-                self._run(finish())
+    @functools.wraps(API.generate_artifact_key)
+    def generate_artifact_key(self, session_id: str, artifact_id: str) -> str:
+        return self.wrapped.generate_artifact_key(session_id, artifact_id)
 
     # -- file conveniences -------------------------------------------------------------------
+
+    def open(
+        self, artifact_id: str, *, user_id: str | None = None, session_id: str | None = None
+    ) -> io.BufferedReader:
+        """A readable binary file object streaming the artifact's content (errors raise here)."""
+        chunks = self.iter_chunks(artifact_id, _CHUNK, user_id=user_id, session_id=session_id)
+        first = next(chunks, b"")
+        return io.BufferedReader(_ChunkReader(chunks, first), buffer_size=_CHUNK)
 
     def iter_chunks(
         self,
@@ -306,45 +394,47 @@ class SyncArtifactStore:
         with tempfile.TemporaryDirectory(prefix="satchel-") as directory:
             yield self.download_file(artifact_id, Path(directory) / name, progress=progress, **ids)
 
-    def find_duplicate(
+    def find_reusable(
         self,
         sha256: str,
-        filename: str,
         *,
+        filename: str | None,
+        mime: str | None = None,
+        summary: str = "",
+        meta: dict[str, Any] | None = None,
         scope: Scope | str = Scope.SESSION,
         user_id: str | None = None,
         session_id: str | None = None,
-        limit: int = DEDUP_SCAN_LIMIT,
+        ttl: int | Unset | None = UNSET,
     ) -> ArtifactMetadata | None:
-        """A live artifact the caller can read with this content and filename, if any.
-
-        Looks at the session's artifacts when *session_id* is given, else at the caller's
-        artifacts of *scope*; at most *limit* of them (newest pages first as the server lists).
-        """
-        seen = 0
+        """A live artifact the caller can read that is exactly what storing content *sha256*
+        with these arguments would create (:func:`satchel.core.dedup.reusable`), if any."""
         cursor: str | None = None
-        while seen < limit:
-            page_size = min(1000, limit - seen)
-            if session_id is not None:
-                page = self._run(
-                    self.wrapped.list_by_session(
-                        session_id, page_size, cursor=cursor, user_id=user_id
-                    )
-                )
-            else:
-                page = self._run(
-                    self.wrapped.search(
-                        user_id=user_id, scope=scope, limit=page_size, cursor=cursor
-                    )
-                )
+        while True:
+            page = self.search(
+                user_id=user_id,
+                scope=scope,
+                session_id=session_id,
+                sha256=sha256,
+                limit=100,
+                cursor=cursor,
+            )
             for item in page:
-                if item.sha256 == sha256 and item.filename == filename:
+                if reusable(
+                    item,
+                    filename=filename,
+                    mime=mime,
+                    summary=summary,
+                    meta=meta,
+                    scope=scope,
+                    user_id=user_id,
+                    session_id=session_id,
+                    ttl=ttl,
+                ):
                     return item
-            seen += page_size
             cursor = page.next_cursor
-            if not cursor:
-                break
-        return None
+            if cursor is None:
+                return None
 
     def upload_file(
         self,
@@ -358,25 +448,33 @@ class SyncArtifactStore:
         meta: dict[str, Any] | None = None,
         dedup: bool = True,
         filename: str | None = None,
-        ttl: int | None = UNSET,
+        ttl: int | Unset | None = UNSET,
         progress: ProgressCallback | None = None,
     ) -> str:
         """Upload a local file (streamed, constant memory) and return the artifact id.
 
-        The file's sha256 is computed here first; with ``dedup`` (the default), an artifact the
-        caller can read with the same sha256 and filename (see :meth:`find_duplicate`) is
-        returned instead of uploading the bytes again.
+        The file's sha256 is computed here first. With ``dedup`` (the default), an artifact
+        the caller can read that is exactly what this upload would create (same content,
+        filename, type, summary, metadata, scope and owner, and neither expires) is returned
+        instead; otherwise a new artifact is made (the server stores the bytes once either
+        way). A missing *mime* is guessed from the filename.
         """
         source = Path(path)
         if not source.is_file():
             raise InvalidRequestError(f"{source} is not a file")
         name = filename or source.name
         digest, size = file_sha256(source)
-        if size == 0:
-            raise InvalidRequestError(f"{source} is empty; artifacts need at least one byte")
         if dedup:
-            found = self.find_duplicate(
-                digest, name, scope=scope, user_id=user_id, session_id=session_id
+            found = self.find_reusable(
+                digest,
+                filename=name,
+                mime=mime,
+                summary=summary,
+                meta=meta,
+                scope=scope,
+                user_id=user_id,
+                session_id=session_id,
+                ttl=ttl,
             )
             if found is not None:
                 if progress is not None:
@@ -384,7 +482,7 @@ class SyncArtifactStore:
                 return found.artifact_id
         fields: dict[str, Any] = {
             "data_stream": _file_chunks(source),
-            "mime": mime or mimetypes.guess_type(name)[0] or "application/octet-stream",
+            "mime": mime,
             "summary": summary,
             "filename": name,
             "meta": meta,

@@ -3,35 +3,29 @@ error tree from each response's JSON ``error`` code."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import AsyncIterable, AsyncIterator
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 import httpx
 
+from satchel.core.api import ArtifactStoreAPI
 from satchel.core.errors import (
-    AccessDeniedError,
-    ArtifactExpiredError,
-    ArtifactNotFoundError,
     ArtifactStoreError,
-    ConflictError,
     InvalidRequestError,
-    NotSupportedError,
     PreconditionFailedError,
     ProviderError,
     ProviderUnavailableError,
-    SessionError,
-    TooLargeError,
-    UnauthorizedError,
     error_for_code,
+    error_for_status,
 )
-from satchel.core.models import ArtifactMetadata
-from satchel.core.requests import (
-    ProgressCallback,
-)
+from satchel.core.headers import disposition_filename, parse_repr_digest, unquote_etag
+from satchel.core.models import ArtifactList, ArtifactMetadata
+from satchel.core.requests import ProgressCallback
 from satchel.core.scopes import Scope
 from satchel.core.streams import checked_stream
+from satchel.core.unset import UNSET
 from satchel.core.validation import (
     check_filename,
     check_id,
@@ -40,26 +34,9 @@ from satchel.core.validation import (
     check_summary,
     check_ttl,
 )
-from satchel.store.base import UNSET
-from satchel.store.listing import ArtifactList
 
-__all__ = ["RemoteBase", "raise_for_response"]
+__all__ = ["RemoteBase", "content_info", "raise_for_response"]
 
-
-_BY_STATUS: dict[int, type[ArtifactStoreError]] = {
-    400: InvalidRequestError,
-    401: UnauthorizedError,
-    403: AccessDeniedError,
-    404: ArtifactNotFoundError,
-    409: ConflictError,
-    410: ArtifactExpiredError,
-    412: PreconditionFailedError,
-    413: TooLargeError,
-    500: SessionError,
-    501: NotSupportedError,
-    502: ProviderError,
-    503: ProviderUnavailableError,
-}
 _BATCH_KEYS = {"data", "mime", "summary", "meta", "filename", "ttl", "scope"}
 
 
@@ -78,11 +55,28 @@ def raise_for_response(response: httpx.Response) -> None:
         message = str(body.get("message") or "")
     cls = error_for_code(code) if code else ArtifactStoreError
     if cls is ArtifactStoreError and code != ArtifactStoreError.code:
-        # an unknown code (internal_error, method_not_allowed, …): fall back on the status
-        cls = _BY_STATUS.get(response.status_code, ProviderError)
-        if response.status_code == 500:
-            cls = ProviderError
+        # no error body (a proxy's answer) or a code this client does not know: the status
+        cls = error_for_status(response.status_code)
     raise cls(message or f"HTTP {response.status_code} from {response.request.url.path}")
+
+
+def content_info(response: httpx.Response) -> dict[str, Any]:
+    """What the headers of a content answer (``HEAD`` or ``GET`` without a range) say of the
+    version it serves: ``artifact_id``, ``etag``, ``sha256``, ``size``, ``mime``, ``filename``
+    (the download name)."""
+    headers = response.headers
+    artifact_id, length = headers.get("satchel-artifact-id"), headers.get("content-length")
+    sha256 = parse_repr_digest(headers.get("repr-digest"))
+    if not artifact_id or sha256 is None or length is None or not length.isdigit():
+        raise ProviderError(f"{response.request.url.path}: the answer does not describe content")
+    return {
+        "artifact_id": artifact_id,
+        "etag": unquote_etag(headers.get("etag", "")),
+        "sha256": sha256,
+        "size": int(length),
+        "mime": headers.get("content-type", "application/octet-stream"),
+        "filename": disposition_filename(headers.get("content-disposition")),
+    }
 
 
 def _params(**values: Any) -> dict[str, Any]:
@@ -137,13 +131,19 @@ def _path(template: str, **segments: Any) -> str:
     return template.format(**checked)
 
 
+def _content_type(mime: str | None) -> dict[str, str]:
+    """The body's Content-Type: the artifact's type when the caller gave one (the server then
+    needs no guess from the filename)."""
+    return {} if mime is None else {"Content-Type": mime}
+
+
 def _etag_header(if_match: str | None) -> dict[str, str]:
     if if_match is None:
         return {}
     return {"If-Match": if_match if if_match.startswith('"') else f'"{if_match}"'}
 
 
-class RemoteBase:
+class RemoteBase(ArtifactStoreAPI):
     """An ArtifactStore-compatible client of ``satchel serve``.
 
     Args:
@@ -168,8 +168,8 @@ class RemoteBase:
         all_headers = dict(headers or {})
         if token:
             all_headers["Authorization"] = f"Bearer {token}"
-        self.sandbox_id: str | None = None  # learnt from /health by open()
-        self.storage_provider: str | None = None
+        self._sandbox_id: str | None = None  # learnt from /health by open()
+        self._storage_provider: str | None = None
         self._client = httpx.AsyncClient(
             base_url=self.url, headers=all_headers, timeout=timeout, transport=transport
         )
@@ -186,24 +186,25 @@ class RemoteBase:
         self._learn(response.json())
 
     def _learn(self, health: dict[str, Any]) -> None:
-        self.sandbox_id = health.get("sandbox_id")
-        self.storage_provider = health.get("checks", {}).get("storage", {}).get("provider")
+        self._sandbox_id = health.get("sandbox_id")
+        self._storage_provider = health.get("checks", {}).get("storage", {}).get("provider")
+
+    def _known(self, value: str | None) -> str:
+        if value is None:
+            raise ArtifactStoreError("open the store first (await store.open() or async with)")
+        return value
+
+    @property
+    def sandbox_id(self) -> str:
+        return self._known(self._sandbox_id)
+
+    @property
+    def storage_provider(self) -> str:
+        return self._known(self._storage_provider)
 
     async def close(self) -> None:
         self._closed = True
         await self._client.aclose()
-
-    async def __aenter__(self) -> Self:
-        await self.open()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        await self.close()
 
     # -- plumbing ----------------------------------------------------------------------------
 
@@ -235,12 +236,58 @@ class RemoteBase:
             raise_for_response(response)
         return response
 
+    @contextlib.asynccontextmanager
+    async def _streaming(
+        self,
+        path: str,
+        params: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> AsyncIterator[httpx.Response]:
+        """A GET whose body is read as it arrives; errors mapped to the error tree."""
+        if self._closed:
+            raise ArtifactStoreError("this RemoteArtifactStore is closed")
+        try:
+            async with self._client.stream("GET", path, params=params, headers=headers) as answer:
+                if answer.status_code >= 400:
+                    await answer.aread()
+                    raise_for_response(answer)
+                yield answer
+        except httpx.TimeoutException as exc:
+            raise ProviderUnavailableError(f"GET {path}: timed out ({exc})") from exc
+        except httpx.TransportError as exc:
+            raise ProviderUnavailableError(f"cannot reach {self.url}: {exc}") from exc
+
+    async def _pinned_chunks(
+        self,
+        path: str,
+        params: dict[str, Any] | None,
+        headers: dict[str, str],
+        *,
+        status: int,
+        length: int,
+    ) -> AsyncIterator[bytes]:
+        """The body of a GET that must answer *status* with *length* bytes: anything else means
+        the artifact changed after it was opened (PreconditionFailedError)."""
+        changed = PreconditionFailedError(f"{path}: the content changed while it was opened")
+        async with self._streaming(path, params, headers) as answer:
+            if answer.status_code != status:
+                raise changed
+            received = 0
+            async for chunk in answer.aiter_bytes():
+                received += len(chunk)
+                if received > length:
+                    raise changed
+                yield chunk
+            if received != length:
+                raise changed
+
     @staticmethod
     def _metadata(response: httpx.Response) -> ArtifactMetadata:
         return ArtifactMetadata.model_validate(response.json())
 
     @staticmethod
     def _list(response: httpx.Response) -> ArtifactList:
+        """An ``{items, next_cursor}`` answer as an ArtifactList."""
         body = response.json()
         items = [ArtifactMetadata.model_validate(item) for item in body.get("items", [])]
         return ArtifactList(items, body.get("next_cursor"))
@@ -249,7 +296,7 @@ class RemoteBase:
         self,
         content: Any,
         *,
-        mime: str,
+        mime: str | None,
         summary: str,
         meta: dict[str, Any] | None,
         filename: str | None,
@@ -258,7 +305,8 @@ class RemoteBase:
         ttl: Any,
         scope: Scope | str,
     ) -> ArtifactMetadata:
-        check_mime(mime)
+        if mime is not None:
+            check_mime(mime)
         check_summary(summary)
         if filename is not None:
             check_filename(filename)
@@ -273,11 +321,7 @@ class RemoteBase:
             meta=_meta("meta", meta),
         )
         response = await self._request(
-            "POST",
-            "/v1/artifacts",
-            params=params,
-            content=content,
-            headers={"Content-Type": mime},
+            "POST", "/v1/artifacts", params=params, content=content, headers=_content_type(mime)
         )
         return self._metadata(response)
 
