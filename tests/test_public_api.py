@@ -174,3 +174,37 @@ def test_seed_names_importable() -> None:
 
     assert DEFAULT_TTL == 900
     assert StorageScope is satchel.Scope
+
+
+@pytest.mark.parametrize("cls", _error_classes(), ids=lambda cls: cls.__name__)
+def test_every_status_maps_back_to_the_tree(cls: type[errors.ArtifactStoreError]) -> None:
+    """An answer without an error body (a proxy's) raises the tree's class for its status:
+    the same class, or the more general one that shares the status."""
+    found = errors.error_for_status(cls.status_code)
+    assert found.status_code == cls.status_code
+    if cls is errors.ArtifactStoreError:  # the base stands for no status of its own
+        assert found is errors.InvalidRequestError
+    else:
+        assert len(found.__mro__) <= len(cls.__mro__)  # the most general class of that status
+
+
+def test_statuses_outside_the_tree() -> None:
+    assert errors.error_for_status(504) is satchel.ProviderError
+    assert errors.error_for_status(418) is satchel.ArtifactStoreError
+    assert errors.error_for_status(500) is satchel.InternalError
+
+
+def test_the_remote_client_reads_statuses_through_the_tree() -> None:
+    import httpx
+
+    from satchel.client.transport import raise_for_response
+
+    request = httpx.Request("GET", "http://proxy.example/v1/artifacts")
+    for status, cls in ((502, satchel.ProviderError), (416, satchel.RangeNotSatisfiableError)):
+        with pytest.raises(cls):
+            raise_for_response(httpx.Response(status, text="<html>oops</html>", request=request))
+    coded = httpx.Response(
+        405, json={"error": "method_not_allowed", "message": "no"}, request=request
+    )
+    with pytest.raises(satchel.MethodNotAllowedError, match="no"):
+        raise_for_response(coded)

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from satchel import ArtifactStore
+from satchel import ArtifactStore, InvalidRequestError
 from satchel.config import (
     configure_filesystem,
     configure_memory,
@@ -26,6 +26,8 @@ _VARS = (
     "AWS_SECRET_ACCESS_KEY",
     "AWS_REGION",
     "S3_ENDPOINT_URL",
+    "S3_SSE_ALGORITHM",
+    "S3_SSE_KMS_KEY_ID",
     "SESSION_PROVIDER",
     "SESSION_REDIS_URL",
 )
@@ -82,7 +84,7 @@ async def test_configure_s3_selects_the_s3_backend(moto_s3: Any) -> None:
     try:
         async with ArtifactStore() as store:
             assert store.storage_provider == "s3"
-            assert store.bucket == bucket
+            assert (await store.get_stats())["bucket"] == bucket
             artifact_id = await store.store(b"configured", mime="text/plain")
             assert await store.retrieve(artifact_id) == b"configured"
     finally:
@@ -93,5 +95,50 @@ async def test_configure_redis_session_selects_redis(redis_url: str) -> None:
     configure_memory()
     configure_redis_session(redis_url)
     async with ArtifactStore() as store:
-        assert store.session_provider_name == "redis"
+        assert store.settings.session_provider == "redis"
         assert (await store.validate_configuration())["session"]["url"] == redis_url
+
+
+@pytest.mark.parametrize(
+    ("environment", "expected"),
+    [
+        ({"S3_SSE_ALGORITHM": "AES256"}, {"ServerSideEncryption": "AES256"}),
+        (
+            {"S3_SSE_ALGORITHM": "aws:kms", "S3_SSE_KMS_KEY_ID": "alias/satchel"},
+            {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": "alias/satchel"},
+        ),
+    ],
+)
+async def test_seed_server_side_encryption_reaches_the_bucket(
+    moto_s3: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    environment: dict[str, str],
+    expected: dict[str, str],
+) -> None:
+    """Seed 000's ``S3_SSE_ALGORITHM`` (and its KMS key) configure server-side encryption of
+    every object Satchel writes; before, it was silently ignored."""
+    bucket = moto_s3.create_bucket()
+    configure_s3(
+        access_key=moto_s3.access_key,
+        secret_key=moto_s3.secret_key,
+        bucket=bucket,
+        region="us-east-1",
+        endpoint_url=moto_s3.url,
+    )
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    try:
+        async with ArtifactStore() as store:
+            artifact_id = await store.store(b"encrypted at rest", mime="text/plain")
+            sha256 = (await store.metadata(artifact_id)).sha256
+        [key] = [key for key in moto_s3.keys(bucket) if key.endswith(sha256.split(":")[1])]
+        head = moto_s3.client().head_object(Bucket=bucket, Key=key)
+        assert {name: head.get(name) for name in expected} == expected
+    finally:
+        moto_s3.destroy_bucket(bucket)
+
+
+def test_an_unknown_seed_encryption_is_refused_at_start(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("S3_SSE_ALGORITHM", "rot13")
+    with pytest.raises(InvalidRequestError, match="rot13"):
+        ArtifactStore(storage_provider="s3")

@@ -19,10 +19,10 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy.ext.asyncio import create_async_engine
 from tests.harness.postgres import PostgresServer
+from tests.store.internals import catalog_of
 
 from satchel import ArtifactStore, Settings
 from satchel.catalog import Catalog
-from satchel.catalog import uploads as upload_rows
 from satchel.catalog.migrate import alembic_config
 from satchel.catalog.tables import metadata
 from satchel.catalog.tables import uploads as uploads_table
@@ -30,6 +30,7 @@ from satchel.core.errors import ProviderUnavailableError
 from satchel.core.models import SessionRecord
 from satchel.core.requests import MultipartUploadInitRequest
 from satchel.core.uploads import UploadState
+from satchel.testing import ManualClock
 
 HEAD = "0004"
 
@@ -195,8 +196,8 @@ async def test_meta_filters_on_mixed_types(postgres_url: str, tmp_path: Path) ->
 EXPIRING = 120
 
 
-def _replica(url: str, tmp_path: Path, name: str) -> ArtifactStore:
-    """A store sharing the catalog and the blob directory with the other replicas."""
+def _replica(url: str, tmp_path: Path, name: str, clock: ManualClock) -> ArtifactStore:
+    """A store sharing the catalog, the blob directory and the clock with the other replicas."""
     settings = Settings(
         data_dir=tmp_path / name,
         fs_root=tmp_path / "shared-blobs",
@@ -204,13 +205,14 @@ def _replica(url: str, tmp_path: Path, name: str) -> ArtifactStore:
         gc_grace_seconds=0,
         fsync=False,
     )
-    return ArtifactStore(settings=settings, storage_provider="filesystem")
+    return ArtifactStore(settings=settings, storage_provider="filesystem", clock=clock)
 
 
 async def test_concurrent_purges_process_each_expired_artifact_once(
-    postgres_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    postgres_url: str, tmp_path: Path
 ) -> None:
-    replicas = [_replica(postgres_url, tmp_path, f"replica{n}") for n in range(3)]
+    clock = ManualClock()
+    replicas = [_replica(postgres_url, tmp_path, f"replica{n}", clock) for n in range(3)]
     try:
         for replica in replicas:
             await replica.open()
@@ -222,15 +224,13 @@ async def test_concurrent_purges_process_each_expired_artifact_once(
             for n in range(EXPIRING)
         ]
         kept = await writer.store(b"kept", mime="text/plain", session_id="keep", ttl=None)
-        later = writer._now() + 3600
-        for replica in replicas:
-            monkeypatch.setattr(replica, "_now", lambda: later)
+        clock.advance(3600)
 
         results = await asyncio.gather(*(replica.purge_expired() for replica in replicas))
 
         assert sum(r["artifacts"] for r in results) == EXPIRING
         assert sum(r["blobs"] for r in results) == EXPIRING
-        async with writer.catalog.read() as reader:
+        async with catalog_of(writer).read() as reader:
             events = await reader.events_after(0, limit=100_000)
         expired = [e["subject"] for e in events if e["type"] == "artifact.expired"]
         assert sorted(expired) == sorted(expiring)  # each exactly once
@@ -245,19 +245,18 @@ async def test_concurrent_purges_process_each_expired_artifact_once(
 
 
 async def test_concurrent_purges_forget_each_expired_session_once(
-    postgres_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    postgres_url: str, tmp_path: Path
 ) -> None:
-    replicas = [_replica(postgres_url, tmp_path, f"replica{n}") for n in range(2)]
+    clock = ManualClock()
+    replicas = [_replica(postgres_url, tmp_path, f"replica{n}", clock) for n in range(2)]
     try:
         for replica in replicas:
             await replica.open()
         sessions = [await replicas[0].create_session(ttl_hours=1) for _ in range(30)]
-        later = replicas[0]._now() + 2 * 3600
-        for replica in replicas:
-            monkeypatch.setattr(replica, "_now", lambda: later)
+        clock.advance(2 * 3600)
         results = await asyncio.gather(*(replica.purge_expired() for replica in replicas))
         assert sum(r["sessions"] for r in results) == len(sessions)
-        async with replicas[0].catalog.read() as reader:
+        async with catalog_of(replicas[0]).read() as reader:
             events = await reader.events_after(0, limit=100_000)
         forgotten = [e["subject"] for e in events if e["type"] == "session.expired"]
         assert sorted(forgotten) == sorted(sessions)
@@ -269,10 +268,9 @@ async def test_concurrent_purges_forget_each_expired_session_once(
 UPLOADS = 60
 
 
-async def test_concurrent_purges_expire_each_upload_once(
-    postgres_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    replicas = [_replica(postgres_url, tmp_path, f"replica{n}") for n in range(3)]
+async def test_concurrent_purges_expire_each_upload_once(postgres_url: str, tmp_path: Path) -> None:
+    clock = ManualClock()
+    replicas = [_replica(postgres_url, tmp_path, f"replica{n}", clock) for n in range(3)]
     try:
         for replica in replicas:
             await replica.open()
@@ -284,41 +282,38 @@ async def test_concurrent_purges_expire_each_upload_once(
         kept = await replicas[0].initiate_multipart_upload(
             MultipartUploadInitRequest(filename="kept.bin", session_id="keep")
         )
-        later = replicas[0]._now() + replicas[0].settings.upload_expiry_seconds + 60
-        async with replicas[0].catalog.write() as writer:  # the kept one expires after *later*
+        later = clock.advance(replicas[0].settings.upload_expiry_seconds + 60)
+        async with catalog_of(replicas[0]).write() as writer:  # the kept one expires after later
             await writer.conn.execute(
                 sa.update(uploads_table)
                 .where(uploads_table.c.upload_id == kept["upload_id"])
                 .values(expires_at=later + 3600)
             )
-        for replica in replicas:
-            monkeypatch.setattr(replica, "_now", lambda: later)
 
-        counts = await asyncio.gather(*(replica.purge_expired_uploads() for replica in replicas))
+        results = await asyncio.gather(*(replica.purge_expired() for replica in replicas))
 
-        assert sum(counts) == UPLOADS  # each counted by one replica only
-        async with replicas[0].catalog.read() as reader:
+        assert sum(r["uploads"] for r in results) == UPLOADS  # each counted by one replica only
+        async with catalog_of(replicas[0]).read() as reader:
             events = await reader.events_after(0, limit=100_000)
-            kept_row = await upload_rows.get_upload(
-                reader.conn, kept["upload_id"], replicas[0].sandbox_id
-            )
+            kept_row = await reader.get_upload(kept["upload_id"], replicas[0].sandbox_id)
         expired = [e["subject"] for e in events if e["type"] == "upload.expired"]
         assert sorted(expired) == sorted(upload_ids)  # each announced exactly once
         assert kept_row is not None
         assert kept_row.state is UploadState.OPEN
-        again = await asyncio.gather(*(replica.purge_expired_uploads() for replica in replicas))
-        assert again == [0, 0, 0]
+        again = await asyncio.gather(*(replica.purge_expired() for replica in replicas))
+        assert [r["uploads"] for r in again] == [0, 0, 0]
     finally:
         for replica in replicas:
             await replica.close()
 
 
 async def test_a_purge_skips_uploads_another_replica_holds(
-    postgres_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    postgres_url: str, tmp_path: Path
 ) -> None:
     """The claim itself: a purge neither waits for nor processes an upload row another
     transaction holds (without SKIP LOCKED it would block until that transaction ends)."""
-    replicas = [_replica(postgres_url, tmp_path, f"replica{n}") for n in range(2)]
+    clock = ManualClock()
+    replicas = [_replica(postgres_url, tmp_path, f"replica{n}", clock) for n in range(2)]
     try:
         for replica in replicas:
             await replica.open()
@@ -326,20 +321,18 @@ async def test_a_purge_skips_uploads_another_replica_holds(
         for n in range(5):
             request = MultipartUploadInitRequest(filename=f"f{n}.bin", session_id="s")
             upload_ids.append((await replicas[0].initiate_multipart_upload(request))["upload_id"])
-        later = replicas[0]._now() + replicas[0].settings.upload_expiry_seconds + 60
-        for replica in replicas:
-            monkeypatch.setattr(replica, "_now", lambda: later)
+        clock.advance(replicas[0].settings.upload_expiry_seconds + 60)
         held = upload_ids[0]
-        async with replicas[0].catalog.write() as writer:
+        async with catalog_of(replicas[0]).write() as writer:
             await writer.conn.execute(
                 sa.select(uploads_table.c.upload_id)
                 .where(uploads_table.c.upload_id == held)
                 .with_for_update()
             )
-            count = await asyncio.wait_for(replicas[1].purge_expired_uploads(), timeout=10)
-        assert count == len(upload_ids) - 1
-        assert await replicas[1].purge_expired_uploads() == 1  # released: now it goes
-        async with replicas[0].catalog.read() as reader:
+            result = await asyncio.wait_for(replicas[1].purge_expired(), timeout=10)
+        assert result["uploads"] == len(upload_ids) - 1
+        assert (await replicas[1].purge_expired())["uploads"] == 1  # released: now it goes
+        async with catalog_of(replicas[0]).read() as reader:
             events = await reader.events_after(0, limit=100_000)
         expired = [e["subject"] for e in events if e["type"] == "upload.expired"]
         assert sorted(expired) == sorted(upload_ids)

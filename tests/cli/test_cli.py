@@ -56,10 +56,9 @@ def test_version(tmp_path: Path) -> None:
 def test_put_ls_get_cat_rm_embedded(tmp_path: Path, sample: Path) -> None:
     artifact_id = run(tmp_path, "put", str(sample), "--summary", "notes").stdout.strip()
     assert len(artifact_id) == 32
-    # dedup: the same file again gives the same artifact; --no-dedup makes a new one
-    assert run(tmp_path, "put", str(sample)).stdout.strip() == artifact_id
-    other = run(tmp_path, "put", str(sample), "--no-dedup").stdout.strip()
-    assert other != artifact_id
+    # session scope expires: the same file again is a new artifact (over the same bytes)
+    again = json.loads(run(tmp_path, "put", str(sample), "--summary", "notes", "--json").stdout)
+    assert again["artifact_id"] != artifact_id
 
     listing = run(tmp_path, "ls").stdout
     assert artifact_id in listing
@@ -86,6 +85,35 @@ def test_put_ls_get_cat_rm_embedded(tmp_path: Path, sample: Path) -> None:
     missing = run(tmp_path, "cat", artifact_id, ok=False)
     assert missing.returncode == 1
     assert "not_found" in missing.stderr
+
+
+def test_put_reuses_only_an_identical_artifact(tmp_path: Path, sample: Path) -> None:
+    """Dedup never drops what the caller asked for: an artifact is reused only when it is
+    exactly what the new upload would be (and neither expires); otherwise a new artifact is
+    made over the same stored bytes."""
+
+    def put(*args: str) -> dict[str, Any]:
+        return dict(json.loads(run(tmp_path, "put", str(sample), "--json", *args).stdout))
+
+    kept = put("--ttl", "none", "--summary", "s")
+    assert put("--ttl", "none", "--summary", "s")["artifact_id"] == kept["artifact_id"]
+    assert (
+        put("--ttl", "none", "--summary", "s", "--no-dedup")["artifact_id"] != kept["artifact_id"]
+    )
+    for changed, check in (
+        (("--meta", '{"v": 2}'), ("meta", {"v": 2})),
+        (("--summary", "other"), ("summary", "other")),
+        (("--ttl", "3600"), ("ttl", 3600)),
+        (("--mime", "text/markdown"), ("mime", "text/markdown")),
+        (("--name", "renamed.txt"), ("filename", "renamed.txt")),
+    ):
+        fresh = put("--ttl", "none", "--summary", "s", *changed)
+        assert fresh["artifact_id"] != kept["artifact_id"], changed
+        assert fresh[check[0]] == check[1], changed
+        assert fresh["sha256"] == kept["sha256"]
+    stats = json.loads(run(tmp_path, "ls", "--json", "--limit", "1000").stdout)
+    assert len(stats["items"]) >= 7
+    assert len({item["sha256"] for item in stats["items"]}) == 1
 
 
 def test_put_options_and_json(tmp_path: Path, sample: Path) -> None:
@@ -194,3 +222,14 @@ def test_url_mode_put_get_ls(tmp_path: Path, sample: Path, server: Any) -> None:
     # nothing was written to the embedded store
     assert run(tmp_path, "ls", "--json").stdout.count("artifact_id") == 0
     assert run(tmp_path, "migrate", **remote, ok=False).returncode == 2
+
+
+def test_put_of_an_empty_file_stores_a_zero_byte_artifact(tmp_path: Path) -> None:
+    marker = tmp_path / "_SUCCESS"
+    marker.write_bytes(b"")
+    stored = json.loads(run(tmp_path, "put", str(marker), "--json").stdout)
+    assert (stored["bytes"], stored["filename"]) == (0, "_SUCCESS")
+    assert run(tmp_path, "cat", stored["artifact_id"]).stdout == ""
+    target = tmp_path / "copy"
+    run(tmp_path, "get", stored["artifact_id"], "-o", str(target))
+    assert target.read_bytes() == b""

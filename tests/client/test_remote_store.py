@@ -13,6 +13,7 @@ from satchel import (
     AccessDeniedError,
     ArtifactMetadata,
     ArtifactNotFoundError,
+    ByteRange,
     ConflictError,
     InvalidRequestError,
     MultipartUploadCompleteRequest,
@@ -198,7 +199,9 @@ async def test_stream_upload_wrong_length_stores_nothing(remote: Make) -> None:
             )
         )
     with pytest.raises(InvalidRequestError):
-        await alice.stream_upload(StreamUploadRequest(data_stream=_chunks([])))
+        await alice.stream_upload(
+            StreamUploadRequest(data_stream=_chunks([b"abcdef"]), content_length=3)
+        )
     after = await alice.search(user_id="alice", limit=1000)
     assert len(after) == len(before)
 
@@ -299,9 +302,14 @@ def test_sync_facade_remote(server: Any, tmp_path: Any) -> None:
         meta = store.metadata(first)
         assert meta.mime == "text/csv"
         again = store.upload_file(source, session_id=meta.session_id)
-        assert again == first  # same sha256 and filename: not uploaded twice
-        fresh = store.upload_file(source, session_id=meta.session_id, dedup=False)
-        assert fresh != first
+        assert again != first  # the first expires before a new upload would: a new artifact
+        assert store.metadata(again).sha256 == meta.sha256  # of the same (stored once) bytes
+        kept = store.upload_file(source, scope="user", ttl=None)
+        assert store.upload_file(source, scope="user", ttl=None) == kept  # exactly the same
+        assert store.upload_file(source, scope="user", ttl=None, dedup=False) != kept
+        changed = store.upload_file(source, scope="user", ttl=None, meta={"v": 2})
+        assert changed != kept
+        assert store.metadata(changed).meta == {"v": 2}  # what was asked for is never dropped
         with store.open(first) as handle:
             assert handle.read(4) == b"a,b\n"
             assert len(handle.read()) == source.stat().st_size - 4
@@ -325,7 +333,11 @@ def test_sync_facade_embedded(tmp_path: Any) -> None:
 
     (tmp_path / "f.txt").write_text("embedded")
     with SyncArtifactStore(ArtifactStore(storage_provider="memory")) as store:
-        artifact_id = store.upload_file(tmp_path / "f.txt")
+        artifact_id = store.upload_file(tmp_path / "f.txt", ttl=None)
         assert store.retrieve(artifact_id) == b"embedded"
-        assert store.upload_file(tmp_path / "f.txt") == artifact_id
+        assert store.upload_file(tmp_path / "f.txt", ttl=None) == artifact_id
+        with store.open_content(artifact_id, byte_range=ByteRange(2, 4)) as content:
+            assert (content.status, content.start, content.end) == (206, 2, 5)
+            assert b"".join(content) == b"bed"
+        assert store.open_content(artifact_id).read() == b"embedded"
         assert store.read_file(artifact_id, as_text=True) == "embedded"

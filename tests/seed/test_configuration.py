@@ -151,4 +151,4 @@ async def test_redis_session_provider(redis_url: str, monkeypatch: pytest.Monkey
         session_id = await store.create_session(user_id="alice")
         assert await store.validate_session(session_id)
         assert (await store.validate_configuration())["session"]["status"] == "ok"
-    assert store.session_provider_name == "redis"
+    assert store.settings.session_provider == "redis"

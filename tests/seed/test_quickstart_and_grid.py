@@ -56,7 +56,7 @@ async def test_quick_start_presign_short_returns_a_signed_url() -> None:
         assert isinstance(url, str)
         assert url.startswith("http://127.0.0.1:8000/v1/signed/")
         assert url.rsplit(".", 1)[1] not in repr(url)  # the signature stays out of logs
-        assert (await store.signed_download(url.rsplit("/", 1)[1])).artifact_id == file_id
+        assert (await store.open_signed_content(url.rsplit("/", 1)[1])).artifact_id == file_id
         for presign in (store.presign_medium, store.presign_long):
             assert (await presign(file_id)).startswith("http://127.0.0.1:8000/v1/signed/")
         assert await store.presign(file_id, expires=3600) != url

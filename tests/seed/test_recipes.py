@@ -34,7 +34,8 @@ async def test_presigned_upload_recipe() -> None:
             expires=1800,  # 30 minutes
         )
         # The client's HTTP PUT, delivered as `satchel serve` delivers it (the HTTP tests curl it).
-        assert await store.signed_upload(url.rsplit("/", 1)[1], _body(b"\xff\xd8jpeg")) == 6
+        stored = await store.signed_put(url.rsplit("/", 1)[1], _body(b"\xff\xd8jpeg"))
+        assert stored.size == 6
         await store.register_uploaded_artifact(
             artifact_id, mime="image/jpeg", summary="Profile pic", filename="photo.jpg"
         )
@@ -61,7 +62,8 @@ async def test_multipart_recipe() -> None:
                 upload_id=upload_id, part_number=part_num, expires=3600, user_id="alice"
             )
             token = presigned_url.rsplit("/", 1)[1]
-            etag = await store.signed_part_upload(token, _body(data))
+            etag = (await store.signed_put(token, _body(data))).etag
+            assert etag is not None
             parts.append(MultipartUploadPart(PartNumber=part_num, ETag=etag))
         complete_request = MultipartUploadCompleteRequest(
             upload_id=upload_id, parts=parts, summary="4K video upload (multipart)"
@@ -79,7 +81,7 @@ async def test_multipart_recipe() -> None:
         url = await store.get_part_upload_url(other["upload_id"], 1)
         assert await store.abort_multipart_upload(other["upload_id"]) is True
         with pytest.raises(ArtifactNotFoundError):
-            await store.signed_part_upload(url.rsplit("/", 1)[1], _body(b"late"))
+            await store.signed_put(url.rsplit("/", 1)[1], _body(b"late"))
 
 
 # -- Common recipes ----------------------------------------------------------------------------

@@ -68,10 +68,15 @@ def test_bad_meta_json_is_a_400(server: Any) -> None:
         assert response.status_code == 400
 
 
-def test_empty_body_is_refused(server: Any) -> None:
+def test_an_empty_body_is_a_zero_byte_artifact(server: Any) -> None:
     with server.client("alice") as client:
-        response = client.post("/v1/artifacts", content=b"")
-    assert response.status_code == 400
+        response = client.post("/v1/artifacts", content=b"", params={"filename": "_SUCCESS"})
+        assert response.status_code == 201
+        created = response.json()
+        assert created["bytes"] == 0
+        assert created["sha256"] == "sha256:" + hashlib.sha256(b"").hexdigest()
+        got = client.get(f"/v1/artifacts/{created['artifact_id']}/content")
+    assert (got.status_code, got.content, got.headers["content-length"]) == (200, b"", "0")
 
 
 def test_metadata_list_and_search(server: Any) -> None:
@@ -259,7 +264,8 @@ def test_put_content_replaces_the_bytes(server: Any) -> None:
         assert body["mime"] == "text/plain"
         assert body["version"] == meta["version"] + 1
         assert client.get(f"{url}/content").content == new
-        assert client.put(f"{url}/content", content=b"").status_code == 400
+        emptied = client.put(f"{url}/content", content=b"")
+        assert (emptied.status_code, emptied.json()["bytes"]) == (200, 0)
 
 
 def test_put_content_streams_a_chunked_body(server: Any) -> None:
@@ -370,35 +376,3 @@ def test_anonymous_read_of_sandbox_artifacts(launch_server: Any) -> None:
         assert denied.json()["error"] == "access_denied"
         assert anon.post("/v1/artifacts", content=b"x").status_code == 401
         assert anon.delete(f"/v1/artifacts/{public['artifact_id']}").status_code == 401
-
-
-def test_range_and_disposition_helpers() -> None:
-    from satchel.server.ranges import (
-        RangeNotSatisfiableError,
-        content_disposition,
-        etag_matches,
-        if_range_allows,
-        parse_range,
-    )
-
-    assert parse_range(None, 10) is None
-    assert parse_range("bytes=2-4", 10) == (2, 5)
-    assert parse_range("bytes=-3", 10) == (7, 10)
-    assert parse_range("bytes=-30", 10) == (0, 10)
-    assert parse_range("bytes=8-", 10) == (8, 10)
-    assert parse_range("bytes=5-2", 10) is None
-    assert parse_range("items=0-1", 10) is None
-    assert parse_range("bytes=0-1,3-4", 10) is None
-    for bad in ("bytes=10-", "bytes=-0", "bytes=99-100"):
-        with pytest.raises(RangeNotSatisfiableError):
-            parse_range(bad, 10)
-    assert etag_matches('"a", W/"b"', "b")
-    assert not etag_matches('"a"', "b")
-    assert if_range_allows('"b"', "b")
-    assert not if_range_allows('W/"b"', "b")
-    assert not if_range_allows("Wed, 21 Oct 2015 07:28:00 GMT", "b")
-    assert content_disposition('a\\b"c\x00\x1f.txt') == 'attachment; filename="bc.txt"'
-    assert content_disposition(None) == "attachment"
-    assert content_disposition("naïve.txt", "inline") == (
-        "inline; filename=\"naive.txt\"; filename*=UTF-8''na%C3%AFve.txt"
-    )

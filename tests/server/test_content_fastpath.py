@@ -13,26 +13,17 @@ from typing import Any
 
 import httpx
 import pytest
+from tests.server.inprocess import BOB, client, running_app
 
-from satchel.config import Settings
-from satchel.server import create_app
 from satchel.server.errors import new_request_id
 from satchel.server.routes import artifacts as artifact_routes
 
-ALICE = "alice-token-0001"
-BOB = "bob-token-000001"
 VOLATILE = {"x-request-id", "date", "server"}
 
 
 @pytest.fixture
 async def app(tmp_path: Path) -> AsyncIterator[Any]:
-    settings = Settings(
-        data_dir=tmp_path / "var",
-        auth_tokens=f"{ALICE}=alice,{BOB}=bob",
-        purge_interval_seconds=0,
-    )
-    application = create_app(settings)
-    async with application.router.lifespan_context(application):
+    async with running_app(tmp_path / "var") as application:
         yield application
 
 
@@ -42,18 +33,15 @@ def routed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     calls: list[str] = []
     original = artifact_routes.content_response
 
-    async def spy(request: Any, store: Any, artifact: Any) -> Any:
-        calls.append(artifact.artifact_id)
-        return await original(request, store, artifact)
+    def spy(request: Any, content: Any) -> Any:
+        calls.append(content.artifact_id)
+        return original(request, content)
 
     monkeypatch.setattr(artifact_routes, "content_response", spy)
     return calls
 
 
-def _client(app: Any, token: str | None = ALICE) -> httpx.AsyncClient:
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
-    transport = httpx.ASGITransport(app=app)
-    return httpx.AsyncClient(transport=transport, base_url="http://test", headers=headers)
+_client = client
 
 
 async def _upload(app: Any, data: bytes, **params: str) -> dict[str, Any]:
@@ -135,8 +123,8 @@ async def test_failures_get_the_routers_error_answers(app: Any) -> None:
     )
     assert (missing.status_code, missing.json()["error"]) == (404, "not_found")
     assert malformed.status_code == 400
-    assert unknown_param.status_code == 200  # FastAPI ignores unknown parameters; so do we
-    assert unknown_param.content == b"private"
+    assert (unknown_param.status_code, unknown_param.json()["error"]) == (400, "invalid_request")
+    assert "'color'" in unknown_param.json()["message"]
 
 
 async def test_metrics_count_fast_gets_under_the_route_template(app: Any) -> None:

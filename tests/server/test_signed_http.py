@@ -116,7 +116,7 @@ def test_presigned_upload_with_curl_then_register(server: Any, tmp_path: Path) -
         source.write_bytes(DATA)
         code, status, body = _curl("-X", "PUT", "--data-binary", f"@{source}", upload_url)
         assert (code, status) == (0, 200), body
-        assert json.loads(body) == {"size": len(DATA)}
+        assert json.loads(body) == {"kind": "upload", "size": len(DATA)}
 
         registered = client.post(
             f"/v1/artifacts/{artifact_id}/register",

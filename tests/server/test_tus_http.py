@@ -238,8 +238,28 @@ def test_bad_creation_requests(server: Any) -> None:
     post = f"{server.url}/v1/tus/"
     assert httpx.post(post, headers=_headers(server)).status_code == 400
     assert httpx.post(post, headers=_headers(server, **{"Upload-Length": "-3"})).status_code == 400
-    assert httpx.post(post, headers=_headers(server, **{"Upload-Length": "0"})).status_code == 400
+    for bad in ("1e3", "+5", "9" * 30):
+        assert (
+            httpx.post(post, headers=_headers(server, **{"Upload-Length": bad})).status_code == 400
+        )
     bad_meta = _headers(server, **{"Upload-Length": "3", "Upload-Metadata": "filename !!!"})
     assert httpx.post(post, headers=bad_meta).status_code == 400
     too_big = _headers(server, **{"Upload-Length": str(10**18)})
     assert httpx.post(post, headers=too_big).status_code == 413
+
+
+def test_an_upload_of_length_zero_is_an_empty_artifact_at_once(server: Any) -> None:
+    name = base64.b64encode(b"_SUCCESS").decode()
+    headers = _headers(server, **{"Upload-Length": "0", "Upload-Metadata": f"filename {name}"})
+    created = httpx.post(f"{server.url}/v1/tus/", headers=headers)
+    assert created.status_code == 201, created.text
+    assert created.headers["upload-offset"] == "0"
+    assert created.headers["satchel-upload-state"] == "completed"
+    artifact_id = created.headers["satchel-artifact-id"]
+    head = _head(server, created.headers["location"])
+    assert (head.headers["upload-offset"], head.headers["upload-length"]) == ("0", "0")
+    with server.client("alice") as client:
+        meta = client.get(f"/v1/artifacts/{artifact_id}").json()
+        content = client.get(f"/v1/artifacts/{artifact_id}/content")
+    assert (meta["bytes"], meta["filename"]) == (0, "_SUCCESS")
+    assert (content.status_code, content.content) == (200, b"")

@@ -17,7 +17,9 @@ A test marked ``@pytest.mark.not_on("memory", reason="why")`` is not generated f
 backends (for a scenario that cannot exist there).
 
 A test marked ``@pytest.mark.embedded_only("why")`` reaches into the embedded store (its catalog,
-its blob store, its clock, its data directory); it is not generated for ``remote``.
+its blob store, its clock, its data directory); it is not generated for ``remote``. Embedded
+stores run on the ``clock`` fixture (a :class:`~satchel.testing.ManualClock`): a test moves
+time with ``clock.advance(seconds)``.
 """
 
 from __future__ import annotations
@@ -29,11 +31,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.store.internals import InspectableRemote, blobs_of
 
 from satchel import ArtifactStore, Settings
-from satchel.blobs import BlobStore, create_blob_store
-from satchel.blobs.staging import FileStaging
-from satchel.client import RemoteArtifactStore
+from satchel.testing import ManualClock
 
 BACKENDS = {
     # fixture id -> (storage_provider argument, the store's normalised backend name)
@@ -51,23 +52,6 @@ _LEAKY_PREFIXES = ("SATCHEL_", "ARTIFACT_", "ARTIFACTSTORE_", "SESSION_")
 _LEAKY_NAMES = ("SANDBOX_ID",)
 
 MakeStore = Callable[..., Awaitable[ArtifactStore]]
-
-
-class InspectableRemote(RemoteArtifactStore):
-    """The remote client, plus ``blobs`` and ``staging``: the server's blob and staging
-    directories opened from the test process, so tests can check which bytes the server keeps
-    (the tests only read them)."""
-
-    server_settings: Settings
-
-    @property
-    def blobs(self) -> BlobStore:
-        root = self.server_settings.resolved_fs_root()
-        return create_blob_store("filesystem", root=root, fsync=False)
-
-    @property
-    def staging(self) -> FileStaging:
-        return FileStaging(self.server_settings.resolved_staging_dir(), fsync=False)
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -118,8 +102,10 @@ def provider(backend: str) -> str:
 
 def _server_env(overrides: dict[str, Any]) -> dict[str, str]:
     """Settings overrides as the ``SATCHEL_*`` environment of a server."""
-    if "data_dir" in overrides:
-        raise pytest.UsageError("a remote store has no data_dir: mark the test embedded_only")
+    if "data_dir" in overrides or "clock" in overrides:
+        raise pytest.UsageError(
+            "a remote store has no data_dir or clock: mark the test embedded_only"
+        )
     env = {
         "SATCHEL_GC_GRACE_SECONDS": "0",
         "SATCHEL_PURGE_INTERVAL_SECONDS": "0",  # tests purge when they mean to
@@ -133,14 +119,20 @@ def _server_env(overrides: dict[str, Any]) -> dict[str, str]:
 
 
 @pytest.fixture
+def clock() -> ManualClock:
+    """The clock of the test's embedded stores: real time, moved forward by ``advance``."""
+    return ManualClock()
+
+
+@pytest.fixture
 async def make_store(
     backend: str, catalog_dialect: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> AsyncIterator[MakeStore]:
     """A factory of opened stores on the backend under test: ``await make_store(**settings)``.
 
-    Keyword arguments are Settings fields (``max_meta_bytes=1024``…) except ``sandbox_id``,
-    which goes to the constructor (for ``remote``: the server's environment). Every store is
-    closed at teardown.
+    Keyword arguments are Settings fields (``max_meta_bytes=1024``…) except ``sandbox_id`` and
+    ``clock`` (default: the ``clock`` fixture), which go to the constructor (for ``remote``,
+    settings become the server's environment). Every store is closed at teardown.
     """
     made: list[Any] = []
     if backend == REMOTE:
@@ -177,6 +169,7 @@ async def make_store(
 
     async def factory(**overrides: Any) -> ArtifactStore:
         sandbox_id = overrides.pop("sandbox_id", None)
+        clock = overrides.pop("clock", None) or request.getfixturevalue("clock")
         data_dir = overrides.pop("data_dir", tmp_path / f"data{len(made)}")
         if moto is not None:
             # Like a blob directory, a bucket belongs to one data directory.
@@ -192,7 +185,7 @@ async def make_store(
                 databases[data_dir] = pg.create_database(template=template)
             overrides.setdefault("database_url", pg.url(databases[data_dir]))
         settings = Settings(data_dir=data_dir, **{"gc_grace_seconds": 0, **overrides})
-        kwargs: dict[str, Any] = {"settings": settings, "sandbox_id": sandbox_id}
+        kwargs: dict[str, Any] = {"settings": settings, "sandbox_id": sandbox_id, "clock": clock}
         if provider is not None:
             kwargs["storage_provider"] = provider
         store = ArtifactStore(**kwargs)
@@ -226,7 +219,7 @@ async def _snapshot(store: ArtifactStore) -> tuple[dict[str, Any], set[str]]:
     found: set[str] = set()
     cursor: str | None = None
     while True:
-        page = await store.blobs.list_page(cursor=cursor, limit=1000)
+        page = await blobs_of(store).list_page(cursor=cursor, limit=1000)
         found.update(info.digest for info in page.blobs)
         cursor = page.next_cursor
         if cursor is None:

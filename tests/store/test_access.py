@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
+from tests.store.internals import blobs_of
 
 from satchel import (
     AccessDeniedError,
@@ -64,7 +65,7 @@ async def state(store: ArtifactStore) -> Any:
         (m.artifact_id, m.etag, m.version, m.filename, m.meta, m.sha256, m.expires_at)
         for m in everything
     )
-    page = await store.blobs.list_page(limit=1000)
+    page = await blobs_of(store).list_page(limit=1000)
     return artifacts, await store.get_stats(), sorted(b.digest for b in page.blobs)
 
 

@@ -7,6 +7,7 @@ import asyncio
 from typing import Any
 
 import pytest
+from tests.store.internals import catalog_of
 
 from satchel import (
     AccessDeniedError,
@@ -107,7 +108,7 @@ async def test_the_catalog_keeps_only_a_digest(store: ArtifactStore) -> None:
     from satchel.catalog.tables import api_keys
 
     token, _ = await store.create_api_key("alice")
-    async with store.catalog.read() as reader:
+    async with catalog_of(store).read() as reader:
         rows = [dict(row._mapping) for row in await reader.conn.execute(select(api_keys))]
     assert len(rows) == 1
     stored = repr(rows)

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from tests.store.internals import blobs_of
 
 from satchel import (
     ArtifactNotFoundError,
@@ -17,7 +18,7 @@ from satchel import (
 
 
 async def blob_set(store: ArtifactStore) -> set[str]:
-    page = await store.blobs.list_page(limit=1000)
+    page = await blobs_of(store).list_page(limit=1000)
     assert page.next_cursor is None
     return {b.digest for b in page.blobs}
 

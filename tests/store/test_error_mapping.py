@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from tests.store.internals import catalog_of
 
 from satchel import ArtifactStore, InvalidRequestError, NotSupportedError, ProviderError, Settings
 
@@ -69,6 +70,6 @@ async def test_a_driver_failure_on_the_hot_lookup_is_a_provider_error(tmp_path: 
     async with ArtifactStore(settings=settings, storage_provider="filesystem") as store:
         artifact_id = await store.store(b"hello", mime="text/plain")
         await store.metadata(artifact_id)
-        store.catalog._reader.sync.connection.driver_connection.close()  # the reads' connection
+        catalog_of(store)._reader.sync.connection.driver_connection.close()  # the reads' connection
         with pytest.raises(ProviderError, match="closed database"):
             await store.metadata(artifact_id)

@@ -1,7 +1,7 @@
 """TTL expiry: expired artifacts answer ArtifactExpiredError until purged; purge reclaims bytes.
 
-Time is moved by replacing the store's clock (``StoreBase._now``) on the instance, not by
-sleeping, so these run on the embedded backends only; test_expiry_realtime.py checks expiry on
+Time is moved with the store's clock (the ``clock`` fixture, a ManualClock), not by sleeping,
+so these run on the embedded backends only; test_expiry_realtime.py checks expiry on
 every backend and the remote client with real (short) TTLs.
 """
 
@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 import pytest
+from tests.store.internals import blobs_of
 
 from satchel import (
     ArtifactExpiredError,
@@ -19,37 +20,13 @@ from satchel import (
     ArtifactStore,
     StreamDownloadRequest,
 )
+from satchel.testing import ManualClock
 
 pytestmark = pytest.mark.embedded_only("moves the store's clock")
 
 
-class Clock:
-    """A settable clock standing in for ``store._now``."""
-
-    def __init__(self, start: float) -> None:
-        self.now = start
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-
-def install_clock(store: ArtifactStore, monkeypatch: pytest.MonkeyPatch) -> Clock:
-    clock = Clock(store._now())
-    monkeypatch.setattr(store, "_now", clock)
-    assert store._now() == clock.now
-    return clock
-
-
-@pytest.fixture
-def clock(store: ArtifactStore, monkeypatch: pytest.MonkeyPatch) -> Clock:
-    return install_clock(store, monkeypatch)
-
-
 async def test_expired_artifact_answers_expired_everywhere(
-    store: ArtifactStore, clock: Clock
+    store: ArtifactStore, clock: ManualClock
 ) -> None:
     doomed = await store.store(
         b"ephemeral",
@@ -98,7 +75,7 @@ async def test_expired_artifact_answers_expired_everywhere(
     assert await store.retrieve(alive) == b"alive"
 
 
-async def test_session_default_ttl_boundary(store: ArtifactStore, clock: Clock) -> None:
+async def test_session_default_ttl_boundary(store: ArtifactStore, clock: ManualClock) -> None:
     artifact_id = await store.store(b"x", mime="text/plain", session_id="s")
     clock.advance(899)
     assert await store.retrieve(artifact_id) == b"x"
@@ -107,7 +84,7 @@ async def test_session_default_ttl_boundary(store: ArtifactStore, clock: Clock) 
         await store.retrieve(artifact_id)
 
 
-async def test_no_ttl_never_expires(store: ArtifactStore, clock: Clock) -> None:
+async def test_no_ttl_never_expires(store: ArtifactStore, clock: ManualClock) -> None:
     forever = await store.store(b"forever", mime="text/plain", session_id="s", ttl=None)
     mine = await store.store(b"mine", mime="text/plain", user_id="alice", scope="user")
     shared = await store.store(b"shared", mime="text/plain", scope="sandbox")
@@ -120,11 +97,11 @@ async def test_no_ttl_never_expires(store: ArtifactStore, clock: Clock) -> None:
 
 
 async def test_cleanup_purges_expired_and_reclaims_bytes(
-    store: ArtifactStore, clock: Clock, sha: Callable[[bytes], str]
+    store: ArtifactStore, clock: ManualClock, sha: Callable[[bytes], str]
 ) -> None:
     doomed = await store.store(b"doomed bytes", mime="text/plain", session_id="s", ttl=1)
     other = await store.store(b"other", mime="text/plain", session_id="s", ttl=None)
-    assert await store.blobs.head(sha(b"doomed bytes")) is not None
+    assert await blobs_of(store).head(sha(b"doomed bytes")) is not None
     assert await store.cleanup_expired_sessions() == 0  # nothing has expired yet
     assert await store.retrieve(doomed) == b"doomed bytes"
 
@@ -136,7 +113,7 @@ async def test_cleanup_purges_expired_and_reclaims_bytes(
     with pytest.raises(ArtifactNotFoundError):
         await store.metadata(doomed)
     assert await store.exists(doomed) is False
-    assert await store.blobs.head(sha(b"doomed bytes")) is None
+    assert await blobs_of(store).head(sha(b"doomed bytes")) is None
     assert await store.retrieve(other) == b"other"
     stats = await store.get_stats()
     assert stats["total_artifacts"] == 1
@@ -146,7 +123,7 @@ async def test_cleanup_purges_expired_and_reclaims_bytes(
 
 
 async def test_purge_keeps_bytes_another_artifact_references(
-    store: ArtifactStore, clock: Clock, sha: Callable[[bytes], str]
+    store: ArtifactStore, clock: ManualClock, sha: Callable[[bytes], str]
 ) -> None:
     content = b"shared content"
     doomed = await store.store(content, mime="text/plain", session_id="s", ttl=1)
@@ -160,16 +137,16 @@ async def test_purge_keeps_bytes_another_artifact_references(
     assert result["bytes_freed"] == 0
     with pytest.raises(ArtifactNotFoundError):
         await store.retrieve(doomed)
-    assert await store.blobs.head(sha(content)) is not None
+    assert await blobs_of(store).head(sha(content)) is not None
     assert await store.retrieve(keeper) == content
 
     await store.delete(keeper)
-    assert await store.blobs.head(sha(content)) is not None  # the copy still needs it
+    assert await blobs_of(store).head(sha(content)) is not None  # the copy still needs it
     await store.delete(copy)
-    assert await store.blobs.head(sha(content)) is None
+    assert await blobs_of(store).head(sha(content)) is None
 
 
-async def test_purge_reports_counts(store: ArtifactStore, clock: Clock) -> None:
+async def test_purge_reports_counts(store: ArtifactStore, clock: ManualClock) -> None:
     for i in range(3):
         await store.store(b"gone %d" % i, mime="text/plain", session_id="s", ttl=10)
     await store.store(b"gone 0", mime="text/plain", session_id="t", ttl=10)  # same bytes as one
@@ -182,7 +159,7 @@ async def test_purge_reports_counts(store: ArtifactStore, clock: Clock) -> None:
 
 
 async def test_expired_sessions_are_forgotten_once_empty(
-    store: ArtifactStore, clock: Clock
+    store: ArtifactStore, clock: ManualClock
 ) -> None:
     session_id = await store.create_session(user_id="alice")
     artifact_id = await store.store(b"x", mime="text/plain", session_id=session_id, ttl=None)
@@ -200,7 +177,7 @@ async def test_expired_sessions_are_forgotten_once_empty(
 
 
 async def test_storing_into_an_expired_session_is_refused(
-    store: ArtifactStore, clock: Clock
+    store: ArtifactStore, clock: ManualClock
 ) -> None:
     session_id = await store.create_session(user_id="alice", ttl_hours=1)
     await store.store(b"x", mime="text/plain", session_id=session_id)
@@ -210,7 +187,7 @@ async def test_storing_into_an_expired_session_is_refused(
 
 
 async def test_an_expired_session_is_no_longer_a_credential(
-    store: ArtifactStore, clock: Clock
+    store: ArtifactStore, clock: ManualClock
 ) -> None:
     session_id = await store.create_session(user_id="alice", ttl_hours=1)
     artifact_id = await store.store(b"x", mime="text/plain", session_id=session_id, ttl=None)
@@ -229,7 +206,7 @@ async def test_an_expired_session_is_no_longer_a_credential(
     assert await store.retrieve(artifact_id) == b"x"
 
 
-async def test_extend_ttl_pushes_expiry(store: ArtifactStore, clock: Clock) -> None:
+async def test_extend_ttl_pushes_expiry(store: ArtifactStore, clock: ManualClock) -> None:
     artifact_id = await store.store(b"x", mime="text/plain", session_id="s", ttl=100)
     before = await store.metadata(artifact_id)
 
@@ -252,7 +229,9 @@ async def test_extend_ttl_pushes_expiry(store: ArtifactStore, clock: Clock) -> N
         await store.extend_ttl(artifact_id, 1000)  # too late
 
 
-async def test_update_ttl_to_none_rescues_an_artifact(store: ArtifactStore, clock: Clock) -> None:
+async def test_update_ttl_to_none_rescues_an_artifact(
+    store: ArtifactStore, clock: ManualClock
+) -> None:
     artifact_id = await store.store(b"x", mime="text/plain", session_id="s", ttl=10)
     await store.update_metadata(artifact_id, ttl=None)
     clock.advance(3600)
@@ -261,10 +240,9 @@ async def test_update_ttl_to_none_rescues_an_artifact(store: ArtifactStore, cloc
 
 
 async def test_gc_grace_period_delays_reclaiming_bytes(
-    make_store: Any, monkeypatch: Any, sha: Callable[[bytes], str]
+    make_store: Any, clock: ManualClock, sha: Callable[[bytes], str]
 ) -> None:
     store = await make_store(gc_grace_seconds=60)
-    clock = install_clock(store, monkeypatch)
     doomed = await store.store(b"lingering", mime="text/plain", session_id="s", ttl=1)
     deleted = await store.store(b"deleted", mime="text/plain", session_id="s", ttl=None)
     clock.advance(2)
@@ -274,20 +252,21 @@ async def test_gc_grace_period_delays_reclaiming_bytes(
     assert result["blobs"] == 0
     with pytest.raises(ArtifactNotFoundError):
         await store.retrieve(doomed)
-    assert await store.blobs.head(sha(b"lingering")) is not None
-    assert await store.blobs.head(sha(b"deleted")) is not None
+    assert await blobs_of(store).head(sha(b"lingering")) is not None
+    assert await blobs_of(store).head(sha(b"deleted")) is not None
 
     clock.advance(61)
     removed, freed = await store.collect_garbage()
     assert (removed, freed) == (2, len(b"lingering") + len(b"deleted"))
-    assert await store.blobs.head(sha(b"lingering")) is None
-    assert await store.blobs.head(sha(b"deleted")) is None
+    assert await blobs_of(store).head(sha(b"lingering")) is None
+    assert await blobs_of(store).head(sha(b"deleted")) is None
 
 
-async def test_reused_content_survives_the_grace_period(make_store: Any, monkeypatch: Any) -> None:
+async def test_reused_content_survives_the_grace_period(
+    make_store: Any, clock: ManualClock
+) -> None:
     """Bytes orphaned and then stored again are referenced again, so GC keeps them."""
     store = await make_store(gc_grace_seconds=60)
-    clock = install_clock(store, monkeypatch)
     first = await store.store(b"phoenix", mime="text/plain", session_id="s")
     await store.delete(first)
     again = await store.store(b"phoenix", mime="text/plain", session_id="s")

@@ -7,6 +7,7 @@ import asyncio
 import hashlib
 
 import pytest
+from tests.store.internals import blobs_of
 
 from satchel import ArtifactExpiredError, ArtifactNotFoundError, ArtifactStore
 
@@ -35,7 +36,7 @@ async def test_a_short_ttl_expires_extend_ttl_postpones_and_purge_reclaims(
     listed = {m.artifact_id for m in await store.list_by_session("s")}
     assert listed == {extended, kept}
     doomed_sha = "sha256:" + hashlib.sha256(b"doomed bytes").hexdigest()
-    assert await store.blobs.head(doomed_sha) is not None  # kept until purged
+    assert await blobs_of(store).head(doomed_sha) is not None  # kept until purged
 
     result = await store.purge_expired()
     assert (result["artifacts"], result["blobs"]) == (1, 1)
@@ -43,8 +44,8 @@ async def test_a_short_ttl_expires_extend_ttl_postpones_and_purge_reclaims(
     with pytest.raises(ArtifactNotFoundError):
         await store.metadata(doomed)
     assert await store.retrieve(extended) == b"extended"
-    assert await store.blobs.head(doomed_sha) is None
-    assert await store.blobs.head((await store.metadata(kept)).sha256) is not None
+    assert await blobs_of(store).head(doomed_sha) is None
+    assert await blobs_of(store).head((await store.metadata(kept)).sha256) is not None
     stats = await store.get_stats()
     assert (stats["total_artifacts"], stats["unique_blobs"]) == (2, 2)
 

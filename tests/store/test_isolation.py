@@ -5,21 +5,26 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from tests.store.internals import catalog_of
 
 from satchel import AccessDeniedError, ArtifactExpiredError, ArtifactStore, Settings
+from satchel.testing import ManualClock
 
 
 async def test_purge_stays_inside_its_sandbox(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path, gc_grace_seconds=0)
+    clock = ManualClock()
     async with (
-        ArtifactStore(storage_provider="filesystem", settings=settings, sandbox_id="a") as a,
-        ArtifactStore(storage_provider="filesystem", settings=settings, sandbox_id="b") as b,
+        ArtifactStore(
+            storage_provider="filesystem", settings=settings, sandbox_id="a", clock=clock
+        ) as a,
+        ArtifactStore(
+            storage_provider="filesystem", settings=settings, sandbox_id="b", clock=clock
+        ) as b,
     ):
         in_a = await a.store(b"a", mime="text/plain", session_id="s-a", ttl=60)
         in_b = await b.store(b"b", mime="text/plain", session_id="s-b", ttl=60)
-        later = a._now() + 3600
-        a._now = lambda: later  # type: ignore[method-assign]
-        b._now = lambda: later  # type: ignore[method-assign]
+        clock.advance(3600)
         assert (await a.purge_expired())["artifacts"] == 1
         with pytest.raises(ArtifactExpiredError):  # b's artifact awaits b's own purge
             await b.metadata(in_b)
@@ -43,11 +48,10 @@ async def test_sandboxes_sharing_a_catalog_do_not_see_each_other(tmp_path: Path)
 
 @pytest.mark.embedded_only("moves the store's clock")
 async def test_a_stranger_cannot_tell_an_expired_artifact_from_a_live_one(
-    store: ArtifactStore,
+    store: ArtifactStore, clock: ManualClock
 ) -> None:
     artifact_id = await store.store(b"x", mime="text/plain", user_id="alice", ttl=60)
-    later = store._now() + 3600
-    store._now = lambda: later  # type: ignore[method-assign]
+    clock.advance(3600)
     with pytest.raises(AccessDeniedError):
         await store.metadata(artifact_id, user_id="bob")
     with pytest.raises(ArtifactExpiredError):
@@ -66,5 +70,5 @@ async def test_a_batch_with_one_forbidden_scope_writes_nothing(
         await store.store_batch(items, user_id="bob")
     assert await store.get_stats() == before
     if isinstance(store, ArtifactStore):  # the remote client cannot read the event log (yet)
-        async with store.catalog.read() as reader:
+        async with catalog_of(store).read() as reader:
             assert await reader.events_after(0) == []

@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 from tests.harness.s3 import S3Endpoint
+from tests.store.internals import blobs_of, context_of
 
 from satchel import ArtifactStore, Settings
 from satchel.core.errors import InvalidRequestError, ProviderError
@@ -20,6 +21,7 @@ from satchel.core.requests import (
     StreamDownloadRequest,
 )
 from satchel.server.app import create_app
+from satchel.testing import ManualClock
 from satchel.testing.blobstore import digest_of
 
 ROUTES = "guide-board:*=sqlite,*:*=local"
@@ -41,15 +43,17 @@ def _settings(tmp_path: Path, **extra: Any) -> Settings:
 
 
 @pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[ArtifactStore]:
-    async with ArtifactStore(settings=_settings(tmp_path)) as opened:
+async def store(tmp_path: Path, clock: ManualClock) -> AsyncIterator[ArtifactStore]:
+    async with ArtifactStore(settings=_settings(tmp_path), clock=clock) as opened:
         yield opened
 
 
 async def _where(store: ArtifactStore, digest: str) -> set[str]:
     """The backends that hold *digest*, asked directly."""
     return {
-        name for name, blobs in store.blob_backends.items() if await blobs.head(digest) is not None
+        name
+        for name, blobs in context_of(store).backends.items()
+        if await blobs.head(digest) is not None
     }
 
 
@@ -63,9 +67,9 @@ def _fs_path(store: ArtifactStore, digest: str) -> Path:
 
 
 async def test_configured_backends_and_default(store: ArtifactStore) -> None:
-    assert set(store.blob_backends) == {"filesystem", "sqlite"}
+    assert set(context_of(store).backends) == {"filesystem", "sqlite"}
     assert store.storage_provider == "filesystem"
-    assert store.blobs is store.blob_backends["filesystem"]
+    assert blobs_of(store) is context_of(store).backends["filesystem"]
     stats = await store.get_stats()
     assert stats["storage_backends"] == ["filesystem", "sqlite"]
     status = await store.validate_configuration()
@@ -75,16 +79,16 @@ async def test_configured_backends_and_default(store: ArtifactStore) -> None:
 
 def test_without_routing_settings_the_blob_backend_is_the_only_one(tmp_path: Path) -> None:
     plain = ArtifactStore(settings=Settings(data_dir=tmp_path), storage_provider="vfs-sqlite")
-    assert plain.routing.backends == ("sqlite",)
-    assert plain.routing.default_backend == "sqlite"
-    assert plain.routing.rules == ()
+    assert context_of(plain).routing.backends == ("sqlite",)
+    assert context_of(plain).routing.default_backend == "sqlite"
+    assert context_of(plain).routing.rules == ()
 
 
 def test_seed_variable_names(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("ARTIFACTSTORE_STORAGE_BACKENDS", "local,sqlite")
     monkeypatch.setenv("ARTIFACTSTORE_STORAGE_DEFAULT_BACKEND", "sqlite")
     monkeypatch.setenv("ARTIFACTSTORE_STORAGE_BACKEND_ROUTES", "guide-board:release-evidence=local")
-    routing = ArtifactStore(settings=Settings(data_dir=tmp_path)).routing
+    routing = context_of(ArtifactStore(settings=Settings(data_dir=tmp_path))).routing
     assert routing.backends == ("filesystem", "sqlite")
     assert routing.default_backend == "sqlite"
     assert routing.backend_for("guide-board", "release-evidence") == "filesystem"
@@ -151,7 +155,8 @@ async def test_reads_come_from_the_recorded_backend(store: ArtifactStore) -> Non
     assert await store.read_file(evidence, as_text=True) == "evidence " * 100
     request = StreamDownloadRequest(artifact_id=evidence, chunk_size=7)
     assert b"".join([c async for c in store.stream_download(request)]) == b"evidence " * 100
-    assert store.blobs_for(await store.metadata(evidence)) is store.blob_backends["sqlite"]
+    recorded = (await store.metadata(evidence)).storage_provider
+    assert context_of(store).blob_backend(recorded) is context_of(store).backends["sqlite"]
 
 
 async def test_http_reads_come_from_the_recorded_backend(tmp_path: Path) -> None:
@@ -210,13 +215,12 @@ async def test_delete_reclaims_from_the_right_backend(store: ArtifactStore) -> N
 
 
 async def test_purge_and_gc_reclaim_from_the_right_backend(
-    store: ArtifactStore, monkeypatch: pytest.MonkeyPatch
+    store: ArtifactStore, clock: ManualClock
 ) -> None:
     expiring = await store.store(b"expiring", mime="text/plain", meta=EVIDENCE, ttl=60)
     also = await store.store(b"expiring too", mime="text/plain", ttl=60)
     kept = await store.store(b"kept", mime="text/plain", meta=EVIDENCE, ttl=None)
-    later = store._now() + 3600
-    monkeypatch.setattr(store, "_now", lambda: later)
+    clock.advance(3600)
 
     result = await store.purge_expired()
 
@@ -230,18 +234,16 @@ async def test_purge_and_gc_reclaim_from_the_right_backend(
     assert await store.retrieve(kept) == b"kept"
 
 
-async def test_gc_after_the_grace_period_per_backend(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def test_gc_after_the_grace_period_per_backend(tmp_path: Path) -> None:
     settings = _settings(tmp_path, gc_grace_seconds=600)
-    async with ArtifactStore(settings=settings) as store:
+    clock = ManualClock()
+    async with ArtifactStore(settings=settings, clock=clock) as store:
         evidence = await store.store(b"graced", mime="text/plain", meta=EVIDENCE)
         notes = await store.store(b"graced", mime="text/plain")
         await store.delete(evidence)
         assert await store.collect_garbage() == (0, 0)  # within the grace period
         assert await _where(store, digest_of(b"graced")) == {"filesystem", "sqlite"}
-        later = store._now() + 601
-        monkeypatch.setattr(store, "_now", lambda: later)
+        clock.advance(601)
         assert await store.collect_garbage() == (1, len(b"graced"))
         assert await _where(store, digest_of(b"graced")) == {"filesystem"}
         assert await store.retrieve(notes) == b"graced"
@@ -310,22 +312,21 @@ async def test_copy_routed_elsewhere_copies_the_bytes(store: ArtifactStore) -> N
 
 
 async def test_rows_of_an_unconfigured_backend_fail_clearly_and_are_not_collected(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path,
 ) -> None:
-    async with ArtifactStore(settings=_settings(tmp_path)) as store:
+    clock = ManualClock()
+    async with ArtifactStore(settings=_settings(tmp_path), clock=clock) as store:
         evidence = await store.store(b"in sqlite", mime="text/plain", meta=EVIDENCE, ttl=None)
         doomed = await store.store(b"doomed", mime="text/plain", meta=EVIDENCE, ttl=60)
     narrowed = _settings(tmp_path, storage_backends="local", storage_backend_routes="")
-    async with ArtifactStore(settings=narrowed) as store:
+    async with ArtifactStore(settings=narrowed, clock=clock) as store:
         with pytest.raises(ProviderError, match="'sqlite' is not configured"):
             await store.retrieve(evidence)
-        later = store._now() + 3600
-        monkeypatch.setattr(store, "_now", lambda: later)
+        clock.advance(3600)
         result = await store.purge_expired()
         assert result["artifacts"] == 1  # the row goes; its bytes wait for a store with sqlite
         assert result["blobs"] == 0
-    async with ArtifactStore(settings=_settings(tmp_path)) as store:
-        monkeypatch.setattr(store, "_now", lambda: later)
+    async with ArtifactStore(settings=_settings(tmp_path), clock=clock) as store:
         assert await _where(store, digest_of(b"doomed")) == {"sqlite"}
         assert not await store.exists(doomed)
         assert await store.collect_garbage() == (1, len(b"doomed"))  # sqlite configured again

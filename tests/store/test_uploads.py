@@ -17,6 +17,8 @@ from typing import Any
 
 import httpx
 import pytest
+from pydantic import ValidationError
+from tests.store.internals import context_of, staging_of
 
 from satchel import (
     AccessDeniedError,
@@ -35,6 +37,7 @@ from satchel import (
 )
 from satchel.client import RemoteArtifactStore
 from satchel.client.remote import raise_for_response
+from satchel.testing import ManualClock
 
 
 async def body(*parts: bytes) -> AsyncIterator[bytes]:
@@ -47,8 +50,10 @@ def token_of(url: str) -> str:
 
 
 def later(store: ArtifactStore, seconds: float) -> None:
-    moved = store._now() + seconds
-    store._now = lambda: moved  # type: ignore[method-assign]
+    """Move the embedded store's clock (the ``clock`` fixture) *seconds* forward."""
+    clock = context_of(store).clock
+    assert isinstance(clock, ManualClock)
+    clock.advance(seconds)
 
 
 def is_remote(store: Any) -> bool:
@@ -62,9 +67,8 @@ async def fetch_url(store: Any, url: str) -> bytes:
             response = await client.get(url)
         raise_for_response(response)
         return response.content
-    record = await store.signed_download(token_of(url))
-    data: bytes = await store.retrieve(record.artifact_id)
-    return data
+    async with await store.open_signed_content(token_of(url)) as content:
+        return await content.read()
 
 
 async def put_url(store: Any, url: str, *parts: bytes) -> Any:
@@ -75,10 +79,8 @@ async def put_url(store: Any, url: str, *parts: bytes) -> Any:
         raise_for_response(response)
         answer = response.json()
         return answer.get("etag", answer.get("size"))
-    grant = store.verify_signed(token_of(url), "PUT")
-    if grant.kind == "part":
-        return await store.signed_part_upload(token_of(url), body(*parts))
-    return await store.signed_upload(token_of(url), body(*parts))
+    stored = await store.signed_put(token_of(url), body(*parts))
+    return stored.etag if stored.kind == "part" else stored.size
 
 
 # -- presigned downloads ---------------------------------------------------------------------------
@@ -104,7 +106,7 @@ async def test_presigned_url_expires(store: ArtifactStore) -> None:
     token = token_of(await store.presign(artifact_id, expires=60, user_id="alice"))
     later(store, 120)
     with pytest.raises(AccessDeniedError, match="expired"):
-        await store.signed_download(token)
+        await store.open_signed_content(token)
 
 
 async def test_presign_checks_expires_and_access(store: ArtifactStore) -> None:
@@ -124,7 +126,7 @@ async def test_a_url_signed_by_another_store_key_is_refused(tmp_path: Path) -> N
         artifact_id = await first.store(b"x", mime="text/plain")
         url = await first.presign(artifact_id)
         with pytest.raises(AccessDeniedError):
-            await second.signed_download(token_of(url))
+            await second.open_signed_content(token_of(url))
 
 
 async def test_the_signing_key_is_kept_in_the_data_dir(tmp_path: Path) -> None:
@@ -135,7 +137,7 @@ async def test_the_signing_key_is_kept_in_the_data_dir(tmp_path: Path) -> None:
     key_file = tmp_path / "signing.key"
     assert oct(key_file.stat().st_mode & 0o777) == "0o600"
     async with ArtifactStore(storage_provider="filesystem", settings=settings) as second:
-        assert (await second.signed_download(token_of(url))).artifact_id == artifact_id
+        assert (await second.open_signed_content(token_of(url))).artifact_id == artifact_id
 
 
 # -- presigned uploads -----------------------------------------------------------------------------
@@ -171,7 +173,7 @@ async def test_presigned_upload_lifecycle(store: ArtifactStore) -> None:
 @pytest.mark.embedded_only("moves the store's clock")
 async def test_registering_after_expiry_is_refused(store: ArtifactStore) -> None:
     url, artifact_id = await store.presign_upload(session_id="s1", expires=60)
-    await store.signed_upload(token_of(url), body(b"late"))
+    await store.signed_put(token_of(url), body(b"late"))
     later(store, store.settings.upload_expiry_seconds + 1)
     with pytest.raises(ArtifactExpiredError):
         await store.register_uploaded_artifact(artifact_id, mime="text/plain", summary="x")
@@ -231,8 +233,9 @@ async def test_complete_refuses_missing_wrong_and_unordered_parts(
     upload_id = started["upload_id"]
     one = await store.upload_part(upload_id, 1, body(b"A" * 8), user_id="alice")
     two = await store.upload_part(upload_id, 2, body(b"tail"), user_id="alice")
+    with pytest.raises(ValidationError, match="at least 1 item"):  # the model refuses no parts
+        MultipartUploadCompleteRequest(upload_id=upload_id, parts=[])
     bad_requests = [
-        [],
         [MultipartUploadPart(PartNumber=1, ETag=one), MultipartUploadPart(PartNumber=3, ETag=two)],
         [MultipartUploadPart(PartNumber=1, ETag="0" * 32)],
         [MultipartUploadPart(PartNumber=2, ETag=two), MultipartUploadPart(PartNumber=1, ETag=one)],
@@ -269,11 +272,11 @@ async def test_abort_reclaims_parts_and_ends_the_upload(small_parts: ArtifactSto
     upload_id = started["upload_id"]
     url = await store.get_part_upload_url(upload_id, 1, user_id="alice")
     await put_url(store, url, b"P" * 10)
-    assert await store.staging.size(f"{upload_id}.1") == 10
+    assert await staging_of(store).size(f"{upload_id}.1") == 10
     with pytest.raises(AccessDeniedError):
         await store.abort_multipart_upload(upload_id, user_id="bob")
     assert await store.abort_multipart_upload(upload_id, user_id="alice") is True
-    assert await store.staging.size(f"{upload_id}.1") is None
+    assert await staging_of(store).size(f"{upload_id}.1") is None
     with pytest.raises(ArtifactNotFoundError):
         await put_url(store, url, b"late")
 
@@ -285,7 +288,7 @@ async def test_expired_multipart_uploads_are_reclaimed(small_parts: ArtifactStor
     await store.upload_part(started["upload_id"], 1, body(b"P" * 10), user_id="alice")
     later(store, store.settings.upload_expiry_seconds + 1)
     assert (await store.purge_expired())["uploads"] == 1
-    assert await store.staging.size(f"{started['upload_id']}.1") is None
+    assert await staging_of(store).size(f"{started['upload_id']}.1") is None
 
 
 async def test_part_numbers_are_checked(small_parts: ArtifactStore) -> None:
@@ -410,7 +413,9 @@ async def test_a_tus_upload_takes_one_patch_at_a_time_across_processes(
     assert await second.retrieve(done.artifact_id, user_id="alice") == b"AAAAAAAAAA"
 
     stale = await first.tus_create(length=4, metadata={"filename": "y.bin"}, user_id="alice")
-    await first._take_patch_lease(stale)  # as if its worker died mid-PATCH
+    record = await first._tus.uploads.find(stale.upload_id)
+    assert record is not None
+    await first._tus._take_lease(record)  # as if its worker died mid-PATCH
     with pytest.raises(ConflictError, match="being written by another request"):
         await second.tus_append(stale.upload_id, 0, body(b"late"), user_id="alice")
     later(second, 901)  # past the lease

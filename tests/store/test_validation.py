@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import pytest
+from tests.store.internals import blobs_of
 
 from satchel import (
     ArtifactStore,
@@ -62,7 +63,7 @@ class Refusals:
         self.before: tuple[dict[str, Any], list[str], list[str]] | None = None
 
     async def state(self) -> tuple[dict[str, Any], list[str], list[str]]:
-        page = await self.store.blobs.list_page(limit=1000)
+        page = await blobs_of(self.store).list_page(limit=1000)
         etags = sorted(m.etag for m in await self.store.search(limit=1000))
         return await self.store.get_stats(), sorted(b.digest for b in page.blobs), etags
 
@@ -206,7 +207,7 @@ async def test_bad_data_is_refused(store: ArtifactStore, refused: Refusals, seed
         "store": lambda d: store.store(d, mime="text/plain"),
         "store_batch": lambda d: store.store_batch([{"data": d}], session_id="s"),
     }
-    for data in [b"", "text, not bytes", None, 42, [b"a"], bytearray(), memoryview(b"")]:
+    for data in ["text, not bytes", None, 42, [b"a"]]:
         for label, call in calls_with(data, makers):
             await refused(call, label=label)
         if data is not None:  # update_file(data=None) means "no new content"
@@ -369,13 +370,12 @@ async def test_bad_mime_is_refused(store: ArtifactStore, refused: Refusals, seed
         "text/",
         "/plain",
         "text/plain\x00",
-        None,
         5,
         "a" * 300 + "/x",
     ]
     for mime in bad_mimes:
         await refused(lambda m=mime: store.store(b"x", mime=m), label=repr(mime))
-        if mime:  # an empty or missing mime means "unchanged" for updates
+        if mime:  # an empty mime means "unchanged" for updates
             await refused(lambda m=mime: store.update_metadata(seeded, mime=m), label=repr(mime))
 
 
