@@ -21,20 +21,16 @@ class AdminAPI(Protocol):
     @property
     def sandbox_id(self) -> str:
         """The sandbox this store works in (a remote store learns it when opened)."""
-        ...
 
     @property
     def storage_provider(self) -> str:
         """The default blob backend (``memory``, ``filesystem``, ``sqlite``, ``s3``)."""
-        ...
 
     async def open(self) -> None:
         """Connect (an embedded store runs catalog migrations). Idempotent; calls open lazily."""
-        ...
 
     async def close(self) -> None:
         """Release connections, files and the session cache."""
-        ...
 
     # -- sessions ----------------------------------------------------------------------------
 
@@ -42,15 +38,12 @@ class AdminAPI(Protocol):
         self, user_id: str | None = None, ttl_hours: float | None = None
     ) -> str:
         """Create a session owned by *user_id* (None: the application) and return its id."""
-        ...
 
     async def validate_session(self, session_id: str) -> bool:
         """True when the session exists and has not expired."""
-        ...
 
     async def get_session_info(self, session_id: str) -> dict[str, Any] | None:
         """The session's owner, sandbox and times (ISO 8601), or None."""
-        ...
 
     # -- administration ------------------------------------------------------------------------
 
@@ -60,25 +53,20 @@ class AdminAPI(Protocol):
         Returns ``{"storage": {...}, "session": {...}, "catalog": {...}}``, each with a
         ``status`` of ``ok`` or ``error``.
         """
-        ...
 
     async def health(self) -> dict[str, Any]:
         """``{"status": "ok" | "degraded", "version", "sandbox_id", "checks"}`` (the checks of
         :meth:`validate_configuration`), as ``GET /health`` answers."""
-        ...
 
     async def get_stats(self) -> dict[str, Any]:
         """Counts and sizes: artifacts, logical and stored bytes, sessions, providers."""
-        ...
 
     async def purge_expired(self) -> dict[str, int]:
         """Delete expired artifacts, idle expired sessions and expired uploads; reclaim bytes.
         Returns how many of each, and ``blobs`` / ``bytes_freed``."""
-        ...
 
     async def collect_garbage(self) -> tuple[int, int]:
         """Delete blobs no artifact refers to; return (blobs removed, bytes freed)."""
-        ...
 
     # -- API keys ----------------------------------------------------------------------------
 
@@ -90,19 +78,15 @@ class AdminAPI(Protocol):
         The token is shown only here: the catalog keeps a digest of its secret. ``ttl``
         (seconds) makes the key expire; ``admin=True`` gives it the admin role.
         """
-        ...
 
     async def list_api_keys(self, *, include_revoked: bool = False) -> list[ApiKey]:
         """This sandbox's API keys, oldest first (never their secrets)."""
-        ...
 
     async def revoke_api_key(self, key_id: str) -> ApiKey:
         """Revoke a key at once; ArtifactNotFoundError when there is no such live key."""
-        ...
 
     async def authenticate_api_key(self, token: str) -> ApiKey | None:
         """The live key of this sandbox that *token* belongs to, else None."""
-        ...
 
     # -- derived -------------------------------------------------------------------------------
 

@@ -27,7 +27,6 @@ class ArtifactsAPI(Protocol):
         Raises:
             InvalidRequestError, TooLargeError, AccessDeniedError, ProviderError.
         """
-        ...
 
     def stream_download(self, request: StreamDownloadRequest) -> AsyncIterator[bytes]:
         """Yield an artifact's bytes in ``request.chunk_size`` pieces, reporting progress.
@@ -35,13 +34,11 @@ class ArtifactsAPI(Protocol):
         Raises (on first iteration):
             ArtifactNotFoundError, ArtifactExpiredError, AccessDeniedError, ProviderError.
         """
-        ...
 
     async def metadata(
         self, artifact_id: str, *, user_id: str | None = None, session_id: str | None = None
     ) -> ArtifactMetadata:
         """An artifact's metadata (size, sha256, etag, grid key, expiry, …)."""
-        ...
 
     async def update_file_stream(
         self,
@@ -63,7 +60,6 @@ class ArtifactsAPI(Protocol):
         metadata). With ``if_match`` a stale etag raises PreconditionFailedError and nothing
         changes; so does a stream that fails.
         """
-        ...
 
     async def update_metadata(
         self,
@@ -85,7 +81,6 @@ class ArtifactsAPI(Protocol):
         Concurrent merges never lose an update; ``if_match`` makes the change conditional.
         ``ttl`` left out keeps the expiry; ``ttl=None`` makes the artifact never expire.
         """
-        ...
 
     async def extend_ttl(
         self,
@@ -96,7 +91,6 @@ class ArtifactsAPI(Protocol):
         session_id: str | None = None,
     ) -> ArtifactMetadata:
         """Push an expiring artifact's expiry *additional_seconds* further out."""
-        ...
 
     async def delete(
         self,
@@ -108,7 +102,6 @@ class ArtifactsAPI(Protocol):
     ) -> bool:
         """Delete an artifact the caller may write (ArtifactNotFoundError if there is none);
         its bytes are reclaimed when nothing refers to them."""
-        ...
 
     async def copy_file(
         self,
@@ -127,7 +120,6 @@ class ArtifactsAPI(Protocol):
             AccessDeniedError: *target_session_id* names another session, or the caller may
                 not read the source and write into its session.
         """
-        ...
 
     async def move_file(
         self,
@@ -141,7 +133,6 @@ class ArtifactsAPI(Protocol):
         if_match: str | None = None,
     ) -> ArtifactMetadata:
         """Rename an artifact (and merge *new_meta*) within its session."""
-        ...
 
     async def store_batch(
         self,
@@ -154,7 +145,6 @@ class ArtifactsAPI(Protocol):
     ) -> list[str]:
         """Store every item (dicts with data, mime, summary, meta, filename, ttl, scope) in one
         session. Every item is validated first; the batch leaves all its artifacts or none."""
-        ...
 
     # -- derived: written once, in terms of the methods above ---------------------------------
 

@@ -45,7 +45,6 @@ class ReadingAPI(Protocol):
             ArtifactNotFoundError, ArtifactExpiredError, AccessDeniedError,
             PreconditionFailedError, RangeNotSatisfiableError, ProviderError.
         """
-        ...
 
     async def list_by_session(
         self,
@@ -56,7 +55,6 @@ class ReadingAPI(Protocol):
         user_id: str | None = None,
     ) -> ArtifactList:
         """The live artifacts of one session, oldest first; pass ``next_cursor`` for more."""
-        ...
 
     async def get_directory_contents(
         self,
@@ -67,7 +65,6 @@ class ReadingAPI(Protocol):
         user_id: str | None = None,
     ) -> ArtifactList:
         """Artifacts of a session whose filename starts with *directory_prefix* (``docs/``)."""
-        ...
 
     async def search(
         self,
@@ -88,7 +85,6 @@ class ReadingAPI(Protocol):
         and no session is the trusted application and may search everything in the sandbox.
         ``sha256`` (``sha256:<hex>``) finds artifacts holding exactly that content.
         """
-        ...
 
     @derived
     async def list_files(

@@ -33,7 +33,6 @@ class UploadsAPI(Protocol):
         The caller must be allowed to read the artifact. ``repr()`` of the result hides the
         signature; ``str()`` (or ``.url``) is the full URL, ``.expires_at`` its expiry.
         """
-        ...
 
     async def presign_upload(
         self,
@@ -45,7 +44,6 @@ class UploadsAPI(Protocol):
         user_id: str | None = None,
     ) -> tuple[PresignedURL, str]:
         """A URL a client PUTs a file to, and the artifact id it will have once registered."""
-        ...
 
     async def register_uploaded_artifact(
         self,
@@ -64,7 +62,6 @@ class UploadsAPI(Protocol):
         Raises ConflictError before anything was uploaded or when registered already,
         ArtifactExpiredError after the upload expired, ArtifactNotFoundError for an unknown id.
         """
-        ...
 
     async def open_signed_content(
         self,
@@ -77,11 +74,9 @@ class UploadsAPI(Protocol):
     ) -> ArtifactContent:
         """Open the content a presigned download URL grants (*token*: the URL's last segment),
         as :meth:`open_content` does. AccessDeniedError when tampered with or expired."""
-        ...
 
     async def signed_put(self, token: str, data: bytes | AsyncIterable[bytes]) -> SignedUpload:
         """Receive the body PUT to a presigned upload or part URL (*token*: its last segment)."""
-        ...
 
     # -- multipart uploads -------------------------------------------------------------------
 
@@ -90,7 +85,6 @@ class UploadsAPI(Protocol):
     ) -> dict[str, Any]:
         """Start a multipart upload; returns ``upload_id``, ``artifact_id``, ``session_id``,
         ``key`` and ``expires_at``."""
-        ...
 
     async def get_part_upload_url(
         self,
@@ -102,7 +96,6 @@ class UploadsAPI(Protocol):
         session_id: str | None = None,
     ) -> PresignedURL:
         """A URL a client PUTs part *part_number* (1-10000) to; the answer carries its ETag."""
-        ...
 
     async def upload_part(
         self,
@@ -115,7 +108,6 @@ class UploadsAPI(Protocol):
     ) -> str:
         """Store one part (bytes or an async byte stream; replacing an earlier upload of the
         same number); return its ETag."""
-        ...
 
     async def complete_multipart_upload(
         self,
@@ -129,13 +121,11 @@ class UploadsAPI(Protocol):
         Refuses part numbers out of order or repeated, a part never uploaded, an ETag that
         does not match, and a part other than the last smaller than the minimum part size.
         """
-        ...
 
     async def abort_multipart_upload(
         self, upload_id: str, *, user_id: str | None = None, session_id: str | None = None
     ) -> bool:
         """Abandon a multipart upload and reclaim its parts."""
-        ...
 
     # -- resumable uploads (tus 1.0) -----------------------------------------------------------
 
@@ -151,13 +141,11 @@ class UploadsAPI(Protocol):
         keys: ``filename``, ``mime`` (or ``filetype`` / ``content-type``), ``scope``,
         ``session_id``, ``summary``, ``meta`` (a JSON object) and ``ttl`` (seconds or ``none``).
         A length of 0 completes the (empty) artifact at once."""
-        ...
 
     async def tus_info(
         self, upload_id: str, *, user_id: str | None = None, session_id: str | None = None
     ) -> UploadStatus:
         """Where a resumable upload stands (completed uploads included)."""
-        ...
 
     async def tus_append(
         self,
@@ -176,13 +164,11 @@ class UploadsAPI(Protocol):
         (the bytes are then discarded). Without a checksum, the bytes of a body cut short are
         kept and the offset moves past them, as tus expects.
         """
-        ...
 
     async def tus_terminate(
         self, upload_id: str, *, user_id: str | None = None, session_id: str | None = None
     ) -> None:
         """Abandon an unfinished resumable upload and reclaim its bytes."""
-        ...
 
     # -- derived -------------------------------------------------------------------------------
 
