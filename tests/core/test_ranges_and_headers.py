@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from typing import Any
 
 import pytest
 
@@ -113,3 +114,48 @@ def test_etag_quoting() -> None:
     assert quote_etag("abc") == '"abc"'
     assert quote_etag('W/"abc"') == '"abc"'
     assert unquote_etag(' "abc" ') == "abc"
+
+
+class _Rest:
+    """A stream that records being closed (started or not)."""
+
+    def __init__(self) -> None:
+        self.closed = False
+        self.sent = False
+
+    def __aiter__(self) -> _Rest:
+        return self
+
+    async def __anext__(self) -> bytes:
+        if self.sent:
+            raise StopAsyncIteration
+        self.sent = True
+        return b"second"
+
+    async def aclose(self) -> None:
+        self.closed = True
+
+
+@pytest.mark.parametrize("read", [1, 2, 3])
+async def test_an_opened_content_closes_its_stream_however_its_reader_stops(read: int) -> None:
+    from satchel.core.content import ArtifactContent
+
+    rest = _Rest()
+    content = ArtifactContent(
+        artifact_id="a", etag="e", sha256="sha256:" + "0" * 64, size=11, mime="x/y",
+        filename=None, start=0, end=11, first_chunk=b"first", rest=rest,  # type: ignore[arg-type]
+    )  # fmt: skip
+    chunks = content.__aiter__()
+    got = [chunk async for _, chunk in _first(read, chunks)]
+    await chunks.aclose()  # type: ignore[attr-defined]
+    assert got == [b"first", b"second"][: min(read, 2)]
+    assert rest.closed
+    assert content.rest is None
+
+
+async def _first(count: int, chunks: Any) -> Any:
+    for index in range(count):
+        try:
+            yield index, await anext(chunks)
+        except StopAsyncIteration:
+            return

@@ -17,6 +17,7 @@ from satchel import (
     MultipartUploadCompleteRequest,
     MultipartUploadInitRequest,
     MultipartUploadPart,
+    PreconditionFailedError,
     PresignedURL,
     StreamUploadRequest,
 )
@@ -32,7 +33,9 @@ async def _one(data: bytes) -> Any:
         ("report.pdf", "application/pdf"),
         ("docs/notes.txt", "text/plain"),
         ("photo.JPG", "image/jpeg"),
-        ("archive.tar.gz", "application/x-tar"),
+        ("archive.tar.gz", "application/gzip"),  # what the bytes are: compressed
+        ("data.csv.gz", "application/gzip"),
+        ("logs.txt.xz", "application/x-xz"),
         ("no-extension", "application/octet-stream"),
         (None, "application/octet-stream"),
     ],
@@ -103,3 +106,22 @@ async def test_presigned_urls_carry_their_expiry(store: ArtifactStore) -> None:
     upload_url, _ = await store.presign_upload(session_id="p", user_id="alice", expires=120)
     assert upload_url.expires_at is not None
     assert upload_url.expires_at <= time.time() + 121
+
+
+async def test_a_left_out_summary_may_be_none(store: ArtifactStore) -> None:
+    stored = await store.store(b"x", summary=None, session_id="m")  # type: ignore[arg-type]
+    assert (await store.metadata(stored)).summary == ""
+
+
+async def test_if_match_takes_a_star_or_a_quoted_etag_on_every_face(store: ArtifactStore) -> None:
+    artifact_id = await store.store(b"x", session_id="m")
+    etag = (await store.metadata(artifact_id)).etag
+    changed = await store.update_metadata(artifact_id, summary="any version", if_match="*")
+    quoted = await store.update_metadata(
+        artifact_id, summary="quoted", if_match=f'"{changed.etag}"'
+    )
+    assert quoted.summary == "quoted"
+    for stale in (etag, f'"{etag}"', f'W/"{quoted.etag}"'):  # If-Match compares strongly
+        with pytest.raises(PreconditionFailedError):
+            await store.update_metadata(artifact_id, summary="no", if_match=stale)
+    assert await store.delete(artifact_id, if_match="*")

@@ -421,3 +421,23 @@ async def test_a_tus_upload_takes_one_patch_at_a_time_across_processes(
     later(second, 901)  # past the lease
     finished = await second.tus_append(stale.upload_id, 0, body(b"late"), user_id="alice")
     assert await second.retrieve(finished.artifact_id, user_id="alice") == b"late"
+
+
+@pytest.mark.embedded_only("moves the store's clock")
+async def test_completing_into_an_expired_session_writes_no_bytes(
+    make_store: Any, snapshot: Any
+) -> None:
+    # a long grace period: bytes stored and then discarded would still be there to see
+    store = await make_store(
+        session_ttl_hours=1, multipart_min_part_bytes=1, gc_grace_seconds=86400
+    )
+    started = await start(store)
+    etag = await store.upload_part(started["upload_id"], 1, b"P" * 64, user_id="alice")
+    later(store, 2 * 3600)  # the session is gone; the upload (24 h) is not
+    before = await snapshot(store)
+    request = MultipartUploadCompleteRequest(
+        upload_id=started["upload_id"], parts=[MultipartUploadPart(PartNumber=1, ETag=etag)]
+    )
+    with pytest.raises(ArtifactExpiredError):
+        await store.complete_multipart_upload(request, user_id="alice")
+    assert await snapshot(store) == before  # refused before a byte reached the blob store

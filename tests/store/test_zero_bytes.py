@@ -103,7 +103,9 @@ async def test_a_resumable_upload_of_length_zero_is_complete_at_once(store: Arti
     assert (status.offset, status.length) == (0, 0)
     meta = await store.metadata(status.artifact_id, user_id="alice")
     assert (meta.bytes, meta.filename, meta.owner_id) == (0, "_SUCCESS", "alice")
-    assert (await store.tus_info(status.upload_id, user_id="alice")).complete
+    info = await store.tus_info(status.upload_id, user_id="alice")
+    assert (info.complete, info.length, info.offset) == (True, 0, 0)
+    assert info.expires_at == pytest.approx(status.expires_at, abs=1)
 
 
 async def test_a_multipart_upload_of_one_empty_part(store: ArtifactStore) -> None:

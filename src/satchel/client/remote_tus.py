@@ -49,14 +49,18 @@ def _status(response: httpx.Response, upload_id: str, length: int | None) -> Upl
     )
     if offset is None or artifact_id is None:
         raise ProviderError("the tus answer lacks Upload-Offset or Satchel-Artifact-Id")
-    expires_at = email.utils.parsedate_to_datetime(expires).timestamp() if expires else 0.0
+    if expires is None:
+        raise ProviderError("the tus answer lacks Upload-Expires")
+    expires_at = email.utils.parsedate_to_datetime(expires).timestamp()
     return UploadStatus(
         upload_id=upload_id,
         kind=UploadKind.TUS,
         state=UploadState.COMPLETED if complete else UploadState.OPEN,
         artifact_id=artifact_id,
         offset=offset,
-        length=_header_int(response, "Upload-Length") or length,
+        length=declared
+        if (declared := _header_int(response, "Upload-Length")) is not None
+        else length,
         expires_at=expires_at,
     )
 

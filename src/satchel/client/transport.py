@@ -138,9 +138,14 @@ def _content_type(mime: str | None) -> dict[str, str]:
 
 
 def _etag_header(if_match: str | None) -> dict[str, str]:
+    """``If-Match`` for a library caller's *if_match*: ``*`` and entity tags already quoted
+    (or weak) go as they are; a bare etag, as the library takes it, is quoted."""
     if if_match is None:
         return {}
-    return {"If-Match": if_match if if_match.startswith('"') else f'"{if_match}"'}
+    value = if_match.strip()
+    if value == "*" or value.startswith(('"', "W/")):
+        return {"If-Match": value}
+    return {"If-Match": f'"{value}"'}
 
 
 class RemoteBase(ArtifactStoreAPI):

@@ -83,13 +83,13 @@ class ArtifactContent:
         return self._chunks()
 
     async def _chunks(self) -> AsyncIterator[bytes]:
-        if self.first_chunk:
-            yield self.first_chunk
-        rest = self.rest if self.rest is not None else _nothing()
         try:
+            if self.first_chunk:
+                yield self.first_chunk
+            rest = self.rest if self.rest is not None else _nothing()
             async for chunk in rest:
                 yield chunk
-        finally:
+        finally:  # whether read to the end, failed or closed early by its reader
             await self.aclose()
 
     async def read(self) -> bytes:

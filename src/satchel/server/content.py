@@ -8,6 +8,7 @@ stream from the opened content, never buffered whole.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
 
 from fastapi import Request, Response
@@ -63,4 +64,14 @@ def content_response(request: Request, content: ArtifactContent) -> Response:
     headers = content_headers(content)
     if request.method == "HEAD":
         return Response(status_code=content.status, headers=headers)
-    return StreamingResponse(content, status_code=content.status, headers=headers)
+    return StreamingResponse(_closing(content), status_code=content.status, headers=headers)
+
+
+async def _closing(content: ArtifactContent) -> AsyncIterator[bytes]:
+    """*content*'s bytes, its stream closed however the response ends (a client that goes
+    away mid-body included): the blob's file or S3 body is not left to the garbage collector."""
+    try:
+        async for chunk in content:
+            yield chunk
+    finally:
+        await content.aclose()

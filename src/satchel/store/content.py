@@ -87,7 +87,10 @@ class ContentService:
         chunks = self.ledger.blobs_for(record).open_range(
             record.sha256, chunk_size=request.chunk_size
         )
-        async for chunk in chunks:
-            done += len(chunk)
-            yield chunk
-            await report_progress(request.progress_callback, done, record.bytes)
+        try:
+            async for chunk in chunks:
+                done += len(chunk)
+                yield chunk
+                await report_progress(request.progress_callback, done, record.bytes)
+        finally:  # a reader that stops early releases the blob at once
+            await close_stream(chunks)

@@ -12,6 +12,7 @@ import dataclasses
 from collections.abc import AsyncIterable, Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from satchel.blobs.direct import DirectTransfers
 from satchel.catalog import CatalogWriter
 from satchel.core.access import Caller, check_upload
 from satchel.core.errors import (
@@ -22,7 +23,7 @@ from satchel.core.errors import (
     PreconditionFailedError,
 )
 from satchel.core.ids import new_artifact_id
-from satchel.core.models import ArtifactRecord, BlobInfo
+from satchel.core.models import ArtifactRecord, BlobInfo, SessionRecord
 from satchel.core.uploads import UploadKind, UploadRecord, UploadState
 from satchel.core.validation import check_id
 from satchel.store.context import StoreContext
@@ -183,9 +184,10 @@ class Uploads:
     ) -> ArtifactRecord:
         """Stream *chunks* into the blob store and create the upload's artifact."""
         spec = self.spec_of(upload, overrides)
+        session = await self._session_of(upload)  # an expired session fails before any byte
         backend = self.ledger.route(spec.meta, upload.owner_id, upload.session_id)
         info = await self.ledger.put(chunks, backend=backend)
-        return await self._commit(upload, spec, info, expected_states, backend)
+        return await self._commit(upload, spec, session, info, expected_states, backend)
 
     async def finish_direct(
         self,
@@ -206,6 +208,7 @@ class Uploads:
         if transfers is None:
             raise ConflictError("the blob backend no longer accepts direct uploads")
         spec = self.spec_of(upload, overrides)
+        session = await self._session_of(upload)
         try:
             info = await transfers.complete_direct_upload(
                 direct, parts=parts, max_bytes=context.settings.max_upload_bytes
@@ -216,7 +219,9 @@ class Uploads:
             if direct.multipart_id is not None:
                 await self.change(upload.upload_id, without_direct)
             raise
-        return await self._commit(upload, spec, info, expected_states, context.default_backend)
+        return await self._commit(
+            upload, spec, session, info, expected_states, context.default_backend
+        )
 
     async def attach_direct(self, upload: UploadRecord, *, multipart: bool) -> DirectUpload:
         """The upload's direct upload on the backend, started now if it has none yet.
@@ -249,10 +254,15 @@ class Uploads:
             await transfers.abort_direct_upload(created)
         return winner
 
+    async def _session_of(self, upload: UploadRecord) -> SessionRecord:
+        """The session the upload's artifact goes into (ArtifactExpiredError once expired)."""
+        return await self.gate.resolve_session(Caller(user_id=upload.actor_id), upload.session_id)
+
     async def _commit(
         self,
         upload: UploadRecord,
         spec: NewArtifact,
+        session: SessionRecord,
         info: BlobInfo,
         expected_states: tuple[UploadState, ...],
         backend: str,
@@ -270,9 +280,6 @@ class Uploads:
             raise ConflictError(f"upload {upload.upload_id} was finished or changed meanwhile")
 
         try:
-            session = await self.gate.resolve_session(
-                Caller(user_id=upload.actor_id), upload.session_id
-            )
             return await self.creator.commit(
                 spec,
                 caller,
@@ -295,10 +302,12 @@ class Uploads:
         await staging.delete(upload.upload_id)
         for number in staged_part_numbers(upload):
             await staging.delete(f"{upload.upload_id}.{number}")
-        transfers = direct_transfers(self.context.blob_backend())
-        direct = direct_upload_of(self.context.blob_backend(), upload)
-        if direct is not None and transfers is not None:
-            await transfers.abort_direct_upload(direct)
+        # Not direct_transfers(): a backend that no longer hands out URLs (an SSE-C key was
+        # configured since) still holds the direct uploads begun before, and must abort them.
+        blobs = self.context.blob_backend()
+        direct = direct_upload_of(blobs, upload)
+        if direct is not None and isinstance(blobs, DirectTransfers):
+            await blobs.abort_direct_upload(direct)
 
     async def abort(self, upload: UploadRecord, event: str) -> None:
         def aborted(current: UploadRecord) -> UploadRecord:

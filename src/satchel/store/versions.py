@@ -84,6 +84,7 @@ class Versions:
         context = self.context
         backend = backend or context.default_backend
         check_id("artifact_id", artifact_id)
+        conditional = if_match is not None and if_match.strip() != "*"
         for _ in range(_MAX_CAS_ATTEMPTS):
             now = context.now()
             async with context.catalog.write() as writer:
@@ -94,7 +95,7 @@ class Versions:
                 if merge and "meta" in changes:  # the merged document must respect the bound too
                     check_meta(updated.meta, max_bytes=context.settings.max_meta_bytes)
                 if not await writer.replace_artifact(updated, current.version):
-                    if if_match is not None:
+                    if conditional:
                         raise PreconditionFailedError(f"artifact {artifact_id} changed meanwhile")
                     continue
                 if blob is not None:

@@ -12,7 +12,7 @@ from satchel.core.requests import StreamDownloadRequest, StreamUploadRequest, bu
 from satchel.core.scopes import Scope
 from satchel.core.streams import DEFAULT_CHUNK_SIZE, iter_bytes
 from satchel.core.unset import UNSET, Unset
-from satchel.core.validation import check_data, check_ttl, decode_text
+from satchel.core.validation import check_data, check_summary, check_ttl, decode_text
 
 __all__ = ["ArtifactsAPI"]
 
@@ -185,7 +185,7 @@ class ArtifactsAPI(Protocol):
             StreamUploadRequest,
             data_stream=iter_bytes(payload),
             mime=mime,
-            summary=summary,
+            summary=check_summary(summary),
             meta=meta,
             filename=filename,
             session_id=session_id,

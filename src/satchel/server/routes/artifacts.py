@@ -62,11 +62,10 @@ def ttl_query(raw: str | None) -> int | Unset | None:
 
 
 def if_match(request: Request) -> str | None:
-    """The ``If-Match`` etag the store checks (``*`` = any current version: no check)."""
+    """The ``If-Match`` header, for the store to decide (``*`` admits any version; a weak tag
+    never matches, as RFC 9110 compares If-Match strongly)."""
     raw = request.headers.get("if-match")
-    if raw is None or raw.strip() == "*":
-        return None
-    return raw.strip().removeprefix("W/").strip()
+    return None if raw is None else raw.strip()
 
 
 def body_mime(request: Request, mime: str | None) -> str | None:

@@ -112,17 +112,16 @@ def _non_negative(name: str, value: str | None) -> int:
 
 
 def _progress_headers(upload: UploadStatus) -> dict[str, str]:
-    """Upload-Offset (the length once complete), Upload-Length, Upload-Expires while open, the
-    artifact id the upload becomes and whether it is complete."""
+    """Upload-Offset (the length once complete), Upload-Length, Upload-Expires, the artifact id
+    the upload becomes and whether it is complete."""
     headers = {
         "Upload-Offset": str(upload.offset),
+        "Upload-Expires": _http_date(upload.expires_at),
         ARTIFACT_HEADER: upload.artifact_id,
         STATE_HEADER: upload.state.value,
     }
     if upload.length is not None:
         headers["Upload-Length"] = str(upload.length)
-    if not upload.complete:
-        headers["Upload-Expires"] = _http_date(upload.expires_at)
     return headers
 
 

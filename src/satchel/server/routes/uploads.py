@@ -16,6 +16,7 @@ from satchel.core.requests import (
     MultipartUploadPart,
 )
 from satchel.core.scopes import DEFAULT_PRESIGN_EXPIRES
+from satchel.server.bodies import request_body
 from satchel.server.deps import Access, GuardedRoute, access, caller_ids, get_principal, get_store
 
 router = APIRouter(route_class=GuardedRoute, tags=["uploads"])
@@ -34,8 +35,12 @@ class CompleteRequest(BaseModel):
     summary: str = "Multipart upload"
 
 
+MAX_JSON_BYTES = 64 * 1024
+"""The largest JSON body of these routes (an init request, a part list of 10,000 entries)."""
+
+
 async def _json(request: Request) -> Any:
-    body = await request.body()  # small JSON documents only
+    body = b"".join([c async for c in request_body(request, max_bytes=MAX_JSON_BYTES * 16)])
     if not body.strip():
         return {}
     try:
