@@ -19,12 +19,14 @@ BOB = "bob-token-000001"
 
 
 @contextlib.asynccontextmanager
-async def running_app(data_dir: Path) -> AsyncIterator[Any]:
-    """The app with tokens for ``ops`` (admin), ``alice`` and ``bob``, started and stopped."""
+async def running_app(data_dir: Path, **overrides: Any) -> AsyncIterator[Any]:
+    """The app with tokens for ``ops`` (admin), ``alice`` and ``bob``, started and stopped
+    (*overrides*: more Settings fields)."""
     settings = Settings(
         data_dir=data_dir,
         auth_tokens=f"{ADMIN}=ops:admin,{ALICE}=alice,{BOB}=bob",
         purge_interval_seconds=0,
+        **overrides,
     )
     application = create_app(settings)
     async with application.router.lifespan_context(application):

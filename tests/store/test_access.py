@@ -171,13 +171,13 @@ async def test_rightful_callers_may_write(store: ArtifactStore, world: World) ->
 
 
 async def test_bob_cannot_list_alices_session(store: ArtifactStore, world: World) -> None:
+    """Another user's session lists as empty, exactly as a session that does not exist: the
+    answer tells bob nothing, not even that the id is taken."""
     before = await state(store)
-    with pytest.raises(AccessDeniedError):
-        await store.list_by_session(world.sa, user_id="bob")
-    with pytest.raises(AccessDeniedError):
-        await store.get_directory_contents(world.sa, "docs/", user_id="bob")
-    with pytest.raises(AccessDeniedError):
-        await store.list_files(world.sa, "docs/", user_id="bob")
+    for session_id in (world.sa, "no-such-session"):
+        assert list(await store.list_by_session(session_id, user_id="bob")) == []
+        assert list(await store.get_directory_contents(session_id, "docs/", user_id="bob")) == []
+        assert list(await store.list_files(session_id, "docs/", user_id="bob")) == []
     assert await state(store) == before
     # Alice may, and sees her session's artifacts (the user-scoped one was stored from it too).
     mine = {m.artifact_id for m in await store.list_by_session(world.sa, user_id="alice")}
@@ -371,8 +371,12 @@ async def test_user_scope_for_another_user_is_refused(
     with pytest.raises(AccessDeniedError):
         await store.store(b"x", mime="text/plain", user_id="alice", session_id=world.sb)
     assert await snapshot(store) == before
-    # A session-scoped artifact stored by session id alone is attributed to its owner, bob.
-    doc = await store.store(b"x", mime="text/plain", session_id=world.sb)
+    # By session id alone the application never stores into a user's session (a user may
+    # have taken an id the application meant to use); naming the owner, it stores for bob.
+    with pytest.raises(AccessDeniedError, match="belongs to user bob"):
+        await store.store(b"x", mime="text/plain", session_id=world.sb)
+    assert await snapshot(store) == before
+    doc = await store.store(b"x", mime="text/plain", session_id=world.sb, user_id="bob")
     assert (await store.metadata(doc)).owner_id == "bob"
 
 
@@ -391,6 +395,5 @@ async def test_naming_bob_with_alices_session_is_refused(
         await store.store(b"x", mime="text/plain", **bob_in_alices_session)
     with pytest.raises(AccessDeniedError):
         await store.store_batch([{"data": b"x"}], **bob_in_alices_session)
-    with pytest.raises(AccessDeniedError):
-        await store.list_by_session(world.sa, user_id="bob")
+    assert list(await store.list_by_session(world.sa, user_id="bob")) == []
     assert await snapshot(store) == before

@@ -37,7 +37,9 @@ async def test_expired_artifact_answers_expired_everywhere(
         meta={"kind": "tmp"},
         ttl=1,
     )
-    alive = await store.store(b"alive", mime="text/plain", session_id="s", filename="docs/ok.txt")
+    alive = await store.store(
+        b"alive", mime="text/plain", session_id="s", user_id="alice", filename="docs/ok.txt"
+    )
     # Before it expires, it is there.
     assert await store.retrieve(doomed) == b"ephemeral"
     assert {m.artifact_id for m in await store.list_by_session("s")} == {doomed, alive}
@@ -162,7 +164,9 @@ async def test_expired_sessions_are_forgotten_once_empty(
     store: ArtifactStore, clock: ManualClock
 ) -> None:
     session_id = await store.create_session(user_id="alice")
-    artifact_id = await store.store(b"x", mime="text/plain", session_id=session_id, ttl=None)
+    artifact_id = await store.store(
+        b"x", mime="text/plain", session_id=session_id, user_id="alice", ttl=None
+    )
     clock.advance(25 * 3600)  # past the 24 h session lifetime
     # The session still holds an artifact, so it stays.
     await store.cleanup_expired_sessions()
@@ -180,17 +184,19 @@ async def test_storing_into_an_expired_session_is_refused(
     store: ArtifactStore, clock: ManualClock
 ) -> None:
     session_id = await store.create_session(user_id="alice", ttl_hours=1)
-    await store.store(b"x", mime="text/plain", session_id=session_id)
+    await store.store(b"x", mime="text/plain", session_id=session_id, user_id="alice")
     clock.advance(2 * 3600)
     with pytest.raises(ArtifactExpiredError):
-        await store.store(b"y", mime="text/plain", session_id=session_id)
+        await store.store(b"y", mime="text/plain", session_id=session_id, user_id="alice")
 
 
 async def test_an_expired_session_is_no_longer_a_credential(
     store: ArtifactStore, clock: ManualClock
 ) -> None:
     session_id = await store.create_session(user_id="alice", ttl_hours=1)
-    artifact_id = await store.store(b"x", mime="text/plain", session_id=session_id, ttl=None)
+    artifact_id = await store.store(
+        b"x", mime="text/plain", session_id=session_id, user_id="alice", ttl=None
+    )
     assert await store.retrieve(artifact_id, session_id=session_id) == b"x"
     clock.advance(2 * 3600)
     assert await store.validate_session(session_id) is False

@@ -58,7 +58,7 @@ async def test_sessions_round_trip(store: ArtifactStore) -> None:
     assert (info["session_id"], info["user_id"]) == (session_id, "alice")
     assert await store.get_session_info("no-such-session") is None
     assert not await store.validate_session("no-such-session")
-    artifact_id = await store.store(b"x", mime="text/plain", session_id=session_id)
+    artifact_id = await store.store(b"x", mime="text/plain", session_id=session_id, user_id="alice")
     assert (await store.metadata(artifact_id)).owner_id == "alice"
     assert (
         store.get_canonical_prefix(session_id) == f"grid/{store.sandbox_id}/sessions/{session_id}/"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import logging
 import math
 import re
 from decimal import Decimal
@@ -22,10 +23,53 @@ from satchel.core.scopes import Scope
 from satchel.core.uploads import UploadRecord
 from satchel.core.validation import encode_meta
 
-__all__ = ["ArtifactPage", "CatalogReader", "SearchFilter"]
+__all__ = ["ArtifactPage", "CatalogReader", "Readable", "SearchFilter"]
+
+logger = logging.getLogger("satchel.catalog")
 
 _PLAIN_KEY = re.compile(r"^[A-Za-z0-9_]{1,128}$")
 _MAX_TIME = 1e12  # epoch seconds far beyond any stored_at
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Readable:
+    """What a caller that is not the trusted application may read, as SQL: sandbox scope,
+    what *user* owns, and the session-scoped artifacts of *session* (the application acting in
+    one session). It mirrors :func:`satchel.core.access.check_read`, which is applied again to
+    every row, so listings are filtered in the query and pages come back full."""
+
+    user: str | None
+    session: str | None
+
+
+def _readable_clauses(readable: Readable | None) -> list[Any]:
+    if readable is None:
+        return []
+    allowed = [artifacts.c.scope == Scope.SANDBOX.value]
+    if readable.user is not None:
+        allowed.append(artifacts.c.owner_id == readable.user)
+    elif readable.session is not None:
+        allowed.append(
+            and_(
+                artifacts.c.scope == Scope.SESSION.value,
+                artifacts.c.session_id == readable.session,
+            )
+        )
+    return [or_(*allowed)]
+
+
+def _records(rows: Any) -> list[ArtifactRecord]:
+    """The records of *rows*; a row that cannot be read (written before the rules of what may
+    be stored were strict, or damaged) is left out and logged, never failing the listing."""
+    found = []
+    for row in rows:
+        try:
+            found.append(to_artifact(row))
+        except (ValueError, TypeError, KeyError) as exc:
+            logger.warning(
+                "catalog row %r cannot be read: %s", getattr(row, "artifact_id", "?"), exc
+            )
+    return found
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -40,8 +84,8 @@ class SearchFilter:
     mime_prefix: str | None = None
     meta_filter: dict[str, Any] | None = None
     sha256: str | None = None
-    readable_by_user: str | None = None
-    readable_by_session: str | None = None
+    readable: Readable | None = None
+    """Only what this caller may read (None: everything, for the trusted application)."""
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -130,17 +174,34 @@ class CatalogReader:
         return None if row is None else to_artifact(row)
 
     async def list_by_session(
-        self, session_id: str, sandbox_id: str, *, now: float, limit: int, cursor: str | None
+        self,
+        session_id: str,
+        sandbox_id: str,
+        *,
+        now: float,
+        limit: int,
+        cursor: str | None,
+        readable: Readable | None = None,
     ) -> ArtifactPage:
+        """A session's live artifacts, oldest first; only those *readable* allows (None: all),
+        so pages are full and a cursor names only a row its reader may see."""
         query = select(artifacts).where(
             artifacts.c.session_id == session_id,
             artifacts.c.sandbox_id == sandbox_id,
             or_(artifacts.c.expires_at.is_(None), artifacts.c.expires_at > now),
+            *_readable_clauses(readable),
         )
         return await self._keyset_page(query, limit=limit, cursor=cursor)
 
     async def list_directory(
-        self, session_id: str, sandbox_id: str, prefix: str, *, now: float, limit: int
+        self,
+        session_id: str,
+        sandbox_id: str,
+        prefix: str,
+        *,
+        now: float,
+        limit: int,
+        readable: Readable | None = None,
     ) -> list[ArtifactRecord]:
         query = (
             select(artifacts)
@@ -151,11 +212,12 @@ class CatalogReader:
                 # SQLite's LIKE ignores ASCII case; filenames are case-sensitive paths.
                 func.substr(artifacts.c.filename, 1, len(prefix)) == prefix,
                 or_(artifacts.c.expires_at.is_(None), artifacts.c.expires_at > now),
+                *_readable_clauses(readable),
             )
             .order_by(artifacts.c.filename, artifacts.c.artifact_id)
             .limit(limit)
         )
-        return [to_artifact(row) for row in await self.conn.execute(query)]
+        return _records(await self.conn.execute(query))
 
     async def search(self, flt: SearchFilter, *, limit: int, cursor: str | None) -> ArtifactPage:
         clauses: list[Any] = [
@@ -172,18 +234,7 @@ class CatalogReader:
             clauses.append(artifacts.c.mime.like(_like_prefix(flt.mime_prefix), escape="\\"))
         if flt.sha256 is not None:
             clauses.append(artifacts.c.sha256 == flt.sha256)
-        if flt.readable_by_user is not None or flt.readable_by_session is not None:
-            readable = [artifacts.c.scope == Scope.SANDBOX.value]
-            if flt.readable_by_user is not None:
-                readable.append(artifacts.c.owner_id == flt.readable_by_user)
-            if flt.readable_by_session is not None:
-                readable.append(
-                    and_(
-                        artifacts.c.scope == Scope.SESSION.value,
-                        artifacts.c.session_id == flt.readable_by_session,
-                    )
-                )
-            clauses.append(or_(*readable))
+        clauses.extend(_readable_clauses(flt.readable))
         for key, value in (flt.meta_filter or {}).items():
             clause = _meta_clause(key, value, self.conn.dialect.name)
             if clause is not None:
@@ -220,10 +271,10 @@ class CatalogReader:
                 raise InvalidRequestError("malformed page cursor")
             query = query.where(tuple_(*order) > tuple_(float(stored_at), artifact_id))
         rows = (await self.conn.execute(query.order_by(*order).limit(limit + 1))).all()
-        items = [to_artifact(row) for row in rows[:limit]]
         more = len(rows) > limit
-        next_cursor = encode_cursor(items[-1].stored_at, items[-1].artifact_id) if more else None
-        return ArtifactPage(items, next_cursor)
+        last = rows[limit - 1] if more else None
+        next_cursor = encode_cursor(last.stored_at, last.artifact_id) if last is not None else None
+        return ArtifactPage(_records(rows[:limit]), next_cursor)
 
     async def get_session(self, session_id: str) -> SessionRecord | None:
         row = (await self.conn.execute(_GET_SESSION, {"session_id": session_id})).first()

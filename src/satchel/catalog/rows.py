@@ -7,23 +7,25 @@ import json
 from typing import Any
 
 from satchel.core.errors import InvalidRequestError
+from satchel.core.metadata import readable_meta
 from satchel.core.models import ArtifactRecord, SessionRecord
 from satchel.core.scopes import Scope
+from satchel.core.validation import readable_mime, readable_text
 
 __all__ = ["artifact_values", "decode_cursor", "encode_cursor", "to_artifact", "to_session"]
 
 
 def to_artifact(row: Any) -> ArtifactRecord:
-    meta = row.meta if isinstance(row.meta, dict) else json.loads(row.meta or "{}")
+    meta = readable_meta(row.meta, artifact_id=row.artifact_id)
     return ArtifactRecord(
         artifact_id=row.artifact_id,
         sandbox_id=row.sandbox_id,
         scope=Scope(row.scope),
         session_id=row.session_id,
         owner_id=row.owner_id,
-        filename=row.filename,
-        mime=row.mime,
-        summary=row.summary,
+        filename=None if row.filename is None else readable_text(row.filename),
+        mime=readable_mime(row.mime),
+        summary=readable_text(row.summary),
         meta=meta,
         bytes=row.bytes,
         sha256=row.sha256,
@@ -83,7 +85,7 @@ def decode_cursor(cursor: str, arity: int) -> list[Any]:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         parts = json.loads(base64.urlsafe_b64decode(padded.encode()))
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, RecursionError) as exc:
         raise InvalidRequestError("malformed page cursor") from exc
     if not isinstance(parts, list) or len(parts) != arity:
         raise InvalidRequestError("malformed page cursor")

@@ -11,7 +11,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from satchel.catalog import apikeys as key_rows
 from satchel.catalog import uploads as upload_rows
-from satchel.catalog.reader import _GET_ARTIFACT, CatalogReader
+from satchel.catalog.reader import _GET_ARTIFACT, CatalogReader, _records
 from satchel.catalog.rows import artifact_values, to_artifact
 from satchel.catalog.tables import artifacts, blobs, events, sessions
 from satchel.core.apikeys import ApiKey
@@ -193,7 +193,7 @@ class CatalogWriter(CatalogReader):
             .limit(limit)
         )
         query = self._claim(query, artifacts)
-        return [to_artifact(row) for row in await self.conn.execute(query)]
+        return _records(await self.conn.execute(query))
 
     async def expired_sessions(self, sandbox_id: str, now: float, limit: int) -> list[str]:
         """Expired sessions no artifact points at any more (safe to forget)."""

@@ -4,6 +4,8 @@ Rules (DESIGN.md "Rules that must hold"):
 
 * A caller that names neither a user nor a session is the application itself: trusted.
 * An admin principal may do anything.
+* A session has one owner: a user, or the application (a session made without a user). A user
+  uses only its own sessions; a caller naming only a session is the application acting in it.
 * Session scope: the owning session; the user who owns that session may act too.
 * User scope: the owning user, named as ``user_id`` (a session id alone never stands in for
   its owner: session ids are often guessable, user scope is the persistent store).
@@ -36,12 +38,13 @@ class Caller:
 
 
 def _owns_session_artifact(record: ArtifactRecord, caller: Caller) -> bool:
-    if caller.session_id is not None:
-        if caller.session_id != record.session_id:
-            return False
-        # A named user must be the session's owner when the session has one.
-        return caller.user_id is None or record.owner_id in (None, caller.user_id)
-    return record.owner_id is not None and record.owner_id == caller.user_id
+    if caller.session_id is not None and caller.session_id != record.session_id:
+        return False
+    if caller.user_id is not None:
+        # A user reaches the session-scoped artifacts of its own sessions only: never those of
+        # the application's sessions (owner None) or of another user's.
+        return record.owner_id == caller.user_id
+    return caller.session_id is not None  # the application acting in that session
 
 
 def _owns_user_artifact(record: ArtifactRecord, caller: Caller) -> bool:

@@ -14,9 +14,10 @@ def new_artifact_id() -> str:
 
 
 def new_session_id(user_id: str | None) -> str:
-    """A fresh session id, ``sess-{user}-{epoch}-{random}`` (user part omitted when anonymous)."""
+    """A fresh session id, ``sess-{user}-{epoch}-{128 random bits}`` (no user part for the
+    application's): unguessable, so knowing a session's id is never how one gets into it."""
     stamp = int(time.time())
-    token = secrets.token_hex(4)
+    token = secrets.token_hex(16)
     if user_id:
         return f"sess-{user_id[:64]}-{stamp}-{token}"
     return f"sess-{stamp}-{token}"

@@ -49,9 +49,17 @@ def parse_scope(value: object) -> Scope:
     )
 
 
+_EARLIEST = datetime(1, 1, 1, tzinfo=UTC)
+_LATEST = datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)
+
+
 def iso_utc(timestamp: float | None) -> str | None:
-    """Format an epoch timestamp as ISO-8601 UTC with a ``Z`` suffix."""
+    """Format an epoch timestamp as ISO-8601 UTC with a ``Z`` suffix. Total: a time beyond
+    the calendar (a stored expiry pushed past year 9999) reads as its last or first instant."""
     if timestamp is None:
         return None
-    text = datetime.fromtimestamp(timestamp, tz=UTC).isoformat(timespec="microseconds")
-    return text.replace("+00:00", "Z")
+    try:
+        moment = datetime.fromtimestamp(timestamp, tz=UTC)
+    except (OverflowError, OSError, ValueError):
+        moment = _LATEST if timestamp > 0 else _EARLIEST
+    return moment.isoformat(timespec="microseconds").replace("+00:00", "Z")

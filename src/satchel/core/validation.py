@@ -8,23 +8,35 @@ import unicodedata
 from typing import Any
 
 from satchel.core.errors import InvalidRequestError, TooLargeError
+from satchel.core.metadata import check_meta, encode_meta
+from satchel.core.mime import DEFAULT_MIME
 
 __all__ = [
     "MAX_FILENAME_BYTES",
     "MAX_ID_LENGTH",
     "MAX_SUMMARY_CHARS",
+    "MAX_TTL_SECONDS",
     "check_data",
     "check_directory_prefix",
+    "check_expiry",
     "check_filename",
     "check_id",
     "check_meta",
     "check_mime",
     "check_optional_id",
     "check_summary",
+    "check_text",
     "check_ttl",
+    "check_ttl_hours",
     "decode_text",
     "encode_meta",
+    "parse_json",
+    "readable_mime",
+    "readable_text",
 ]
+
+MAX_TTL_SECONDS = 100 * 365 * 86400
+"""The longest lifetime anything may be given (beyond it: ``ttl=None``, never expires)."""
 
 MAX_ID_LENGTH = 128
 MAX_FILENAME_BYTES = 1024
@@ -32,10 +44,12 @@ MAX_SEGMENT_BYTES = 255
 MAX_SUMMARY_CHARS = 4096
 MAX_MIME_CHARS = 255
 
-_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+=:-]*$")
-_MIME_RE = re.compile(
-    r"^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*(\s*;.*)?$"
-)
+_ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@+=:-]*")
+# RFC 9110 media-type: type "/" subtype *( OWS ";" OWS parameter ), parameter = token "="
+# ( token / quoted-string ), ASCII only (it becomes a Content-Type header).
+_TOKEN = r"[!#$%&'*+.^_`|~0-9A-Za-z-]+"
+_QUOTED = r'"(?:[\t !#-\[\]-~]|\\[\t -~])*"'
+_MIME_RE = re.compile(rf"{_TOKEN}/{_TOKEN}(?:[ \t]*;[ \t]*{_TOKEN}=(?:{_TOKEN}|{_QUOTED}))*")
 
 
 def check_id(kind: str, value: object) -> str:
@@ -54,7 +68,7 @@ def check_id(kind: str, value: object) -> str:
         raise InvalidRequestError(f"{kind} contains a NUL byte")
     if "/" in value or "\\" in value or ".." in value:
         raise InvalidRequestError(f"{kind} {value!r} contains a path separator or '..'")
-    if not _ID_RE.match(value):
+    if not _ID_RE.fullmatch(value):
         raise InvalidRequestError(
             f"{kind} {value!r} may hold only letters, digits and . _ @ + = : - "
             "and must start with a letter or digit"
@@ -66,13 +80,36 @@ def check_optional_id(kind: str, value: object) -> str | None:
     return None if value is None else check_id(kind, value)
 
 
-def _check_relative_path(kind: str, value: object, *, allow_trailing_slash: bool) -> str:
+def check_text(kind: str, value: object, *, max_chars: int, multiline: bool = False) -> str:
+    """Validate free text: a string of at most *max_chars* characters, valid UTF-8 (no lone
+    surrogate), without NUL or other control characters (tab and line breaks too when
+    *multiline*)."""
     if not isinstance(value, str):
         raise InvalidRequestError(f"{kind} must be a string, got {type(value).__name__}")
-    if "\x00" in value:
-        raise InvalidRequestError(f"{kind} contains a NUL byte")
-    if any(unicodedata.category(ch) == "Cc" for ch in value):
+    if len(value) > max_chars:
+        raise InvalidRequestError(f"{kind} is longer than {max_chars} characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidRequestError(f"{kind} contains a lone surrogate (not UTF-8)") from None
+    allowed = "\t\n\r" if multiline else ""
+    if any(unicodedata.category(ch) == "Cc" and ch not in allowed for ch in value):
         raise InvalidRequestError(f"{kind} contains a control character")
+    return value
+
+
+def readable_text(value: str) -> str:
+    """Stored text as something every reader can write out (lone surrogates replaced)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return value.encode("utf-8", "replace").decode("utf-8")
+    return value
+
+
+def _check_relative_path(kind: str, value: object, *, allow_trailing_slash: bool) -> str:
+    check_text(kind, value, max_chars=MAX_FILENAME_BYTES)
+    assert isinstance(value, str)
     if len(value.encode("utf-8")) > MAX_FILENAME_BYTES:
         raise InvalidRequestError(f"{kind} is longer than {MAX_FILENAME_BYTES} bytes")
     if value.startswith("/") or "\\" in value or re.match(r"^[A-Za-z]:", value):
@@ -103,51 +140,22 @@ def check_directory_prefix(value: object) -> str:
 def check_mime(value: object) -> str:
     if not isinstance(value, str) or not value:
         raise InvalidRequestError("mime must be a non-empty string like 'text/plain'")
-    if len(value) > MAX_MIME_CHARS or not _MIME_RE.match(value):
+    if len(value) > MAX_MIME_CHARS or not _MIME_RE.fullmatch(value):
         raise InvalidRequestError(f"mime {value!r} is not a media type like 'text/plain'")
     return value
 
 
+def readable_mime(value: str) -> str:
+    """A stored media type as a header may carry it (one stored before the rules were strict
+    reads as ``application/octet-stream``)."""
+    return value if len(value) <= MAX_MIME_CHARS and _MIME_RE.fullmatch(value) else DEFAULT_MIME
+
+
 def check_summary(value: object) -> str:
+    """Validate a summary: free text (line breaks allowed) of at most 4096 characters."""
     if value is None:
         return ""
-    if not isinstance(value, str):
-        raise InvalidRequestError("summary must be a string")
-    if "\x00" in value:
-        raise InvalidRequestError("summary contains a NUL byte")
-    if len(value) > MAX_SUMMARY_CHARS:
-        raise InvalidRequestError(f"summary is longer than {MAX_SUMMARY_CHARS} characters")
-    return value
-
-
-def encode_meta(meta: dict[str, Any]) -> str:
-    """Canonical JSON text of a metadata document."""
-    # allow_nan=False: NaN and Infinity are not JSON, and the catalog's JSON functions reject them.
-    return json.dumps(
-        meta, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-    )
-
-
-def check_meta(value: object, *, max_bytes: int) -> dict[str, Any]:
-    """Validate custom metadata: a JSON object with string keys of at most *max_bytes*."""
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        raise InvalidRequestError(f"meta must be a dict, got {type(value).__name__}")
-    for key in value:
-        if not isinstance(key, str):
-            raise InvalidRequestError(f"meta keys must be strings, got {key!r}")
-    try:
-        text = encode_meta(value)
-    except (TypeError, ValueError, RecursionError) as exc:
-        raise InvalidRequestError(f"meta must be JSON-serialisable: {exc}") from exc
-    if "\\u0000" in text:
-        raise InvalidRequestError("meta contains a NUL character")
-    size = len(text.encode("utf-8"))
-    if size > max_bytes:
-        raise TooLargeError(f"meta is {size} bytes as JSON; the limit is {max_bytes}")
-    result: dict[str, Any] = json.loads(text)
-    return result
+    return check_text("summary", value, max_chars=MAX_SUMMARY_CHARS, multiline=True)
 
 
 MAX_PAGE = 1000
@@ -169,9 +177,36 @@ def check_ttl(value: object) -> int | None:
         raise InvalidRequestError(f"ttl must be a number of seconds or None, got {value!r}")
     if value != value or value < 1:  # NaN, non-positive, or a fraction that truncates to 0
         raise InvalidRequestError(f"ttl must be a positive number of seconds, got {value!r}")
-    if value > 100 * 365 * 86400:
+    if value > MAX_TTL_SECONDS:
         raise InvalidRequestError("ttl is longer than 100 years; use ttl=None for no expiry")
     return int(value)
+
+
+def check_ttl_hours(value: object) -> float | None:
+    """``None`` (the default) or a positive, finite number of hours of at most 100 years."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InvalidRequestError(f"ttl_hours must be a number of hours, got {value!r}")
+    if not 0 < value <= MAX_TTL_SECONDS / 3600:  # NaN and infinity fail this too
+        raise InvalidRequestError("ttl_hours must be a positive number of hours, at most 100 years")
+    return float(value)
+
+
+def check_expiry(expires_at: float, now: float) -> float:
+    """An expiry at most :data:`MAX_TTL_SECONDS` from *now* (an extended TTL may not run off
+    the calendar)."""
+    if expires_at - now > MAX_TTL_SECONDS:
+        raise InvalidRequestError("the expiry would be more than 100 years away; use ttl=None")
+    return expires_at
+
+
+def parse_json(text: str | bytes, what: str) -> Any:
+    """*text* parsed as JSON; InvalidRequestError (never a RecursionError) when it is not."""
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError) as exc:
+        raise InvalidRequestError(f"{what} is not valid JSON ({type(exc).__name__})") from None
 
 
 def decode_text(data: bytes, encoding: str, artifact_id: str) -> str:

@@ -15,7 +15,7 @@ from satchel.catalog import CatalogWriter
 from satchel.catalog.rows import artifact_values
 from satchel.core.access import Caller, check_write_scope
 from satchel.core.digests import make_etag
-from satchel.core.errors import InvalidRequestError
+from satchel.core.errors import AccessDeniedError, InvalidRequestError
 from satchel.core.grid import build_grid_key
 from satchel.core.ids import new_artifact_id
 from satchel.core.mime import guess_mime
@@ -89,12 +89,17 @@ class ArtifactCreator:
         """The caller and the owner of the artifact *spec* describes, once the caller may
         create it."""
         caller = await self.gate.caller(spec.user_id, spec.session_id)
-        # Session-scoped artifacts are attributed to the session's owner when no user is named.
-        owner = caller.user_id
-        if owner is None and spec.scope is Scope.SESSION:
-            owner = caller.session_owner
-        if spec.scope is Scope.USER and owner is None:
+        if spec.scope is Scope.USER and caller.user_id is None:
             raise InvalidRequestError("user_id is required for user-scoped artifacts")
+        if caller.user_id is None and caller.session_owner is not None:
+            # The application does not store into a user's session by its id alone: a session
+            # a user made first (squatting an id the application meant to use) stays the
+            # user's. To store for that user, name them.
+            raise AccessDeniedError(
+                f"session {spec.session_id} belongs to user {caller.session_owner}; "
+                "name that user to store into it"
+            )
+        owner = caller.user_id
         check_write_scope(spec.scope, caller, owner)
         return caller, owner
 

@@ -43,8 +43,9 @@ class AccessGate:
             if record is not None and record.is_expired(self.context.now()):
                 raise ArtifactExpiredError(f"session {session_id} has expired")
             owner = record.user_id if record is not None else None
-            if user_id is not None and owner is not None and owner != user_id:
-                raise AccessDeniedError(f"session {session_id} belongs to another user")
+            if user_id is not None and record is not None and owner != user_id:
+                whose = "the application" if owner is None else "another user"
+                raise AccessDeniedError(f"session {session_id} belongs to {whose}")
         return Caller(user_id=user_id, session_id=session_id, session_owner=owner)
 
     async def session_record(self, session_id: str) -> SessionRecord | None:
@@ -106,9 +107,11 @@ class AccessGate:
             stored = await writer.get_session(record.session_id)
             if stored is None or stored.sandbox_id != self.context.sandbox_id:
                 raise SessionError(f"session {record.session_id} cannot be used in this sandbox")
+            if stored.user_id != record.user_id:
+                raise AccessDeniedError(f"session {record.session_id} was taken meanwhile")
             record = stored
-        if caller.user_id is not None and record.user_id not in (None, caller.user_id):
-            raise AccessDeniedError(f"session {record.session_id} belongs to another user")
+        if caller.user_id is not None and record.user_id != caller.user_id:
+            raise AccessDeniedError(f"session {record.session_id} belongs to someone else")
         return record
 
     async def allocate_session(

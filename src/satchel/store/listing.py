@@ -4,13 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from satchel.catalog import SearchFilter
+from satchel.catalog import Readable, SearchFilter
 from satchel.core.access import Caller, check_read
 from satchel.core.digests import check_digest
-from satchel.core.errors import AccessDeniedError, InvalidRequestError
+from satchel.core.errors import AccessDeniedError
 from satchel.core.models import ArtifactList, ArtifactMetadata, ArtifactRecord
 from satchel.core.scopes import Scope, parse_scope
-from satchel.core.validation import check_directory_prefix, check_id, check_limit, check_meta
+from satchel.core.validation import (
+    check_directory_prefix,
+    check_id,
+    check_limit,
+    check_meta,
+    check_text,
+)
 from satchel.store.context import StoreContext
 from satchel.store.gate import AccessGate
 
@@ -22,10 +28,14 @@ class ListingService:
         self.context = context
         self.gate = gate
 
-    async def _session_caller(self, session_id: str, user_id: str | None) -> Caller:
-        """A caller listing *session_id* acts in it (the gate refuses a foreign user)."""
+    async def _session_caller(self, session_id: str, user_id: str | None) -> Caller | None:
+        """A caller listing *session_id* acts in it; None when the session is someone else's,
+        which lists as empty, exactly as an unknown session does (no existence oracle)."""
         check_id("session_id", session_id)
-        return await self.gate.caller(user_id, session_id)
+        try:
+            return await self.gate.caller(user_id, session_id)
+        except AccessDeniedError:
+            return None
 
     def _readable(self, records: list[ArtifactRecord], caller: Caller) -> list[ArtifactMetadata]:
         visible = []
@@ -47,10 +57,17 @@ class ListingService:
     ) -> ArtifactList:
         check_limit(limit)
         caller = await self._session_caller(session_id, user_id)
+        if caller is None:
+            return ArtifactList([], None)
         context = self.context
         async with context.catalog.read() as reader:
             page = await reader.list_by_session(
-                session_id, context.sandbox_id, now=context.now(), limit=limit, cursor=cursor
+                session_id,
+                context.sandbox_id,
+                now=context.now(),
+                limit=limit,
+                cursor=cursor,
+                readable=_readable(caller),
             )
         return ArtifactList(self._readable(page.items, caller), page.next_cursor)
 
@@ -65,10 +82,17 @@ class ListingService:
         check_limit(limit)
         prefix = check_directory_prefix(directory_prefix)
         caller = await self._session_caller(session_id, user_id)
+        if caller is None:
+            return ArtifactList([], None)
         context = self.context
         async with context.catalog.read() as reader:
             records = await reader.list_directory(
-                session_id, context.sandbox_id, prefix, now=context.now(), limit=limit
+                session_id,
+                context.sandbox_id,
+                prefix,
+                now=context.now(),
+                limit=limit,
+                readable=_readable(caller),
             )
         return ArtifactList(self._readable(records, caller), None)
 
@@ -86,8 +110,8 @@ class ListingService:
     ) -> ArtifactList:
         check_limit(limit)
         parsed_scope = None if scope is None else parse_scope(scope)
-        if mime_prefix is not None and not isinstance(mime_prefix, str):
-            raise InvalidRequestError("mime_prefix must be a string")
+        if mime_prefix is not None:
+            check_text("mime_prefix", mime_prefix, max_chars=255)
         digest = None if sha256 is None else check_digest(sha256)
         limit_bytes = self.context.settings.max_meta_bytes
         wanted = check_meta(meta_filter, max_bytes=limit_bytes) or None
@@ -102,9 +126,13 @@ class ListingService:
             mime_prefix=mime_prefix,
             meta_filter=wanted,
             sha256=digest,
-            readable_by_user=None if caller.trusted else (caller.user_id or ""),
-            readable_by_session=None if caller.trusted else session_id,
+            readable=_readable(caller),
         )
         async with self.context.catalog.read() as reader:
             page = await reader.search(flt, limit=limit, cursor=cursor)
         return ArtifactList(self._readable(page.items, caller), page.next_cursor)
+
+
+def _readable(caller: Caller) -> Readable | None:
+    """The rows a listing may return to *caller*, as the catalog filters them."""
+    return None if caller.trusted else Readable(caller.user_id, caller.session_id)

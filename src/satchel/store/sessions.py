@@ -5,9 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from satchel.core.access import Caller
-from satchel.core.errors import InvalidRequestError
 from satchel.core.scopes import iso_utc
-from satchel.core.validation import check_id, check_optional_id
+from satchel.core.validation import check_id, check_optional_id, check_ttl_hours
 from satchel.store.context import StoreContext
 from satchel.store.gate import AccessGate
 
@@ -23,8 +22,7 @@ class SessionService:
         self, user_id: str | None = None, ttl_hours: float | None = None
     ) -> str:
         check_optional_id("user_id", user_id)
-        if ttl_hours is not None and (isinstance(ttl_hours, bool) or not ttl_hours > 0):
-            raise InvalidRequestError("ttl_hours must be a positive number")
+        ttl_hours = check_ttl_hours(ttl_hours)
         await self.context.ensure_open()
         record = await self.gate.allocate_session(
             Caller(user_id=user_id), None, ttl_hours=ttl_hours

@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import hashlib
-import json
 import secrets
 from collections.abc import AsyncIterable, AsyncIterator
 from typing import Any
@@ -37,7 +36,7 @@ from satchel.core.uploads import (
     UploadState,
     UploadStatus,
 )
-from satchel.core.validation import check_id
+from satchel.core.validation import check_id, parse_json
 from satchel.store.context import StoreContext
 from satchel.store.creation import ArtifactCreator
 from satchel.store.gate import AccessGate
@@ -105,10 +104,7 @@ class TusService:
         md = dict(metadata or {})
         meta: Any = None
         if md.get("meta"):
-            try:
-                meta = json.loads(md["meta"])
-            except ValueError as exc:
-                raise InvalidRequestError("tus metadata 'meta' must be a JSON object") from exc
+            meta = parse_json(md["meta"], "tus metadata 'meta'")
         if md.get("session_id") and session_id and md["session_id"] != session_id:
             raise InvalidRequestError("metadata session_id differs from the caller's session")
         spec = self.creator.spec(

@@ -17,6 +17,7 @@ from satchel.core.errors import PreconditionFailedError
 from satchel.core.models import ArtifactRecord, BlobInfo
 from satchel.core.unset import UNSET
 from satchel.core.validation import (
+    check_expiry,
     check_filename,
     check_id,
     check_meta,
@@ -133,7 +134,7 @@ def _next_version(
         values["ttl"] = changes["ttl"]
         values["expires_at"] = None if changes["ttl"] is None else now + changes["ttl"]
     if "extend" in changes and current.expires_at is not None:
-        values["expires_at"] = current.expires_at + changes["extend"]
+        values["expires_at"] = check_expiry(current.expires_at + changes["extend"], now)
     if blob is not None:
         values["sha256"] = blob.digest
         values["bytes"] = blob.size

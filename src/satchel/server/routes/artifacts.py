@@ -3,7 +3,6 @@ moves and presigned URLs. Each route translates HTTP into one store call."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
@@ -17,6 +16,7 @@ from satchel.core.models import ArtifactMetadata
 from satchel.core.requests import StreamUploadRequest
 from satchel.core.scopes import DEFAULT_PRESIGN_EXPIRES
 from satchel.core.unset import UNSET, Unset
+from satchel.core.validation import parse_json
 from satchel.server.bodies import declared_length, request_body
 from satchel.server.content import content_response, read_conditions
 from satchel.server.deps import Access, GuardedRoute, access, caller_ids, get_principal, get_store
@@ -40,10 +40,7 @@ def json_query(name: str, raw: str | None) -> dict[str, Any] | None:
     """A JSON-object query parameter (400 on bad JSON or a non-object)."""
     if raw is None:
         return None
-    try:
-        value = json.loads(raw)
-    except ValueError as exc:
-        raise InvalidRequestError(f"{name} must be a JSON object: {exc}") from exc
+    value = parse_json(raw, name)
     if not isinstance(value, dict):
         raise InvalidRequestError(f"{name} must be a JSON object")
     return value
@@ -215,6 +212,8 @@ async def list_artifacts(
     elif view != "search":
         raise InvalidRequestError("view must be session, directory or search")
     else:
+        if get_principal(request).anonymous and scope is None:
+            scope = "sandbox"  # all an anonymous reader may see: search that, not their own
         page = await store.search(
             user_id=ids["user_id"],
             scope=scope,

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -18,6 +17,7 @@ from fastapi.responses import JSONResponse
 
 from satchel.core.errors import InvalidRequestError
 from satchel.core.unset import UNSET
+from satchel.core.validation import parse_json
 from satchel.server.bodies import request_body
 from satchel.server.deps import Access, GuardedRoute, access, caller_ids, get_principal, get_store
 
@@ -50,10 +50,7 @@ async def store_batch(
 ) -> JSONResponse:
     ids = caller_ids(request, get_principal(request), user_id=user_id, session_id=session_id)
     raw = b"".join([c async for c in request_body(request, max_bytes=MAX_BATCH_BODY_BYTES)])
-    try:
-        body = json.loads(raw)
-    except ValueError as exc:
-        raise InvalidRequestError(f"the batch body is not JSON: {exc}") from exc
+    body = parse_json(raw, "the batch body")
     if not isinstance(body, dict) or not isinstance(body.get("items"), list):
         raise InvalidRequestError('the batch body is {"items": [...], ...}')
     unknown = set(body) - {"items", "ttl", "scope"}

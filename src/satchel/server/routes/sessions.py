@@ -16,7 +16,7 @@ router = APIRouter(route_class=GuardedRoute, tags=["sessions"])
 
 
 class SessionBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)  # "2" is not a number of hours
 
     user_id: str | None = None
     ttl_hours: float | None = None

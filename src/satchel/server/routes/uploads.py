@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any, TypeVar
 
 from fastapi import APIRouter, Request, Response
@@ -16,6 +15,7 @@ from satchel.core.requests import (
     MultipartUploadPart,
 )
 from satchel.core.scopes import DEFAULT_PRESIGN_EXPIRES
+from satchel.core.validation import parse_json
 from satchel.server.bodies import request_body
 from satchel.server.deps import Access, GuardedRoute, access, caller_ids, get_principal, get_store
 
@@ -35,18 +35,15 @@ class CompleteRequest(BaseModel):
     summary: str = "Multipart upload"
 
 
-MAX_JSON_BYTES = 64 * 1024
-"""The largest JSON body of these routes (an init request, a part list of 10,000 entries)."""
+MAX_JSON_BYTES = 1024 * 1024
+"""The largest JSON body of these routes (an init request, a list of 10,000 parts)."""
 
 
 async def _json(request: Request) -> Any:
-    body = b"".join([c async for c in request_body(request, max_bytes=MAX_JSON_BYTES * 16)])
+    body = b"".join([c async for c in request_body(request, max_bytes=MAX_JSON_BYTES)])
     if not body.strip():
         return {}
-    try:
-        return json.loads(body)
-    except ValueError as exc:
-        raise InvalidRequestError("the request body is not valid JSON") from exc
+    return parse_json(body, "the request body")
 
 
 _M = TypeVar("_M", bound=BaseModel)
