@@ -165,6 +165,12 @@ class Settings(BaseSettings):
         default=24 * 3600, gt=0, description="lifetime of multipart, presigned and tus uploads"
     )
     multipart_min_part_bytes: int = Field(default=5 * 1024 * 1024, ge=1)
+    max_open_uploads_per_user: int = Field(
+        default=100,
+        ge=1,
+        description="unfinished presigned, multipart and tus uploads a user holds",
+    )
+    max_sessions_per_user: int = Field(default=1000, ge=1, description="live sessions a user holds")
     purge_interval_seconds: float = Field(
         default=300, ge=0, description="how often `satchel serve` purges expired items (0: never)"
     )
@@ -339,7 +345,7 @@ def load_signing_key(settings: Settings, *, persistent: bool) -> bytes:
     path = settings.data_dir / "signing.key"
     if path.exists():
         return path.read_bytes().strip()
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     temp = path.with_name(f".signing.key.{secrets.token_hex(6)}")
     fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:

@@ -26,7 +26,7 @@ from satchel.catalog import Catalog
 from satchel.catalog.migrate import alembic_config
 from satchel.catalog.tables import metadata
 
-HEAD = "0004"
+HEAD = "0005"
 VERSION_TABLE = "alembic_version"
 
 
@@ -151,6 +151,7 @@ def test_index_names_follow_the_naming_convention(tmp_path: Path) -> None:
         "ix_events_subject_seq",
         "ix_uploads_artifact_id",
         "ix_uploads_state_expires_at",
+        "ix_uploads_actor_id_state",
         "ix_api_keys_sandbox_id_created_at",
     }
 

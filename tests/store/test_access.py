@@ -397,3 +397,14 @@ async def test_naming_bob_with_alices_session_is_refused(
         await store.store_batch([{"data": b"x"}], **bob_in_alices_session)
     assert list(await store.list_by_session(world.sa, user_id="bob")) == []
     assert await snapshot(store) == before
+
+
+async def test_generated_session_ids_are_unguessable(store: ArtifactStore) -> None:
+    """128 random bits after the readable part: knowing one id tells nothing of the next."""
+    import re
+
+    made = {await store.create_session(user_id="alice") for _ in range(5)}
+    made.add((await store.metadata(await store.store(b"x", user_id="alice"))).session_id)
+    assert len(made) == 6
+    for session_id in made:
+        assert re.fullmatch(r"sess-alice-\d+-[0-9a-f]{32}", session_id), session_id

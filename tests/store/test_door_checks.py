@@ -167,3 +167,31 @@ async def test_rows_stored_before_the_rules_never_fail_a_read(store: ArtifactSto
     assert {m.artifact_id for m in await store.list_by_session("old")} == {good, bad}
     assert {m.artifact_id for m in await store.search(session_id="old")} == {good, bad}
     assert await store.delete(bad)
+
+
+@pytest.mark.embedded_only("sets per-user limits on the store")
+async def test_a_user_holds_a_bounded_number_of_uploads_and_sessions(make_store: Any) -> None:
+    from satchel import MultipartUploadInitRequest, QuotaExceededError
+
+    store = await make_store(max_open_uploads_per_user=2, max_sessions_per_user=2)
+    started = [
+        await store.initiate_multipart_upload(
+            MultipartUploadInitRequest(filename=f"f{n}.bin", user_id="alice", session_id="s1")
+        )
+        for n in range(2)
+    ]
+    with pytest.raises(QuotaExceededError, match="unfinished uploads"):
+        await store.tus_create(length=10, user_id="alice", session_id="s1")
+    await store.abort_multipart_upload(started[0]["upload_id"], user_id="alice")
+    assert (await store.tus_create(length=10, user_id="alice", session_id="s1")).offset == 0
+    await store.tus_create(length=10, user_id="bob")  # another user's count is their own
+
+    await store.create_session(user_id="alice")  # s1 and this one: the limit
+    with pytest.raises(QuotaExceededError, match="live sessions"):
+        await store.create_session(user_id="alice")
+    with pytest.raises(QuotaExceededError):
+        await store.store(b"x", user_id="alice", session_id="yet-another")
+    before = (await store.get_stats())["sessions"]
+    for _ in range(3):  # the application's own sessions are not a user's
+        await store.create_session()
+    assert (await store.get_stats())["sessions"] == before + 3

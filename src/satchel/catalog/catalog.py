@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -59,6 +60,14 @@ _AUTOCOMMIT = {"satchel_autocommit": True}
 _MIGRATION_LOCK = {"key": 0x736174636865_6C}
 
 
+def _private_file(path: Path) -> None:
+    """Create the database file (and its directory) readable by this user only, before SQLite
+    does with the process's umask; its -wal and -shm files take the file's permissions."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+
 class Catalog:
     """Async access to the catalog database at *url*."""
 
@@ -69,7 +78,7 @@ class Catalog:
         if is_sqlite(url) and not is_memory_sqlite(url):
             path = url.split("///", 1)[1] if "///" in url else ""
             if path:
-                Path(path).parent.mkdir(parents=True, exist_ok=True)
+                _private_file(Path(path))
         try:
             if is_sqlite(url):
                 self._sqlite = create_sqlite_engine(url)

@@ -15,7 +15,7 @@ from satchel.catalog import apikeys as key_rows
 from satchel.catalog import uploads as upload_rows
 from satchel.catalog.connection import CatalogConnection, HotQuery
 from satchel.catalog.rows import decode_cursor, encode_cursor, to_artifact, to_session
-from satchel.catalog.tables import artifacts, blobs, events, sessions
+from satchel.catalog.tables import artifacts, blobs, events, sessions, uploads
 from satchel.core.apikeys import ApiKey
 from satchel.core.errors import InvalidRequestError
 from satchel.core.models import ArtifactRecord, SessionRecord
@@ -328,6 +328,25 @@ class CatalogReader:
 
     async def list_api_keys(self, sandbox_id: str) -> list[ApiKey]:
         return await key_rows.list_api_keys(self.conn, sandbox_id)
+
+    async def count_open_uploads(self, actor_id: str, sandbox_id: str, now: float) -> int:
+        """Unfinished, unexpired uploads *actor_id* started in the sandbox."""
+        query = select(func.count()).where(
+            uploads.c.actor_id == actor_id,
+            uploads.c.state.in_(["open", "uploaded"]),
+            uploads.c.sandbox_id == sandbox_id,
+            uploads.c.expires_at > now,
+        )
+        return int((await self.conn.execute(query)).scalar_one())
+
+    async def count_live_sessions(self, user_id: str, sandbox_id: str, now: float) -> int:
+        """Unexpired sessions *user_id* owns in the sandbox."""
+        query = select(func.count()).where(
+            sessions.c.user_id == user_id,
+            sessions.c.sandbox_id == sandbox_id,
+            or_(sessions.c.expires_at.is_(None), sessions.c.expires_at > now),
+        )
+        return int((await self.conn.execute(query)).scalar_one())
 
     async def check(self) -> None:
         """A trivial statement: raises when the database does not answer."""

@@ -124,6 +124,7 @@ uploads = Table(
 )
 Index(None, uploads.c.artifact_id)
 Index(None, uploads.c.state, uploads.c.expires_at)
+Index(None, uploads.c.actor_id, uploads.c.state)
 
 api_keys = Table(
     "api_keys",

@@ -14,8 +14,9 @@ from satchel.client.transport import (
     content_info,
 )
 from satchel.core.content import ArtifactContent
+from satchel.core.digests import check_digest
 from satchel.core.errors import InvalidRequestError
-from satchel.core.headers import quote_etag
+from satchel.core.headers import quote_etag, repr_digest
 from satchel.core.ranges import ByteRange, plan_read
 from satchel.core.requests import MultipartUploadCompleteRequest, MultipartUploadInitRequest
 from satchel.core.scopes import DEFAULT_PRESIGN_EXPIRES
@@ -151,10 +152,21 @@ class RemoteUploadsMixin(RemoteBase):
         first = await anext(chunks, b"")
         return ArtifactContent(**opened, first_chunk=first, rest=chunks)
 
-    async def signed_put(self, token: str, data: bytes | AsyncIterable[bytes]) -> SignedUpload:
-        """PUT *data* to a presigned upload or part URL of the server."""
+    async def signed_put(
+        self,
+        token: str,
+        data: bytes | AsyncIterable[bytes],
+        *,
+        length: int | None = None,
+        sha256: str | None = None,
+    ) -> SignedUpload:
+        """PUT *data* to a presigned upload or part URL of the server, declaring its length
+        (``Content-Length``) and sha256 (``Repr-Digest``) when given."""
+        headers = {} if sha256 is None else {"Repr-Digest": repr_digest(check_digest(sha256))}
+        if length is not None:
+            headers["Content-Length"] = str(length)
         response = await self._request(
-            "PUT", f"/v1/signed/{_token(token)}", content=as_chunks(data)
+            "PUT", f"/v1/signed/{_token(token)}", content=as_chunks(data), headers=headers
         )
         body = response.json()
         return SignedUpload(

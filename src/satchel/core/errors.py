@@ -14,6 +14,7 @@
     ├── PreconditionFailedError        412  (stale If-Match etag)
     ├── ConflictError                  409
     ├── TooLargeError                  413
+    ├── QuotaExceededError             429  (a per-user limit: open uploads, sessions)
     ├── NotSupportedError              501  (feature needs another face or backend)
     ├── ProviderError                  502  (blob backend / catalog failure)
     │   └── ProviderUnavailableError   503
@@ -42,6 +43,7 @@ __all__ = [
     "PreconditionFailedError",
     "ProviderError",
     "ProviderUnavailableError",
+    "QuotaExceededError",
     "RangeNotSatisfiableError",
     "SessionError",
     "TooLargeError",
@@ -121,6 +123,13 @@ class TooLargeError(ArtifactStoreError):
 
     status_code = 413
     code = "too_large"
+
+
+class QuotaExceededError(ArtifactStoreError):
+    """A per-user limit is reached (open uploads, live sessions); finish or drop some first."""
+
+    status_code = 429
+    code = "quota_exceeded"
 
 
 class NotSupportedError(ArtifactStoreError):

@@ -1,9 +1,10 @@
 """Presigned URL tokens: HMAC-SHA256 signed, method-bound, expiring capabilities. Pure.
 
-A token is ``<payload>.<signature>``, both base64url without padding. The payload is compact JSON
-naming what the bearer may do: ``m`` (HTTP method), ``k`` (kind: ``download``, ``upload``,
-``part``), ``s`` (sandbox), ``a`` (artifact id), ``u`` (upload id), ``n`` (part number) and ``e``
-(expiry, epoch seconds). Verification checks the signature in constant time, then the method
+A token is ``<payload>.<signature>``, both base64url without padding (any other spelling is
+refused). The payload is compact JSON naming what the bearer may do: ``m`` (HTTP method),
+``k`` (kind: ``download``, ``upload``, ``part``), ``s`` (sandbox), ``a`` (artifact id), ``c``
+(the start of the content's sha256, for downloads), ``u`` (upload id), ``n`` (part number) and
+``e`` (expiry, epoch seconds). Verification checks the signature in constant time, then the method
 and the expiry.
 """
 
@@ -32,6 +33,9 @@ class SignedGrant:
     artifact_id: str | None = None
     upload_id: str | None = None
     part_number: int | None = None
+    content: str | None = None
+    """For a download: the start of the content's sha256 it was made for (the URL stops
+    working when the content is replaced)."""
 
     def to_payload(self) -> dict[str, Any]:
         payload: dict[str, Any] = {
@@ -46,6 +50,8 @@ class SignedGrant:
             payload["u"] = self.upload_id
         if self.part_number is not None:
             payload["n"] = self.part_number
+        if self.content is not None:
+            payload["c"] = self.content
         return payload
 
 
@@ -54,7 +60,12 @@ def _b64(data: bytes) -> str:
 
 
 def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    """Decode unpadded base64url, refusing any other spelling of the same bytes (padding,
+    other alphabets, stray characters): a token has exactly one valid form."""
+    decoded = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    if _b64(decoded) != text:
+        raise ValueError("not canonical base64url")
+    return decoded
 
 
 def _mac(key: bytes, payload: str) -> bytes:
@@ -86,6 +97,7 @@ def verify_grant(token: str, key: bytes, *, method: str, now: float) -> SignedGr
             artifact_id=data.get("a"),
             upload_id=data.get("u"),
             part_number=data.get("n"),
+            content=data.get("c"),
         )
     except (ValueError, TypeError, KeyError) as exc:
         raise AccessDeniedError("malformed signed URL") from exc

@@ -7,8 +7,9 @@ from collections.abc import AsyncIterator
 from fastapi import Request
 
 from satchel.core.errors import InvalidRequestError, TooLargeError
+from satchel.core.headers import parse_repr_digest
 
-__all__ = ["declared_length", "request_body"]
+__all__ = ["declared_length", "declared_sha256", "request_body"]
 
 
 def declared_length(request: Request) -> int | None:
@@ -23,6 +24,21 @@ def declared_length(request: Request) -> int | None:
     if value < 0:
         raise InvalidRequestError(f"Content-Length {raw!r} is negative")
     return value
+
+
+def declared_sha256(request: Request) -> str | None:
+    """The body's sha256 a client declared (``Repr-Digest`` or ``Content-Digest``, RFC 9530;
+    for an unencoded body they are the same), as ``sha256:<hex>``; 400 when malformed."""
+    for name in ("repr-digest", "content-digest"):
+        value = request.headers.get(name)
+        if value is None:
+            continue
+        digest = parse_repr_digest(value)
+        if digest is None and "sha-256" in value.lower():
+            raise InvalidRequestError(f"{name} carries a malformed sha-256")
+        if digest is not None:
+            return digest
+    return None
 
 
 async def request_body(request: Request, *, max_bytes: int | None = None) -> AsyncIterator[bytes]:

@@ -76,9 +76,11 @@ def get_principal(request: Request) -> Principal:
 async def resolve_principal(request: Request) -> Principal:
     """Find the principal of the request's bearer token: a static token first, then an API key
     from the catalog. 401 for a malformed header or an unknown, expired or revoked token."""
-    return await principal_for(
-        request.headers.get("authorization", ""), get_store(request), request.app.state.tokens
-    )
+    values = request.headers.getlist("authorization")
+    if len(values) > 1:
+        raise UnauthorizedError("send one Authorization header, not several")
+    header = values[0] if values else ""
+    return await principal_for(header, get_store(request), request.app.state.tokens)
 
 
 async def principal_for(header: str, store: ArtifactStoreAPI, tokens: TokenTable) -> Principal:

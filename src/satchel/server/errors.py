@@ -12,9 +12,10 @@ import secrets
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from satchel.core.errors import (
@@ -29,6 +30,9 @@ from satchel.core.errors import (
 __all__ = ["RequestIdMiddleware", "error_response", "install_error_handlers", "new_request_id"]
 
 logger = logging.getLogger("satchel.server")
+
+CLIENT_CLOSED_REQUEST = 499
+"""The status recorded for a request whose client went away before it was answered."""
 
 # Request ids: a random per-process prefix and a counter (unique across processes and replicas
 # without reading the OS's random source per request, which cost ~20 µs under load).
@@ -96,6 +100,13 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         return error_response(request, _framework_error(exc))
+
+    @app.exception_handler(ClientDisconnect)
+    async def _gone(request: Request, exc: ClientDisconnect) -> Response:
+        # The client went away mid-request (an upload cut off): nothing failed here, and no
+        # one is left to answer. Counted as 499, as proxies do, not as a server error.
+        logger.info("client disconnected: %s %s", request.method, request.url.path)
+        return Response(status_code=CLIENT_CLOSED_REQUEST)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -81,16 +81,18 @@ class ContentFastPath:
     ) -> tuple[ArtifactContent, list[tuple[bytes, bytes]]]:
         """The opened content (its first chunk read) and the answer's headers; or raise, having
         sent nothing (the full app then answers)."""
-        authorization = ""
+        authorization = None
         for name, value in scope["headers"]:
             if name in _CONDITIONAL:
                 raise _Fallback
             if name == b"authorization":
+                if authorization is not None:
+                    raise _Fallback  # several: the routed app refuses them
                 authorization = value.decode("latin-1")
         params = _query(scope["query_string"])
         state = scope["app"].state
         store = state.store
-        principal = await principal_for(authorization, store, state.tokens)
+        principal = await principal_for(authorization or "", store, state.tokens)
         if principal.anonymous and not state.settings.anon_read:
             raise _Fallback  # the route's guard words the 401
         ids = ids_for(principal, anon_read=state.settings.anon_read, read=True, **params)

@@ -11,6 +11,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 __all__ = ["Metrics"]
 
 
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
 class Metrics:
     """A private registry per app, so several apps in one process do not collide."""
 
@@ -55,6 +58,8 @@ class Metrics:
                         scope.get("route"), "path", "unmatched"
                     )
                     method = scope.get("method", "")
+                    if method not in _METHODS:  # any token is a method: keep labels bounded
+                        method = "OTHER"
                     metrics.requests.labels(method, template, str(status[0])).inc()
                     metrics.latency.labels(method, template).observe(time.perf_counter() - started)
 

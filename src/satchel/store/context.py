@@ -81,6 +81,9 @@ class StoreContext:
         async with self._open_lock:
             if self._catalog is not None:
                 return
+            if self.persistent and self.settings.data_dir is not None:
+                # created for this user alone (catalog, blobs, staging, keys live in it)
+                self.settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
             sessions = create_session_provider(
                 self.settings.session_provider,
                 redis_url=self.settings.redis_url,

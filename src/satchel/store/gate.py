@@ -11,6 +11,7 @@ from satchel.core.errors import (
     ArtifactExpiredError,
     ArtifactNotFoundError,
     PreconditionFailedError,
+    QuotaExceededError,
     SessionError,
 )
 from satchel.core.ids import new_session_id
@@ -95,6 +96,8 @@ class AccessGate:
         created concurrently by someone else).
         """
         if await writer.insert_session(record):
+            if record.user_id is not None:  # the new one counts: over the limit, all rolls back
+                await self._check_session_quota(writer, record.user_id)
             await writer.append_event(
                 type="session.created",
                 subject=record.session_id,
@@ -113,6 +116,16 @@ class AccessGate:
         if caller.user_id is not None and record.user_id != caller.user_id:
             raise AccessDeniedError(f"session {record.session_id} belongs to someone else")
         return record
+
+    async def _check_session_quota(self, writer: CatalogWriter, user_id: str) -> None:
+        context = self.context
+        limit = context.settings.max_sessions_per_user
+        live = await writer.count_live_sessions(user_id, context.sandbox_id, context.now())
+        if live > limit:
+            raise QuotaExceededError(
+                f"user {user_id} already holds {limit} live sessions (the limit); "
+                "reuse one or let some expire"
+            )
 
     async def allocate_session(
         self, caller: Caller, session_id: str | None, *, ttl_hours: float | None = None

@@ -52,11 +52,18 @@ class BlobLedger:
         return self.context.blob_backend(artifact.storage_provider)
 
     async def put(
-        self, chunks: AsyncIterable[bytes], *, backend: str, max_bytes: int | None = None
+        self,
+        chunks: AsyncIterable[bytes],
+        *,
+        backend: str,
+        max_bytes: int | None = None,
+        expected_digest: str | None = None,
     ) -> BlobInfo:
-        """Store *chunks* in *backend*, bounded by *max_bytes* (default: the upload limit)."""
+        """Store *chunks* in *backend*, bounded by *max_bytes* (default: the upload limit);
+        with *expected_digest*, bytes that hash otherwise are refused and not stored."""
         limit = self.context.settings.max_upload_bytes if max_bytes is None else max_bytes
-        return await self.context.blob_backend(backend).put_stream(chunks, max_bytes=limit)
+        blobs = self.context.blob_backend(backend)
+        return await blobs.put_stream(chunks, max_bytes=limit, expected_digest=expected_digest)
 
     async def reference(
         self, writer: CatalogWriter, info: BlobInfo, now: float, backend: str

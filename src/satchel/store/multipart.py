@@ -12,7 +12,7 @@ import hashlib
 from collections.abc import AsyncIterable, AsyncIterator
 from typing import Any
 
-from satchel.core.errors import ConflictError, InvalidRequestError
+from satchel.core.errors import ChecksumMismatchError, ConflictError, InvalidRequestError
 from satchel.core.grid import build_grid_key
 from satchel.core.requests import (
     MAX_PARTS,
@@ -140,20 +140,41 @@ class MultipartService:
         return etag
 
     async def receive_part(
-        self, upload_id: str, part_number: int, data: bytes | AsyncIterable[bytes]
+        self,
+        upload_id: str,
+        part_number: int,
+        data: bytes | AsyncIterable[bytes],
+        *,
+        length: int | None = None,
+        sha256: str | None = None,
     ) -> tuple[str, int]:
-        """Stage a part PUT to a presigned part URL; return its ETag and size."""
+        """Stage a part PUT to a presigned part URL; return its ETag and size. A part that
+        differs from its declared *length* or *sha256* is not accepted."""
         _check_part_number(part_number)
         upload = await self.uploads.open(upload_id, None, states=(UploadState.OPEN,))
-        return await self._store_part(upload, part_number, as_chunks(data))
+        return await self._store_part(
+            upload, part_number, as_chunks(data), length=length, sha256=sha256
+        )
 
     async def _store_part(
-        self, upload: UploadRecord, number: int, chunks: AsyncIterable[bytes]
+        self,
+        upload: UploadRecord,
+        number: int,
+        chunks: AsyncIterable[bytes],
+        *,
+        length: int | None = None,
+        sha256: str | None = None,
     ) -> tuple[str, int]:
         digest = hashlib.sha256()
         key = f"{upload.upload_id}.{number}"
         staging = self.context.staging
         size = await staging.write(key, 0, _hashing(chunks, digest), max_bytes=MAX_PART_BYTES)
+        # A part that is not what it declared is not accepted; the catalog keeps any earlier
+        # accepted copy's size and ETag, so completing refuses the bytes now staged.
+        if length is not None and size != length:
+            raise InvalidRequestError(f"part {number} is {size} bytes, not the {length} declared")
+        if sha256 is not None and "sha256:" + digest.hexdigest() != sha256:
+            raise ChecksumMismatchError(f"part {number} does not hash to its declared sha-256")
         etag = digest.hexdigest()[:32]
 
         def record_part(current: UploadRecord) -> UploadRecord:

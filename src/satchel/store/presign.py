@@ -11,7 +11,9 @@ from collections.abc import AsyncIterable
 
 from satchel.core.access import Caller
 from satchel.core.content import ArtifactContent
-from satchel.core.errors import AccessDeniedError
+from satchel.core.digests import check_digest
+from satchel.core.errors import AccessDeniedError, ArtifactExpiredError
+from satchel.core.models import ArtifactRecord
 from satchel.core.ranges import ByteRange
 from satchel.core.scopes import DEFAULT_PRESIGN_EXPIRES
 from satchel.core.signing import PresignedURL
@@ -67,7 +69,9 @@ class PresignService:
                 record.sha256, seconds, filename=record.filename, content_type=record.mime
             )
             return PresignedURL(url, now + seconds)
-        grant = self.signer.grant("GET", "download", now + seconds, artifact_id=artifact_id)
+        grant = self.signer.grant(
+            "GET", "download", now + seconds, artifact_id=artifact_id, content=_version(record)
+        )
         return self.signer.url(grant)
 
     async def open_signed_content(
@@ -84,6 +88,10 @@ class PresignService:
             raise AccessDeniedError("this signed URL is not a download URL")
         await self.context.ensure_open()
         record = await self.gate.load(grant.artifact_id, Caller())
+        if grant.content is not None and grant.content != _version(record):
+            raise ArtifactExpiredError(
+                "this URL was made for content the artifact no longer has (it was replaced)"
+            )
         return await self.content.open_record(
             record,
             byte_range=byte_range,
@@ -92,13 +100,31 @@ class PresignService:
             head=head,
         )
 
-    async def signed_put(self, token: str, data: bytes | AsyncIterable[bytes]) -> SignedUpload:
+    async def signed_put(
+        self,
+        token: str,
+        data: bytes | AsyncIterable[bytes],
+        *,
+        length: int | None = None,
+        sha256: str | None = None,
+    ) -> SignedUpload:
         grant = self.signer.verify(token, "PUT")
         await self.context.ensure_open()
+        digest = None if sha256 is None else check_digest(sha256)
         if grant.kind == "upload" and grant.upload_id is not None:
-            size = await self.presigned_uploads.receive(grant.upload_id, data)
+            size = await self.presigned_uploads.receive(
+                grant.upload_id, data, length=length, sha256=digest
+            )
             return SignedUpload(kind="upload", size=size)
         if grant.kind == "part" and grant.upload_id is not None and grant.part_number is not None:
-            etag, size = await self.multipart.receive_part(grant.upload_id, grant.part_number, data)
+            etag, size = await self.multipart.receive_part(
+                grant.upload_id, grant.part_number, data, length=length, sha256=digest
+            )
             return SignedUpload(kind="part", size=size, etag=etag, part_number=grant.part_number)
         raise AccessDeniedError("this signed URL does not allow uploads")
+
+
+def _version(record: ArtifactRecord) -> str:
+    """What a download URL is tied to: the start of the content's sha256 (metadata changes
+    keep it working; replaced content does not)."""
+    return record.sha256.split(":", 1)[1][:16]

@@ -16,9 +16,9 @@ from satchel.core.errors import (
     ArtifactNotFoundError,
     ConflictError,
 )
+from satchel.core.ids import new_artifact_id
 from satchel.core.scopes import DEFAULT_PRESIGN_EXPIRES, Scope
 from satchel.core.signing import PresignedURL
-from satchel.core.streams import as_chunks
 from satchel.core.unset import UNSET, Unset
 from satchel.core.uploads import UploadKind, UploadRecord, UploadState
 from satchel.core.validation import check_id
@@ -27,7 +27,7 @@ from satchel.store.creation import ArtifactCreator
 from satchel.store.direct import direct_transfers, direct_upload_of
 from satchel.store.gate import AccessGate
 from satchel.store.signing import Signer
-from satchel.store.uploads import Uploads
+from satchel.store.uploads import ACCEPTED_BODY, Uploads
 
 __all__ = ["PresignedUploadService", "direct_lifetime"]
 
@@ -84,23 +84,47 @@ class PresignedUploadService:
         grant = self.signer.grant("PUT", "upload", expires_at, upload_id=upload.upload_id)
         return self.signer.url(grant), upload.artifact_id
 
-    async def receive(self, upload_id: str, data: bytes | AsyncIterable[bytes]) -> int:
-        """Stage the body PUT to a presigned upload URL; return its size."""
-        states = (UploadState.OPEN, UploadState.UPLOADED)
-        upload = await self.uploads.open(upload_id, None, states=states)
-        size = await self.context.staging.write(
-            upload.upload_id,
-            0,
-            as_chunks(data),
+    async def receive(
+        self,
+        upload_id: str,
+        data: bytes | AsyncIterable[bytes],
+        *,
+        length: int | None = None,
+        sha256: str | None = None,
+    ) -> int:
+        """Accept the body PUT to a presigned upload URL; return its size.
+
+        A URL accepts one complete body: each attempt is staged under a key of its own and
+        accepted (size and sha256 recorded) only once it arrived whole and matched what it
+        declared; a failed attempt leaves an accepted body untouched, and once one is
+        accepted later PUTs are refused (409).
+        """
+        upload = await self.uploads.open(upload_id, None, states=(UploadState.OPEN,))
+        attempt = new_artifact_id()
+        size, digest = await self.uploads.stage_body(
+            attempt,
+            data,
             max_bytes=self.context.settings.max_upload_bytes,
+            length=length,
+            sha256=sha256,
         )
 
-        def uploaded(current: UploadRecord) -> UploadRecord:
-            if current.state not in states:
-                raise ConflictError(f"upload {current.upload_id} is {current.state.value}")
-            return dataclasses.replace(current, state=UploadState.UPLOADED, offset=size)
+        def accepted(current: UploadRecord) -> UploadRecord:
+            if current.state is not UploadState.OPEN:
+                raise ConflictError(
+                    f"upload {current.upload_id} already accepted a body; register it"
+                )
+            body = {"key": attempt, "size": size, "sha256": digest}
+            parts = {**current.parts, ACCEPTED_BODY: body}
+            return dataclasses.replace(
+                current, state=UploadState.UPLOADED, offset=size, parts=parts
+            )
 
-        await self.uploads.change(upload.upload_id, uploaded, event="upload.received")
+        try:
+            await self.uploads.change(upload.upload_id, accepted, event="upload.received")
+        except BaseException:
+            await self.context.staging.delete(attempt)
+            raise
         return size
 
     async def register_uploaded_artifact(
@@ -152,11 +176,13 @@ class PresignedUploadService:
                 upload, direct, expected_states=states, overrides=overrides
             )
         else:
+            body = upload.parts[ACCEPTED_BODY]
             await self.uploads.finish(
                 upload,
-                self.context.staging.read(upload.upload_id),
+                self.context.staging.read(str(body["key"])),
                 expected_states=states,
                 overrides=overrides,
+                expected_digest=str(body["sha256"]),
             )
         await self.uploads.drop_staged(upload)
         return True

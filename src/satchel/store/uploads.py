@@ -9,7 +9,8 @@ in the same transaction that marks the upload completed.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import AsyncIterable, Callable, Sequence
+import hashlib
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from satchel.blobs.direct import DirectTransfers
@@ -19,11 +20,15 @@ from satchel.core.errors import (
     ArtifactExpiredError,
     ArtifactNotFoundError,
     ArtifactStoreError,
+    ChecksumMismatchError,
     ConflictError,
+    InvalidRequestError,
     PreconditionFailedError,
+    QuotaExceededError,
 )
 from satchel.core.ids import new_artifact_id
 from satchel.core.models import ArtifactRecord, BlobInfo, SessionRecord
+from satchel.core.streams import as_chunks
 from satchel.core.uploads import UploadKind, UploadRecord, UploadState
 from satchel.core.validation import check_id
 from satchel.store.context import StoreContext
@@ -41,7 +46,11 @@ from satchel.store.ledger import BlobLedger
 if TYPE_CHECKING:
     from satchel.blobs.s3_uploads import DirectUpload
 
-__all__ = ["Uploads"]
+__all__ = ["ACCEPTED_BODY", "Uploads"]
+
+ACCEPTED_BODY = "accepted"
+"""The entry of a presigned upload's ``parts`` naming the one body its URL accepted: the
+staging key it was written under, its size and its sha256."""
 
 _MAX_CAS_ATTEMPTS = 50
 
@@ -89,6 +98,8 @@ class Uploads:
             expires_at=now + context.settings.upload_expiry_seconds,
         )
         async with context.catalog.write() as writer:
+            if caller.user_id is not None:
+                await self._check_upload_quota(writer, caller.user_id, now)
             session = await self.gate.persist_session(writer, session, caller)
             await writer.insert_upload(upload)
             await writer.append_event(
@@ -100,6 +111,44 @@ class Uploads:
             )
         await context.sessions.put(session)
         return upload
+
+    async def _check_upload_quota(self, writer: CatalogWriter, user_id: str, now: float) -> None:
+        limit = self.context.settings.max_open_uploads_per_user
+        held = await writer.count_open_uploads(user_id, self.context.sandbox_id, now)
+        if held >= limit:
+            raise QuotaExceededError(
+                f"user {user_id} has {held} unfinished uploads, the limit; finish or abort some"
+            )
+
+    async def stage_body(
+        self,
+        key: str,
+        data: bytes | AsyncIterable[bytes],
+        *,
+        max_bytes: int,
+        length: int | None = None,
+        sha256: str | None = None,
+    ) -> tuple[int, str]:
+        """Write a request body to staging under *key*; return its size and ``sha256:<hex>``.
+
+        A body that fails, or differs from its declared *length* or *sha256*, leaves nothing
+        under *key* and raises (InvalidRequestError, ChecksumMismatchError, TooLargeError).
+        """
+        digest = hashlib.sha256()
+        staging = self.context.staging
+        try:
+            size = await staging.write(
+                key, 0, _hashing(as_chunks(data), digest), max_bytes=max_bytes
+            )
+            found = "sha256:" + digest.hexdigest()
+            if length is not None and size != length:
+                raise InvalidRequestError(f"the body is {size} bytes, not the {length} declared")
+            if sha256 is not None and found != sha256:
+                raise ChecksumMismatchError("the body does not hash to its declared sha-256")
+        except BaseException:
+            await staging.delete(key)
+            raise
+        return size, found
 
     async def find(self, upload_id: str) -> UploadRecord | None:
         check_id("upload_id", upload_id)
@@ -181,12 +230,14 @@ class Uploads:
         *,
         expected_states: tuple[UploadState, ...],
         overrides: dict[str, Any] | None = None,
+        expected_digest: str | None = None,
     ) -> ArtifactRecord:
-        """Stream *chunks* into the blob store and create the upload's artifact."""
+        """Stream *chunks* into the blob store and create the upload's artifact (refused when
+        they do not hash to *expected_digest*, the digest accepted for them)."""
         spec = self.spec_of(upload, overrides)
         session = await self._session_of(upload)  # an expired session fails before any byte
         backend = self.ledger.route(spec.meta, upload.owner_id, upload.session_id)
-        info = await self.ledger.put(chunks, backend=backend)
+        info = await self.ledger.put(chunks, backend=backend, expected_digest=expected_digest)
         return await self._commit(upload, spec, session, info, expected_states, backend)
 
     async def finish_direct(
@@ -300,6 +351,9 @@ class Uploads:
         """Delete whatever *upload* staged (its file, its parts, its direct upload)."""
         staging = self.context.staging
         await staging.delete(upload.upload_id)
+        accepted = upload.parts.get(ACCEPTED_BODY)
+        if isinstance(accepted, dict):
+            await staging.delete(str(accepted["key"]))
         for number in staged_part_numbers(upload):
             await staging.delete(f"{upload.upload_id}.{number}")
         # Not direct_transfers(): a backend that no longer hands out URLs (an SSE-C key was
@@ -346,3 +400,9 @@ class Uploads:
         for upload in aborted:
             await self.drop_staged(upload)
         return len(aborted)
+
+
+async def _hashing(chunks: AsyncIterable[bytes], digest: Any) -> AsyncIterator[bytes]:
+    async for chunk in chunks:
+        digest.update(chunk)
+        yield chunk

@@ -75,8 +75,20 @@ class UploadsAPI(Protocol):
         """Open the content a presigned download URL grants (*token*: the URL's last segment),
         as :meth:`open_content` does. AccessDeniedError when tampered with or expired."""
 
-    async def signed_put(self, token: str, data: bytes | AsyncIterable[bytes]) -> SignedUpload:
-        """Receive the body PUT to a presigned upload or part URL (*token*: its last segment)."""
+    async def signed_put(
+        self,
+        token: str,
+        data: bytes | AsyncIterable[bytes],
+        *,
+        length: int | None = None,
+        sha256: str | None = None,
+    ) -> SignedUpload:
+        """Receive the body PUT to a presigned upload or part URL (*token*: its last segment).
+
+        A body that fails, or differs from its declared *length* or *sha256*
+        (``sha256:<hex>``), is not accepted. A presigned upload URL accepts one complete
+        body: a failed attempt never replaces it, and a second body is refused (409).
+        """
 
     # -- multipart uploads -------------------------------------------------------------------
 

@@ -7,7 +7,8 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
-from satchel.server.deps import Access, GuardedRoute, access, get_store
+from satchel.core.errors import ArtifactStoreError
+from satchel.server.deps import Access, GuardedRoute, access, get_store, resolve_principal
 
 router = APIRouter(route_class=GuardedRoute, tags=["health"])
 
@@ -16,7 +17,27 @@ router = APIRouter(route_class=GuardedRoute, tags=["health"])
 @access(Access.PUBLIC)
 async def health(request: Request) -> JSONResponse:
     body: dict[str, Any] = await get_store(request).health()
+    if not await _is_admin(request):  # paths, URLs and error texts are for operators only
+        body["checks"] = {name: _public(check) for name, check in body["checks"].items()}
     return JSONResponse(body, status_code=200 if body["status"] == "ok" else 503)
+
+
+_PUBLIC_KEYS = frozenset({"status", "provider", "backend", "dialect"})
+
+
+def _public(check: dict[str, Any]) -> dict[str, Any]:
+    """A check as anyone may see it: its status and what kind of thing answered."""
+    public = {key: value for key, value in check.items() if key in _PUBLIC_KEYS}
+    if isinstance(check.get("backends"), dict):
+        public["backends"] = {name: _public(one) for name, one in check["backends"].items()}
+    return public
+
+
+async def _is_admin(request: Request) -> bool:
+    try:
+        return (await resolve_principal(request)).is_admin
+    except ArtifactStoreError:
+        return False
 
 
 @router.get("/metrics", summary="Prometheus metrics", response_class=Response)

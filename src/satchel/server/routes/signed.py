@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
 from satchel.core.headers import quote_etag
-from satchel.server.bodies import request_body
+from satchel.server.bodies import declared_length, declared_sha256, request_body
 from satchel.server.content import content_response, read_conditions
 from satchel.server.deps import Access, GuardedRoute, access, get_store
 
@@ -34,7 +34,12 @@ async def signed_download(request: Request, token: str) -> Response:
 @router.put("/v1/signed/{token}", summary="Upload through a presigned URL (file or part)")
 @access(Access.SIGNED)
 async def signed_put(request: Request, token: str) -> JSONResponse:
-    stored = await get_store(request).signed_put(token, request_body(request))
+    stored = await get_store(request).signed_put(
+        token,
+        request_body(request),
+        length=declared_length(request),
+        sha256=declared_sha256(request),
+    )
     body = {"kind": stored.kind, "size": stored.size}
     if stored.kind == "part":
         body.update(etag=stored.etag, part_number=stored.part_number)
