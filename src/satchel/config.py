@@ -165,6 +165,11 @@ class Settings(BaseSettings):
         default=24 * 3600, gt=0, description="lifetime of multipart, presigned and tus uploads"
     )
     multipart_min_part_bytes: int = Field(default=5 * 1024 * 1024, ge=1)
+    tus_checkpoint_bytes: int = Field(
+        default=8 * 1024 * 1024,
+        ge=1,
+        description="a tus PATCH body is made durable and its offset committed this often",
+    )
     max_open_uploads_per_user: int = Field(
         default=100,
         ge=1,

@@ -4,9 +4,12 @@ checksums, offsets, termination, access and protocol versions."""
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import io
 import os
+import threading
+import time
 from typing import Any
 
 import httpx
@@ -263,3 +266,44 @@ def test_an_upload_of_length_zero_is_an_empty_artifact_at_once(server: Any) -> N
         content = client.get(f"/v1/artifacts/{artifact_id}/content")
     assert (meta["bytes"], meta["filename"]) == (0, "_SUCCESS")
     assert (content.status_code, content.content) == (200, b"")
+
+
+def test_a_patch_killed_mid_body_resumes_at_once_from_its_last_checkpoint(
+    launch_server: Any,
+) -> None:
+    """SIGKILL while a PATCH streams: after the restart HEAD reports the durable offset (the
+    last checkpoint, not 0), and the resume is not blocked by the dead server's lease."""
+    server = launch_server(SATCHEL_TUS_CHECKPOINT_BYTES=str(256 * 1024))
+    total = 4 * 1024 * 1024
+    data = os.urandom(total)
+    url = _create(server, total, metadata="filename " + base64.b64encode(b"big.bin").decode())
+    sent = threading.Event()
+
+    def slow_body() -> Any:
+        for start in range(0, total, 64 * 1024):
+            if start >= 1024 * 1024:
+                sent.set()
+                time.sleep(0.5)  # the server is killed while the body still streams
+            yield data[start : start + 64 * 1024]
+
+    def patch() -> None:
+        with contextlib.suppress(httpx.HTTPError):
+            _patch_stream(server, url, 0, slow_body())
+
+    writer = threading.Thread(target=patch, daemon=True)
+    writer.start()
+    assert sent.wait(30)
+    time.sleep(0.5)
+    server.restart()
+    writer.join(30)
+    offset = int(_head(server, url).headers["upload-offset"])
+    assert 512 * 1024 <= offset < total  # checkpoints survived the kill
+    resumed = _patch(server, url, offset, data[offset:])
+    assert resumed.status_code == 204, resumed.text  # no 409: the dead holder's lease is over
+    meta = _artifact_of(server, url)
+    assert meta["sha256"] == _sha(data)
+
+
+def _patch_stream(server: Any, url: str, offset: int, body: Any) -> httpx.Response:
+    headers = _headers(server, **{"Upload-Offset": str(offset), "Content-Type": OCTETS})
+    return httpx.patch(url, headers=headers, content=body, timeout=60)

@@ -13,10 +13,12 @@ import contextlib
 import dataclasses
 import hashlib
 import secrets
+import time
 from collections.abc import AsyncIterable, AsyncIterator
 from typing import Any
 
 from satchel._locks import KeyedLocks
+from satchel._process import holder_is_dead, process_identity
 from satchel.core.access import check_upload
 from satchel.core.errors import (
     ArtifactExpiredError,
@@ -45,7 +47,29 @@ from satchel.store.uploads import Uploads
 __all__ = ["TusService"]
 
 _LEASE = "patch"  # the entry of a tus upload's ``parts`` naming the PATCH that holds it
-_LEASE_SECONDS = 900.0
+_LEASE_SECONDS = 30.0
+_CHECKPOINT_SECONDS = 10.0  # a slow body is checkpointed (and its lease renewed) this often
+
+
+class _Segments:
+    """A PATCH body cut into checkpoints: :meth:`next` yields the next run of chunks, up to
+    *size* bytes or ``_CHECKPOINT_SECONDS``; ``exhausted`` once the body has ended."""
+
+    def __init__(self, chunks: AsyncIterable[bytes], size: int) -> None:
+        self._chunks = aiter(chunks)
+        self._size = size
+        self.exhausted = False
+
+    async def next(self) -> AsyncIterator[bytes]:
+        started, sent = time.monotonic(), 0
+        while sent < self._size and time.monotonic() - started < _CHECKPOINT_SECONDS:
+            try:
+                chunk = await anext(self._chunks)
+            except StopAsyncIteration:
+                self.exhausted = True
+                return
+            sent += len(chunk)
+            yield chunk
 
 
 def _without_lease(parts: dict[str, Any]) -> dict[str, Any]:
@@ -176,30 +200,23 @@ class TusService:
         chunks: AsyncIterable[bytes],
         checksum: tuple[str, bytes] | None,
     ) -> UploadStatus:
-        """The body of one PATCH, under this process's lock and the upload's lease."""
+        """The body of one PATCH, under this process's lock and the upload's lease.
+
+        Without a checksum the body is staged in checkpoints (every
+        ``SATCHEL_TUS_CHECKPOINT_BYTES``, or every 10 s of a slow body): each is made durable
+        and its offset committed, renewing the lease, so a server killed mid-PATCH resumes from
+        the last checkpoint. A body with a checksum is staged whole and kept only if it
+        matches, as tus's checksum extension requires.
+        """
         upload_id = upload.upload_id
         staging = self.context.staging
         assert upload.length is not None
         await staging.truncate(upload_id, upload.offset)  # drop unacknowledged bytes
-        digest = hashlib.new(checksum[0]) if checksum is not None else None
-        seen = [0]
-        try:
-            size = await staging.write(
-                upload_id, offset, _counting(chunks, digest, seen), max_bytes=upload.length
-            )
-        except ArtifactStoreError:
-            await staging.truncate(upload_id, upload.offset)
-            raise
-        except BaseException:
-            if checksum is None and seen[0]:
-                with contextlib.suppress(ArtifactStoreError):
-                    await self._advance(upload, upload.offset + seen[0], lease)
-            raise
-        if digest is not None and checksum is not None and digest.digest() != checksum[1]:
-            await staging.truncate(upload_id, upload.offset)
-            raise ChecksumMismatchError(f"the PATCH body does not match its {checksum[0]}")
-        updated = await self._advance(upload, size, lease)
-        if size < upload.length:
+        if checksum is not None:
+            updated = await self._append_checked(upload, lease, chunks, checksum)
+        else:
+            updated = await self._append_in_checkpoints(upload, lease, chunks)
+        if updated.offset < upload.length:
             return UploadStatus.of(updated)
         await self.uploads.finish(
             updated, staging.read(upload_id), expected_states=(UploadState.OPEN,)
@@ -207,8 +224,69 @@ class TusService:
         await self.uploads.drop_staged(updated)
         return UploadStatus.of(dataclasses.replace(updated, state=UploadState.COMPLETED))
 
-    async def _advance(self, upload: UploadRecord, size: int, lease: str) -> UploadRecord:
-        """Move the upload's offset to *size* and end this PATCH's *lease* (one write)."""
+    async def _append_checked(
+        self,
+        upload: UploadRecord,
+        lease: str,
+        chunks: AsyncIterable[bytes],
+        checksum: tuple[str, bytes],
+    ) -> UploadRecord:
+        staging = self.context.staging
+        assert upload.length is not None
+        digest = hashlib.new(checksum[0])
+        try:
+            size = await staging.write(
+                upload.upload_id,
+                upload.offset,
+                _counting(chunks, digest, [0]),
+                max_bytes=upload.length,
+            )
+        except BaseException:
+            await staging.truncate(upload.upload_id, upload.offset)
+            raise
+        if digest.digest() != checksum[1]:
+            await staging.truncate(upload.upload_id, upload.offset)
+            raise ChecksumMismatchError(f"the PATCH body does not match its {checksum[0]}")
+        return await self._advance(upload, size, lease, done=True)
+
+    async def _append_in_checkpoints(
+        self, upload: UploadRecord, lease: str, chunks: AsyncIterable[bytes]
+    ) -> UploadRecord:
+        staging = self.context.staging
+        assert upload.length is not None
+        segments = _Segments(chunks, self.context.settings.tus_checkpoint_bytes)
+        current = upload
+        while True:
+            seen = [0]
+            try:
+                size = await staging.write(
+                    upload.upload_id,
+                    current.offset,
+                    _counting(segments.next(), None, seen),
+                    max_bytes=upload.length,
+                )
+            except ArtifactStoreError:
+                await staging.truncate(upload.upload_id, current.offset)
+                raise
+            except BaseException:  # the client went away: keep what arrived, as tus expects
+                if seen[0]:
+                    with contextlib.suppress(ArtifactStoreError):
+                        await self._advance(current, current.offset + seen[0], lease, done=True)
+                raise
+            current = await self._advance(current, size, lease, done=segments.exhausted)
+            if segments.exhausted:
+                return current
+
+    async def _advance(
+        self, upload: UploadRecord, size: int, lease: str, *, done: bool
+    ) -> UploadRecord:
+        """Move the upload's offset to *size* in one write, ending this PATCH's *lease* when
+        it is *done*, else renewing it."""
+        renewed = {
+            "token": lease,
+            "until": self.context.now() + _LEASE_SECONDS,
+            "holder": process_identity(),
+        }
 
         def moved(current: UploadRecord) -> UploadRecord:
             if current.state is not UploadState.OPEN or current.offset != upload.offset:
@@ -216,15 +294,25 @@ class TusService:
             held = current.parts.get(_LEASE)
             if not isinstance(held, dict) or held.get("token") != lease:
                 raise ConflictError(f"upload {upload.upload_id}: another PATCH took it over")
-            return dataclasses.replace(current, offset=size, parts=_without_lease(current.parts))
+            parts = _without_lease(current.parts)
+            if not done:
+                parts[_LEASE] = renewed
+            return dataclasses.replace(current, offset=size, parts=parts)
 
         return await self.uploads.change(upload.upload_id, moved)
+
+    def _lease(self, token: str) -> dict[str, Any]:
+        """The lease entry of the PATCH *token*, held by this process from now on."""
+        until = self.context.now() + _LEASE_SECONDS
+        return {"token": token, "until": until, "holder": process_identity()}
 
     async def _take_lease(self, upload: UploadRecord) -> tuple[UploadRecord, str]:
         """Claim the upload for one PATCH, across processes and replicas (the catalog row is
         locked while claiming): a second PATCH of the same upload meanwhile gets a 409, so two
-        bodies are never staged over each other. A lease outlives a crashed process by at most
-        ``_LEASE_SECONDS``."""
+        bodies are never staged over each other. A lease names its holder: one held by a
+        process of this host that no longer runs (a server killed mid-PATCH) is taken over at
+        once; another host's lasts until it expires (``_LEASE_SECONDS``, renewed at every
+        checkpoint while its PATCH streams)."""
         token = secrets.token_hex(8)
         now = self.context.now()
 
@@ -232,12 +320,12 @@ class TusService:
             if current.state is not UploadState.OPEN or current.offset != upload.offset:
                 raise ConflictError(f"upload {upload.upload_id} moved on meanwhile")
             held = current.parts.get(_LEASE)
-            if isinstance(held, dict) and float(held.get("until", 0)) > now:
+            live = isinstance(held, dict) and float(held.get("until", 0)) > now
+            if live and not holder_is_dead(held.get("holder")):  # type: ignore[union-attr]
                 raise ConflictError(
                     f"upload {upload.upload_id} is being written by another request"
                 )
-            lease = {"token": token, "until": now + _LEASE_SECONDS}
-            return dataclasses.replace(current, parts={**current.parts, _LEASE: lease})
+            return dataclasses.replace(current, parts={**current.parts, _LEASE: self._lease(token)})
 
         return await self.uploads.change(upload.upload_id, claim), token
 

@@ -1,0 +1,51 @@
+"""Who this process is, in a form another process can check for liveness.
+
+A lease records its holder as ``{boot id}:{pid}:{start time}``. On the same host (the same boot
+id) a holder whose pid is gone, or now belongs to a process started at another time, is dead
+for certain, so its lease can be taken over at once; a holder on another host is trusted until
+its lease expires.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from pathlib import Path
+
+__all__ = ["holder_is_dead", "process_identity"]
+
+
+@functools.cache
+def _boot_id() -> str:
+    try:
+        return Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+    except OSError:
+        return "unknown-boot"
+
+
+def _start_time(pid: int) -> str | None:
+    """The start time of process *pid* in clock ticks since boot, or None when it is gone."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    # the command name (field 2) may hold spaces: fields after its closing parenthesis
+    fields = stat.rsplit(")", 1)[-1].split()
+    return fields[19] if len(fields) > 19 else None
+
+
+def process_identity() -> str:
+    """This process, as ``{boot id}:{pid}:{start time}`` (not cached: a forked worker differs)."""
+    pid = os.getpid()
+    return f"{_boot_id()}:{pid}:{_start_time(pid) or '?'}"
+
+
+def holder_is_dead(identity: object) -> bool:
+    """True only when *identity* names a process of this host that no longer runs."""
+    if not isinstance(identity, str):
+        return False
+    boot, _, rest = identity.partition(":")
+    pid_text, _, started = rest.partition(":")
+    if boot != _boot_id() or boot == "unknown-boot" or not pid_text.isdigit() or started == "?":
+        return False
+    return _start_time(int(pid_text)) != started
