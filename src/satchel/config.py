@@ -153,6 +153,26 @@ class Settings(BaseSettings):
     public_url: str | None = Field(
         default=None, description="base of presigned URLs (default http://{host}:{port})"
     )
+    max_connections: int = Field(
+        default=1000,
+        ge=1,
+        description="open connections `satchel serve` accepts work on per process (more: 503)",
+    )
+    header_timeout_seconds: float = Field(
+        default=10, gt=0, description="time to send a request's line and headers (then 408)"
+    )
+    body_timeout_seconds: float = Field(
+        default=30, gt=0, description="longest pause within a request body (then closed)"
+    )
+    send_timeout_seconds: float = Field(
+        default=60, gt=0, description="longest a client may stop reading a response"
+    )
+    keepalive_timeout_seconds: float = Field(
+        default=5, gt=0, description="an idle keep-alive connection is closed after this"
+    )
+    shutdown_timeout_seconds: float = Field(
+        default=30, ge=0, description="how long a stopping server waits for requests in flight"
+    )
     auth_tokens: str = Field(
         default="", description="token=user[@sandbox][:admin],… static bearer tokens"
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from typing import Any
 
 import typer
 
@@ -43,8 +44,15 @@ def serve(
     typer.echo(f"Satchel {__version__} on http://{settings.host}:{settings.port} (docs at /docs)")
     if settings.data_dir is not None and (settings.data_dir / "admin.token").exists():
         typer.echo(f"admin token: {settings.data_dir / 'admin.token'}")
+    connections = _connection_options(settings)
     if settings.workers == 1:
-        uvicorn.run(application, host=settings.host, port=settings.port, log_level=log_level)
+        uvicorn.run(
+            application,
+            host=settings.host,
+            port=settings.port,
+            log_level=log_level,
+            **connections,
+        )
         return
     # Each worker builds its own app (and store) from the environment, so what the options
     # changed goes there too (presigned URLs are built from the host and port).
@@ -58,7 +66,32 @@ def serve(
         host=settings.host,
         port=settings.port,
         log_level=log_level,
+        **connections,
     )
+
+
+def _connection_options(settings: Any) -> dict[str, Any]:
+    """uvicorn's connection limits and Satchel's protocol with head/body/send deadlines."""
+    from satchel.server.connections import ConnectionLimits, GuardedHttpProtocol
+
+    GuardedHttpProtocol.limits = ConnectionLimits.from_settings(settings)
+    _raise_open_file_limit(settings.max_connections + 256)
+    return {
+        "http": GuardedHttpProtocol,
+        "limit_concurrency": settings.max_connections,
+        "timeout_keep_alive": settings.keepalive_timeout_seconds,
+        "timeout_graceful_shutdown": settings.shutdown_timeout_seconds,
+    }
+
+
+def _raise_open_file_limit(wanted: int) -> None:
+    """Let the process hold as many sockets as it accepts work on (up to the hard limit)."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+    if soft != resource.RLIM_INFINITY and soft < target:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
 
 
 @app.command()
