@@ -45,6 +45,8 @@ class ServerProcess:
     port: int
     extra_env: dict[str, str]
     process: subprocess.Popen[bytes] | None = None
+    #: runs the server through this (e.g. ``unshare`` into a mount namespace)
+    command_prefix: list[str] = dataclasses.field(default_factory=list)
 
     @property
     def url(self) -> str:
@@ -83,7 +85,10 @@ class ServerProcess:
         )
         with open(self.log_path, "ab") as log:  # the child keeps its own descriptor
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "satchel", "serve", "--log-level", "warning"],
+                [
+                    *self.command_prefix,
+                    *(sys.executable, "-m", "satchel", "serve", "--log-level", "warning"),
+                ],
                 env=env,
                 stdout=log,
                 stderr=subprocess.STDOUT,

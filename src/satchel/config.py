@@ -144,6 +144,12 @@ class Settings(BaseSettings):
         default=600, ge=0, description="how long unreferenced bytes are kept before GC"
     )
     fsync: bool = Field(default=True, description="fsync blob files and directories")
+    disk_reserve_bytes: int = Field(
+        default=64 * 1024 * 1024,
+        ge=0,
+        description="new content is refused (507) below this much free disk; a reserve file "
+        "of this size keeps deletes and GC working on a full disk (0: no checks)",
+    )
 
     host: str = Field(default="127.0.0.1", description="where `satchel serve` listens")
     port: int = Field(default=8000, ge=0, le=65535)

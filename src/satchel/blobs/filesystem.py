@@ -22,7 +22,12 @@ from typing import Any, TypeVar
 from satchel._threads import in_thread
 from satchel.blobs.base import DEFAULT_CHUNK_SIZE, BlobPage, Digester, check_range
 from satchel.core.digests import SHA256_PREFIX, blob_path, check_digest
-from satchel.core.errors import BlobNotFoundError, ProviderError, ProviderUnavailableError
+from satchel.core.errors import (
+    BlobNotFoundError,
+    InsufficientStorageError,
+    ProviderError,
+    is_disk_full,
+)
 from satchel.core.models import BlobInfo
 
 __all__ = ["FilesystemBlobStore"]
@@ -339,6 +344,6 @@ def _discard_temp(temp: Path) -> None:
 
 
 def _provider_error(what: str, exc: OSError) -> ProviderError:
-    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-        return ProviderUnavailableError(f"{what}: the disk is full ({exc.strerror})")
+    if is_disk_full(exc):
+        return InsufficientStorageError(f"{what}: the disk is full ({exc.strerror})")
     return ProviderError(f"{what}: {exc}")

@@ -33,7 +33,13 @@ from typing import Any, ParamSpec, TypeVar
 from satchel._sqlite import enable_wal
 from satchel.blobs.base import DEFAULT_CHUNK_SIZE, BlobPage, Digester, check_range
 from satchel.core.digests import check_digest
-from satchel.core.errors import BlobNotFoundError, ProviderError, ProviderUnavailableError
+from satchel.core.errors import (
+    BlobNotFoundError,
+    InsufficientStorageError,
+    ProviderError,
+    ProviderUnavailableError,
+    is_disk_full,
+)
 from satchel.core.models import BlobInfo
 
 __all__ = ["CHUNK_SIZE", "SQLiteBlobStore"]
@@ -188,6 +194,8 @@ class SQLiteBlobStore:
         except sqlite3.Error as exc:
             busy = getattr(exc, "sqlite_errorname", "") in ("SQLITE_BUSY", "SQLITE_LOCKED")
             error = ProviderUnavailableError if busy else ProviderError
+            if is_disk_full(exc):
+                error = InsufficientStorageError
             raise error(f"sqlite blob store {self.path}: {exc}") from exc
 
     async def _fetch_async(self, sql: str, *params: object) -> list[Any]:

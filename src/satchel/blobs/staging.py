@@ -18,7 +18,14 @@ from typing import Protocol, runtime_checkable
 
 from satchel._threads import in_thread
 from satchel.blobs.base import DEFAULT_CHUNK_SIZE
-from satchel.core.errors import ConflictError, InvalidRequestError, ProviderError, TooLargeError
+from satchel.core.errors import (
+    ConflictError,
+    InsufficientStorageError,
+    InvalidRequestError,
+    ProviderError,
+    TooLargeError,
+    is_disk_full,
+)
 
 __all__ = ["FileStaging", "MemoryStaging", "Staging", "StagingProvider", "check_staging_key"]
 
@@ -130,6 +137,8 @@ class FileStaging:
                     raise ConflictError(f"upload is at offset {current or 0}, not {offset}")
                 handle = await asyncio.to_thread(open, path, "ab")
         except OSError as exc:
+            if is_disk_full(exc):
+                raise InsufficientStorageError(f"cannot stage the upload: {exc.strerror}") from exc
             raise ProviderError(f"cannot open staging file: {exc}") from exc
         size = offset
         try:
@@ -142,6 +151,8 @@ class FileStaging:
             if self._fsync:
                 await asyncio.to_thread(os.fsync, handle.fileno())
         except OSError as exc:
+            if is_disk_full(exc):
+                raise InsufficientStorageError(f"cannot stage the upload: {exc.strerror}") from exc
             raise ProviderError(f"cannot write staging file: {exc}") from exc
         finally:
             handle.close()

@@ -18,7 +18,7 @@ import asyncio
 import contextlib
 import os
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -48,9 +48,11 @@ from satchel.catalog.reader import CatalogReader
 from satchel.catalog.writer import CatalogWriter
 from satchel.core.errors import (
     ArtifactStoreError,
+    InsufficientStorageError,
     NotSupportedError,
     ProviderError,
     ProviderUnavailableError,
+    is_disk_full,
 )
 
 __all__ = ["Catalog"]
@@ -71,7 +73,10 @@ def _private_file(path: Path) -> None:
 class Catalog:
     """Async access to the catalog database at *url*."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, before_write: Callable[[], None] | None = None) -> None:
+        """*before_write* runs before each write transaction (the store makes room on a full
+        disk there)."""
+        self._before_write = before_write
         url = driver_url(url)
         self.url = url
         self.dialect = "sqlite" if is_sqlite(url) else url.split(":", 1)[0].split("+", 1)[0]
@@ -144,18 +149,8 @@ class Catalog:
                 yield
         except ArtifactStoreError:
             raise
-        except OperationalError as exc:
-            raise ProviderUnavailableError(f"catalog unavailable: {exc.orig}") from exc
-        except DBAPIError as exc:
-            if exc.connection_invalidated:  # the server went away mid-transaction
-                raise ProviderUnavailableError(f"catalog unavailable: {exc.orig}") from exc
-            raise ProviderError(f"catalog error: {exc}") from exc
-        except SQLAlchemyError as exc:
-            raise ProviderError(f"catalog error: {exc}") from exc
-        except sqlite3.OperationalError as exc:  # raw cursor calls (HotQuery): locked, I/O
-            raise ProviderUnavailableError(f"catalog unavailable: {exc}") from exc
-        except sqlite3.Error as exc:
-            raise ProviderError(f"catalog error: {exc}") from exc
+        except (SQLAlchemyError, sqlite3.Error) as exc:
+            raise _catalog_error(exc) from exc
 
     @contextlib.asynccontextmanager
     async def read(self) -> AsyncIterator[CatalogReader]:
@@ -183,6 +178,8 @@ class Catalog:
     @contextlib.asynccontextmanager
     async def write(self) -> AsyncIterator[CatalogWriter]:
         """A writer on a write transaction, committed (durably) when the block exits cleanly."""
+        if self._before_write is not None:
+            self._before_write()
         async with self._guard():
             if self.dialect != "sqlite":
                 async with self._connect() as conn:
@@ -218,3 +215,18 @@ class Catalog:
             self._reader.sync.close()
             self._reader = None
         self._sqlite.dispose()
+
+
+def _catalog_error(exc: SQLAlchemyError | sqlite3.Error) -> ArtifactStoreError:
+    """The error of the tree a failed catalog call is: a full disk, an unreachable or busy
+    catalog (the server went away mid-transaction; SQLite locked or failing I/O), or else a
+    catalog error."""
+    if is_disk_full(exc):
+        return InsufficientStorageError("catalog: the disk is full")
+    if isinstance(exc, OperationalError):
+        return ProviderUnavailableError(f"catalog unavailable: {exc.orig}")
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return ProviderUnavailableError(f"catalog unavailable: {exc.orig}")
+    if isinstance(exc, sqlite3.OperationalError):  # raw cursor calls (HotQuery)
+        return ProviderUnavailableError(f"catalog unavailable: {exc}")
+    return ProviderError(f"catalog error: {exc}")

@@ -17,7 +17,8 @@
     ├── QuotaExceededError             429  (a per-user limit: open uploads, sessions)
     ├── NotSupportedError              501  (feature needs another face or backend)
     ├── ProviderError                  502  (blob backend / catalog failure)
-    │   └── ProviderUnavailableError   503
+    │   ├── ProviderUnavailableError   503
+    │   └── InsufficientStorageError   507  (the data disk is full)
     ├── InternalError                  500  (a failure Satchel did not foresee)
     └── SessionError                   500
 
@@ -28,6 +29,8 @@ the same way: :func:`error_for_code` and :func:`error_for_status` read this tree
 
 from __future__ import annotations
 
+import errno
+
 __all__ = [
     "AccessDeniedError",
     "ArtifactExpiredError",
@@ -36,6 +39,7 @@ __all__ = [
     "BlobNotFoundError",
     "ChecksumMismatchError",
     "ConflictError",
+    "InsufficientStorageError",
     "InternalError",
     "InvalidRequestError",
     "MethodNotAllowedError",
@@ -51,6 +55,7 @@ __all__ = [
     "UnsupportedMediaTypeError",
     "error_for_code",
     "error_for_status",
+    "is_disk_full",
 ]
 
 
@@ -151,6 +156,31 @@ class ProviderUnavailableError(ProviderError):
 
     status_code = 503
     code = "provider_unavailable"
+
+
+class InsufficientStorageError(ProviderError):
+    """The disk holding the store is full (HTTP 507): new content is refused until space is
+    freed; reads, deletes and garbage collection keep working."""
+
+    status_code = 507
+    code = "insufficient_storage"
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """True when *exc* (an OS, SQLite or PostgreSQL error, or one wrapping it) says the disk or
+    the quota is full."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, OSError) and current.errno in (errno.ENOSPC, errno.EDQUOT):
+            return True
+        if getattr(current, "sqlite_errorname", None) == "SQLITE_FULL":
+            return True
+        if getattr(current, "sqlstate", None) == "53100":  # PostgreSQL disk_full
+            return True
+        current = getattr(current, "orig", None) or current.__cause__
+    return False
 
 
 class InternalError(ArtifactStoreError):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -44,6 +45,7 @@ class AdminService:
             "storage": {**storage, "provider": context.default_backend},
             "session": await _guarded(context.sessions.check),
             "catalog": await _guarded(context.catalog.check),
+            "disk": await asyncio.to_thread(context.space.check),
         }
 
     async def health(self) -> dict[str, Any]:
@@ -103,6 +105,7 @@ class AdminService:
                 sessions += 1
         uploads = await self.uploads.purge_expired()
         blobs, freed = await self.ledger.collect_all()
+        await asyncio.to_thread(context.space.restore)
         return {
             "artifacts": purged,
             "sessions": sessions,

@@ -19,6 +19,7 @@ from satchel.core.routing import RoutingTable
 from satchel.core.validation import check_id
 from satchel.sessions import SessionProvider, create_session_provider
 from satchel.store.backends import close_backends, open_backends
+from satchel.store.space import DiskSpace, SpaceCheckedStaging, watched_paths
 
 __all__ = ["StoreContext", "make_settings"]
 
@@ -63,6 +64,7 @@ class StoreContext:
         self._catalog: Catalog | None = None
         self._sessions: SessionProvider | None = None
         self._staging: Staging | None = None
+        self._space: DiskSpace | None = None
         self._signing_key: bytes | None = None
         self._open_lock = asyncio.Lock()
         self._closed = False
@@ -94,9 +96,11 @@ class StoreContext:
             catalog: Catalog | None = None
             try:
                 url = self.settings.resolved_database_url(persistent=self.persistent)
-                catalog = Catalog(url)
+                space = self._make_space(url)
+                await asyncio.to_thread(space.open)
+                catalog = Catalog(url, before_write=space.headroom)
                 await catalog.migrate()
-                staging = self._make_staging(backends[self.default_backend])
+                staging = self._make_staging(backends[self.default_backend], space)
             except BaseException:
                 if catalog is not None:
                     await catalog.close()
@@ -104,14 +108,25 @@ class StoreContext:
                 await sessions.close()
                 raise
             self._staging, self._sessions, self._backends = staging, sessions, backends
+            self._space = space
             self._catalog = catalog
 
-    def _make_staging(self, blobs: BlobStore) -> Staging:
+    def _make_space(self, catalog_url: str) -> DiskSpace:
+        settings = self.settings
+        if not self.persistent:
+            return DiskSpace([], reserve_bytes=0, reserve_dir=None)
+        paths = watched_paths(settings, list(self.routing.backends), catalog_url)
+        return DiskSpace(
+            paths, reserve_bytes=settings.disk_reserve_bytes, reserve_dir=settings.data_dir
+        )
+
+    def _make_staging(self, blobs: BlobStore, space: DiskSpace) -> Staging:
         if isinstance(blobs, StagingProvider):  # S3: in the bucket, so replicas share it
             return blobs.upload_staging()
         if not self.persistent:
             return MemoryStaging()
-        return FileStaging(self.settings.resolved_staging_dir(), fsync=self.settings.fsync)
+        staging = FileStaging(self.settings.resolved_staging_dir(), fsync=self.settings.fsync)
+        return SpaceCheckedStaging(staging, space)
 
     async def close(self) -> None:
         self._closed = True
@@ -143,6 +158,13 @@ class StoreContext:
         if self._staging is None:
             raise ArtifactStoreError("store is not open")
         return self._staging
+
+    @property
+    def space(self) -> DiskSpace:
+        """Free space of the local disks this store writes to, and its reserve."""
+        if self._space is None:
+            raise ArtifactStoreError("store is not open")
+        return self._space
 
     @property
     def backends(self) -> dict[str, BlobStore]:

@@ -63,6 +63,7 @@ class BlobLedger:
         with *expected_digest*, bytes that hash otherwise are refused and not stored."""
         limit = self.context.settings.max_upload_bytes if max_bytes is None else max_bytes
         blobs = self.context.blob_backend(backend)
+        self.context.space.admit()
         return await blobs.put_stream(chunks, max_bytes=limit, expected_digest=expected_digest)
 
     async def reference(

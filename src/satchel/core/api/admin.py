@@ -50,8 +50,9 @@ class AdminAPI(Protocol):
     async def validate_configuration(self) -> dict[str, Any]:
         """Check that the catalog, blob backends and session provider answer.
 
-        Returns ``{"storage": {...}, "session": {...}, "catalog": {...}}``, each with a
-        ``status`` of ``ok`` or ``error``.
+        Returns ``{"storage": {...}, "session": {...}, "catalog": {...}, "disk": {...}}``,
+        each with a ``status`` of ``ok`` or ``error`` (``disk``: ``full`` while new content is
+        refused, with its ``reason``).
         """
 
     async def health(self) -> dict[str, Any]:
