@@ -14,7 +14,7 @@ import pytest
 
 import satchel.blobs.filesystem as filesystem_module
 from satchel.blobs.filesystem import FilesystemBlobStore
-from satchel.core.errors import ProviderUnavailableError
+from satchel.core.errors import InsufficientStorageError
 
 
 async def _stream(*parts: bytes, pause: float = 0.0) -> AsyncIterator[bytes]:
@@ -48,7 +48,7 @@ async def test_cancelled_put_never_writes_into_another_blob(
     assert os.listdir(tmp_path / "blobs" / "tmp") == []
 
 
-async def test_full_disk_maps_to_provider_unavailable_and_leaves_nothing(
+async def test_full_disk_maps_to_insufficient_storage_and_leaves_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     def no_space(self: object, data: bytes) -> None:
@@ -56,7 +56,7 @@ async def test_full_disk_maps_to_provider_unavailable_and_leaves_nothing(
 
     monkeypatch.setattr(filesystem_module._TempFile, "write", no_space)
     store = FilesystemBlobStore(tmp_path / "blobs")
-    with pytest.raises(ProviderUnavailableError, match="disk is full"):
+    with pytest.raises(InsufficientStorageError, match="disk is full"):
         await store.put_stream(_stream(b"data"))
     assert os.listdir(tmp_path / "blobs" / "tmp") == []
     assert (await store.list_page()).blobs == []
