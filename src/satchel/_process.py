@@ -12,7 +12,7 @@ import functools
 import os
 from pathlib import Path
 
-__all__ = ["holder_is_dead", "process_identity"]
+__all__ = ["holder_is_dead", "name_owner_is_dead", "named_for_this_process", "process_identity"]
 
 
 @functools.cache
@@ -49,3 +49,24 @@ def holder_is_dead(identity: object) -> bool:
     if boot != _boot_id() or boot == "unknown-boot" or not pid_text.isdigit() or started == "?":
         return False
     return _start_time(int(pid_text)) != started
+
+
+def named_for_this_process(suffix: str) -> str:
+    """A file or key name that records its writer: ``{boot id[:8]}-{pid}-{start}-{suffix}``
+    (letters, digits and dashes), so what a crashed writer left can be told from work in
+    flight (:func:`name_owner_is_dead`)."""
+    pid = os.getpid()
+    return f"{_boot_id()[:8]}-{pid}-{_start_time(pid) or 0}-{suffix}"
+
+
+def name_owner_is_dead(name: str) -> bool | None:
+    """For a name made by :func:`named_for_this_process`: True when its writer was a process
+    of this host that no longer runs, False when it still runs, None when that cannot be told
+    (another host, or a name of another form)."""
+    parts = name.split("-")
+    if len(parts) < 4 or not parts[1].isdigit() or not parts[2].isdigit():
+        return None
+    boot = _boot_id()
+    if boot == "unknown-boot" or parts[0] != boot[:8] or parts[2] == "0":
+        return None
+    return _start_time(int(parts[1])) != parts[2]

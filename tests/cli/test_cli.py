@@ -233,3 +233,29 @@ def test_put_of_an_empty_file_stores_a_zero_byte_artifact(tmp_path: Path) -> Non
     target = tmp_path / "copy"
     run(tmp_path, "get", stored["artifact_id"], "-o", str(target))
     assert target.read_bytes() == b""
+
+
+def test_storage_check_reports_and_repairs(tmp_path: Path, sample: Path) -> None:
+    run(tmp_path, "put", str(sample))
+    clean = run(tmp_path, "storage", "check")
+    assert "repaired: 0; clean" in clean.stdout
+    # half an upload body staged by a process that has since exited
+    leftover = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from satchel._process import named_for_this_process as n; print(n('99aa'))",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    (tmp_path / "data" / "staging" / leftover).write_bytes(b"left by a crash")
+    found = run(tmp_path, "storage", "check", ok=False)
+    assert found.returncode == 1
+    assert f"FOUND  abandoned_staging  {leftover}" in found.stdout
+    report = json.loads(run(tmp_path, "storage", "check", "--repair", "--json").stdout)
+    assert report["counts"] == {"abandoned_staging": 1}
+    assert report["clean"]
+    assert not (tmp_path / "data" / "staging" / leftover).exists()
+    assert "repaired: 0; clean" in run(tmp_path, "storage", "check", "--verify").stdout

@@ -19,7 +19,16 @@ from satchel.core.errors import InvalidRequestError, TooLargeError
 from satchel.core.models import BlobInfo
 from satchel.core.streams import DEFAULT_CHUNK_SIZE, iter_bytes
 
-__all__ = ["DEFAULT_CHUNK_SIZE", "BlobPage", "BlobStore", "Digester", "check_range", "iter_bytes"]
+__all__ = [
+    "DEFAULT_CHUNK_SIZE",
+    "BlobPage",
+    "BlobStore",
+    "Digester",
+    "LeavesLeftovers",
+    "Leftover",
+    "check_range",
+    "iter_bytes",
+]
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -28,6 +37,27 @@ class BlobPage:
 
     blobs: list[BlobInfo]
     next_cursor: str | None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Leftover:
+    """What a write left behind in a backend (a temp file, staged chunks): ``abandoned`` when
+    its writer is gone (or it has been untouched for an hour), else the write is in flight."""
+
+    name: str
+    size: int
+    abandoned: bool
+
+
+@runtime_checkable
+class LeavesLeftovers(Protocol):
+    """A backend whose puts stage bytes first, and can list what crashed puts left."""
+
+    async def leftovers(self) -> list[Leftover]:
+        """Everything staged by puts not (yet) finished."""
+
+    async def remove_leftover(self, name: str) -> bool:
+        """Remove *name* if it is still abandoned; True when it was removed."""
 
 
 @runtime_checkable

@@ -19,8 +19,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
+from satchel._process import name_owner_is_dead, named_for_this_process
 from satchel._threads import in_thread
-from satchel.blobs.base import DEFAULT_CHUNK_SIZE, BlobPage, Digester, check_range
+from satchel.blobs.base import DEFAULT_CHUNK_SIZE, BlobPage, Digester, Leftover, check_range
 from satchel.core.digests import SHA256_PREFIX, blob_path, check_digest
 from satchel.core.errors import (
     BlobNotFoundError,
@@ -34,7 +35,9 @@ __all__ = ["FilesystemBlobStore"]
 
 _T = TypeVar("_T")
 
-_STALE_TEMP_SECONDS = 24 * 3600
+# A temp file whose writer cannot be told (another host, an older name) is abandoned once
+# untouched this long; one whose writer died on this host is abandoned at once.
+_QUIET_TEMP_SECONDS = 3600
 # File work runs on this backend's own threads: a put spends most of its time in fsync, which
 # the disk serves better in parallel than the loop's default pool (cores + 4 threads) allows.
 _IO_THREADS = 32
@@ -71,11 +74,39 @@ class FilesystemBlobStore:
         self._remove_stale_temps()
 
     def _remove_stale_temps(self) -> None:
-        cutoff = time.time() - _STALE_TEMP_SECONDS
+        """At open: remove the temp files of puts whose process is gone (a crash's)."""
+        for leftover in self._scan_temps():
+            if leftover.abandoned:
+                with contextlib.suppress(OSError):
+                    os.unlink(self._tmp / leftover.name)
+
+    def _scan_temps(self) -> list[Leftover]:
+        quiet_since = time.time() - _QUIET_TEMP_SECONDS
+        found = []
         for entry in os.scandir(self._tmp):
-            with contextlib.suppress(OSError):
-                if entry.stat().st_mtime < cutoff:
-                    os.unlink(entry.path)
+            try:
+                info = entry.stat()
+            except OSError:
+                continue
+            owner_dead = name_owner_is_dead(entry.name.removesuffix(".part"))
+            abandoned = owner_dead is True or (owner_dead is None and info.st_mtime < quiet_since)
+            found.append(Leftover(entry.name, info.st_size, abandoned))
+        return found
+
+    async def leftovers(self) -> list[Leftover]:
+        """Temp files of puts in flight, or of puts whose process died."""
+        return await self._io(self._scan_temps, "cannot list temp files")
+
+    async def remove_leftover(self, name: str) -> bool:
+        def remove() -> bool:
+            for leftover in self._scan_temps():
+                if leftover.name == name and leftover.abandoned:
+                    with contextlib.suppress(FileNotFoundError):
+                        os.unlink(self._tmp / name)
+                        return True
+            return False
+
+        return await self._io(remove, "cannot remove a temp file")
 
     def _path(self, digest: str) -> Path:
         return self.root / blob_path(digest)
@@ -95,7 +126,7 @@ class FilesystemBlobStore:
         the publish share one worker-thread call: a one-chunk blob costs a single thread hop.
         """
         digester = Digester(max_bytes=max_bytes, expected_digest=expected_digest)
-        temp = self._tmp / f"{secrets.token_hex(12)}.part"
+        temp = self._tmp / f"{named_for_this_process(secrets.token_hex(8))}.part"
         out = _TempFile(temp, digester)
         try:
             try:

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
 from satchel._sqlite import enable_wal
-from satchel.blobs.base import DEFAULT_CHUNK_SIZE, BlobPage, Digester, check_range
+from satchel.blobs.base import DEFAULT_CHUNK_SIZE, BlobPage, Digester, Leftover, check_range
 from satchel.core.digests import check_digest
 from satchel.core.errors import (
     BlobNotFoundError,
@@ -46,7 +46,7 @@ __all__ = ["CHUNK_SIZE", "SQLiteBlobStore"]
 
 CHUNK_SIZE = 1024 * 1024
 _BATCH_ROWS = 4  # chunk rows per staging commit
-_STALE_STAGING_SECONDS = 24 * 3600
+_QUIET_STAGING_SECONDS = 3600  # staged by a process that cannot be told alive or dead
 _BUSY_TIMEOUT_MS = 30_000
 _PROCESS_TOKEN = secrets.token_hex(8)  # tells this process from an earlier one with the same pid
 
@@ -122,7 +122,7 @@ class SQLiteBlobStore:
             raise
 
     def _sweep_staging(self) -> None:
-        cutoff = time.time() - _STALE_STAGING_SECONDS
+        cutoff = time.time() - _QUIET_STAGING_SECONDS
         with self._transaction() as conn:
             rows = conn.execute("SELECT content, pid, token, touched_at FROM staging").fetchall()
             dead = [(c,) for c, pid, tok, at in rows if at < cutoff or not _alive(pid, tok)]
@@ -279,6 +279,33 @@ class SQLiteBlobStore:
         infos = [BlobInfo(digest=digest, size=size) for digest, size in rows[:limit]]
         more = len(rows) > limit and bool(infos)
         return BlobPage(blobs=infos, next_cursor=infos[-1].digest if more else None)
+
+    async def leftovers(self) -> list[Leftover]:
+        """Staged chunks of puts in flight, or of puts whose process died."""
+        return await self._call(self._leftovers)
+
+    def _leftovers(self) -> list[Leftover]:
+        quiet_since = time.time() - _QUIET_STAGING_SECONDS
+        rows = self._conn.execute(
+            "SELECT s.content, s.pid, s.token, s.touched_at, COALESCE(SUM(LENGTH(c.data)), 0) "
+            "FROM staging s LEFT JOIN chunks c ON c.content = s.content GROUP BY s.content"
+        ).fetchall()
+        return [
+            Leftover(str(content), size, at < quiet_since or not _alive(pid, token))
+            for content, pid, token, at, size in rows
+        ]
+
+    async def remove_leftover(self, name: str) -> bool:
+        if not name.isdigit():
+            return False
+
+        def remove() -> bool:
+            if not any(item.name == name and item.abandoned for item in self._leftovers()):
+                return False
+            self._discard(int(name))
+            return True
+
+        return await self._call(remove)
 
     async def check(self) -> dict[str, Any]:
         report: dict[str, Any] = {"backend": self.name, "path": str(self.path)}

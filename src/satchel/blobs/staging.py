@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import os
 import re
 from collections.abc import AsyncIterable, AsyncIterator
@@ -27,7 +28,15 @@ from satchel.core.errors import (
     is_disk_full,
 )
 
-__all__ = ["FileStaging", "MemoryStaging", "Staging", "StagingProvider", "check_staging_key"]
+__all__ = [
+    "FileStaging",
+    "ListableStaging",
+    "MemoryStaging",
+    "StagedEntry",
+    "Staging",
+    "StagingProvider",
+    "check_staging_key",
+]
 
 _KEY = re.compile(r"^[A-Za-z0-9_-]{1,64}(\.[0-9]{1,5})?$")
 
@@ -56,6 +65,23 @@ class Staging(Protocol):
 
     async def delete(self, key: str) -> None:
         """Forget *key* (no error when absent)."""
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class StagedEntry:
+    """One key of a staging area: its size and when it was last written (epoch seconds)."""
+
+    key: str
+    size: int
+    modified: float
+
+
+@runtime_checkable
+class ListableStaging(Protocol):
+    """A staging area that can list what it holds (for ``storage check``)."""
+
+    async def entries(self) -> list[StagedEntry]:
+        """Every staged key."""
 
 
 @runtime_checkable
@@ -163,6 +189,17 @@ class FileStaging:
             return os.stat(self._path(key)).st_size
         except FileNotFoundError:
             return None
+
+    async def entries(self) -> list[StagedEntry]:
+        def scan() -> list[StagedEntry]:
+            found = []
+            for entry in os.scandir(self.root):
+                with contextlib.suppress(OSError):
+                    info = entry.stat()
+                    found.append(StagedEntry(entry.name, info.st_size, info.st_mtime))
+            return found
+
+        return await asyncio.to_thread(scan)
 
     async def truncate(self, key: str, size: int) -> None:
         with contextlib.suppress(FileNotFoundError):

@@ -289,6 +289,22 @@ class CatalogReader:
         )
         return (await self.conn.execute(query)).first() is not None
 
+    async def blob_references(self) -> list[tuple[str, str, int]]:
+        """``(backend, digest, size)`` of every blob some artifact (of any sandbox) points at,
+        once per distinct size recorded (more than one means a row disagrees)."""
+        columns = (artifacts.c.storage_provider, artifacts.c.sha256, artifacts.c.bytes)
+        query = select(*columns).distinct()
+        return [(row[0], row[1], int(row[2])) for row in await self.conn.execute(query)]
+
+    async def blob_ledger(self) -> list[tuple[str, str, int, float | None]]:
+        """``(backend, digest, size, orphaned_at)`` of every blob the catalog accounts for."""
+        query = select(blobs.c.backend, blobs.c.digest, blobs.c.size, blobs.c.orphaned_at)
+        return [(row[0], row[1], int(row[2]), row[3]) for row in await self.conn.execute(query)]
+
+    async def all_uploads(self) -> list[UploadRecord]:
+        """Every upload of every sandbox, whatever its state."""
+        return await upload_rows.all_uploads(self.conn)
+
     async def stats(self, sandbox_id: str) -> dict[str, int]:
         query = select(func.count(), func.coalesce(func.sum(artifacts.c.bytes), 0)).where(
             artifacts.c.sandbox_id == sandbox_id

@@ -121,3 +121,8 @@ async def expired_uploads(
     if claim and conn.dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True, of=uploads)
     return [_to_upload(row) for row in await conn.execute(query)]
+
+
+async def all_uploads(conn: CatalogConnection) -> list[UploadRecord]:
+    """Every upload of every sandbox (``storage check`` matches staged files against them)."""
+    return [_to_upload(row) for row in await conn.execute(select(uploads))]

@@ -1,4 +1,4 @@
-"""Artifact commands of the ``satchel`` CLI: put, get, ls, rm, cat, presign, health, migrate, keys.
+"""Commands of the ``satchel`` CLI: put, get, ls, rm, cat, presign, health, migrate, keys, storage.
 
 Each works on the embedded store (the local store of :class:`~satchel.config.Settings`: SQLite
 catalog and files under ``SATCHEL_DATA_DIR``, default ``./var``) or, with ``--url`` /
@@ -34,7 +34,7 @@ from satchel.core.errors import ArtifactStoreError, InvalidRequestError
 from satchel.core.models import ArtifactMetadata
 from satchel.core.unset import UNSET, Unset
 
-__all__ = ["keys_app", "register"]
+__all__ = ["keys_app", "register", "storage_app"]
 
 stdout = Console() if sys.stdout.isatty() else Console(width=400)  # pipes: never truncate
 stderr = Console(stderr=True)
@@ -46,6 +46,7 @@ SESSION_OPTION = typer.Option(None, "--session", help="act in / list this sessio
 JSON_OPTION = typer.Option(False, "--json", help="machine-readable JSON on stdout")
 
 keys_app = typer.Typer(help="API keys (bearer tokens) for `satchel serve`.", no_args_is_help=True)
+storage_app = typer.Typer(help="Storage integrity (fsck).", no_args_is_help=True)
 
 
 # -- plumbing -------------------------------------------------------------------------------
@@ -356,6 +357,45 @@ def migrate(
     )
 
 
+# -- storage --------------------------------------------------------------------------------
+
+
+@storage_app.command("check")
+def storage_check(
+    repair: bool = typer.Option(False, "--repair", help="fix what is safe to fix"),
+    verify: bool = typer.Option(False, "--verify", help="also re-hash every blob (reads all)"),
+    url: str | None = URL_OPTION,
+    token: str | None = TOKEN_OPTION,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Check that the catalog, blobs and upload staging agree (exit status 1 if not clean).
+
+    Finds lost or damaged content, stray bytes, leftovers of crashed writes and expired
+    uploads; --repair removes leftovers, hands stray bytes to garbage collection, mends the
+    ledger and purges expired uploads. Lost content is reported, never touched.
+    """
+    with _store(url, token) as store:
+        report: dict[str, Any] = store.check_storage(repair=repair, verify=verify)
+    if as_json:
+        _print_json(report)
+    else:
+        checked = ", ".join(f"{name} {count}" for name, count in report["checked"].items())
+        typer.echo(f"checked: {checked}")
+        for problem in report["problems"]:
+            state = "repaired" if problem["repaired"] else "FOUND"
+            typer.echo(f"{state}  {problem['kind']}  {problem['subject']}  {problem['detail']}")
+        listed = len(report["problems"])
+        total = report["repaired"] + report["unresolved"]
+        if total > listed:
+            typer.echo(f"… {total - listed} more (see --json counts)")
+        if report["in_flight"]:
+            typer.echo(f"in flight (left alone): {report['in_flight']}")
+        verdict = "clean" if report["clean"] else f"{report['unresolved']} problem(s) left"
+        typer.echo(f"repaired: {report['repaired']}; {verdict}")
+    if not report["clean"]:
+        raise typer.Exit(1)
+
+
 # -- keys -----------------------------------------------------------------------------------
 
 
@@ -431,3 +471,4 @@ def register(app: typer.Typer) -> None:
     for command in (put, get, ls, rm, cat, presign, health, migrate):
         app.command()(command)
     app.add_typer(keys_app, name="keys")
+    app.add_typer(storage_app, name="storage")

@@ -81,6 +81,13 @@ class RemoteAdminMixin(RemoteBase):
         body = (await self._request("POST", "/v1/admin/gc")).json()
         return int(body["blobs"]), int(body["bytes_freed"])
 
+    async def check_storage(self, *, repair: bool = False, verify: bool = False) -> dict[str, Any]:
+        """The service's storage check (fsck; see the contract); needs an admin token."""
+        params = {"repair": str(repair).lower(), "verify": str(verify).lower()}
+        answer = await self._request("POST", "/v1/admin/storage/check", params=params)
+        report: dict[str, Any] = answer.json()
+        return report
+
     # -- API keys (admin tokens) ------------------------------------------------------------
 
     async def create_api_key(

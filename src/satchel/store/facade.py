@@ -48,6 +48,7 @@ from satchel.store.context import StoreContext, make_settings
 from satchel.store.creation import ArtifactCreator
 from satchel.store.files import FileService
 from satchel.store.gate import AccessGate
+from satchel.store.integrity import StorageCheck
 from satchel.store.keys import KeyService
 from satchel.store.ledger import BlobLedger
 from satchel.store.listing import ListingService
@@ -163,6 +164,7 @@ class ArtifactStore(ArtifactStoreAPI):
         self._tus = TusService(context, gate, creator, uploads)
         self._sessions = SessionService(context, gate)
         self._admin = AdminService(context, ledger, uploads)
+        self._integrity = StorageCheck(context, ledger, uploads)
         self._keys = KeyService(context)
 
     def __repr__(self) -> str:
@@ -238,6 +240,7 @@ class ArtifactStore(ArtifactStoreAPI):
     get_stats = forward(API.get_stats, "_admin")
     purge_expired = forward(API.purge_expired, "_admin")
     collect_garbage = forward(API.collect_garbage, "_admin")
+    check_storage = forward(API.check_storage, "_integrity")
     create_api_key = forward(API.create_api_key, "_keys")
     list_api_keys = forward(API.list_api_keys, "_keys")
     revoke_api_key = forward(API.revoke_api_key, "_keys")

@@ -8,15 +8,16 @@ signed URL and the bytes wait in the staging area.
 from __future__ import annotations
 
 import dataclasses
+import secrets
 from collections.abc import AsyncIterable
 from typing import Any
 
+from satchel._process import named_for_this_process
 from satchel.core.errors import (
     AccessDeniedError,
     ArtifactNotFoundError,
     ConflictError,
 )
-from satchel.core.ids import new_artifact_id
 from satchel.core.scopes import DEFAULT_PRESIGN_EXPIRES, Scope
 from satchel.core.signing import PresignedURL
 from satchel.core.unset import UNSET, Unset
@@ -100,7 +101,8 @@ class PresignedUploadService:
         accepted later PUTs are refused (409).
         """
         upload = await self.uploads.open(upload_id, None, states=(UploadState.OPEN,))
-        attempt = new_artifact_id()
+        # named for this process, so a crash's half-staged attempt is known as abandoned
+        attempt = named_for_this_process(secrets.token_hex(6))
         size, digest = await self.uploads.stage_body(
             attempt,
             data,

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from satchel.blobs.base import DEFAULT_CHUNK_SIZE
-from satchel.blobs.staging import Staging
+from satchel.blobs.staging import ListableStaging, StagedEntry, Staging
 from satchel.core.errors import InsufficientStorageError
 
 __all__ = ["DiskSpace", "SpaceCheckedStaging", "watched_paths"]
@@ -200,3 +200,8 @@ class SpaceCheckedStaging:
 
     async def delete(self, key: str) -> None:
         await self.inner.delete(key)
+
+    async def entries(self) -> list[StagedEntry]:
+        if isinstance(self.inner, ListableStaging):
+            return await self.inner.entries()
+        return []

@@ -69,6 +69,22 @@ class AdminAPI(Protocol):
     async def collect_garbage(self) -> tuple[int, int]:
         """Delete blobs no artifact refers to; return (blobs removed, bytes freed)."""
 
+    async def check_storage(self, *, repair: bool = False, verify: bool = False) -> dict[str, Any]:
+        """Check that the catalog, the blob backends and upload staging agree (fsck).
+
+        Finds bytes artifacts point at that are gone or of the wrong size (with *verify*, also
+        bytes that hash otherwise, reading every blob), bytes and ledger rows nobody accounts
+        for, what crashed writes left (temp files, staged chunks and upload bodies of dead
+        processes) and expired unfinished uploads. With *repair* it fixes what is safe: stray
+        bytes go to garbage collection, leftovers are removed, ledger rows are mended, expired
+        uploads purged; lost or damaged content is reported, never touched. Work in flight is
+        counted, not touched.
+
+        Returns ``{"clean", "repair", "repaired", "unresolved", "in_flight", "counts",
+        "checked", "problems"}``; ``clean`` is true when nothing is left unresolved, and each
+        problem is ``{"kind", "subject", "detail", "repaired"}`` (the first 1000 are listed).
+        """
+
     # -- API keys ----------------------------------------------------------------------------
 
     async def create_api_key(

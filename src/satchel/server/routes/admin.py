@@ -30,3 +30,14 @@ async def purge(request: Request) -> JSONResponse:
 async def collect_garbage(request: Request) -> JSONResponse:
     blobs, freed = await get_store(request).collect_garbage()
     return JSONResponse({"blobs": blobs, "bytes_freed": freed})
+
+
+@router.post(
+    "/v1/admin/storage/check",
+    summary="Check that catalog, blobs and staging agree (fsck); repair what is safe",
+)
+@access(Access.ADMIN)
+async def check_storage(
+    request: Request, repair: bool = False, verify: bool = False
+) -> JSONResponse:
+    return JSONResponse(await get_store(request).check_storage(repair=repair, verify=verify))
