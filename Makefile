@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run demo test system-deps lint typecheck bench bench-service bench-growth bench-servers clean
+.PHONY: run demo test crash-stress system-deps lint typecheck bench bench-service bench-growth bench-servers clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,10 @@ test: $(STAMP) system-deps
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
 	$(BIN)/pytest
+
+## crash-stress: SIGKILL the server 20 times per operation (PUT, multipart, tus, GC); minutes
+crash-stress: $(STAMP)
+	CRASH_ITERATIONS=20 $(BIN)/pytest -q tests/server/test_crash.py
 
 ## bench: Satchel vs chuk-artifacts at library level, plus the raw-disk baseline (opt-in, minutes)
 bench: $(STAMP)

@@ -201,7 +201,9 @@ class Settings(BaseSettings):
         ge=1,
         description="unfinished presigned, multipart and tus uploads a user holds",
     )
-    max_sessions_per_user: int = Field(default=1000, ge=1, description="live sessions a user holds")
+    max_sessions_per_user: int = Field(
+        default=1000, ge=1, description="live sessions a user creates empty"
+    )
     purge_interval_seconds: float = Field(
         default=300, ge=0, description="how often `satchel serve` purges expired items (0: never)"
     )

@@ -323,11 +323,20 @@ async def test_tus_upload_completes_into_an_artifact(store: ArtifactStore) -> No
     with pytest.raises(AccessDeniedError):
         await store.tus_append(upload.upload_id, 5, body(b"56789"), user_id="bob")
     done = await store.tus_append(upload.upload_id, 5, body(b"56789"), user_id="alice")
-    assert done.state == "completed"
+    assert (done.state, done.offset) == ("completed", 10)
     meta = await store.metadata(done.artifact_id, user_id="alice")
     assert (meta.filename, meta.scope, meta.meta, meta.bytes) == ("t.bin", "user", {"a": 1}, 10)
     assert await store.retrieve(done.artifact_id, user_id="alice") == b"0123456789"
-    assert (await store.tus_info(upload.upload_id, user_id="alice")).state == "completed"
+    info = await store.tus_info(upload.upload_id, user_id="alice")
+    assert (info.state, info.offset) == ("completed", 10)
+
+
+@pytest.mark.embedded_only("the store side of /v1/tus/ (tests/server/test_tus_http.py drives it)")
+async def test_a_tus_body_in_one_patch_completes_at_its_full_offset(store: ArtifactStore) -> None:
+    upload = await store.tus_create(length=6, user_id="alice")
+    done = await store.tus_append(upload.upload_id, 0, body(b"abcdef"), user_id="alice")
+    assert (done.state, done.offset) == ("completed", 6)
+    assert await store.retrieve(done.artifact_id, user_id="alice") == b"abcdef"
 
 
 @pytest.mark.embedded_only("the store side of /v1/tus/ (tests/server/test_tus_http.py drives it)")

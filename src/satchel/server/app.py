@@ -19,6 +19,7 @@ from satchel.server.auth import Principal, TokenTable, ensure_admin_token, parse
 from satchel.server.errors import RequestIdMiddleware, install_error_handlers
 from satchel.server.fastpath import ContentFastPath
 from satchel.server.metrics import Metrics
+from satchel.server.recovery import RunMarker, recover
 from satchel.server.routes import ROUTERS
 from satchel.store import ArtifactStore
 
@@ -65,15 +66,23 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await store.open()
-        task = asyncio.create_task(_purge_periodically(store, interval)) if interval else None
+        tasks = []
+        if interval:
+            tasks.append(asyncio.create_task(_purge_periodically(store, interval)))
+        data_dir = store.settings.data_dir
+        marker = RunMarker(data_dir) if store.persistent and data_dir is not None else None
+        if marker is not None and (crashed := marker.start()):
+            tasks.append(asyncio.create_task(recover(store, crashed)))
         try:
             yield
         finally:
-            if task is not None:
+            for task in tasks:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
             await store.close()
+            if marker is not None:
+                marker.stop()
 
     app = FastAPI(
         title="Satchel",

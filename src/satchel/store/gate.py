@@ -88,15 +88,24 @@ class AccessGate:
         )
 
     async def persist_session(
-        self, writer: CatalogWriter, record: SessionRecord, caller: Caller
+        self,
+        writer: CatalogWriter,
+        record: SessionRecord,
+        caller: Caller,
+        *,
+        counted: bool = False,
     ) -> SessionRecord:
         """Insert *record* if it is new (with its event); return the stored session.
+
+        A *counted* session (one created empty, by ``create_session``) is refused past the
+        user's ``max_sessions_per_user``; a session made for the artifact or upload it carries
+        is bounded by what it carries.
 
         Raises AccessDeniedError when the session turns out to belong to another user (it was
         created concurrently by someone else).
         """
         if await writer.insert_session(record):
-            if record.user_id is not None:  # the new one counts: over the limit, all rolls back
+            if counted and record.user_id is not None:  # over the limit, all rolls back
                 await self._check_session_quota(writer, record.user_id)
             await writer.append_event(
                 type="session.created",
@@ -128,12 +137,17 @@ class AccessGate:
             )
 
     async def allocate_session(
-        self, caller: Caller, session_id: str | None, *, ttl_hours: float | None = None
+        self,
+        caller: Caller,
+        session_id: str | None,
+        *,
+        ttl_hours: float | None = None,
+        counted: bool = False,
     ) -> SessionRecord:
         """Resolve and persist a session in a transaction of its own."""
         record = await self.resolve_session(caller, session_id, ttl_hours=ttl_hours)
         async with self.context.catalog.write() as writer:
-            record = await self.persist_session(writer, record, caller)
+            record = await self.persist_session(writer, record, caller, counted=counted)
         await self.context.sessions.put(record)
         return record
 

@@ -25,7 +25,7 @@ class SessionService:
         ttl_hours = check_ttl_hours(ttl_hours)
         await self.context.ensure_open()
         record = await self.gate.allocate_session(
-            Caller(user_id=user_id), None, ttl_hours=ttl_hours
+            Caller(user_id=user_id), None, ttl_hours=ttl_hours, counted=True
         )
         return record.session_id
 

@@ -213,16 +213,21 @@ class TusService:
         assert upload.length is not None
         await staging.truncate(upload_id, upload.offset)  # drop unacknowledged bytes
         if checksum is not None:
-            updated = await self._append_checked(upload, lease, chunks, checksum)
+            updated, staged = await self._append_checked(upload, lease, chunks, checksum)
         else:
-            updated = await self._append_in_checkpoints(upload, lease, chunks)
-        if updated.offset < upload.length:
+            updated, staged = await self._append_in_checkpoints(upload, lease, chunks)
+        if staged < upload.length:
             return UploadStatus.of(updated)
+        # Every byte is staged. The artifact and the upload's completion are one commit, made
+        # from the last committed offset: a crash before it leaves the upload resumable there,
+        # never at its full length with no artifact.
+        updated = dataclasses.replace(updated, parts=_without_lease(updated.parts))
         await self.uploads.finish(
             updated, staging.read(upload_id), expected_states=(UploadState.OPEN,)
         )
         await self.uploads.drop_staged(updated)
-        return UploadStatus.of(dataclasses.replace(updated, state=UploadState.COMPLETED))
+        done = dataclasses.replace(updated, state=UploadState.COMPLETED, offset=upload.length)
+        return UploadStatus.of(done)
 
     async def _append_checked(
         self,
@@ -230,7 +235,10 @@ class TusService:
         lease: str,
         chunks: AsyncIterable[bytes],
         checksum: tuple[str, bytes],
-    ) -> UploadRecord:
+    ) -> tuple[UploadRecord, int]:
+        """Stage the whole body; keep it only if it matches *checksum*. Returns the upload
+        and how many bytes are staged (its offset is left for the completion to move when
+        that is all of them)."""
         staging = self.context.staging
         assert upload.length is not None
         digest = hashlib.new(checksum[0])
@@ -247,11 +255,15 @@ class TusService:
         if digest.digest() != checksum[1]:
             await staging.truncate(upload.upload_id, upload.offset)
             raise ChecksumMismatchError(f"the PATCH body does not match its {checksum[0]}")
-        return await self._advance(upload, size, lease, done=True)
+        if size == upload.length:
+            return upload, size
+        return await self._advance(upload, size, lease, done=True), size
 
     async def _append_in_checkpoints(
         self, upload: UploadRecord, lease: str, chunks: AsyncIterable[bytes]
-    ) -> UploadRecord:
+    ) -> tuple[UploadRecord, int]:
+        """Stage the body checkpoint by checkpoint. Returns the upload and how many bytes are
+        staged (the last checkpoint's offset is left for the completion when it is the end)."""
         staging = self.context.staging
         assert upload.length is not None
         segments = _Segments(chunks, self.context.settings.tus_checkpoint_bytes)
@@ -269,13 +281,16 @@ class TusService:
                 await staging.truncate(upload.upload_id, current.offset)
                 raise
             except BaseException:  # the client went away: keep what arrived, as tus expects
-                if seen[0]:
+                kept = current.offset + seen[0]
+                if seen[0] and kept < upload.length:
                     with contextlib.suppress(ArtifactStoreError):
-                        await self._advance(current, current.offset + seen[0], lease, done=True)
+                        await self._advance(current, kept, lease, done=True)
                 raise
+            if size == upload.length:
+                return current, size
             current = await self._advance(current, size, lease, done=segments.exhausted)
             if segments.exhausted:
-                return current
+                return current, size
 
     async def _advance(
         self, upload: UploadRecord, size: int, lease: str, *, done: bool
