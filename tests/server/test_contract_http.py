@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 from fastapi.routing import APIRoute
 from tests.server.inprocess import ADMIN, client, running_app
-from tests.server.test_route_access import _walk
 
 from satchel.core.errors import error_for_code
+from satchel.server.deps import walk_routes
 
 _client = client
 
@@ -27,7 +27,7 @@ async def app(tmp_path: Path) -> AsyncIterator[Any]:
 
 def _routes(app: Any) -> list[tuple[str, str]]:
     found = []
-    for path, route in _walk(app.routes):
+    for path, route in walk_routes(app.routes):
         if isinstance(route, APIRoute):
             concrete = re.sub(r"\{part_number\}", "1", path)
             concrete = re.sub(r"\{[a-z_]+\}", "x0", concrete)

@@ -135,6 +135,26 @@ async def test_anonymous_readers_see_sandbox_scope_only(app: Any) -> None:
     assert content.status_code in (401, 403)
 
 
+async def test_a_listing_refuses_what_its_view_would_ignore(app: Any) -> None:
+    """A parameter is checked, or refused, whoever asks and whatever the view: never ignored."""
+    unread = [
+        {"view": "session", "session_id": "s1", "mime_prefix": "text/"},
+        {"view": "session", "session_id": "s1", "sha256": "sha256:" + "0" * 64},
+        {"view": "directory", "session_id": "s1", "prefix": "a/", "cursor": "x"},
+        {"view": "search", "prefix": "a/"},
+        {"session_id": "s1", "prefix": "a/", "scope": "user"},  # a search: no prefix there
+    ]
+    malformed = [{"user_id": "\u00d7\u00f8"}, {"session_id": "bad id"}, {"user_id": "a\n"}]
+    for who in (ALICE, None):
+        async with client(app, who) as http:
+            for params in unread:
+                answer = await http.get("/v1/artifacts", params=params)
+                _refused(answer)
+                assert "does not take" in answer.json()["message"], params
+            for params in malformed:
+                _refused(await http.get("/v1/artifacts", params={"view": "search", **params}))
+
+
 async def test_a_user_cannot_use_the_applications_or_anothers_session(app: Any) -> None:
     async with client(app, ADMIN) as admin:
         app_session = (await admin.post("/v1/sessions", json={})).json()["session_id"]

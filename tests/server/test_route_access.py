@@ -2,39 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi import APIRouter
 from fastapi.routing import APIRoute
-from starlette.routing import BaseRoute
 
 from satchel.config import Settings
 from satchel.server.app import create_app
-from satchel.server.deps import ACCESS_ATTRIBUTE, Access, GuardedRoute
+from satchel.server.deps import ACCESS_ATTRIBUTE, Access, GuardedRoute, walk_routes
 
 FASTAPI_PUBLIC = {"/docs", "/docs/oauth2-redirect", "/openapi.json", "/redoc"}
-
-
-def _walk(routes: Sequence[BaseRoute], prefix: str = "") -> Iterator[tuple[str, BaseRoute]]:
-    """(full path, route) of every route, descending into included routers (newer FastAPI
-    keeps an ``include_router`` as one entry wrapping the original router)."""
-    for route in routes:
-        inner = getattr(route, "original_router", None)
-        if inner is not None:
-            context = getattr(route, "include_context", None)
-            yield from _walk(inner.routes, prefix + (getattr(context, "prefix", "") or ""))
-        else:
-            yield prefix + str(getattr(route, "path", repr(route))), route
 
 
 def test_every_route_declares_an_access_rule(tmp_path: Path) -> None:
     app = create_app(Settings(data_dir=tmp_path))
     missing = []
     others = []
-    for path, route in _walk(app.routes):
+    for path, route in walk_routes(app.routes):
         if isinstance(route, APIRoute):
             rule = getattr(route.endpoint, ACCESS_ATTRIBUTE, None)
             if not isinstance(rule, Access):
@@ -50,7 +36,7 @@ def test_the_artifact_and_signed_routes_are_registered(tmp_path: Path) -> None:
     app = create_app(Settings(data_dir=tmp_path))
     table = {
         (method, path): getattr(route.endpoint, ACCESS_ATTRIBUTE, None)
-        for path, route in _walk(app.routes)
+        for path, route in walk_routes(app.routes)
         if isinstance(route, APIRoute)
         for method in route.methods or ()
     }

@@ -12,10 +12,12 @@ from satchel.core.metadata import check_meta, encode_meta
 from satchel.core.mime import DEFAULT_MIME
 
 __all__ = [
+    "ID_PATTERN",
     "MAX_FILENAME_BYTES",
     "MAX_ID_LENGTH",
     "MAX_SUMMARY_CHARS",
     "MAX_TTL_SECONDS",
+    "MIME_PATTERN",
     "check_data",
     "check_directory_prefix",
     "check_expiry",
@@ -50,6 +52,9 @@ _ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@+=:-]*")
 _TOKEN = r"[!#$%&'*+.^_`|~0-9A-Za-z-]+"
 _QUOTED = r'"(?:[\t !#-\[\]-~]|\\[\t -~])*"'
 _MIME_RE = re.compile(rf"{_TOKEN}/{_TOKEN}(?:[ \t]*;[ \t]*{_TOKEN}=(?:{_TOKEN}|{_QUOTED}))*")
+# the same rules as JSON Schema patterns (the OpenAPI document states them)
+ID_PATTERN = f"^{_ID_RE.pattern}$"
+MIME_PATTERN = f"^{_MIME_RE.pattern}$"
 
 
 def check_id(kind: str, value: object) -> str:

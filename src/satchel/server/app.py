@@ -19,6 +19,7 @@ from satchel.server.auth import Principal, TokenTable, ensure_admin_token, parse
 from satchel.server.errors import RequestIdMiddleware, install_error_handlers
 from satchel.server.fastpath import ContentFastPath
 from satchel.server.metrics import Metrics
+from satchel.server.openapi import install_openapi
 from satchel.server.recovery import RunMarker, recover
 from satchel.server.routes import ROUTERS
 from satchel.store import ArtifactStore
@@ -96,6 +97,7 @@ def create_app(
     app.state.tokens = _token_table(store.settings, store)
     app.state.metrics = Metrics()
     install_error_handlers(app)
+    install_openapi(app)
     app.add_middleware(ContentFastPath)  # innermost: request ids and metrics still apply
     app.add_middleware(RequestIdMiddleware)
     app.state.metrics.install(app)

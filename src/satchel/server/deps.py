@@ -4,15 +4,17 @@ declares (a test walks the route table and fails on a route without one)."""
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterator, Sequence
 from typing import Any, TypeVar
 
 from fastapi import Request, Response
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
+from starlette.routing import BaseRoute
 
 from satchel.core.api import ArtifactStoreAPI
 from satchel.core.errors import AccessDeniedError, InvalidRequestError, UnauthorizedError
+from satchel.core.validation import check_optional_id
 from satchel.server.auth import ANONYMOUS, Principal, TokenTable
 
 __all__ = [
@@ -26,6 +28,7 @@ __all__ = [
     "get_store",
     "ids_for",
     "principal_for",
+    "walk_routes",
 ]
 
 ANONYMOUS_USER = "anonymous"
@@ -144,6 +147,9 @@ def ids_for(
     any user or session it names; an anonymous request may only read, and only when
     ``SATCHEL_ANON_READ`` is on (as a user who owns nothing: sandbox scope alone).
     """
+    # checked whoever asks: an id the request names is well formed even where it is not used
+    check_optional_id("user_id", user_id)
+    check_optional_id("session_id", session_id)
     if principal.is_admin:
         return {"user_id": user_id, "session_id": session_id}
     if principal.anonymous:
@@ -210,3 +216,15 @@ class GuardedRoute(APIRoute):
             return await handler(request)
 
         return guarded
+
+
+def walk_routes(routes: Sequence[BaseRoute], prefix: str = "") -> Iterator[tuple[str, BaseRoute]]:
+    """(full path, route) of every route, descending into included routers (newer FastAPI
+    keeps an ``include_router`` as one entry wrapping the original router)."""
+    for route in routes:
+        inner = getattr(route, "original_router", None)
+        if inner is not None:
+            context = getattr(route, "include_context", None)
+            yield from walk_routes(inner.routes, prefix + (getattr(context, "prefix", "") or ""))
+        else:
+            yield prefix + str(getattr(route, "path", repr(route))), route

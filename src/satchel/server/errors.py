@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
+from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from satchel.core.errors import (
@@ -67,13 +68,26 @@ def error_response(request: Request, exc: ArtifactStoreError) -> JSONResponse:
     )
 
 
-def _framework_error(exc: StarletteHTTPException) -> ArtifactStoreError:
+def _framework_error(request: Request, exc: StarletteHTTPException) -> ArtifactStoreError:
     if exc.status_code == 404:
         return ArtifactNotFoundError(str(exc.detail))
     if exc.status_code == 405:
-        allow = (exc.headers or {}).get("Allow", "")
+        allow = _allowed_methods(request) or (exc.headers or {}).get("Allow", "")
         return MethodNotAllowedError(f"{exc.detail}; allowed: {allow}", allow=allow)
     return error_for_status(exc.status_code)(str(exc.detail))
+
+
+def _allowed_methods(request: Request) -> str:
+    """Every method some route answers on this path (Starlette names only the first route's,
+    and a path served by one route per method has several)."""
+    from satchel.server.deps import walk_routes
+
+    methods: set[str] = set()
+    scope = {**request.scope, "method": "GET"}
+    for _, route in walk_routes(request.app.router.routes):
+        if route.matches(scope)[0] is not Match.NONE:
+            methods |= set(getattr(route, "methods", None) or ())
+    return ", ".join(sorted(methods))
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -99,7 +113,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return error_response(request, _framework_error(exc))
+        return error_response(request, _framework_error(request, exc))
 
     @app.exception_handler(ClientDisconnect)
     async def _gone(request: Request, exc: ClientDisconnect) -> Response:

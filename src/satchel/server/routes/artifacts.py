@@ -50,12 +50,11 @@ def ttl_query(raw: str | None) -> int | Unset | None:
     """``ttl`` query: absent → UNSET (the scope's default), ``none`` → no expiry, else seconds."""
     if raw is None:
         return UNSET
-    if raw.strip().lower() in ("none", "null"):
+    if raw in ("none", "null"):
         return None
-    try:
-        return int(raw)
-    except ValueError as exc:
-        raise InvalidRequestError(f"ttl must be whole seconds or 'none', not {raw!r}") from exc
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 19):
+        raise InvalidRequestError(f"ttl must be whole seconds or 'none', not {raw!r}")
+    return int(raw)
 
 
 def if_match(request: Request) -> str | None:
@@ -171,6 +170,14 @@ async def upload_artifact(
     return response
 
 
+# The optional parameters each view reads; any other one given is refused, never ignored.
+_VIEW_TAKES = {
+    "session": ("cursor",),
+    "directory": ("prefix",),
+    "search": ("scope", "mime_prefix", "meta_filter", "cursor", "sha256"),
+}
+
+
 @router.get("/v1/artifacts", summary="List a session's artifacts, or search")
 @access(Access.READ)
 async def list_artifacts(
@@ -201,6 +208,19 @@ async def list_artifacts(
             view = "session" if prefix is None else "directory"
     if view in ("session", "directory") and session_id is None:
         raise InvalidRequestError(f"view={view} needs a session_id")
+    given = {
+        "prefix": prefix,
+        "scope": scope,
+        "mime_prefix": mime_prefix,
+        "meta_filter": meta_filter,
+        "cursor": cursor,
+        "sha256": sha256,
+    }
+    unused = sorted(
+        k for k, v in given.items() if v is not None and k not in _VIEW_TAKES.get(view, ())
+    )
+    if view in _VIEW_TAKES and unused:  # (an unknown view is refused below)
+        raise InvalidRequestError(f"view={view} does not take {', '.join(unused)}")
     if view == "directory":
         page = await store.get_directory_contents(
             str(session_id), prefix or "", limit, user_id=ids["user_id"]

@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import binascii
 import email.utils
+import re
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -31,10 +32,14 @@ ARTIFACT_HEADER = "Satchel-Artifact-Id"
 STATE_HEADER = "Satchel-Upload-State"
 
 
+_VERSION = re.compile(r"[0-9]{1,4}\.[0-9]{1,4}\.[0-9]{1,4}")
+
+
 class TusRoute(GuardedRoute):
     """Enforces the access rule (see GuardedRoute), adds ``Tus-Resumable`` to every response
     (errors included: they are answered by the service's one error mapping) and refuses a
-    request that speaks another protocol version with 412."""
+    request that speaks another protocol version with 412 (one that is not a version at all
+    with 400; a request without the header is taken as 1.0.0)."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
@@ -42,7 +47,11 @@ class TusRoute(GuardedRoute):
         async def tus_handler(request: Request) -> Response:
             version = request.headers.get("tus-resumable")
             if request.method != "OPTIONS" and version is not None and version != TUS_VERSION:
-                refused = PreconditionFailedError(f"unsupported Tus-Resumable {version!r}")
+                refused: ArtifactStoreError = PreconditionFailedError(
+                    f"unsupported Tus-Resumable {version!r}"
+                )
+                if not _VERSION.fullmatch(version):
+                    refused = InvalidRequestError(f"Tus-Resumable {version!r} is not a version")
                 response: Response = error_response(request, refused)
                 response.headers["Tus-Version"] = TUS_VERSION
             else:
