@@ -38,7 +38,7 @@ def _run_schemathesis(server: Any, token: str | None, tmp_path: Path) -> str:
         "--max-examples",
         MAX_EXAMPLES,
         "--workers",
-        "1",  # (two workers trip a hypothesis bug on Python 3.13)
+        "1",  # (two workers trip a hypothesis bug here)
         "--generation-database",
         "none",
         "--no-color",

@@ -240,6 +240,23 @@ async def test_search_from_another_session_hides_session_scoped_artifacts(
     assert world.a_user not in found
 
 
+async def test_pages_of_a_user_acting_in_one_session_come_back_full(store: ArtifactStore) -> None:
+    """The catalog's filter agrees with the access rule: alice acting in one session does not
+    read the session-scoped artifacts of her other sessions, so they never fill a page only to
+    be dropped (found by tests/test_access_properties.py)."""
+    other = await store.create_session(user_id="alice")
+    for i in range(3):
+        await store.store(b"elsewhere %d" % i, mime="text/plain", user_id="alice", session_id=other)
+    here = await store.create_session(user_id="alice")
+    mine = {
+        await store.store(b"here %d" % i, mime="text/plain", user_id="alice", session_id=here)
+        for i in range(2)
+    }
+    page = await store.search(user_id="alice", session_id=here, limit=2)
+    assert {m.artifact_id for m in page} == mine
+    assert len(page) == 2
+
+
 # -- copy and move never cross a session boundary --------------------------------------------------
 
 

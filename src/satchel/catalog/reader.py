@@ -47,7 +47,11 @@ def _readable_clauses(readable: Readable | None) -> list[Any]:
         return []
     allowed = [artifacts.c.scope == Scope.SANDBOX.value]
     if readable.user is not None:
-        allowed.append(artifacts.c.owner_id == readable.user)
+        mine = artifacts.c.owner_id == readable.user
+        if readable.session is not None:  # acting in one session: its session scope alone
+            in_session = artifacts.c.session_id == readable.session
+            mine = and_(mine, or_(artifacts.c.scope != Scope.SESSION.value, in_session))
+        allowed.append(mine)
     elif readable.session is not None:
         allowed.append(
             and_(
