@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run demo test crash-stress system-deps lint typecheck bench bench-service bench-growth bench-servers clean
+.PHONY: run demo test crash-stress system-deps lint typecheck bench bench-service bench-growth bench-servers bench-soak clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -55,6 +55,10 @@ bench-servers: $(STAMP)
 	command -v wrk >/dev/null || apt-get install -y wrk
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python bench/servers.py
+
+## bench-soak: 2 min of mixed put/get/list/delete/presign at 64 connections, embedded and PostgreSQL + S3 (moto)
+bench-soak: $(STAMP) system-deps
+	$(BIN)/python bench/soak.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
