@@ -207,6 +207,11 @@ class Settings(BaseSettings):
     purge_interval_seconds: float = Field(
         default=300, ge=0, description="how often `satchel serve` purges expired items (0: never)"
     )
+    heap_arenas: int = Field(
+        default=2,
+        ge=0,
+        description="glibc malloc arenas `satchel serve` uses (0: glibc's default)",
+    )
     url: str | None = Field(default=None, description="server that connect() and the CLI use")
     token: str | None = Field(default=None, description="bearer token for SATCHEL_URL")
 

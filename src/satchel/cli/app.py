@@ -31,10 +31,12 @@ def serve(
 
     from satchel.config import Settings
     from satchel.server import create_app
+    from satchel.server.heap import limit_arenas
 
     settings = Settings()
     updates = {"host": host, "port": port, "workers": workers}
     settings = settings.model_copy(update={k: v for k, v in updates.items() if v is not None})
+    limit_arenas(settings.heap_arenas)  # before any thread starts
     application = create_app(settings)  # also creates the admin token, before any worker starts
     if settings.workers > 1 and not application.state.store.persistent:
         raise typer.BadParameter(
