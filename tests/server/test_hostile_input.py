@@ -155,6 +155,18 @@ async def test_a_listing_refuses_what_its_view_would_ignore(app: Any) -> None:
                 _refused(await http.get("/v1/artifacts", params={"view": "search", **params}))
 
 
+async def test_a_session_id_in_query_and_body_must_agree(app: Any) -> None:
+    before = await _counts(app)
+    async with client(app, ALICE) as alice:
+        for path in ("/v1/presign-upload", "/v1/artifacts/a1/register"):
+            answer = await alice.post(
+                path, params={"session_id": "bad id"}, json={"session_id": "s-alice"}
+            )
+            _refused(answer)
+            assert "query and the body" in answer.json()["message"]
+    assert await _counts(app) == before
+
+
 async def test_a_user_cannot_use_the_applications_or_anothers_session(app: Any) -> None:
     async with client(app, ADMIN) as admin:
         app_session = (await admin.post("/v1/sessions", json={})).json()["session_id"]

@@ -442,6 +442,14 @@ async def presign_artifact(
     return JSONResponse({"url": url.url, "expires_in": expires, "expires_at": url.expires_at})
 
 
+def _one_session_id(in_query: str | None, in_body: str | None) -> str | None:
+    """The session a request names in its query or its body; both is 400 unless they agree
+    (a value the route would ignore is never left unchecked)."""
+    if in_query is not None and in_body is not None and in_query != in_body:
+        raise InvalidRequestError("session_id is given in the query and the body, differently")
+    return in_body if in_body is not None else in_query
+
+
 @router.post("/v1/presign-upload", summary="A presigned upload URL and the artifact id it gets")
 @access(Access.PRINCIPAL)
 async def presign_upload(
@@ -455,7 +463,7 @@ async def presign_upload(
         request,
         get_principal(request),
         user_id=user_id,
-        session_id=body.session_id if body.session_id is not None else session_id,
+        session_id=_one_session_id(session_id, body.session_id),
     )
     url, artifact_id = await get_store(request).presign_upload(
         ids["session_id"],
@@ -486,7 +494,7 @@ async def register_artifact(
         request,
         get_principal(request),
         user_id=user_id,
-        session_id=body.session_id if body.session_id is not None else session_id,
+        session_id=_one_session_id(session_id, body.session_id),
     )
     store = get_store(request)
     await store.register_uploaded_artifact(
