@@ -18,7 +18,8 @@ the application's full listing never fails whatever was stored (hostile meta, fi
 types and summaries from any principal).
 
 ``ACCESS_EXAMPLES`` (default 25) sets the examples per face; each runs up to 30 steps. A failure
-is reported as the steps that led to it, unshrunk; ``ACCESS_SHRINK=1`` shrinks it (slow).
+is reported as the steps that led to it, unshrunk; ``ACCESS_SHRINK=1`` shrinks it (slow). The
+suite's runs are derandomized (repeatable); ``ACCESS_RANDOM=1`` explores new examples.
 """
 
 from __future__ import annotations
@@ -512,6 +513,7 @@ _SETTINGS = settings(
     stateful_step_count=30,
     deadline=None,
     database=None,
+    derandomize=not os.environ.get("ACCESS_RANDOM"),  # the suite's runs are repeatable
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
 LibraryAccess.TestCase.settings = _SETTINGS

@@ -5,8 +5,9 @@ invalid), its coverage, fuzzing and stateful phases, and no traceback in the ser
 
 ``positive_data_acceptance`` is left out: generated "valid" data names artifacts and uploads
 that do not exist (404) and meta no store accepts (nesting past the limit), which the document
-cannot state. ``SCHEMATHESIS_MAX_EXAMPLES`` (default 12) sets the cases per operation and
-phase; ``SCHEMATHESIS_SEED`` replays a run (its seed is printed on failure).
+cannot state. ``SCHEMATHESIS_MAX_EXAMPLES`` (default 8) sets the cases per operation and
+phase. The suite runs a fixed seed, so a run is repeatable; ``SCHEMATHESIS_SEED=random``
+explores (the seed of a failing run is printed, and replays it as ``SCHEMATHESIS_SEED``).
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 ST = Path(sys.executable).with_name("st")
-MAX_EXAMPLES = os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "12")
+MAX_EXAMPLES = os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "8")
+SEED = os.environ.get("SCHEMATHESIS_SEED", "20261130")
 
 
 def _run_schemathesis(server: Any, token: str | None, tmp_path: Path) -> str:
@@ -49,8 +51,8 @@ def _run_schemathesis(server: Any, token: str | None, tmp_path: Path) -> str:
     ]
     if token is not None:
         command += ["-H", f"Authorization: Bearer {token}"]
-    if seed := os.environ.get("SCHEMATHESIS_SEED"):
-        command += ["--seed", seed]
+    if SEED != "random":
+        command += ["--seed", SEED]
     env = {
         **os.environ,
         "SCHEMATHESIS_HOOKS": "tests.server.schemathesis_hooks",
