@@ -381,13 +381,16 @@ class AccessMachine(RuleBasedStateMachine):
         if result[0] != "ok":
             assert self.snapshot(artifact_id) == before
 
+    def another_session(self, art: Art) -> str | None:
+        return next((s for s in self.model.sessions if s != art.session), None)
+
     @precondition(lambda self: self.model.arts)
     @rule(data=st.data(), other=st.booleans())
     def copy(self, data: st.DataObject, other: bool) -> None:
         art = self.pick(data)
         artifact_id = art.artifact_id
         who = data.draw(self.who())
-        target = next((s for s in self.model.sessions if s != art.session), None) if other else None
+        target = self.another_session(art) if other else None
         allowed = target is None and self.model.may_write(art, who)
         result = self.outcome(who, "copy_file", artifact_id, target_session_id=target)
         self.expect(allowed, result, f"copy {art} into {target} as {who}")
@@ -405,7 +408,7 @@ class AccessMachine(RuleBasedStateMachine):
         art = self.pick(data)
         artifact_id = art.artifact_id
         who = data.draw(self.who())
-        target = next((s for s in self.model.sessions if s != art.session), None) if other else None
+        target = self.another_session(art) if other else None
         before = self.snapshot(artifact_id)
         allowed = target is None and self.model.may_write(art, who)
         result = self.outcome(
