@@ -21,7 +21,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import itertools
-import unicodedata
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -30,7 +29,7 @@ import rfc8785
 
 from satchel.core.digests import SHA256_PREFIX, check_digest
 from satchel.core.errors import InvalidRequestError
-from satchel.core.validation import check_mime
+from satchel.core.validation import check_mime, check_relative_path
 
 __all__ = [
     "FORMAT",
@@ -46,36 +45,7 @@ __all__ = [
 FORMAT = "satchel.manifest/1"
 """The manifest format this module writes and reads."""
 
-MAX_PATH_BYTES = 1024
-MAX_SEGMENT_BYTES = 255
 _SAFE_INTEGER = 2**53 - 1
-
-
-def check_relative_path(value: object) -> str:
-    """A file's path inside a package, NFC-normalised; InvalidRequestError unless it is relative
-    and plain: ``/``-separated segments, none empty, ``.`` or ``..``, no NUL, control
-    character, backslash or drive letter, at most 1024 bytes (255 a segment)."""
-    if not isinstance(value, str) or not value:
-        raise InvalidRequestError("relative_path must be a non-empty string")
-    try:
-        path = unicodedata.normalize("NFC", value)
-        size = len(path.encode("utf-8"))
-    except UnicodeError:
-        raise InvalidRequestError("relative_path is not valid Unicode") from None
-    if size > MAX_PATH_BYTES:
-        raise InvalidRequestError(f"relative_path is longer than {MAX_PATH_BYTES} bytes")
-    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in path):
-        raise InvalidRequestError("relative_path holds NUL or another control character")
-    if "\\" in path:
-        raise InvalidRequestError("relative_path uses '/' as its separator, never '\\'")
-    if path.startswith("/") or (len(path) >= 2 and path[1] == ":" and path[0].isalpha()):
-        raise InvalidRequestError(f"relative_path {path!r} is absolute")
-    for segment in path.split("/"):
-        if segment in ("", ".", ".."):
-            raise InvalidRequestError(f"relative_path {path!r} has an empty, '.' or '..' segment")
-        if len(segment.encode("utf-8")) > MAX_SEGMENT_BYTES:
-            raise InvalidRequestError(f"a segment of {path!r} is longer than 255 bytes")
-    return path
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

@@ -26,6 +26,7 @@ __all__ = [
     "check_meta",
     "check_mime",
     "check_optional_id",
+    "check_relative_path",
     "check_summary",
     "check_text",
     "check_ttl",
@@ -126,6 +127,17 @@ def _check_relative_path(kind: str, value: object, *, allow_trailing_slash: bool
         if len(segment.encode("utf-8")) > MAX_SEGMENT_BYTES:
             raise InvalidRequestError(f"{kind} has a segment longer than {MAX_SEGMENT_BYTES} bytes")
     return value
+
+
+def check_relative_path(value: object) -> str:
+    """A file's path inside a package, NFC-normalised, by the filename rules: relative,
+    ``/``-separated, no empty, ``.`` or ``..`` segment, no control character or backslash,
+    at most 1024 bytes (255 a segment)."""
+    if isinstance(value, str):
+        value = unicodedata.normalize("NFC", value)
+    if value == "":
+        raise InvalidRequestError("relative_path must not be empty")
+    return _check_relative_path("relative_path", value, allow_trailing_slash=False)
 
 
 def check_filename(value: object) -> str:

@@ -34,6 +34,7 @@ from satchel.core.validation import (
     MIME_PATTERN,
 )
 from satchel.server.deps import ACCESS_ATTRIBUTE, Access, walk_routes
+from satchel.server.routes.uploads import CompleteRequest, PartUrlRequest
 
 __all__ = ["install_openapi"]
 
@@ -103,8 +104,6 @@ def _json_body(model: type[BaseModel], *, required: bool = True) -> dict[str, An
 
 
 def _bodies() -> dict[tuple[str, str], dict[str, Any]]:
-    from satchel.server.routes.uploads import CompleteRequest, PartUrlRequest
-
     return {
         ("post", "/v1/artifacts"): _RAW,
         ("put", "/v1/artifacts/{artifact_id}/content"): _RAW,
@@ -220,8 +219,6 @@ def refine(schema: dict[str, Any], app: FastAPI) -> dict[str, Any]:
     components.pop("HTTPValidationError", None)
     components.pop("ValidationError", None)
     components["Error"] = _ERROR_SCHEMA
-    from satchel.server.routes.uploads import CompleteRequest, PartUrlRequest
-
     for model in (MultipartUploadInitRequest, CompleteRequest, PartUrlRequest, _Batch):
         model_schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
         for name, definition in model_schema.pop("$defs", {}).items():
