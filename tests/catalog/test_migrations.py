@@ -26,7 +26,7 @@ from satchel.catalog import Catalog
 from satchel.catalog.migrate import alembic_config
 from satchel.catalog.tables import metadata
 
-HEAD = "0005"
+HEAD = "0006"
 VERSION_TABLE = "alembic_version"
 
 
@@ -115,7 +115,18 @@ def test_migrated_schema_matches_tables(tmp_path: Path) -> None:
     db = tmp_path / "catalog.db"
     command.upgrade(alembic_config(_async_url(db)), "head")
     assert _schema(db) == _expected_schema()
-    assert set(_schema(db)) == {"api_keys", "artifacts", "blobs", "events", "sessions", "uploads"}
+    assert set(_schema(db)) == {
+        "api_keys",
+        "artifacts",
+        "blobs",
+        "events",
+        "holds",
+        "metadata_schemas",
+        "package_files",
+        "packages",
+        "sessions",
+        "uploads",
+    }
     assert _versions(db) == [HEAD]
 
 
@@ -153,6 +164,12 @@ def test_index_names_follow_the_naming_convention(tmp_path: Path) -> None:
         "ix_uploads_state_expires_at",
         "ix_uploads_actor_id_state",
         "ix_api_keys_sandbox_id_created_at",
+        "ix_packages_sandbox_id_created_at_package_id",
+        "ix_packages_sandbox_id_name_version",
+        "ix_packages_sandbox_id_producer_subject_finalized_at",
+        "ix_packages_manifest_address_manifest_backend",
+        "ix_package_files_sha256_backend",
+        "ix_holds_target_kind_target_id_released_at",
     }
 
 

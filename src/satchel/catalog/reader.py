@@ -14,8 +14,17 @@ from sqlalchemy import Numeric, and_, bindparam, case, cast, func, or_, select, 
 from satchel.catalog import apikeys as key_rows
 from satchel.catalog import uploads as upload_rows
 from satchel.catalog.connection import CatalogConnection, HotQuery
+from satchel.catalog.packages import PackageRows
 from satchel.catalog.rows import decode_cursor, encode_cursor, to_artifact, to_session
-from satchel.catalog.tables import artifacts, blobs, events, sessions, uploads
+from satchel.catalog.tables import (
+    artifacts,
+    blobs,
+    events,
+    package_files,
+    packages,
+    sessions,
+    uploads,
+)
 from satchel.core.apikeys import ApiKey
 from satchel.core.errors import InvalidRequestError
 from satchel.core.models import ArtifactRecord, SessionRecord
@@ -284,21 +293,48 @@ class CatalogReader:
         row = (await self.conn.execute(_GET_SESSION, {"session_id": session_id})).first()
         return None if row is None else to_session(row)
 
+    @property
+    def packages(self) -> PackageRows:
+        """Packages, their files, holds and metadata schemas (:mod:`satchel.catalog.packages`)."""
+        return PackageRows(self.conn)
+
     async def blob_referenced(self, digest: str, *, backend: str) -> bool:
-        """True when an artifact (of any sandbox) points at *digest* stored in *backend*."""
-        query = (
-            select(artifacts.c.artifact_id)
-            .where(artifacts.c.sha256 == digest, artifacts.c.storage_provider == backend)
-            .limit(1)
-        )
-        return (await self.conn.execute(query)).first() is not None
+        """True when an artifact, a package file or a manifest (of any sandbox) points at
+        *digest* stored in *backend*."""
+        for query in (
+            select(artifacts.c.artifact_id).where(
+                artifacts.c.sha256 == digest, artifacts.c.storage_provider == backend
+            ),
+            select(package_files.c.package_id).where(
+                package_files.c.sha256 == digest, package_files.c.backend == backend
+            ),
+            select(packages.c.package_id).where(
+                packages.c.manifest_address == digest, packages.c.manifest_backend == backend
+            ),
+        ):
+            if (await self.conn.execute(query.limit(1))).first() is not None:
+                return True
+        return False
 
     async def blob_references(self) -> list[tuple[str, str, int]]:
-        """``(backend, digest, size)`` of every blob some artifact (of any sandbox) points at,
-        once per distinct size recorded (more than one means a row disagrees)."""
+        """``(backend, digest, size)`` of every blob an artifact or package file (of any
+        sandbox) points at, once per distinct size recorded (more than one means a row
+        disagrees). Manifests are listed by :meth:`manifest_references`."""
         columns = (artifacts.c.storage_provider, artifacts.c.sha256, artifacts.c.bytes)
-        query = select(*columns).distinct()
-        return [(row[0], row[1], int(row[2])) for row in await self.conn.execute(query)]
+        found = {(row[0], row[1], int(row[2])) for row in await self.conn.execute(select(*columns))}
+        file_columns = (package_files.c.backend, package_files.c.sha256, package_files.c.size)
+        query = select(*file_columns).distinct()
+        found.update((row[0], row[1], int(row[2])) for row in await self.conn.execute(query))
+        return sorted(found)
+
+    async def manifest_references(self) -> list[tuple[str, str]]:
+        """``(backend, digest)`` of every finalized package's manifest blob."""
+        query = (
+            select(packages.c.manifest_backend, packages.c.manifest_address)
+            .where(packages.c.manifest_address.is_not(None))
+            .distinct()
+        )
+        return [(row[0], row[1]) for row in await self.conn.execute(query)]
 
     async def blob_ledger(self) -> list[tuple[str, str, int, float | None]]:
         """``(backend, digest, size, orphaned_at)`` of every blob the catalog accounts for."""
@@ -326,6 +362,13 @@ class CatalogReader:
             "stored_bytes": int(blob_bytes),
             "sessions": int(session_count),
         }
+
+    async def events_for(self, subject: str, limit: int = 10_000) -> list[dict[str, Any]]:
+        """The events about *subject*, oldest first."""
+        query = (
+            select(events).where(events.c.subject == subject).order_by(events.c.seq).limit(limit)
+        )
+        return [dict(row._mapping) for row in await self.conn.execute(query)]
 
     async def events_after(self, seq: int, limit: int = 1000) -> list[dict[str, Any]]:
         query = select(events).where(events.c.seq > seq).order_by(events.c.seq).limit(limit)

@@ -38,6 +38,7 @@ def to_artifact(row: Any) -> ArtifactRecord:
         ttl=row.ttl,
         storage_provider=row.storage_provider,
         retention_class=row.retention_class,
+        retain_until=row.retain_until,
     )
 
 
@@ -63,6 +64,7 @@ def artifact_values(record: ArtifactRecord) -> dict[str, Any]:
         "ttl": record.ttl,
         "storage_provider": record.storage_provider,
         "retention_class": record.retention_class,
+        "retain_until": record.retain_until,
     }
 
 

@@ -21,7 +21,19 @@ from sqlalchemy import (
     Text,
 )
 
-__all__ = ["api_keys", "artifacts", "blobs", "events", "metadata", "sessions", "uploads"]
+__all__ = [
+    "api_keys",
+    "artifacts",
+    "blobs",
+    "events",
+    "holds",
+    "metadata",
+    "metadata_schemas",
+    "package_files",
+    "packages",
+    "sessions",
+    "uploads",
+]
 
 metadata = MetaData(
     naming_convention={
@@ -53,6 +65,7 @@ artifacts = Table(
     Column("ttl", BigInteger, nullable=True),
     Column("storage_provider", String(32), nullable=False),
     Column("retention_class", String(64), nullable=True),
+    Column("retain_until", Float(precision=53), nullable=True),  # 0006: retention's end
 )
 Index(None, artifacts.c.session_id, artifacts.c.stored_at, artifacts.c.artifact_id)
 Index(None, artifacts.c.session_id, artifacts.c.filename)
@@ -140,3 +153,79 @@ api_keys = Table(
     Column("revoked_at", Float(precision=53), nullable=True),
 )
 Index(None, api_keys.c.sandbox_id, api_keys.c.created_at)
+
+# -- packages, holds, metadata schemas (migration 0006) -----------------------------------------
+
+packages = Table(
+    "packages",
+    metadata,
+    Column("package_id", String(64), primary_key=True),
+    Column("sandbox_id", String(128), nullable=False),
+    Column("name", String(255), nullable=False),
+    Column("version", String(128), nullable=True),
+    Column("producer", String(128), nullable=False),
+    Column("subject", String(128), nullable=False),
+    Column("retention_class", String(128), nullable=False),
+    Column("metadata", JSON, nullable=False),
+    Column("schema", String(300), nullable=True),
+    Column("scope", String(16), nullable=False),
+    Column("owner_id", String(128), nullable=True),
+    Column("state", String(16), nullable=False),
+    Column("created_at", Float(precision=53), nullable=False),
+    Column("finalized_at", Float(precision=53), nullable=True),
+    Column("manifest_address", String(71), nullable=True),
+    Column("manifest_backend", String(32), nullable=True),
+    Column("retain_until", Float(precision=53), nullable=True),
+    Column("file_count", Integer, nullable=False),
+    Column("total_bytes", BigInteger, nullable=False),
+    Column("eligible", Boolean, nullable=False),
+    Column("eligible_rule", Text, nullable=True),
+)
+Index(None, packages.c.sandbox_id, packages.c.created_at, packages.c.package_id)
+Index(None, packages.c.sandbox_id, packages.c.name, packages.c.version)
+Index(None, packages.c.sandbox_id, packages.c.producer, packages.c.subject, packages.c.finalized_at)
+Index(None, packages.c.manifest_address, packages.c.manifest_backend)
+
+# One row per file of a package; each refers to its blob like an artifact does.
+package_files = Table(
+    "package_files",
+    metadata,
+    Column("package_id", String(64), nullable=False),
+    Column("relative_path", Text, nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("media_type", String(255), nullable=False),
+    Column("sha256", String(71), nullable=False),
+    Column("backend", String(32), nullable=False),
+    Column("added_at", Float(precision=53), nullable=False),
+    PrimaryKeyConstraint("package_id", "relative_path"),
+)
+Index(None, package_files.c.sha256, package_files.c.backend)
+
+holds = Table(
+    "holds",
+    metadata,
+    Column("hold_id", String(64), primary_key=True),
+    Column("sandbox_id", String(128), nullable=False),
+    Column("target_kind", String(16), nullable=False),
+    Column("target_id", String(64), nullable=False),
+    Column("name", String(128), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("actor", String(128), nullable=True),
+    Column("applied_at", Float(precision=53), nullable=False),
+    Column("released_at", Float(precision=53), nullable=True),
+    Column("released_by", String(128), nullable=True),
+    Column("release_reason", Text, nullable=True),
+)
+Index(None, holds.c.target_kind, holds.c.target_id, holds.c.released_at)
+
+metadata_schemas = Table(
+    "metadata_schemas",
+    metadata,
+    Column("sandbox_id", String(128), nullable=False),
+    Column("slug", String(128), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("document", JSON, nullable=False),
+    Column("created_at", Float(precision=53), nullable=False),
+    Column("actor", String(128), nullable=True),
+    PrimaryKeyConstraint("sandbox_id", "slug", "version"),
+)

@@ -6,14 +6,22 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import delete, exists, insert, select, update
+from sqlalchemy import delete, exists, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from satchel.catalog import apikeys as key_rows
 from satchel.catalog import uploads as upload_rows
 from satchel.catalog.reader import _GET_ARTIFACT, CatalogReader, _records
 from satchel.catalog.rows import artifact_values, to_artifact
-from satchel.catalog.tables import artifacts, blobs, events, sessions
+from satchel.catalog.tables import (
+    artifacts,
+    blobs,
+    events,
+    holds,
+    package_files,
+    packages,
+    sessions,
+)
 from satchel.core.apikeys import ApiKey
 from satchel.core.errors import NotSupportedError
 from satchel.core.models import ArtifactRecord, SessionRecord
@@ -132,9 +140,17 @@ class CatalogWriter(CatalogReader):
         self, cutoff: float, limit: int, *, backends: Sequence[str]
     ) -> list[tuple[str, str]]:
         """``(backend, digest)`` of blobs in *backends* orphaned before *cutoff*, unreferenced."""
-        referenced = exists().where(
+        in_artifact = exists().where(
             artifacts.c.sha256 == blobs.c.digest, artifacts.c.storage_provider == blobs.c.backend
         )
+        in_package = exists().where(
+            package_files.c.sha256 == blobs.c.digest, package_files.c.backend == blobs.c.backend
+        )
+        in_manifest = exists().where(
+            packages.c.manifest_address == blobs.c.digest,
+            packages.c.manifest_backend == blobs.c.backend,
+        )
+        referenced = or_(in_artifact, in_package, in_manifest)
         query = (
             select(blobs.c.backend, blobs.c.digest)
             .where(
@@ -172,6 +188,13 @@ class CatalogWriter(CatalogReader):
         )
         return bool(result.rowcount)
 
+    async def set_artifact_retention(self, artifact_id: str, retain_until: float | None) -> None:
+        await self.conn.execute(
+            update(artifacts)
+            .where(artifacts.c.artifact_id == artifact_id)
+            .values(retain_until=retain_until)
+        )
+
     async def delete_artifact(self, artifact_id: str, expected_version: int | None = None) -> bool:
         stmt = delete(artifacts).where(artifacts.c.artifact_id == artifact_id)
         if expected_version is not None:
@@ -182,12 +205,20 @@ class CatalogWriter(CatalogReader):
     async def expired_artifacts(
         self, sandbox_id: str, now: float, limit: int
     ) -> list[ArtifactRecord]:
+        held = exists().where(
+            holds.c.target_kind == "artifact",
+            holds.c.target_id == artifacts.c.artifact_id,
+            holds.c.released_at.is_(None),
+        )
         query = (
             select(artifacts)
             .where(
                 artifacts.c.sandbox_id == sandbox_id,
                 artifacts.c.expires_at.is_not(None),
                 artifacts.c.expires_at <= now,
+                # a hold or unexpired retention beats the TTL
+                or_(artifacts.c.retain_until.is_(None), artifacts.c.retain_until <= now),
+                ~held,
             )
             .order_by(artifacts.c.expires_at)
             .limit(limit)

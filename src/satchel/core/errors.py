@@ -39,16 +39,19 @@ __all__ = [
     "BlobNotFoundError",
     "ChecksumMismatchError",
     "ConflictError",
+    "DuplicateRelativePathError",
     "InsufficientStorageError",
     "InternalError",
     "InvalidRequestError",
     "MethodNotAllowedError",
     "NotSupportedError",
+    "PackageFinalizedError",
     "PreconditionFailedError",
     "ProviderError",
     "ProviderUnavailableError",
     "QuotaExceededError",
     "RangeNotSatisfiableError",
+    "RetainedError",
     "SessionError",
     "TooLargeError",
     "UnauthorizedError",
@@ -121,6 +124,24 @@ class ConflictError(ArtifactStoreError):
 
     status_code = 409
     code = "conflict"
+
+
+class DuplicateRelativePathError(ConflictError):
+    """A package already has a file at that relative path (seed 001's name)."""
+
+    code = "duplicate_relative_path"
+
+
+class PackageFinalizedError(ConflictError):
+    """A finalized package never changes; a name and version once finalized keep their content."""
+
+    code = "package_finalized"
+
+
+class RetainedError(ConflictError):
+    """A legal hold or unexpired retention forbids deleting (or replacing) the item."""
+
+    code = "retained"
 
 
 class TooLargeError(ArtifactStoreError):
