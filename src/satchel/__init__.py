@@ -13,7 +13,13 @@ from typing import TYPE_CHECKING as _TYPE_CHECKING
 from typing import Any as _Any
 
 from satchel._version import __version__
-from satchel.client import RemoteArtifactStore, SyncArtifactStore, connect, connect_sync
+from satchel.client import (
+    RemoteArtifactStore,
+    SyncArtifactStore,
+    build_registry,
+    connect,
+    connect_sync,
+)
 from satchel.config import Settings
 from satchel.core.api import ArtifactStoreAPI
 from satchel.core.content import ArtifactContent
@@ -25,16 +31,19 @@ from satchel.core.errors import (
     BlobNotFoundError,
     ChecksumMismatchError,
     ConflictError,
+    DuplicateRelativePathError,
     InsufficientStorageError,
     InternalError,
     InvalidRequestError,
     MethodNotAllowedError,
     NotSupportedError,
+    PackageFinalizedError,
     PreconditionFailedError,
     ProviderError,
     ProviderUnavailableError,
     QuotaExceededError,
     RangeNotSatisfiableError,
+    RetainedError,
     SessionError,
     TooLargeError,
     UnauthorizedError,
@@ -74,6 +83,7 @@ __all__ = [
     "ByteRange",
     "ChecksumMismatchError",
     "ConflictError",
+    "DuplicateRelativePathError",
     "GridKeyComponents",
     "InsufficientStorageError",
     "InternalError",
@@ -83,6 +93,7 @@ __all__ = [
     "MultipartUploadInitRequest",
     "MultipartUploadPart",
     "NotSupportedError",
+    "PackageFinalizedError",
     "PreconditionFailedError",
     "PresignedURL",
     "ProviderError",
@@ -90,6 +101,7 @@ __all__ = [
     "QuotaExceededError",
     "RangeNotSatisfiableError",
     "RemoteArtifactStore",
+    "RetainedError",
     "Scope",
     "SessionError",
     "Settings",
@@ -104,6 +116,7 @@ __all__ = [
     "UnsupportedMediaTypeError",
     "UploadStatus",
     "__version__",
+    "build_registry",
     "connect",
     "connect_sync",
 ]

@@ -55,7 +55,9 @@ class Settings(BaseSettings):
     )
     fs_root: Path | None = Field(
         default=None,
-        validation_alias=_alias("SATCHEL_FS_ROOT", "ARTIFACT_FS_ROOT"),
+        validation_alias=_alias(
+            "SATCHEL_FS_ROOT", "ARTIFACT_FS_ROOT", "ARTIFACTSTORE_STORAGE_LOCAL_ROOT", "fs_root"
+        ),
         description="filesystem backend root (default: {data_dir}/blobs)",
     )
     sqlite_blob_path: Path | None = Field(
@@ -67,7 +69,9 @@ class Settings(BaseSettings):
     )
     database_url: str | None = Field(
         default=None,
-        validation_alias=_alias("SATCHEL_DATABASE_URL"),
+        validation_alias=_alias(
+            "SATCHEL_DATABASE_URL", "ARTIFACTSTORE_DATABASE_URL", "database_url"
+        ),
         description="catalog URL (default: in-memory SQLite for memory blobs, else a file)",
     )
     sandbox_id: str = Field(
@@ -78,24 +82,60 @@ class Settings(BaseSettings):
     )
     bucket: str = Field(
         default="artifacts",
-        validation_alias=_alias("SATCHEL_S3_BUCKET", "ARTIFACT_BUCKET"),
+        validation_alias=_alias(
+            "SATCHEL_S3_BUCKET", "ARTIFACT_BUCKET", "ARTIFACTSTORE_S3_BUCKET", "bucket"
+        ),
     )
     s3_endpoint_url: str | None = Field(
         default=None,
-        validation_alias=_alias("SATCHEL_S3_ENDPOINT_URL", "S3_ENDPOINT_URL", "IBM_COS_ENDPOINT"),
+        validation_alias=_alias(
+            "SATCHEL_S3_ENDPOINT_URL",
+            "S3_ENDPOINT_URL",
+            "IBM_COS_ENDPOINT",
+            "ARTIFACTSTORE_S3_ENDPOINT_URL",
+            "s3_endpoint_url",
+        ),
         description="S3 endpoint (Ceph RGW, MinIO, R2…); default: AWS",
     )
     s3_region: str | None = Field(
-        default=None, validation_alias=_alias("SATCHEL_S3_REGION", "AWS_REGION")
+        default=None,
+        validation_alias=_alias(
+            "SATCHEL_S3_REGION", "AWS_REGION", "ARTIFACTSTORE_S3_REGION", "s3_region"
+        ),
     )
-    s3_key_prefix: str = Field(default="", description="key prefix of every object Satchel writes")
+    s3_key_prefix: str = Field(
+        validation_alias=_alias(
+            "SATCHEL_S3_KEY_PREFIX", "ARTIFACTSTORE_S3_KEY_PREFIX", "s3_key_prefix"
+        ),
+        default="",
+        description="key prefix of every object Satchel writes",
+    )
     s3_addressing_style: str = Field(default="auto", description="auto | path | virtual")
-    s3_access_key_ref: str | None = Field(default=None, description="env:NAME or file:PATH")
-    s3_secret_key_ref: str | None = Field(default=None, description="env:NAME or file:PATH")
-    s3_storage_class: str | None = Field(default=None)
+    s3_access_key_ref: str | None = Field(
+        validation_alias=_alias(
+            "SATCHEL_S3_ACCESS_KEY_REF", "ARTIFACTSTORE_S3_ACCESS_KEY_REF", "s3_access_key_ref"
+        ),
+        default=None,
+        description="env:NAME or file:PATH",
+    )
+    s3_secret_key_ref: str | None = Field(
+        validation_alias=_alias(
+            "SATCHEL_S3_SECRET_KEY_REF", "ARTIFACTSTORE_S3_SECRET_KEY_REF", "s3_secret_key_ref"
+        ),
+        default=None,
+        description="env:NAME or file:PATH",
+    )
+    s3_storage_class: str | None = Field(
+        validation_alias=_alias(
+            "SATCHEL_S3_STORAGE_CLASS", "ARTIFACTSTORE_S3_STORAGE_CLASS", "s3_storage_class"
+        ),
+        default=None,
+    )
     s3_sse: str | None = Field(
         default=None,
-        validation_alias=_alias("SATCHEL_S3_SSE", "S3_SSE_ALGORITHM", "s3_sse"),
+        validation_alias=_alias(
+            "SATCHEL_S3_SSE", "S3_SSE_ALGORITHM", "ARTIFACTSTORE_S3_SSE", "s3_sse"
+        ),
         description="AES256 (SSE-S3) or aws:kms (SSE-KMS)",
     )
     s3_sse_kms_key_id: str | None = Field(
@@ -107,8 +147,24 @@ class Settings(BaseSettings):
     s3_sse_customer_key_ref: str | None = Field(
         default=None, description="SSE-C key (base64 of 32 bytes) as env:NAME or file:PATH"
     )
-    s3_multipart_threshold_bytes: int = Field(default=8 * 1024 * 1024, ge=1)
-    s3_multipart_chunk_bytes: int = Field(default=8 * 1024 * 1024, ge=5 * 1024 * 1024)
+    s3_multipart_threshold_bytes: int = Field(
+        validation_alias=_alias(
+            "SATCHEL_S3_MULTIPART_THRESHOLD_BYTES",
+            "ARTIFACTSTORE_S3_MULTIPART_THRESHOLD_BYTES",
+            "s3_multipart_threshold_bytes",
+        ),
+        default=8 * 1024 * 1024,
+        ge=1,
+    )
+    s3_multipart_chunk_bytes: int = Field(
+        validation_alias=_alias(
+            "SATCHEL_S3_MULTIPART_CHUNK_BYTES",
+            "ARTIFACTSTORE_S3_MULTIPART_CHUNK_BYTES",
+            "s3_multipart_chunk_bytes",
+        ),
+        default=8 * 1024 * 1024,
+        ge=5 * 1024 * 1024,
+    )
     storage_backends: str = Field(
         default="",
         validation_alias=_alias("SATCHEL_STORAGE_BACKENDS", "ARTIFACTSTORE_STORAGE_BACKENDS"),
@@ -182,7 +238,11 @@ class Settings(BaseSettings):
     auth_tokens: str = Field(
         default="", description="token=user[@sandbox][:admin],… static bearer tokens"
     )
-    anon_read: bool = Field(default=False, description="anonymous reads of sandbox artifacts")
+    anon_read: bool = Field(
+        validation_alias=_alias("SATCHEL_ANON_READ", "ARTIFACTSTORE_ANON_READ", "anon_read"),
+        default=False,
+        description="anonymous reads of sandbox artifacts",
+    )
     signing_key: str | None = Field(
         default=None, description="HMAC key of presigned URLs (default: generated into data_dir)"
     )
@@ -207,13 +267,67 @@ class Settings(BaseSettings):
     purge_interval_seconds: float = Field(
         default=300, ge=0, description="how often `satchel serve` purges expired items (0: never)"
     )
+    retention_config_path: Path | None = Field(
+        default=None,
+        validation_alias=_alias(
+            "SATCHEL_RETENTION_CONFIG_PATH", "ARTIFACTSTORE_RETENTION_CONFIG_PATH"
+        ),
+        description="TOML file overriding and adding retention classes (seed 001's format)",
+    )
+    retention_sweep_interval_seconds: float = Field(
+        default=3600,
+        ge=0,
+        validation_alias=_alias(
+            "SATCHEL_RETENTION_SWEEP_INTERVAL_SECONDS",
+            "ARTIFACTSTORE_RETENTION_SWEEP_INTERVAL_SECONDS",
+        ),
+        description="how often `satchel serve` sweeps retention (0: never; run it from cron)",
+    )
+    package_abandon_seconds: int = Field(
+        default=7 * 86400,
+        gt=0,
+        description="an open package untouched this long is abandoned: gc deletes it",
+    )
     heap_arenas: int = Field(
         default=2,
         ge=0,
         description="glibc malloc arenas `satchel serve` uses (0: glibc's default)",
     )
-    url: str | None = Field(default=None, description="server that connect() and the CLI use")
-    token: str | None = Field(default=None, description="bearer token for SATCHEL_URL")
+    url: str | None = Field(
+        default=None,
+        validation_alias=_alias("SATCHEL_URL", "ARTIFACTSTORE_API_URL", "url"),
+        description="server that connect() and the CLI use",
+    )
+    token: str | None = Field(
+        default=None,
+        validation_alias=_alias("SATCHEL_TOKEN", "ARTIFACTSTORE_API_TOKEN", "token"),
+        description="bearer token for SATCHEL_URL",
+    )
+    log_level: str = Field(
+        default="info",
+        validation_alias=_alias("SATCHEL_LOG_LEVEL", "ARTIFACTSTORE_LOG_LEVEL", "log_level"),
+        description="`satchel serve` log level: debug | info | warning | error | critical",
+    )
+    shared_tokens: str = Field(
+        default="",
+        validation_alias=_alias("ARTIFACTSTORE_AUTH_TOKENS", "shared_tokens"),
+        description="seed 001's bare shared-secret tokens (comma or newline separated); "
+        "each acts as an admin, as they did there",
+    )
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _known_log_level(cls, value: Any) -> Any:
+        levels = ("debug", "info", "warning", "error", "critical", "trace")
+        if isinstance(value, str) and value.strip().lower() in levels:
+            return value.strip().lower()
+        raise ValueError(f"log level must be one of {', '.join(levels)}")
+
+    @field_validator("retention_config_path", mode="before")
+    @classmethod
+    def _empty_path(cls, value: Any) -> Any:
+        """Seed 001's ``.env`` leaves the path empty for "none"."""
+        return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("data_dir", mode="before")
     @classmethod

@@ -10,7 +10,7 @@ from satchel.config import Settings
 if TYPE_CHECKING:
     from satchel.store import ArtifactStore
 
-__all__ = ["connect"]
+__all__ = ["build_registry", "connect"]
 
 _REMOTE_ONLY = ("timeout", "transport", "headers")
 
@@ -39,3 +39,14 @@ def connect(
 
         return ArtifactStore(**kwargs)
     return RemoteArtifactStore(url, token, **remote)  # embedded-only options do not apply
+
+
+def build_registry(**kwargs: Any) -> ArtifactStore:
+    """The configured embedded store, as seed 001's ``build_registry()`` gives its registry:
+    the catalog and blob backends of the settings (``SATCHEL_*`` or seed 001's
+    ``ARTIFACTSTORE_*`` variables), by default SQLite and files under ``./var``. Close it with
+    ``await store.dispose()`` (or ``close()``)."""
+    from satchel.store import ArtifactStore
+
+    kwargs.setdefault("default_backend", "filesystem")
+    return ArtifactStore(**kwargs)

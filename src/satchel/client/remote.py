@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from satchel.client.remote_admin import RemoteAdminMixin
 from satchel.client.remote_artifacts import RemoteArtifactsMixin
+from satchel.client.remote_packages import RemotePackagesMixin
 from satchel.client.remote_reading import RemoteReadingMixin
 from satchel.client.remote_tus import RemoteTusMixin
 from satchel.client.remote_uploads import RemoteUploadsMixin
@@ -25,6 +26,7 @@ class RemoteArtifactStore(
     RemoteReadingMixin,
     RemoteUploadsMixin,
     RemoteTusMixin,
+    RemotePackagesMixin,
     RemoteAdminMixin,
 ):
     """An ArtifactStore-compatible client of ``satchel serve``.

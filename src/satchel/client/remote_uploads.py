@@ -11,13 +11,12 @@ from satchel.client.transport import (
     _json_body,
     _params,
     _path,
-    content_info,
 )
 from satchel.core.content import ArtifactContent
 from satchel.core.digests import check_digest
 from satchel.core.errors import InvalidRequestError
-from satchel.core.headers import quote_etag, repr_digest
-from satchel.core.ranges import ByteRange, plan_read
+from satchel.core.headers import repr_digest
+from satchel.core.ranges import ByteRange
 from satchel.core.requests import MultipartUploadCompleteRequest, MultipartUploadInitRequest
 from satchel.core.scopes import DEFAULT_PRESIGN_EXPIRES
 from satchel.core.signing import PresignedURL
@@ -123,34 +122,14 @@ class RemoteUploadsMixin(RemoteBase):
         """Open what a presigned download URL of the server grants: a ``HEAD`` learns the
         version (etag, digest, size, type and download name; ``metadata`` stays None, as the
         URL grants the bytes only), then a ``GET`` pinned to it with ``If-Range`` reads."""
-        path = f"/v1/signed/{_token(token)}"
-        info = content_info(await self._request("HEAD", path))
-        plan = plan_read(
-            info["etag"],
-            info["size"],
+        return await self._open_described(
+            f"/v1/signed/{_token(token)}",
+            None,
             byte_range=byte_range,
             if_range=if_range,
             if_none_match=if_none_match,
+            head=head,
         )
-        opened = {**info, "start": plan.start, "end": plan.end, "partial": plan.partial}
-        if head or plan.not_modified:
-            return ArtifactContent(**opened, not_modified=plan.not_modified)
-        # Pinned to the version the HEAD saw: If-Range answers 206 only while it is current
-        # (empty content has no range to ask for; its length check pins it instead).
-        pinned = plan.end > plan.start
-        headers = {
-            "If-Range": quote_etag(info["etag"]),
-            "Range": f"bytes={plan.start}-{plan.end - 1}",
-        }
-        chunks = self._pinned_chunks(
-            path,
-            None,
-            headers if pinned else {},
-            status=206 if pinned else 200,
-            length=plan.end - plan.start,
-        )
-        first = await anext(chunks, b"")
-        return ArtifactContent(**opened, first_chunk=first, rest=chunks)
 
     async def signed_put(
         self,

@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 
 from satchel.core.api import ArtifactStoreAPI
+from satchel.core.content import ArtifactContent
 from satchel.core.errors import (
     ArtifactStoreError,
     InvalidRequestError,
@@ -20,8 +21,14 @@ from satchel.core.errors import (
     error_for_code,
     error_for_status,
 )
-from satchel.core.headers import disposition_filename, parse_repr_digest, unquote_etag
+from satchel.core.headers import (
+    disposition_filename,
+    parse_repr_digest,
+    quote_etag,
+    unquote_etag,
+)
 from satchel.core.models import ArtifactList, ArtifactMetadata
+from satchel.core.ranges import ByteRange, plan_read
 from satchel.core.requests import ProgressCallback
 from satchel.core.scopes import Scope
 from satchel.core.streams import checked_stream
@@ -285,6 +292,47 @@ class RemoteBase(ArtifactStoreAPI):
                 yield chunk
             if received != length:
                 raise changed
+
+    async def _open_described(
+        self,
+        path: str,
+        params: dict[str, Any] | None,
+        *,
+        byte_range: ByteRange | None,
+        if_range: str | None,
+        if_none_match: str | None,
+        head: bool,
+    ) -> ArtifactContent:
+        """Open content whose answer describes itself (a presigned URL, a package file): a
+        ``HEAD`` learns the version (etag, digest, size, type and download name), then a
+        ``GET`` pinned to it with ``If-Range`` reads the bytes asked for."""
+        info = content_info(await self._request("HEAD", path, params=params))
+        plan = plan_read(
+            info["etag"],
+            info["size"],
+            byte_range=byte_range,
+            if_range=if_range,
+            if_none_match=if_none_match,
+        )
+        opened = {**info, "start": plan.start, "end": plan.end, "partial": plan.partial}
+        if head or plan.not_modified:
+            return ArtifactContent(**opened, not_modified=plan.not_modified)
+        # Pinned to the version the HEAD saw: If-Range answers 206 only while it is current
+        # (empty content has no range to ask for; its length check pins it instead).
+        pinned = plan.end > plan.start
+        headers = {
+            "If-Range": quote_etag(info["etag"]),
+            "Range": f"bytes={plan.start}-{plan.end - 1}",
+        }
+        chunks = self._pinned_chunks(
+            path,
+            params,
+            headers if pinned else {},
+            status=206 if pinned else 200,
+            length=plan.end - plan.start,
+        )
+        first = await anext(chunks, b"")
+        return ArtifactContent(**opened, first_chunk=first, rest=chunks)
 
     @staticmethod
     def _metadata(response: httpx.Response) -> ArtifactMetadata:

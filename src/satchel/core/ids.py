@@ -6,11 +6,19 @@ import secrets
 import time
 import uuid
 
-__all__ = ["new_artifact_id", "new_session_id"]
+__all__ = ["new_artifact_id", "new_hold_id", "new_package_id", "new_session_id"]
 
 
 def new_artifact_id() -> str:
     return uuid.uuid4().hex
+
+
+def new_package_id() -> str:
+    return f"pkg-{uuid.uuid4().hex}"
+
+
+def new_hold_id() -> str:
+    return f"hold-{uuid.uuid4().hex}"
 
 
 def new_session_id(user_id: str | None) -> str:

@@ -37,9 +37,11 @@ __all__ = [
     "ManifestFile",
     "address_of",
     "build",
+    "check_metadata",
     "check_relative_path",
     "decode",
     "encode",
+    "sha256_address",
 ]
 
 FORMAT = "satchel.manifest/1"
@@ -128,6 +130,17 @@ def _check_value(value: object, where: str) -> None:
             raise InvalidRequestError(f"{path}: {type(item).__name__} has no manifest form")
 
 
+def check_metadata(metadata: object) -> dict[str, Any]:
+    """*metadata* if a manifest can carry it exactly (an object of JSON values, integers within
+    ±(2**53-1), finite numbers); InvalidRequestError naming the failing path otherwise."""
+    if metadata is None:
+        return {}
+    if not isinstance(metadata, dict):
+        raise InvalidRequestError("metadata must be an object")
+    _check_value(metadata, "metadata")
+    return metadata
+
+
 def _file(entry: Mapping[str, Any], index: int) -> ManifestFile:
     where = f"files[{index}]"
     known = {"relative_path", "size", "media_type", "sha256", "blake3"}
@@ -195,9 +208,14 @@ def encode(manifest: Manifest, format: str = "json") -> bytes:
     raise InvalidRequestError("a manifest's format is json or cbor")
 
 
+def sha256_address(body: bytes) -> str:
+    """``sha256:<hex>`` of *body* (of a manifest's canonical JSON: its address)."""
+    return SHA256_PREFIX + hashlib.sha256(body).hexdigest()
+
+
 def address_of(manifest: Manifest) -> str:
     """``sha256:<hex>`` of the canonical JSON: the manifest's address."""
-    return SHA256_PREFIX + hashlib.sha256(encode(manifest, "json")).hexdigest()
+    return sha256_address(encode(manifest, "json"))
 
 
 def decode(data: bytes) -> Manifest:

@@ -34,6 +34,10 @@ class BlobInfo:
         return self.digest.split(":", 1)[1]
 
 
+RETAINED_FOREVER = 253402300799.0
+"""9999-12-31T23:59:59Z: the retention end of an artifact kept forever."""
+
+
 @dataclasses.dataclass(frozen=True, slots=True)
 class ArtifactRecord:
     """One catalog row: a scoped, named pointer to a blob plus metadata."""
@@ -58,9 +62,16 @@ class ArtifactRecord:
     ttl: int | None
     storage_provider: str
     retention_class: str | None = None
+    retain_until: float | None = None
+    """No delete, replacement or rename before this (its retention class, or set_retention;
+    :data:`RETAINED_FOREVER` for a class without end). Retention suspends expiry."""
 
     def is_expired(self, now: float) -> bool:
-        return self.expires_at is not None and self.expires_at <= now
+        expired = self.expires_at is not None and self.expires_at <= now
+        return expired and not self.is_retained(now)
+
+    def is_retained(self, now: float) -> bool:
+        return self.retain_until is not None and now < self.retain_until
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -107,6 +118,8 @@ class ArtifactMetadata(BaseModel):
     storage_provider: str
     session_provider: str = "memory"
     retention_class: str | None = None
+    retain_until: str | None = None
+    """When retention ends (ISO 8601; None: not retained): no delete before then."""
 
     @property
     def size(self) -> int:
@@ -147,6 +160,7 @@ class ArtifactMetadata(BaseModel):
             storage_provider=record.storage_provider,
             session_provider=session_provider,
             retention_class=record.retention_class,
+            retain_until=iso_utc(record.retain_until),
         )
 
 

@@ -182,3 +182,9 @@ def producer_of(
     if isinstance(producer, str):
         return producer
     return owner_id if owner_id is not None else session_id
+
+
+def retention_class_of(meta: Mapping[str, Any]) -> str | None:
+    """The retention class an artifact asks for: ``meta["retention_class"]`` when a string."""
+    value = meta.get("retention_class")
+    return value if isinstance(value, str) else None

@@ -15,7 +15,13 @@ from fastapi import FastAPI
 
 from satchel._version import __version__
 from satchel.config import Settings
-from satchel.server.auth import Principal, TokenTable, ensure_admin_token, parse_token_spec
+from satchel.server.auth import (
+    Principal,
+    TokenTable,
+    ensure_admin_token,
+    parse_shared_tokens,
+    parse_token_spec,
+)
 from satchel.server.errors import RequestIdMiddleware, install_error_handlers
 from satchel.server.fastpath import ContentFastPath
 from satchel.server.metrics import Metrics
@@ -43,6 +49,8 @@ def _token_table(settings: Settings, store: ArtifactStore) -> TokenTable:
     """Static tokens, plus the bootstrap admin token a persistent store keeps in its data
     directory (an ephemeral one has nowhere to keep it)."""
     table = TokenTable(parse_token_spec(settings.auth_tokens))
+    for number, token in enumerate(parse_shared_tokens(settings.shared_tokens), 1):
+        table.add(token, Principal(user_id=None, is_admin=True, name=f"shared-token-{number}"))
     if store.persistent and settings.data_dir is not None:
         admin = ensure_admin_token(settings.data_dir)
         table.add(admin, Principal(user_id=None, is_admin=True, name="admin"))

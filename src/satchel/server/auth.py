@@ -15,7 +15,13 @@ from satchel.core.apikeys import ApiKey
 from satchel.core.errors import InvalidRequestError
 from satchel.core.validation import check_id
 
-__all__ = ["Principal", "TokenTable", "ensure_admin_token", "parse_token_spec"]
+__all__ = [
+    "Principal",
+    "TokenTable",
+    "ensure_admin_token",
+    "parse_shared_tokens",
+    "parse_token_spec",
+]
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -61,6 +67,19 @@ def parse_token_spec(spec: str) -> dict[str, Principal]:
             name=user,
         )
     return table
+
+
+def parse_shared_tokens(spec: str) -> list[str]:
+    """Seed 001's ``ARTIFACTSTORE_AUTH_TOKENS``: bare shared secrets, comma or newline
+    separated, each acting as an admin (as every token did there)."""
+    tokens = [item.strip() for item in spec.replace("\n", ",").split(",") if item.strip()]
+    for token in tokens:
+        if len(token) < 16 or "=" in token:
+            raise InvalidRequestError(
+                "ARTIFACTSTORE_AUTH_TOKENS entries are bare secrets of at least 16 characters "
+                "(for users and roles use SATCHEL_AUTH_TOKENS: token=user[@sandbox][:admin])"
+            )
+    return tokens
 
 
 def _digest(token: str) -> bytes:

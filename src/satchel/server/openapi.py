@@ -63,6 +63,12 @@ _PARAMETERS: dict[str, dict[str, Any]] = {
     "session_id": {"schema": _ID},
     "user_id": {"schema": _ID},
     "key_id": {"schema": _ID},
+    "package_id": {"schema": _ID},
+    "target_id": {"schema": _ID},
+    "hold_id": {"schema": _ID},
+    "slug": {"schema": _ID},
+    "state": {"schema": {"type": "string", "enum": ["open", "finalized"]}},
+    "format": {"schema": {"type": "string", "enum": ["json", "cbor"]}},
     "part_number": {"schema": {"type": "integer", "minimum": 1, "maximum": MAX_PARTS}},
     "limit": {"schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": 100}},
     "scope": {"schema": {"type": "string", "enum": ["session", "user", "sandbox"]}},
@@ -98,6 +104,14 @@ class _Batch(BaseModel):
     session_id: str | None = None
 
 
+_PACKAGE_FILE = "/v1/packages/{package_id}/files/{relative_path}"
+
+
+def _serves_bytes(path: str) -> bool:
+    """Routes answering content (ranges, conditional GETs, any media type)."""
+    return path.endswith("/content") or path.startswith("/v1/signed/") or path == _PACKAGE_FILE
+
+
 def _json_body(model: type[BaseModel], *, required: bool = True) -> dict[str, Any]:
     reference = {"$ref": f"#/components/schemas/{model.__name__}"}
     return {"required": required, "content": {"application/json": {"schema": reference}}}
@@ -115,6 +129,7 @@ def _bodies() -> dict[tuple[str, str], dict[str, Any]]:
         ),
         ("post", "/v1/uploads/{upload_id}/complete"): _json_body(CompleteRequest),
         ("post", "/v1/batch"): _json_body(_Batch),
+        ("put", _PACKAGE_FILE): _RAW,
         ("post", "/v1/tus/"): _TUS_BODY,
         ("patch", "/v1/tus/{upload_id}"): {**_TUS_BODY, "required": True},
     }
@@ -144,7 +159,7 @@ def _statuses(method: str, path: str, rule: Access | None) -> set[int]:
         found |= {404, 410}
     if method in ("post", "put", "patch", "delete"):
         found |= {409, 412, 413, 415, 429, 507}
-    if path.endswith("/content") or path.startswith("/v1/signed/"):
+    if _serves_bytes(path):
         found |= {412, 416}
     if path.startswith("/v1/tus/"):
         found |= {409, 412, 413, 415, 460}
@@ -171,11 +186,16 @@ def _refine_operation(
     for status, answer in responses.items():
         if method == "head" or status in ("204", "304") or path.startswith("/v1/tus/"):
             answer.pop("content", None)  # (tus answers in headers)
-        elif method == "get" and (path.endswith("/content") or path.startswith("/v1/signed/")):
+        elif method == "get" and _serves_bytes(path):
             answer["content"] = {"*/*": _BYTES}
+        elif method == "get" and path.endswith("/manifest"):
+            answer["content"] = {
+                "application/json": {"schema": {"type": "object"}},
+                "application/cbor": _BYTES,
+            }
         elif path == "/metrics":
             answer["content"] = {"text/plain": {"schema": {"type": "string"}}}
-    if path.endswith("/content") or (path.startswith("/v1/signed/") and method != "put"):
+    if _serves_bytes(path) and method != "put":
         responses.setdefault("206", {"description": "the requested byte range"})
         responses.setdefault("304", {"description": "not modified (If-None-Match)"})
         if method != "head":
@@ -207,6 +227,7 @@ _DESCRIPTIONS = _descriptions()
 def refine(schema: dict[str, Any], app: FastAPI) -> dict[str, Any]:
     rules: dict[tuple[str, str], Access | None] = {}
     for path, route in walk_routes(app.routes):
+        path = path.replace(":path}", "}")  # as the document names it
         if isinstance(route, APIRoute):
             rule = getattr(route.endpoint, ACCESS_ATTRIBUTE, None)
             for method in route.methods or ():

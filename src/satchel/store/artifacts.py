@@ -164,6 +164,7 @@ class ArtifactService:
             record = await self.gate.load_for_update(
                 writer, artifact_id, caller, if_match, allow_expired=True
             )
+            await self.gate.guard_removal(writer, record, what="delete")
             await writer.delete_artifact(artifact_id)
             await self.ledger.release(writer, record.sha256, now, record.storage_provider)
             await writer.append_event(

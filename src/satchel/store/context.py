@@ -15,6 +15,7 @@ from satchel.config import Settings, load_signing_key
 from satchel.core.clock import Clock, system_clock
 from satchel.core.errors import ArtifactStoreError, InvalidRequestError, ProviderError
 from satchel.core.models import ArtifactMetadata, ArtifactRecord
+from satchel.core.retention import RetentionClass, load_retention_classes
 from satchel.core.routing import RoutingTable
 from satchel.core.validation import check_id
 from satchel.sessions import SessionProvider, create_session_provider
@@ -59,6 +60,9 @@ class StoreContext:
         self.default_backend = self.routing.default_backend
         self.persistent = settings.persistent(self.default_backend)
         self.clock: Clock = clock or system_clock
+        self.retention_classes: dict[str, RetentionClass] = load_retention_classes(
+            settings.retention_config_path
+        )
         self._blob_store_given = blob_store
         self._backends: dict[str, BlobStore] | None = None
         self._catalog: Catalog | None = None

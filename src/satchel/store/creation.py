@@ -19,7 +19,9 @@ from satchel.core.errors import AccessDeniedError, InvalidRequestError
 from satchel.core.grid import build_grid_key
 from satchel.core.ids import new_artifact_id
 from satchel.core.mime import guess_mime
-from satchel.core.models import ArtifactRecord, BlobInfo, SessionRecord
+from satchel.core.models import RETAINED_FOREVER, ArtifactRecord, BlobInfo, SessionRecord
+from satchel.core.retention import class_named
+from satchel.core.routing import retention_class_of
 from satchel.core.scopes import Scope, parse_scope
 from satchel.core.unset import UNSET
 from satchel.core.validation import (
@@ -74,16 +76,32 @@ class ArtifactCreator:
         if ttl is UNSET:
             ttl = self.context.settings.default_ttl if parsed_scope is Scope.SESSION else None
         name = None if filename is None else check_filename(filename)
+        checked_meta = check_meta(meta, max_bytes=self.context.settings.max_meta_bytes)
+        if "retention_class" in checked_meta:  # a reserved key: it must name a class
+            class_named(self.context.retention_classes, checked_meta["retention_class"])
         return NewArtifact(
             scope=parsed_scope,
             mime=guess_mime(name) if mime is None else check_mime(mime),
             summary=check_summary(summary),
-            meta=check_meta(meta, max_bytes=self.context.settings.max_meta_bytes),
+            meta=checked_meta,
             filename=name,
             ttl=check_ttl(ttl),
             user_id=user_id,
             session_id=session_id,
         )
+
+    def _retention(self, meta: dict[str, Any], now: float) -> dict[str, Any]:
+        """The retention class (``meta["retention_class"]``) of a new artifact and when its
+        retention ends."""
+        name = retention_class_of(meta)
+        if name is None:
+            return {}
+        retention = class_named(self.context.retention_classes, name)
+        end = retention.retain_until(now)
+        return {
+            "retention_class": name,
+            "retain_until": RETAINED_FOREVER if end is None else end,
+        }
 
     async def prepare_owner(self, spec: NewArtifact) -> tuple[Caller, str | None]:
         """The caller and the owner of the artifact *spec* describes, once the caller may
@@ -171,6 +189,7 @@ class ArtifactCreator:
             expires_at=None if spec.ttl is None else now + spec.ttl,
             ttl=spec.ttl,
             storage_provider=backend,
+            **self._retention(spec.meta, now),
         )
         async with context.catalog.write() as writer:
             session = await self.gate.persist_session(writer, session, caller)

@@ -23,6 +23,10 @@ lives, by folder listing:
 ``sessions.py``        create, validate, describe sessions
 ``admin.py``           configuration checks, health, stats, purge, GC
 ``keys.py``            API keys
+``packages.py``        packages: create, ingest, finalize, manifests, reads
+``schemas.py``         metadata schemas (JSON Schema) packages are checked against
+``retention.py``       retention ends, legal holds, history, the delete guard
+``lifecycle.py``       deleting packages, the retention sweep, gc
 =====================  ===========================================================
 """
 
@@ -51,10 +55,14 @@ from satchel.store.gate import AccessGate
 from satchel.store.integrity import StorageCheck
 from satchel.store.keys import KeyService
 from satchel.store.ledger import BlobLedger
+from satchel.store.lifecycle import Lifecycle
 from satchel.store.listing import ListingService
 from satchel.store.multipart import MultipartService
+from satchel.store.packages import PackageService
 from satchel.store.presign import PresignService
 from satchel.store.presigned_uploads import PresignedUploadService
+from satchel.store.retention import RetentionService
+from satchel.store.schemas import SchemaService
 from satchel.store.sessions import SessionService
 from satchel.store.signing import Signer
 from satchel.store.tus import TusService
@@ -166,6 +174,10 @@ class ArtifactStore(ArtifactStoreAPI):
         self._admin = AdminService(context, ledger, uploads)
         self._integrity = StorageCheck(context, ledger, uploads)
         self._keys = KeyService(context)
+        self._schemas = SchemaService(context, gate)
+        self._packages = PackageService(context, gate, ledger, self._schemas)
+        self._retention = RetentionService(context, gate)
+        self._lifecycle = Lifecycle(context, gate, ledger, self._packages)
 
     def __repr__(self) -> str:
         return (
@@ -245,3 +257,24 @@ class ArtifactStore(ArtifactStoreAPI):
     list_api_keys = forward(API.list_api_keys, "_keys")
     revoke_api_key = forward(API.revoke_api_key, "_keys")
     authenticate_api_key = forward(API.authenticate_api_key, "_keys")
+
+    create_package = forward(API.create_package, "_packages")
+    ingest_file = forward(API.ingest_file, "_packages")
+    finalize_package = forward(API.finalize_package, "_packages")
+    get_package = forward(API.get_package, "_packages")
+    list_packages = forward(API.list_packages, "_packages")
+    list_package_files = forward(API.list_package_files, "_packages")
+    get_manifest_bytes = forward(API.get_manifest_bytes, "_packages")
+    open_package_file = forward(API.open_package_file, "_packages")
+    delete_package = forward(API.delete_package, "_lifecycle")
+    sweep_retention = forward(API.sweep_retention, "_lifecycle")
+    gc = forward(API.gc, "_lifecycle")
+    retention_classes = forward(API.retention_classes, "_retention")
+    set_retention = forward(API.set_retention, "_retention")
+    apply_hold = forward(API.apply_hold, "_retention")
+    release_hold = forward(API.release_hold, "_retention")
+    list_holds = forward(API.list_holds, "_retention")
+    retention_history = forward(API.retention_history, "_retention")
+    register_schema = forward(API.register_schema, "_schemas")
+    get_schema = forward(API.get_schema, "_schemas")
+    list_schemas = forward(API.list_schemas, "_schemas")

@@ -12,11 +12,13 @@ from satchel.core.errors import (
     ArtifactNotFoundError,
     PreconditionFailedError,
     QuotaExceededError,
+    RetainedError,
     SessionError,
 )
 from satchel.core.ids import new_session_id
 from satchel.core.models import ArtifactRecord, SessionRecord
 from satchel.core.ranges import if_match_allows
+from satchel.core.scopes import iso_utc
 from satchel.core.validation import check_id, check_optional_id
 from satchel.store.context import StoreContext
 
@@ -182,6 +184,24 @@ class AccessGate:
         async with self.context.catalog.read() as reader:
             record = await reader.get_artifact(artifact_id, self.context.sandbox_id)
         return self.usable(record, artifact_id, caller, write=write)
+
+    async def guard_removal(
+        self, writer: CatalogWriter, record: ArtifactRecord, *, what: str
+    ) -> None:
+        """Inside the transaction that would delete, replace or rename *record*: raise
+        RetainedError while a legal hold or unexpired retention keeps it."""
+        holds = await writer.packages.holds("artifact", record.artifact_id, active_only=True)
+        if holds:
+            names = ", ".join(sorted(hold.name for hold in holds))
+            raise RetainedError(
+                f"artifact {record.artifact_id} is under a legal hold ({names}): no {what}"
+            )
+        if record.is_retained(self.context.now()):
+            assert record.retain_until is not None
+            until = iso_utc(record.retain_until)
+            raise RetainedError(
+                f"artifact {record.artifact_id} is retained until {until}: no {what}"
+            )
 
     async def load_for_update(
         self,

@@ -15,7 +15,7 @@ from satchel.blobs.base import BlobStore
 from satchel.catalog import CatalogWriter
 from satchel.core.errors import ArtifactStoreError, ProviderError
 from satchel.core.models import BlobInfo
-from satchel.core.routing import producer_of
+from satchel.core.routing import producer_of, retention_class_of
 from satchel.store.context import StoreContext
 
 __all__ = ["BlobLedger", "BlobVanishedError", "StoredContent"]
@@ -45,7 +45,8 @@ class BlobLedger:
     ) -> str:
         """The backend new content of an artifact with these attributes goes to."""
         producer = producer_of(meta, owner_id, session_id)
-        return self.context.routing.backend_for(producer, retention_class)
+        wanted = retention_class or retention_class_of(meta)
+        return self.context.routing.backend_for(producer, wanted)
 
     def blobs_for(self, artifact: StoredContent) -> BlobStore:
         """The blob store holding an artifact's content (the backend recorded on its row)."""

@@ -90,6 +90,9 @@ class Versions:
             now = context.now()
             async with context.catalog.write() as writer:
                 current = await self.gate.load_for_update(writer, artifact_id, caller, if_match)
+                if blob is not None or "filename" in changes:  # the bytes or the name go
+                    what = "replacement" if blob is not None else "rename"
+                    await self.gate.guard_removal(writer, current, what=what)
                 updated = _next_version(
                     current, changes, merge=merge, blob=blob, backend=backend, now=now
                 )

@@ -122,6 +122,11 @@ class AdminAPI(Protocol):
         await self.close()
 
     @derived
+    async def dispose(self) -> None:
+        """Close the store (seed 001's registry calls it ``dispose``)."""
+        await self.close()
+
+    @derived
     async def cleanup_expired_sessions(self) -> int:
         """Purge expired artifacts and sessions (see :meth:`purge_expired`); return how many."""
         result = await self.purge_expired()

@@ -8,6 +8,8 @@ from satchel.server.routes import (
     batch,
     health,
     keys,
+    packages,
+    retention,
     sessions,
     signed,
     tus,
@@ -24,6 +26,8 @@ ROUTERS: list[APIRouter] = [
     sessions.router,
     admin.router,
     keys.router,
+    packages.router,
+    retention.router,
 ]
 
 __all__ = ["ROUTERS"]

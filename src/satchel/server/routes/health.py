@@ -7,10 +7,25 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
+from satchel._version import __version__
 from satchel.core.errors import ArtifactStoreError
 from satchel.server.deps import Access, GuardedRoute, access, get_store, resolve_principal
 
 router = APIRouter(route_class=GuardedRoute, tags=["health"])
+
+
+@router.get("/", summary="Banner: what this service is, and where to start")
+@access(Access.PUBLIC)
+async def banner(request: Request) -> JSONResponse:
+    """Seed 001's anonymous banner: name, version and links."""
+    return JSONResponse(
+        {
+            "name": "satchel",
+            "version": __version__,
+            "sandbox_id": get_store(request).sandbox_id,
+            "links": {"docs": "/docs", "openapi": "/openapi.json", "health": "/health"},
+        }
+    )
 
 
 @router.get("/health", summary="Service health: catalog, blob backend and session provider")

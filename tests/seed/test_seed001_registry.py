@@ -1,0 +1,89 @@
+"""Seed 001's end-to-end library smoke test, as its operator guide prints it, with only its two
+imports changed (``artifactstore.app`` → ``satchel``, ``artifactstore.manifest`` →
+``satchel.manifest``); assertions follow the seed's code. Seed 001's ``.env`` names configure it."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from satchel import build_registry
+from satchel.manifest import decode as manifest_decode
+
+
+def run_the_seeds_smoke_test() -> None:
+    async def chunks(data: bytes) -> AsyncIterator[bytes]:
+        yield data
+
+    async def main() -> None:
+        registry = build_registry()
+        try:
+            pkg = await registry.create_package(
+                name="smoke-test",
+                producer="ops",
+                subject="example.org",
+                retention_class="raw-evidence",
+                actor="ops",
+                metadata={"smoke": True},
+            )
+            await registry.ingest_file(
+                pkg, relative_path="hello.txt", media_type="text/plain",
+                stream=chunks(b"hello world"), actor="ops",
+            )  # fmt: skip
+            manifest_addr = await registry.finalize_package(pkg, actor="ops")
+            cbor = await registry.get_manifest_bytes(pkg, format="cbor")
+            manifest = manifest_decode(cbor)
+            print("package:", pkg)
+            print("manifest digest:", manifest_addr)
+            print("files in manifest:", [f.relative_path for f in manifest.files])
+        finally:
+            await registry.dispose()
+
+    asyncio.run(main())
+
+
+def test_the_smoke_test_runs_on_the_embedded_default(
+    isolated: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run_the_seeds_smoke_test()
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("package: pkg-")
+    address = lines[1].removeprefix("manifest digest: ")
+    assert address.startswith("sha256:")
+    assert len(address) == len("sha256:") + 64
+    assert lines[2] == "files in manifest: ['hello.txt']"
+    assert (isolated / "var" / "satchel.db").exists()  # SQLite + files under ./var
+
+    # The same content gives the same manifest: run it again, same address, new package.
+    run_the_seeds_smoke_test()
+    again = capsys.readouterr().out.splitlines()
+    assert again[1] == lines[1]
+    assert again[0] != lines[0]
+    blob = isolated / "var" / "blobs"
+    stored = [p for p in blob.rglob("*") if p.is_file() and p.name == address[7:]]
+    assert len(stored) == 1, "the manifest's canonical JSON is one blob, named by its address"
+    assert "sha256:" + hashlib.sha256(stored[0].read_bytes()).hexdigest() == address
+
+
+def test_the_smoke_test_runs_on_seed_001_settings(
+    isolated: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An operator's ``.env`` from seed 001: its variable names, its SQLite URL form."""
+    monkeypatch.delenv("SATCHEL_DATA_DIR")
+    (isolated / ".env").write_text(
+        "ARTIFACTSTORE_DATABASE_URL=sqlite+aiosqlite:///./var/artifactstore.db\n"
+        "ARTIFACTSTORE_STORAGE_LOCAL_ROOT=./var/storage\n"
+        "ARTIFACTSTORE_LOG_LEVEL=INFO\n"
+        "ARTIFACTSTORE_RETENTION_CONFIG_PATH=\n"
+        "ARTIFACTSTORE_RETENTION_SWEEP_INTERVAL_SECONDS=3600\n"
+        "ARTIFACTSTORE_STORAGE_BACKENDS=local\n"
+        "ARTIFACTSTORE_STORAGE_DEFAULT_BACKEND=local\n"
+    )
+    run_the_seeds_smoke_test()
+    assert "files in manifest: ['hello.txt']" in capsys.readouterr().out
+    assert (isolated / "var" / "artifactstore.db").exists()
+    assert any((isolated / "var" / "storage").rglob("*"))
