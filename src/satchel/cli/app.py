@@ -24,7 +24,9 @@ def serve(
     workers: int = typer.Option(
         None, help="worker processes sharing the port (default SATCHEL_WORKERS, 1)"
     ),
-    log_level: str = typer.Option("info", help="uvicorn log level"),
+    log_level: str = typer.Option(
+        None, help="log level (default SATCHEL_LOG_LEVEL or ARTIFACTSTORE_LOG_LEVEL, info)"
+    ),
 ) -> None:
     """Run the HTTP service on the configured store (default: SQLite + files under ./var)."""
     import uvicorn
@@ -36,6 +38,7 @@ def serve(
     settings = Settings()
     updates = {"host": host, "port": port, "workers": workers}
     settings = settings.model_copy(update={k: v for k, v in updates.items() if v is not None})
+    log_level = (log_level or settings.log_level).lower()
     limit_arenas(settings.heap_arenas)  # before any thread starts
     application = create_app(settings)  # also creates the admin token, before any worker starts
     if settings.workers > 1 and not application.state.store.persistent:
@@ -104,8 +107,10 @@ def version() -> None:
 
 def _register_commands() -> None:
     from satchel.cli.commands import register
+    from satchel.cli.packages import register as register_packages
 
     register(app)
+    register_packages(app)
 
 
 _register_commands()
