@@ -255,3 +255,128 @@ def test_kills_during_garbage_collection(
             stats = admin.get("/v1/admin/stats").json()
         assert stats["unique_blobs"] == len(set(acknowledged.values()))
         _everything_reads_back(server, acknowledged)
+
+
+def _packages_are_whole(server: ServerProcess) -> dict[str, str]:
+    """Every package is open (no manifest) or finalized with a manifest that is its address
+    and lists exactly its files, each of which reads back with its sha256. Returns the state
+    of each package."""
+    states: dict[str, str] = {}
+    with _admin(server) as admin:
+        cursor = None
+        while True:
+            params: dict[str, Any] = {"limit": 200, **({"cursor": cursor} if cursor else {})}
+            page = admin.get("/v1/packages", params=params).json()
+            for package in page["items"]:
+                package_id = package["package_id"]
+                states[package_id] = package["state"]
+                files = admin.get(f"/v1/packages/{package_id}/files").json()["items"]
+                assert package["file_count"] == len(files)
+                for entry in files:
+                    body = admin.get(f"/v1/packages/{package_id}/files/{entry['relative_path']}")
+                    assert _sha(body.content) == entry["sha256"], f"{package_id} reads partial"
+                manifest = admin.get(f"/v1/packages/{package_id}/manifest")
+                if package["state"] == "open":
+                    assert manifest.status_code == 409
+                    assert package["manifest_address"] is None
+                    continue
+                assert _sha(manifest.content) == package["manifest_address"]
+                listed = {(f["relative_path"], f["sha256"]) for f in manifest.json()["files"]}
+                assert listed == {(f["relative_path"], f["sha256"]) for f in files}
+            cursor = page["next_cursor"]
+            if not cursor:
+                return states
+
+
+def _open_packages(server: ServerProcess, rng: random.Random, count: int, tag: str) -> list[str]:
+    made = []
+    with server.client("alice") as alice:
+        for n in range(count):
+            answer = alice.post(
+                "/v1/packages",
+                json={
+                    "name": f"{tag}-{n}",
+                    "producer": "ci",
+                    "subject": tag,
+                    "retention_class": "instant",
+                },
+            )
+            package_id = answer.json()["package_id"]
+            for i in range(rng.randint(1, 12)):
+                alice.put(
+                    f"/v1/packages/{package_id}/files/d{i % 3}/f{i}.bin",
+                    content=rng.randbytes(rng.choice([0, 10, 5000])),
+                )
+            made.append(package_id)
+    return made
+
+
+@pytest.fixture
+def retention_file(tmp_path: Any) -> str:
+    path = tmp_path / "retention.toml"
+    path.write_text("[retention_classes.instant]\ndefault_duration_seconds = 0\n")
+    return str(path)
+
+
+def test_kills_during_finalize(
+    launch_server: Callable[..., ServerProcess], rng: random.Random, retention_file: str
+) -> None:
+    """Nothing half-finalized is ever visible: each package is open or finalized whole, and an
+    open one finalizes after the restart."""
+    server = launch_server(SATCHEL_RETENTION_CONFIG_PATH=retention_file)
+    for iteration in range(ITERATIONS):
+        made = _open_packages(server, rng, 40, f"fin{iteration}")
+
+        def finalize_all(made: list[str] = made) -> None:
+            with server.client("alice") as alice:
+                for package_id in made:
+                    try:
+                        alice.post(f"/v1/packages/{package_id}/finalize")
+                    except httpx.HTTPError:
+                        return
+
+        _kill_during(server, finalize_all, rng.uniform(0.05, 0.4))
+        assert _settled(server)["clean"]
+        states = _packages_are_whole(server)
+        with server.client("alice") as alice:
+            for package_id in made:
+                if states[package_id] == "open":
+                    assert alice.post(f"/v1/packages/{package_id}/finalize").status_code == 200
+        assert set(_packages_are_whole(server).values()) == {"finalized"}
+
+
+def test_kills_during_package_gc(
+    launch_server: Callable[..., ServerProcess], rng: random.Random, retention_file: str
+) -> None:
+    """gc killed mid-run: what it deleted is gone whole, what it did not is whole; the storage
+    check is clean; running it again finishes the job."""
+    server = launch_server(
+        SATCHEL_RETENTION_CONFIG_PATH=retention_file, SATCHEL_GC_GRACE_SECONDS="0"
+    )
+    for iteration in range(ITERATIONS):
+        doomed = _open_packages(server, rng, 30, f"gc{iteration}")
+        with server.client("alice") as alice:
+            for package_id in doomed:
+                assert alice.post(f"/v1/packages/{package_id}/finalize").status_code == 200
+            kept = alice.post(
+                "/v1/packages",
+                json={"name": "kept", "producer": "ci", "subject": f"k{iteration}",
+                      "retention_class": "raw-evidence"},
+            ).json()["package_id"]  # fmt: skip
+            alice.put(f"/v1/packages/{kept}/files/keep.txt", content=b"kept " * 100)
+            alice.post(f"/v1/packages/{kept}/finalize")
+        with _admin(server) as admin:
+            assert admin.post("/v1/retention/sweep").status_code == 200
+
+        def collect() -> None:
+            with _admin(server) as admin, contextlib.suppress(httpx.HTTPError):
+                admin.post("/v1/retention/gc")
+
+        _kill_during(server, collect, rng.uniform(0.0, 0.2))
+        assert _settled(server)["clean"]
+        _packages_are_whole(server)
+        with _admin(server) as admin:
+            assert admin.post("/v1/retention/gc").status_code == 200
+        states = _packages_are_whole(server)
+        assert not set(doomed) & set(states)
+        assert states[kept] == "finalized"

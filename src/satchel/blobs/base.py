@@ -10,6 +10,7 @@ error tree inside the backend.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import hashlib
 from collections.abc import AsyncIterable, AsyncIterator
 from typing import Any, Protocol, runtime_checkable
@@ -26,6 +27,7 @@ __all__ = [
     "Digester",
     "LeavesLeftovers",
     "Leftover",
+    "LocksBlobs",
     "check_range",
     "iter_bytes",
 ]
@@ -58,6 +60,20 @@ class LeavesLeftovers(Protocol):
 
     async def remove_leftover(self, name: str) -> bool:
         """Remove *name* if it is still abandoned; True when it was removed."""
+
+
+@runtime_checkable
+class LocksBlobs(Protocol):
+    """A backend that can lock blobs against deletion (S3 Object Lock): retention until a
+    date, and legal holds. Raises NotSupportedError where the bucket has no lock."""
+
+    async def put_retention(
+        self, digest: str, mode: str, until: dt.datetime, *, bypass_governance: bool = False
+    ) -> None: ...
+
+    async def set_legal_hold(self, digest: str, on: bool) -> None: ...
+
+    async def object_lock(self, digest: str) -> Any: ...
 
 
 @runtime_checkable

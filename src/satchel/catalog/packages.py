@@ -14,7 +14,7 @@ from sqlalchemy import and_, delete, func, insert, or_, select, update
 
 from satchel.catalog.connection import CatalogConnection
 from satchel.catalog.rows import decode_cursor, encode_cursor
-from satchel.catalog.tables import holds, metadata_schemas, package_files, packages
+from satchel.catalog.tables import artifacts, holds, metadata_schemas, package_files, packages
 from satchel.core.errors import InvalidRequestError
 from satchel.core.packages import Hold, PackageFile, PackageRecord, PackageScope, PackageState
 
@@ -368,6 +368,45 @@ class PackageRows:
             .values(released_at=now, released_by=actor, release_reason=reason)
         )
         return bool(result.rowcount)
+
+    async def blob_refs(self, package: PackageRecord) -> list[tuple[str, str]]:
+        """``(backend, digest)`` of a package's files and manifest."""
+        refs = [(f.backend, f.sha256) for f in await self.files(package.package_id)]
+        if package.manifest_address is not None and package.manifest_backend is not None:
+            refs.append((package.manifest_backend, package.manifest_address))
+        return refs
+
+    async def blobs_under_hold(self, refs: Sequence[tuple[str, str]]) -> set[tuple[str, str]]:
+        """Which of *refs* a hold in force still covers (through a held package's files or
+        manifest, or a held artifact)."""
+        digests = sorted({digest for _, digest in refs})
+        if not digests:
+            return set()
+        active = and_(holds.c.released_at.is_(None))
+        queries = [
+            select(package_files.c.backend, package_files.c.sha256).where(
+                package_files.c.sha256.in_(digests),
+                holds.c.target_kind == "package",
+                holds.c.target_id == package_files.c.package_id,
+                active,
+            ),
+            select(packages.c.manifest_backend, packages.c.manifest_address).where(
+                packages.c.manifest_address.in_(digests),
+                holds.c.target_kind == "package",
+                holds.c.target_id == packages.c.package_id,
+                active,
+            ),
+            select(artifacts.c.storage_provider, artifacts.c.sha256).where(
+                artifacts.c.sha256.in_(digests),
+                holds.c.target_kind == "artifact",
+                holds.c.target_id == artifacts.c.artifact_id,
+                active,
+            ),
+        ]
+        covered: set[tuple[str, str]] = set()
+        for query in queries:
+            covered.update((row[0], row[1]) for row in await self.conn.execute(query))
+        return covered & set(refs)
 
     # -- metadata schemas --------------------------------------------------------------------
 

@@ -27,6 +27,7 @@ lives, by folder listing:
 ``schemas.py``         metadata schemas (JSON Schema) packages are checked against
 ``retention.py``       retention ends, legal holds, history, the delete guard
 ``lifecycle.py``       deleting packages, the retention sweep, gc
+``locks.py``           retention and holds mirrored onto S3 Object Lock
 =====================  ===========================================================
 """
 
@@ -57,6 +58,7 @@ from satchel.store.keys import KeyService
 from satchel.store.ledger import BlobLedger
 from satchel.store.lifecycle import Lifecycle
 from satchel.store.listing import ListingService
+from satchel.store.locks import BlobLocks
 from satchel.store.multipart import MultipartService
 from satchel.store.packages import PackageService
 from satchel.store.presign import PresignService
@@ -174,9 +176,10 @@ class ArtifactStore(ArtifactStoreAPI):
         self._admin = AdminService(context, ledger, uploads)
         self._integrity = StorageCheck(context, ledger, uploads)
         self._keys = KeyService(context)
+        locks = BlobLocks(context)
         self._schemas = SchemaService(context, gate)
-        self._packages = PackageService(context, gate, ledger, self._schemas)
-        self._retention = RetentionService(context, gate)
+        self._packages = PackageService(context, gate, ledger, self._schemas, locks)
+        self._retention = RetentionService(context, gate, locks)
         self._lifecycle = Lifecycle(context, gate, ledger, self._packages)
 
     def __repr__(self) -> str:

@@ -47,6 +47,7 @@ from satchel.core.validation import check_id, check_mime, check_relative_path, c
 from satchel.store.context import StoreContext
 from satchel.store.gate import AccessGate
 from satchel.store.ledger import BlobLedger
+from satchel.store.locks import BlobLocks
 from satchel.store.schemas import SchemaService
 
 __all__ = ["PackageService", "check_actor"]
@@ -72,11 +73,13 @@ class PackageService:
         gate: AccessGate,
         ledger: BlobLedger,
         schemas: SchemaService,
+        locks: BlobLocks,
     ) -> None:
         self.context = context
         self.gate = gate
         self.ledger = ledger
         self.schemas = schemas
+        self.locks = locks
 
     # -- loading under the access rules --------------------------------------------------------
 
@@ -324,7 +327,8 @@ class PackageService:
         async with context.catalog.read() as reader:
             package = await self.load(reader, package_id, caller, write=True)
             files = await reader.packages.files(package.package_id)
-        if package.finalized:
+        if package.finalized:  # again: answers the address, and locks what a failure left
+            await self._lock(package, files)
             assert package.manifest_address is not None
             return package.manifest_address
         manifest = manifests.build(
@@ -344,10 +348,24 @@ class PackageService:
         backend = self.backend_for(package)
         info = await self.ledger.put(iter_bytes(body), backend=backend, expected_digest=address)
         try:
-            return await self._commit_finalize(package, files, info, backend, caller, actor)
+            finalized = await self._commit_finalize(package, files, info, backend, caller, actor)
         except BaseException:
             await self.ledger.discard(info, backend)
             raise
+        await self._lock(finalized, files)
+        assert finalized.manifest_address is not None
+        return finalized.manifest_address
+
+    async def _lock(self, package: PackageRecord, files: list[PackageFile]) -> None:
+        """Lock a finalized package's bytes in buckets that can (S3 Object Lock)."""
+        refs = [(f.backend, f.sha256) for f in files]
+        if package.manifest_address is not None and package.manifest_backend is not None:
+            refs.append((package.manifest_backend, package.manifest_address))
+        retention = class_named(self.context.retention_classes, package.retention_class)
+        try:
+            await self.locks.retain(refs, retention.mode, package.retain_until)
+        except ProviderError as error:
+            raise self.locks.failed(f"package {package.package_id} is finalized", error) from None
 
     async def _commit_finalize(
         self,
@@ -357,14 +375,13 @@ class PackageService:
         backend: str,
         caller: Caller,
         actor: str | None,
-    ) -> str:
+    ) -> PackageRecord:
         context = self.context
         retention = class_named(context.retention_classes, package.retention_class)
         async with context.catalog.write() as writer:
             current = await self.load(writer, package.package_id, caller, write=True, lock=True)
             if current.finalized:
-                assert current.manifest_address is not None
-                return str(current.manifest_address)
+                return current
             if (current.file_count, current.total_bytes) != (len(files), package.total_bytes):
                 raise ConflictError(
                     f"files were added to package {package.package_id} while it was being "
@@ -401,7 +418,7 @@ class PackageService:
                 actor=caller.user_id or actor,
                 time=now,
             )
-        return str(info.digest)
+        return finalized
 
     async def _check_write_once(self, writer: Any, package: PackageRecord, address: str) -> None:
         assert package.version is not None

@@ -18,6 +18,7 @@ from satchel.core.errors import (
     ArtifactNotFoundError,
     ConflictError,
     InvalidRequestError,
+    ProviderError,
 )
 from satchel.core.ids import new_hold_id
 from satchel.core.models import RETAINED_FOREVER, ArtifactRecord
@@ -38,6 +39,7 @@ from satchel.core.scopes import iso_utc
 from satchel.core.validation import check_id, check_text
 from satchel.store.context import StoreContext
 from satchel.store.gate import AccessGate
+from satchel.store.locks import BlobLocks, BlobRef
 from satchel.store.packages import check_actor
 
 __all__ = ["KINDS", "RetentionService", "artifact_retention", "check_reason"]
@@ -80,9 +82,10 @@ def artifact_retention(context: StoreContext, record: ArtifactRecord) -> Retenti
 
 
 class RetentionService:
-    def __init__(self, context: StoreContext, gate: AccessGate) -> None:
+    def __init__(self, context: StoreContext, gate: AccessGate, locks: BlobLocks) -> None:
         self.context = context
         self.gate = gate
+        self.locks = locks
 
     async def retention_classes(self) -> list[dict[str, Any]]:
         return [
@@ -164,6 +167,7 @@ class RetentionService:
             else:
                 forever = RETAINED_FOREVER if wanted is None else wanted
                 await writer.set_artifact_retention(target.artifact_id, forever)
+            refs = await self._refs(writer, target)
             await writer.append_event(
                 type="retention.shortened" if shorter else "retention.extended",
                 subject=target_id,
@@ -179,12 +183,25 @@ class RetentionService:
                 actor=caller.user_id or actor,
                 time=now,
             )
+        if not shorter:  # a bucket's lock only ever grows
+            try:
+                await self.locks.retain(refs, retention.mode, wanted)
+            except ProviderError as error:
+                raise self.locks.failed(f"{kind} {target_id}'s retention changed", error) from None
         return {
             "kind": kind,
             "target_id": target_id,
             "retain_until": iso_utc(wanted),
             "previous": iso_utc(current),
         }
+
+    async def _refs(
+        self, reader: CatalogReader, target: PackageRecord | ArtifactRecord
+    ) -> list[BlobRef]:
+        """The blobs an item's bytes are."""
+        if isinstance(target, PackageRecord):
+            return await reader.packages.blob_refs(target)
+        return [(target.storage_provider, target.sha256)]
 
     # -- holds ---------------------------------------------------------------------------------
 
@@ -208,7 +225,8 @@ class RetentionService:
         context = self.context
         now = context.now()
         async with context.catalog.write() as writer:
-            await self._target(writer, kind, target_id, caller, lock=True)
+            target = await self._target(writer, kind, target_id, caller, lock=True)
+            refs = await self._refs(writer, target)
             for hold in await writer.packages.holds(kind, target_id, active_only=True):
                 if hold.name == name:
                     return hold.to_dict()  # already in force: applying again changes nothing
@@ -229,6 +247,10 @@ class RetentionService:
                 actor=caller.user_id or actor,
                 time=now,
             )
+        try:
+            await self.locks.hold(refs, True)
+        except ProviderError as error:
+            raise self.locks.failed(f"hold {hold.hold_id} is in force", error) from None
         return hold.to_dict()
 
     async def release_hold(
@@ -263,8 +285,23 @@ class RetentionService:
                 time=now,
             )
             released = await writer.packages.hold(hold_id, context.sandbox_id)
+            refs = await self._target_refs(writer, hold.target_kind, hold.target_id)
+            still = await writer.packages.blobs_under_hold(refs)
         assert released is not None
+        try:
+            await self.locks.hold(set(refs) - still, False)
+        except ProviderError as error:
+            raise self.locks.failed(f"hold {hold_id} is released", error) from None
         return released.to_dict()
+
+    async def _target_refs(self, reader: CatalogReader, kind: str, target_id: str) -> list[BlobRef]:
+        """The blobs of a hold's target (none when it is gone)."""
+        sandbox = self.context.sandbox_id
+        if kind == "package":
+            package = await reader.packages.get(target_id, sandbox)
+            return [] if package is None else await reader.packages.blob_refs(package)
+        artifact = await reader.get_artifact(target_id, sandbox)
+        return [] if artifact is None else [(artifact.storage_provider, artifact.sha256)]
 
     async def list_holds(
         self,
