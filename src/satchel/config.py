@@ -283,6 +283,11 @@ class Settings(BaseSettings):
         ),
         description="how often `satchel serve` sweeps retention (0: never; run it from cron)",
     )
+    manifest_blake3: bool = Field(
+        default=False,
+        description="also record each package file's BLAKE3 digest (seed 001's primary "
+        "digest) in manifests; needs the blake3 extra",
+    )
     package_abandon_seconds: int = Field(
         default=7 * 86400,
         gt=0,

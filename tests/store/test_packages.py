@@ -311,3 +311,17 @@ async def test_metadata_schemas(store: ArtifactStore) -> None:
     assert (await store.get_package(package_id))["schema"] == f"{slug}@1"
     assert (await store.get_schema(slug))["schema"] == schema
     assert [s["slug"] for s in await store.list_schemas()] == [slug]
+
+
+@pytest.mark.embedded_only("a setting of the embedded store; the server reads it the same way")
+async def test_blake3_digests_when_configured(make_store: Any) -> None:
+    import blake3
+
+    store = await make_store(manifest_blake3=True)
+    package_id = await store.create_package("b3", "ops", "s", "transient")
+    entry = await store.ingest_file(package_id, "a.bin", None, chunks(b"blake3 me" * 1000))
+    assert entry["blake3"] == "blake3:" + blake3.blake3(b"blake3 me" * 1000).hexdigest()
+    await store.finalize_package(package_id)
+    [listed] = decode(await store.get_manifest_bytes(package_id)).files
+    assert listed.blake3 == entry["blake3"]
+    assert listed.sha256 == entry["sha256"]

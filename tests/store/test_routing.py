@@ -402,3 +402,29 @@ async def test_s3_presign_only_for_artifacts_in_s3(s3_store: ArtifactStore) -> N
     assert "/v1/signed/" in local_url
     async with httpx.AsyncClient() as http:
         assert (await http.get(s3_url)).content == b"signed by s3"
+
+
+# -- retention classes route ----------------------------------------------------------------------
+
+
+async def test_retention_classes_route_artifacts_and_packages(tmp_path: Path) -> None:
+    """Seed 001's ``producer:retention_class=backend`` rules match real retention classes: an
+    artifact's (``meta["retention_class"]``) and a package's, for its files and manifest."""
+    routes = "*:release-evidence=sqlite,*:*=local"
+    async with ArtifactStore(settings=_settings(tmp_path, storage_backend_routes=routes)) as store:
+        kept = await store.store(
+            b"release notes", mime="text/plain", summary="",
+            meta={"retention_class": "release-evidence"},
+        )  # fmt: skip
+        plain = await store.store(b"scratch", mime="text/plain", summary="")
+        assert (await store.metadata(kept)).storage_provider == "sqlite"
+        assert (await store.metadata(plain)).storage_provider == "filesystem"
+
+        package_id = await store.create_package("rel", "ci", "v1", "release-evidence")
+        entry = await store.ingest_file(package_id, "bin/tool", None, b"\x7fELF binary")
+        address = await store.finalize_package(package_id)
+        assert await _where(store, entry["sha256"]) == {"sqlite"}
+        assert await _where(store, address) == {"sqlite"}
+        other = await store.create_package("raw", "ci", "v1", "raw-evidence")
+        raw = await store.ingest_file(other, "log.txt", None, b"raw log only")
+        assert await _where(store, raw["sha256"]) == {"filesystem"}

@@ -64,6 +64,7 @@ def _to_file(row: Any) -> PackageFile:
         sha256=row.sha256,
         backend=row.backend,
         added_at=row.added_at,
+        blake3=row.blake3,
     )
 
 

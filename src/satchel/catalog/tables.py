@@ -195,6 +195,7 @@ package_files = Table(
     Column("size", BigInteger, nullable=False),
     Column("media_type", String(255), nullable=False),
     Column("sha256", String(71), nullable=False),
+    Column("blake3", String(71), nullable=True),
     Column("backend", String(32), nullable=False),
     Column("added_at", Float(precision=53), nullable=False),
     PrimaryKeyConstraint("package_id", "relative_path"),

@@ -4,10 +4,18 @@ from __future__ import annotations
 
 import hashlib
 import re
+from typing import Any
 
-from satchel.core.errors import InvalidRequestError
+from satchel.core.errors import InvalidRequestError, NotSupportedError
 
-__all__ = ["SHA256_PREFIX", "blob_path", "check_digest", "make_etag", "sha256_digest"]
+__all__ = [
+    "SHA256_PREFIX",
+    "blob_path",
+    "check_digest",
+    "make_etag",
+    "new_blake3",
+    "sha256_digest",
+]
 
 SHA256_PREFIX = "sha256:"
 _DIGEST_RE = re.compile(r"^sha256:[0-9a-f]{64}$")
@@ -34,3 +42,14 @@ def make_etag(artifact_id: str, version: int, digest: str) -> str:
     """A strong etag naming one version of one artifact (content and metadata)."""
     raw = f"{artifact_id}\x00{version}\x00{digest}".encode()
     return hashlib.sha256(raw).hexdigest()[:32]
+
+
+def new_blake3() -> Any:
+    """A BLAKE3 hasher (the optional ``blake3`` package), for SATCHEL_MANIFEST_BLAKE3."""
+    try:
+        import blake3
+    except ImportError:
+        raise NotSupportedError(
+            "SATCHEL_MANIFEST_BLAKE3 needs the blake3 package: pip install 'satchel[blake3]'"
+        ) from None
+    return blake3.blake3(max_threads=1)

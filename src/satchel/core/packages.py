@@ -113,14 +113,18 @@ class PackageFile:
     sha256: str
     backend: str
     added_at: float
+    blake3: str | None = None  # seed 001's primary digest, when SATCHEL_MANIFEST_BLAKE3 is on
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        found = {
             "relative_path": self.relative_path,
             "size": self.size,
             "media_type": self.media_type,
             "sha256": self.sha256,
         }
+        if self.blake3 is not None:
+            found["blake3"] = self.blake3
+        return found
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

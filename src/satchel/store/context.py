@@ -13,6 +13,7 @@ from satchel.blobs.staging import FileStaging, MemoryStaging, Staging, StagingPr
 from satchel.catalog import Catalog
 from satchel.config import Settings, load_signing_key
 from satchel.core.clock import Clock, system_clock
+from satchel.core.digests import new_blake3
 from satchel.core.errors import ArtifactStoreError, InvalidRequestError, ProviderError
 from satchel.core.models import ArtifactMetadata, ArtifactRecord
 from satchel.core.retention import RetentionClass, load_retention_classes
@@ -63,6 +64,8 @@ class StoreContext:
         self.retention_classes: dict[str, RetentionClass] = load_retention_classes(
             settings.retention_config_path
         )
+        if settings.manifest_blake3:
+            new_blake3()  # refuse to start without the blake3 package
         self._blob_store_given = blob_store
         self._backends: dict[str, BlobStore] | None = None
         self._catalog: Catalog | None = None

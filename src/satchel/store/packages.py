@@ -10,7 +10,7 @@ finalized, never half of each. See :mod:`satchel.core.packages` for who may do w
 from __future__ import annotations
 
 import posixpath
-from collections.abc import AsyncIterable
+from collections.abc import AsyncIterable, AsyncIterator
 from typing import Any
 
 from satchel.catalog import CatalogReader
@@ -18,7 +18,7 @@ from satchel.catalog.packages import PackageFilter
 from satchel.core import manifest as manifests
 from satchel.core.access import Caller
 from satchel.core.content import ArtifactContent
-from satchel.core.digests import check_digest
+from satchel.core.digests import check_digest, new_blake3
 from satchel.core.errors import (
     ArtifactNotFoundError,
     ConflictError,
@@ -253,11 +253,15 @@ class PackageService:
             await close_stream(chunks)
             raise PackageFinalizedError(f"package {package.package_id} is finalized")
         backend = existing.backend if existing is not None else self.backend_for(package)
+        blake3 = new_blake3() if self.context.settings.manifest_blake3 else None
+        if blake3 is not None:
+            chunks = _hashed(chunks, blake3)
         info = await self.ledger.put(chunks, backend=backend, expected_digest=expected)
         try:
             if existing is not None:
                 return self._same_file(package, existing, info.digest, media)
-            return await self._add(package, path, media, info, backend, caller, actor)
+            second = None if blake3 is None else f"blake3:{blake3.hexdigest()}"
+            return await self._add(package, path, media, info, backend, caller, actor, second)
         except BaseException:
             await self.ledger.discard(info, backend)
             raise
@@ -288,10 +292,12 @@ class PackageService:
         backend: str,
         caller: Caller,
         actor: str | None,
+        blake3: str | None,
     ) -> dict[str, Any]:
         context = self.context
         now = context.now()
         entry = PackageFile(
+            blake3=blake3,
             package_id=package.package_id,
             relative_path=path,
             size=info.size,
@@ -339,7 +345,7 @@ class PackageService:
             retention_class=package.retention_class,
             metadata=package.metadata,
             files=[
-                manifests.ManifestFile(f.relative_path, f.size, f.media_type, f.sha256)
+                manifests.ManifestFile(f.relative_path, f.size, f.media_type, f.sha256, f.blake3)
                 for f in files
             ],
         )
@@ -552,6 +558,13 @@ class PackageService:
             raise
         content.rest = stream
         return content
+
+
+async def _hashed(chunks: AsyncIterable[bytes], hasher: Any) -> AsyncIterator[bytes]:
+    """*chunks*, fed to *hasher* on the way."""
+    async for chunk in chunks:
+        hasher.update(chunk)
+        yield chunk
 
 
 def _fields(record: PackageRecord) -> dict[str, Any]:

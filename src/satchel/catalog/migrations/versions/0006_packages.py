@@ -69,6 +69,7 @@ def upgrade() -> None:
         sa.Column("size", sa.BigInteger(), nullable=False),
         sa.Column("media_type", sa.String(255), nullable=False),
         sa.Column("sha256", sa.String(71), nullable=False),
+        sa.Column("blake3", sa.String(71), nullable=True),
         sa.Column("backend", sa.String(32), nullable=False),
         sa.Column("added_at", _TIME, nullable=False),
         sa.PrimaryKeyConstraint("package_id", "relative_path", name="pk_package_files"),
