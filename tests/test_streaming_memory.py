@@ -1,4 +1,5 @@
-"""Streaming is constant-memory end to end: 1 GiB up and down through the filesystem backend.
+"""Streaming is constant-memory end to end: 1 GiB up and down through the filesystem backend,
+as an artifact and as a package file.
 
 The measurement runs in a fresh interpreter so nothing the test session allocated counts. A
 background thread samples the child's RSS every 10 ms; the kernel's own peak (``VmHWM``, reset
@@ -137,6 +138,23 @@ CHILD = textwrap.dedent(
             download_seconds = time.perf_counter() - start
             peak_down = sampler.peak()
             kernel_down = kernel_peak() if kernel else None
+
+            # A package file of 1 GiB (other bytes: a new blob), in and out the same way.
+            async def other_chunks():
+                for index in range(CHUNKS):
+                    buffer[:8] = (CHUNKS + index).to_bytes(8, "big")
+                    yield bytes(buffer)
+
+            package_id = await store.create_package("big", "ci", "mem", "transient")
+            kernel = reset_kernel_peak()
+            base_package = sampler.reset()
+            entry = await store.ingest_file(package_id, "data/big.bin", None, other_chunks())
+            await store.finalize_package(package_id)
+            package_size = 0
+            async for chunk in await store.open_package_file(package_id, "data/big.bin"):
+                package_size += len(chunk)
+            peak_package = sampler.peak()
+            kernel_package = kernel_peak() if kernel else None
         sampler.stop()
         print(json.dumps({
             "upload_growth": peak_up - base_up,
@@ -153,6 +171,12 @@ CHILD = textwrap.dedent(
             "downloaded_bytes": size,
             "progress_calls": len(progress),
             "progress_last": progress[-1] if progress else None,
+            "package_growth": peak_package - base_package,
+            "kernel_package_growth": (
+                None if kernel_package is None else kernel_package - base_package
+            ),
+            "package_bytes": entry["size"],
+            "package_read_bytes": package_size,
         }))
 
 
@@ -177,7 +201,7 @@ def _mib(value: int | None) -> str:
 
 def test_one_gib_streams_in_constant_memory(tmp_path: Path) -> None:
     free = os.statvfs(tmp_path)
-    assert free.f_bavail * free.f_frsize > 2 * TOTAL, "needs 2 GiB of free disk in tmp_path"
+    assert free.f_bavail * free.f_frsize > 3 * TOTAL, "needs 3 GiB of free disk in tmp_path"
     started = time.perf_counter()
     try:
         result = subprocess.run(
@@ -203,6 +227,8 @@ def test_one_gib_streams_in_constant_memory(tmp_path: Path) -> None:
         f"{figures['download_growth'] / MiB:.1f} MiB; "
         f"kernel peak (VmHWM) growth: upload {_mib(figures['kernel_upload_growth'])}, "
         f"download {_mib(figures['kernel_download_growth'])}; "
+        f"package file in and out: peak RSS growth {figures['package_growth'] / MiB:.1f} MiB "
+        f"(kernel {_mib(figures['kernel_package_growth'])}); "
         f"baseline RSS {figures['baseline_rss'] / MiB:.1f} MiB; child wall time {wall:.1f} s"
     )
     print(report)
@@ -215,5 +241,8 @@ def test_one_gib_streams_in_constant_memory(tmp_path: Path) -> None:
     assert figures["progress_last"] == TOTAL
     assert figures["upload_growth"] < LIMIT, report
     assert figures["download_growth"] < LIMIT, report
-    for kernel_growth in (figures["kernel_upload_growth"], figures["kernel_download_growth"]):
+    assert figures["package_bytes"] == figures["package_read_bytes"] == TOTAL
+    assert figures["package_growth"] < LIMIT, report
+    kernel_figures = ("kernel_upload_growth", "kernel_download_growth", "kernel_package_growth")
+    for kernel_growth in (figures[name] for name in kernel_figures):
         assert kernel_growth is None or kernel_growth < LIMIT, report

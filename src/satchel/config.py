@@ -281,7 +281,8 @@ class Settings(BaseSettings):
             "SATCHEL_RETENTION_SWEEP_INTERVAL_SECONDS",
             "ARTIFACTSTORE_RETENTION_SWEEP_INTERVAL_SECONDS",
         ),
-        description="how often `satchel serve` sweeps retention (0: never; run it from cron)",
+        description="how often an external scheduler should run `satchel retention sweep` "
+        "(seed 001's setting; `satchel serve` does not sweep by itself)",
     )
     manifest_blake3: bool = Field(
         default=False,

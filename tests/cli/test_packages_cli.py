@@ -222,3 +222,41 @@ def test_pull_never_writes_outside_the_directory(tmp_path: Path) -> None:
     with pytest.raises(typer.Exit):
         _inside(out, "link/escape.txt")
     assert _inside(out, "sub/ok.txt") == (out / "sub" / "ok.txt").resolve()
+
+
+def test_push_resumes_only_the_same_push(tmp_path: Path) -> None:
+    """A versionless push resumes into my open package of the same push (name, producer,
+    subject, class, scope, metadata, schema) and refuses one holding files the directory
+    lacks; another class or metadata starts a new package."""
+    import asyncio
+
+    from satchel import ArtifactStore, Settings
+
+    run_dir = tmp_path / "same"
+    files = make_tree(run_dir)
+
+    async def interrupted(extra: str | None) -> str:
+        settings = Settings(data_dir=tmp_path / "data")
+        async with ArtifactStore(settings=settings, default_backend="filesystem") as store:
+            package_id = await store.create_package(
+                "same", "guide-board", "run-1", "raw-evidence", metadata={}
+            )
+            await store.ingest_file(package_id, "summary.json", None, files["summary.json"])
+            if extra:
+                await store.ingest_file(package_id, extra, None, b"not in the directory")
+            return package_id
+
+    open_id = asyncio.run(interrupted(None))
+    other_class = ("--producer", "guide-board", "--subject", "run-1", "--retention-class")
+    fresh = json.loads(
+        run(tmp_path, "push", str(run_dir), *other_class, "summary-evidence", "--json").stdout
+    )
+    assert fresh["package_id"] != open_id
+    assert fresh["sent"] == 4
+    resumed = json.loads(run(tmp_path, "push", str(run_dir), *PUSH, "--json").stdout)
+    assert (resumed["package_id"], resumed["sent"]) == (open_id, 3)
+
+    stale_id = asyncio.run(interrupted("stale.txt"))
+    refused = run(tmp_path, "push", str(run_dir), *PUSH, ok=False)
+    assert refused.returncode == 1
+    assert f"satchel packages rm {stale_id}" in refused.stderr

@@ -18,6 +18,7 @@ from satchel import (
     DuplicateRelativePathError,
     InvalidRequestError,
     PackageFinalizedError,
+    TooLargeError,
 )
 from satchel.core import manifest as manifests
 from satchel.core.ranges import ByteRange
@@ -325,3 +326,43 @@ async def test_blake3_digests_when_configured(make_store: Any) -> None:
     [listed] = decode(await store.get_manifest_bytes(package_id)).files
     assert listed.blake3 == entry["blake3"]
     assert listed.sha256 == entry["sha256"]
+
+
+async def test_a_name_and_version_belong_to_their_owner(store: ArtifactStore) -> None:
+    """Write-once is per owner: another user's private package of the same name and version
+    is neither revealed nor in the way."""
+    hers = await store.create_package(
+        "tool", "ci", "s", "transient", version="1", scope="user", user_id="alice"
+    )
+    await store.ingest_file(hers, "a.txt", "text/plain", b"alice", user_id="alice")
+    await store.finalize_package(hers, user_id="alice")
+    his = await store.create_package("tool", "ci", "s", "raw-evidence", version="1", user_id="bob")
+    assert his != hers
+    await store.ingest_file(his, "a.txt", "text/plain", b"bob", user_id="bob")
+    await store.finalize_package(his, user_id="bob")
+    with pytest.raises(ArtifactNotFoundError):
+        await store.get_package(hers, user_id="bob")
+
+
+async def test_a_push_resumes_across_schema_versions(store: ArtifactStore) -> None:
+    await store.register_schema("run", {"type": "object"})
+    package_id = await store.create_package(
+        "s", "ci", "s", "transient", metadata={"n": 1}, version="7", schema="run"
+    )
+    await store.register_schema("run", {"type": "object", "required": ["board"]})  # v2
+    again = await store.create_package(
+        "s", "ci", "s", "transient", metadata={"n": 1}, version="7", schema="run"
+    )
+    assert again == package_id
+    assert (await store.get_package(package_id))["schema"] == "run@1"
+    with pytest.raises(InvalidRequestError, match="board"):  # a new package meets v2
+        await store.create_package("s2", "ci", "s", "transient", metadata={"n": 1}, schema="run")
+
+
+async def test_package_metadata_and_cursors_are_bounded(make_store: Any) -> None:
+    store = await make_store(max_meta_bytes=1024)
+    with pytest.raises(TooLargeError):
+        await store.create_package("big", "ci", "s", "transient", metadata={"x": "y" * 2000})
+    for cursor in ("WzFlKzMwLCJhIl0", "WzEsIngiXQ" * 20):  # [1e+30,"a"], and junk
+        with pytest.raises(InvalidRequestError):
+            await store.list_packages(cursor=cursor)

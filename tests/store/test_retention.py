@@ -319,3 +319,71 @@ async def test_sweep_and_gc_on_two_replicas_handle_each_package_once(
     async with catalog.read() as reader:
         events = [e for s in made for e in await reader.events_for(s)]
     assert sum(e["type"] == "package.deleted" for e in events) == len(made)
+
+
+async def test_a_hold_keeps_an_open_package_too(store: ArtifactStore) -> None:
+    package_id = await store.create_package("wip", "ci", "s", "transient", user_id="alice")
+    await store.ingest_file(package_id, "a.txt", "text/plain", b"evidence", user_id="alice")
+    await store.apply_hold(package_id, "early", "collecting evidence")
+    with pytest.raises(RetainedError, match="early"):
+        await store.delete_package(package_id, user_id="alice")
+    with pytest.raises(RetainedError):
+        await store.delete_package(package_id, bypass_governance=True, reason="x")
+    assert (await store.get_package(package_id))["state"] == "open"
+
+
+@pytest.mark.embedded_only("moves the store's clock past abandonment")
+async def test_gc_leaves_a_held_abandoned_package(store: ArtifactStore, clock: ManualClock) -> None:
+    held = await store.create_package("held", "ci", "s", "transient")
+    await store.ingest_file(held, "a.txt", "text/plain", b"keep me")
+    loose = await store.create_package("loose", "ci", "s", "transient")
+    await store.apply_hold(held, "h", "why")
+    clock.advance(8 * 86_400)
+    result = await store.gc()
+    assert result["abandoned_deleted"] == [loose]
+    content = await store.open_package_file(held, "a.txt")
+    assert b"".join([c async for c in content]) == b"keep me"
+
+
+@pytest.mark.embedded_only("two configurations over one data directory")
+@pytest.mark.not_on("memory", reason="an in-memory catalog belongs to one store")
+async def test_the_mode_recorded_at_finalize_holds_when_the_file_changes(
+    make_store: Any, tmp_path: Path
+) -> None:
+    data = tmp_path / "data-config"
+    strict = tmp_path / "strict.toml"
+    strict.write_text(
+        '[retention_classes.audit]\ndefault_duration_seconds = 86400\nmode = "compliance"\n'
+    )
+    relaxed = tmp_path / "relaxed.toml"
+    relaxed.write_text("[retention_classes.other]\ndefault_duration_seconds = 1\n")
+    first = await make_store(retention_config_path=strict, data_dir=data)
+    package_id = await finalized(first, "audit")
+    assert (await first.get_package(package_id))["retention_mode"] == "compliance"
+    await first.close()
+    # the class is gone from the file: the sweep goes on, the package keeps the end recorded
+    # when it was finalized, and stays compliance
+    second = await make_store(retention_config_path=relaxed, data_dir=data)
+    report = await second.sweep_retention()
+    assert (report["checked"], report["eligible"]) == (1, [])
+    rule = (await second.get_package(package_id))["eligible_rule"]
+    assert rule.startswith("audit: retained until")
+    with pytest.raises(AccessDeniedError, match="compliance"):
+        await second.set_retention(package_id, 1.0, bypass_governance=True, reason="x")
+    with pytest.raises(AccessDeniedError, match="compliance"):
+        await second.delete_package(package_id, bypass_governance=True, reason="x")
+
+
+@pytest.mark.embedded_only("the history of a deleted package of another sandbox")
+@pytest.mark.not_on("memory", reason="an in-memory catalog belongs to one store")
+async def test_a_deleted_packages_history_stays_in_its_sandbox(
+    make_store: Any, classes: Path, tmp_path: Path
+) -> None:
+    shared = tmp_path / "two-sandboxes"
+    ours = await make_store(retention_config_path=classes, data_dir=shared, sandbox_id="ours")
+    theirs = await make_store(retention_config_path=classes, data_dir=shared, sandbox_id="theirs")
+    package_id = await finalized(ours, "instant")
+    await ours.delete_package(package_id)
+    assert types(await ours.retention_history(package_id))[-1] == "package.deleted"
+    with pytest.raises(ArtifactNotFoundError):
+        await theirs.retention_history(package_id)

@@ -10,7 +10,7 @@ import dataclasses
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import and_, delete, func, insert, or_, select, update
+from sqlalchemy import and_, delete, exists, func, insert, or_, select, update
 
 from satchel.catalog.connection import CatalogConnection
 from satchel.catalog.rows import decode_cursor, encode_cursor
@@ -19,6 +19,8 @@ from satchel.core.errors import InvalidRequestError
 from satchel.core.packages import Hold, PackageFile, PackageRecord, PackageScope, PackageState
 
 __all__ = ["PackageFilter", "PackagePage", "PackageRows"]
+
+_IN_CHUNK = 1000
 
 
 def _to_package(row: Any) -> PackageRecord:
@@ -44,6 +46,7 @@ def _to_package(row: Any) -> PackageRecord:
         total_bytes=int(row.total_bytes),
         eligible=bool(row.eligible),
         eligible_rule=row.eligible_rule,
+        retention_mode=row.retention_mode,
     )
 
 
@@ -127,15 +130,24 @@ class PackageRows:
         return None if row is None else _to_package(row)
 
     async def named(
-        self, sandbox_id: str, name: str, version: str, *, for_update: bool = False
+        self,
+        sandbox_id: str,
+        name: str,
+        version: str,
+        owner_id: str | None,
+        *,
+        for_update: bool = False,
     ) -> list[PackageRecord]:
-        """Every package called *name* at *version* (finalized first, then oldest)."""
+        """Every package *owner_id* (None: the application) has called *name* at *version*
+        (finalized first, then oldest): a name and version are written once per owner."""
+        owned = packages.c.owner_id
         query = (
             select(packages)
             .where(
                 packages.c.sandbox_id == sandbox_id,
                 packages.c.name == name,
                 packages.c.version == version,
+                owned.is_(None) if owner_id is None else owned == owner_id,
             )
             .order_by(packages.c.finalized_at.is_(None), packages.c.created_at)
         )
@@ -192,7 +204,13 @@ class PackageRows:
             clauses.append(packages.c.state == flt.state.value)
         if cursor is not None:
             created, package_id = decode_cursor(cursor, 2)
-            if not isinstance(created, (int, float)) or not isinstance(package_id, str):
+            if (
+                isinstance(created, bool)
+                or not isinstance(created, (int, float))
+                or not 0 <= created <= 1e12
+                or not isinstance(package_id, str)
+                or len(package_id) > 64
+            ):
                 raise InvalidRequestError("malformed page cursor")
             clauses.append(
                 or_(
@@ -255,6 +273,11 @@ class PackageRows:
                 packages.c.sandbox_id == sandbox_id,
                 packages.c.state == PackageState.OPEN.value,
                 packages.c.created_at < cutoff,
+                ~exists().where(  # a held package is never deleted, open or not
+                    holds.c.target_kind == "package",
+                    holds.c.target_id == packages.c.package_id,
+                    holds.c.released_at.is_(None),
+                ),
             )
             .order_by(packages.c.created_at)
             .limit(limit)
@@ -380,9 +403,13 @@ class PackageRows:
     async def blobs_under_hold(self, refs: Sequence[tuple[str, str]]) -> set[tuple[str, str]]:
         """Which of *refs* a hold in force still covers (through a held package's files or
         manifest, or a held artifact)."""
-        digests = sorted({digest for _, digest in refs})
-        if not digests:
-            return set()
+        wanted = sorted({digest for _, digest in refs})
+        covered: set[tuple[str, str]] = set()
+        for start in range(0, len(wanted), _IN_CHUNK):  # bounded bind parameters per query
+            covered |= await self._under_hold(wanted[start : start + _IN_CHUNK])
+        return covered & set(refs)
+
+    async def _under_hold(self, digests: list[str]) -> set[tuple[str, str]]:
         active = and_(holds.c.released_at.is_(None))
         queries = [
             select(package_files.c.backend, package_files.c.sha256).where(
@@ -407,7 +434,7 @@ class PackageRows:
         covered: set[tuple[str, str]] = set()
         for query in queries:
             covered.update((row[0], row[1]) for row in await self.conn.execute(query))
-        return covered & set(refs)
+        return covered
 
     # -- metadata schemas --------------------------------------------------------------------
 

@@ -71,6 +71,16 @@ def _readable_clauses(readable: Readable | None) -> list[Any]:
     return [or_(*allowed)]
 
 
+def _live(now: float) -> Any:
+    """Artifacts not expired at *now*: no expiry, not yet reached, or suspended by retention
+    (as :meth:`ArtifactRecord.is_expired` decides)."""
+    return or_(
+        artifacts.c.expires_at.is_(None),
+        artifacts.c.expires_at > now,
+        artifacts.c.retain_until > now,
+    )
+
+
 def _records(rows: Any) -> list[ArtifactRecord]:
     """The records of *rows*; a row that cannot be read (written before the rules of what may
     be stored were strict, or damaged) is left out and logged, never failing the listing."""
@@ -201,7 +211,7 @@ class CatalogReader:
         query = select(artifacts).where(
             artifacts.c.session_id == session_id,
             artifacts.c.sandbox_id == sandbox_id,
-            or_(artifacts.c.expires_at.is_(None), artifacts.c.expires_at > now),
+            _live(now),
             *_readable_clauses(readable),
         )
         return await self._keyset_page(query, limit=limit, cursor=cursor)
@@ -224,7 +234,7 @@ class CatalogReader:
                 artifacts.c.filename.like(_like_prefix(prefix), escape="\\"),
                 # SQLite's LIKE ignores ASCII case; filenames are case-sensitive paths.
                 func.substr(artifacts.c.filename, 1, len(prefix)) == prefix,
-                or_(artifacts.c.expires_at.is_(None), artifacts.c.expires_at > now),
+                _live(now),
                 *_readable_clauses(readable),
             )
             .order_by(artifacts.c.filename, artifacts.c.artifact_id)
@@ -235,7 +245,7 @@ class CatalogReader:
     async def search(self, flt: SearchFilter, *, limit: int, cursor: str | None) -> ArtifactPage:
         clauses: list[Any] = [
             artifacts.c.sandbox_id == flt.sandbox_id,
-            or_(artifacts.c.expires_at.is_(None), artifacts.c.expires_at > flt.now),
+            _live(flt.now),
         ]
         if flt.scope is not None:
             clauses.append(artifacts.c.scope == flt.scope.value)

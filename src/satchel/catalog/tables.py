@@ -176,6 +176,7 @@ packages = Table(
     Column("manifest_address", String(71), nullable=True),
     Column("manifest_backend", String(32), nullable=True),
     Column("retain_until", Float(precision=53), nullable=True),
+    Column("retention_mode", String(16), nullable=True),
     Column("file_count", Integer, nullable=False),
     Column("total_bytes", BigInteger, nullable=False),
     Column("eligible", Boolean, nullable=False),

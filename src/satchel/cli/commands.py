@@ -37,7 +37,7 @@ from satchel.core.unset import UNSET, Unset
 __all__ = ["keys_app", "register", "storage_app"]
 
 stdout = Console() if sys.stdout.isatty() else Console(width=400)  # pipes: never truncate
-stderr = Console(stderr=True)
+stderr = Console(stderr=True) if sys.stderr.isatty() else Console(stderr=True, width=400)
 
 URL_OPTION = typer.Option(None, "--url", help="server URL (default SATCHEL_URL; none: embedded)")
 TOKEN_OPTION = typer.Option(None, "--token", help="bearer token (default SATCHEL_TOKEN)")

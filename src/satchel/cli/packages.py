@@ -110,13 +110,32 @@ async def _upload_all(
     await asyncio.gather(*(one(*item) for item in todo))
 
 
-def _resumable(store: Any, name: str, producer: str, subject: str, user: str | None) -> str | None:
-    """An open package of the same name, producer and subject: a push without a version that
-    stopped half-way resumes into it."""
+def _resumable(store: Any, wanted: dict[str, Any], user: str | None) -> str | None:
+    """My open package of the same push (name, producer, subject, retention class, scope,
+    metadata and schema): a push without a version that stopped half-way resumes into it."""
     page = store.list_packages(
-        name=name, producer=producer, subject=subject, state="open", mine=True, user_id=user
+        name=wanted["name"],
+        producer=wanted["producer"],
+        subject=wanted["subject"],
+        state="open",
+        mine=True,
+        user_id=user,
     )
-    return page["items"][0]["package_id"] if page["items"] else None
+    for item in page["items"]:
+        schema = wanted["schema"]
+        same_schema = (item["schema"] or None) == schema or (
+            schema is not None
+            and "@" not in schema
+            and (item["schema"] or "").startswith(f"{schema}@")
+        )
+        if (
+            same_schema
+            and item["retention_class"] == wanted["retention_class"]
+            and item["scope"] == wanted["scope"]
+            and item["metadata"] == wanted["metadata"]
+        ):
+            return str(item["package_id"])
+    return None
 
 
 # -- push, pull, manifest ------------------------------------------------------------------------
@@ -149,9 +168,16 @@ def push(
     label = name or directory.resolve().name
     digests = {relative: _digest(path) for relative, path in files.items()}
     with _store(url, token) as store:
-        package_id = (
-            None if version is not None else _resumable(store, label, producer, subject, user)
-        )
+        wanted = {
+            "name": label,
+            "producer": producer,
+            "subject": subject,
+            "retention_class": retention_class,
+            "scope": scope,
+            "metadata": meta,
+            "schema": schema,
+        }
+        package_id = None if version is not None else _resumable(store, wanted, user)
         if package_id is None:
             package_id = store.create_package(
                 label,
@@ -171,6 +197,14 @@ def push(
             raise _fail(
                 f"{label}@{version} is finalized with other files (package {package_id}); "
                 "a name and version are written once",
+                1,
+            )
+        extra = sorted(set(there) - set(files))
+        if extra:  # the open package has files this directory lacks
+            raise _fail(
+                f"the open package {package_id} holds files {directory} lacks "
+                f"({', '.join(extra[:5])}{'…' if len(extra) > 5 else ''}); delete it with "
+                f"`satchel packages rm {package_id}` or push under another name",
                 1,
             )
         todo = [(r, files[r], digests[r][0]) for r in files if there.get(r) != digests[r][0]]

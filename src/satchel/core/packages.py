@@ -74,6 +74,7 @@ class PackageRecord:
     total_bytes: int
     eligible_rule: str | None = None  # what the last sweep found (None: not swept)
     eligible: bool = False
+    retention_mode: str | None = None  # the class's mode when finalized (kept if config changes)
 
     @property
     def finalized(self) -> bool:
@@ -96,6 +97,7 @@ class PackageRecord:
             "finalized_at": iso_utc(self.finalized_at),
             "manifest_address": self.manifest_address,
             "retain_until": iso_utc(self.retain_until),
+            "retention_mode": self.retention_mode,
             "file_count": self.file_count,
             "total_bytes": self.total_bytes,
             "eligible": self.eligible,

@@ -38,6 +38,7 @@ __all__ = [
 ]
 
 DAY = 86_400
+MAX_CLASS_NAME = 64
 
 
 class RetentionMode(enum.StrEnum):
@@ -82,6 +83,8 @@ def _count(where: str, value: object, *, least: int) -> int:
 def _parse_class(name: str, table: object, base: RetentionClass | None) -> RetentionClass:
     where = f"retention_classes.{name}"
     check_id(f"{where} (its name)", name)
+    if len(name) > MAX_CLASS_NAME:
+        raise InvalidRequestError(f"{where}: a class name has at most {MAX_CLASS_NAME} characters")
     if not isinstance(table, dict):
         raise InvalidRequestError(f"{where} must be a table")
     unknown = sorted(set(table) - _KEYS)

@@ -15,12 +15,12 @@ from satchel.catalog import CatalogReader, CatalogWriter
 from satchel.core.access import Caller
 from satchel.core.errors import AccessDeniedError, InvalidRequestError, RetainedError
 from satchel.core.packages import PackageRecord
-from satchel.core.retention import Eligibility, check_shorten, class_named, eligibility
+from satchel.core.retention import Eligibility, check_shorten, eligibility
 from satchel.store.context import StoreContext
 from satchel.store.gate import AccessGate
 from satchel.store.ledger import BlobLedger
 from satchel.store.packages import PackageService, check_actor
-from satchel.store.retention import check_reason
+from satchel.store.retention import check_reason, package_retention
 
 __all__ = ["Lifecycle"]
 
@@ -61,7 +61,7 @@ class Lifecycle:
     async def _decide(
         self, reader: CatalogReader, package: PackageRecord, lines: _Lines
     ) -> Eligibility:
-        retention = class_named(self.context.retention_classes, package.retention_class)
+        retention = package_retention(self.context, package)
         holds = await reader.packages.holds("package", package.package_id, active_only=True)
         newer = await lines.newer_than(package) if retention.keep_last else None
         return eligibility(
@@ -121,12 +121,16 @@ class Lifecycle:
         async with context.catalog.write() as writer:
             package = await self.packages.load(writer, package_id, caller, write=True, lock=True)
             payload: dict[str, Any] = {"state": package.state.value, "reason": why}
+            holds = await writer.packages.holds("package", package.package_id, active_only=True)
+            if holds:  # open or finalized: a held package is never deleted
+                names = ", ".join(sorted(hold.name for hold in holds))
+                raise RetainedError(f"package {package_id} is under a legal hold ({names})")
             if package.finalized:
                 decided = await self._decide(writer, package, _Lines(writer, context.sandbox_id))
                 if not decided.eligible:
                     if decided.rule.startswith("held") or not bypass_governance:
                         raise RetainedError(f"package {package_id} is retained: {decided.rule}")
-                    retention = class_named(context.retention_classes, package.retention_class)
+                    retention = package_retention(context, package)
                     check_shorten(
                         retention, admin=caller.trusted, bypass=bypass_governance, reason=why
                     )

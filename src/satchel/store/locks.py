@@ -62,11 +62,12 @@ class BlobLocks:
                 wanted = "COMPLIANCE" if mode is RetentionMode.COMPLIANCE else "GOVERNANCE"
                 if state.mode == "COMPLIANCE":
                     wanted = "COMPLIANCE"  # never weakened
+                blob_end = end  # this blob's: a longer lock already on it stays
                 if state.retain_until is not None and state.retain_until >= end:
                     if state.mode == wanted:
                         continue
-                    end = state.retain_until
-                await blobs.put_retention(digest, wanted, end)
+                    blob_end = state.retain_until
+                await blobs.put_retention(digest, wanted, blob_end)
                 locked += 1
             except NotSupportedError:
                 self._unsupported.add(backend)

@@ -9,6 +9,7 @@ finalized, never half of each. See :mod:`satchel.core.packages` for who may do w
 
 from __future__ import annotations
 
+import dataclasses
 import posixpath
 from collections.abc import AsyncIterable, AsyncIterator
 from typing import Any
@@ -43,12 +44,18 @@ from satchel.core.packages import (
 from satchel.core.ranges import ByteRange, plan_read
 from satchel.core.retention import class_named
 from satchel.core.streams import as_chunks, close_stream, iter_bytes
-from satchel.core.validation import check_id, check_mime, check_relative_path, check_text
+from satchel.core.validation import (
+    check_id,
+    check_meta,
+    check_mime,
+    check_relative_path,
+    check_text,
+)
 from satchel.store.context import StoreContext
 from satchel.store.gate import AccessGate
 from satchel.store.ledger import BlobLedger
 from satchel.store.locks import BlobLocks
-from satchel.store.schemas import SchemaService
+from satchel.store.schemas import SchemaService, parse_schema_ref
 
 __all__ = ["PackageService", "check_actor"]
 
@@ -131,7 +138,8 @@ class PackageService:
         retention = class_named(self.context.retention_classes, retention_class)
         version = check_version(version)
         actor = check_actor(actor)
-        meta = manifests.check_metadata(metadata)
+        limit = self.context.settings.max_meta_bytes
+        meta = manifests.check_metadata(check_meta(metadata, max_bytes=limit))
         try:
             package_scope = PackageScope(scope)
         except ValueError:
@@ -139,7 +147,7 @@ class PackageService:
         caller = await self.gate.caller(user_id, None)
         if package_scope is PackageScope.USER and caller.user_id is None:
             raise InvalidRequestError("a user package needs user_id")
-        schema_ref = None if schema is None else await self.schemas.validate(schema, meta)
+        wanted_schema = None if schema is None else parse_schema_ref(schema)
         context = self.context
         now = context.now()
         record = PackageRecord(
@@ -151,7 +159,7 @@ class PackageService:
             subject=subject,
             retention_class=retention.name,
             metadata=meta,
-            schema=schema_ref,
+            schema=None,
             scope=package_scope,
             owner_id=caller.user_id,
             state=PackageState.OPEN,
@@ -163,13 +171,24 @@ class PackageService:
             file_count=0,
             total_bytes=0,
         )
+        if version is not None:  # the same push again: no schema check needed
+            async with context.catalog.read() as reader:
+                named = await reader.packages.named(
+                    context.sandbox_id, name, version, caller.user_id
+                )
+            for existing in named:
+                found = self._same_push(existing, record, wanted_schema)
+                if found is not None:
+                    return found
+        schema_ref = None if schema is None else await self.schemas.validate(schema, meta)
+        record = dataclasses.replace(record, schema=schema_ref)
         async with context.catalog.write() as writer:
             if version is not None:
                 named = await writer.packages.named(
-                    context.sandbox_id, name, version, for_update=True
+                    context.sandbox_id, name, version, caller.user_id, for_update=True
                 )
                 for existing in named:
-                    found = self._same_push(existing, record, caller)
+                    found = self._same_push(existing, record, wanted_schema)
                     if found is not None:
                         return found
             await writer.packages.insert(record)
@@ -183,6 +202,7 @@ class PackageService:
                     "subject": subject,
                     "retention_class": retention.name,
                     "schema": schema_ref,
+                    "sandbox_id": context.sandbox_id,
                     "actor_label": actor,
                 },
                 actor=caller.user_id or actor,
@@ -191,16 +211,24 @@ class PackageService:
         return record.package_id
 
     @staticmethod
-    def _same_push(existing: PackageRecord, new: PackageRecord, caller: Caller) -> str | None:
-        """The id a create lands on when *existing* has its name and version: the same
-        package resumed or pushed again; None for none. Raises when it conflicts."""
+    def _same_push(
+        existing: PackageRecord, new: PackageRecord, schema: tuple[str, int | None] | None
+    ) -> str | None:
+        """The id a create lands on when *existing* (the caller's own) has its name and
+        version: the same package resumed or pushed again. Raises when it conflicts. A schema
+        named without a version matches the version the package was checked against."""
+        if schema is None:
+            same_schema = existing.schema is None
+        else:
+            slug, _, number = (existing.schema or "").partition("@")
+            same_schema = slug == schema[0] and schema[1] in (None, int(number or 0))
         same = (
             existing.producer == new.producer
             and existing.subject == new.subject
             and existing.retention_class == new.retention_class
             and dict(existing.metadata) == dict(new.metadata)
             and existing.scope is new.scope
-            and existing.schema == new.schema
+            and same_schema
         )
         label = f"{new.name}@{new.version}"
         if existing.finalized:
@@ -209,10 +237,7 @@ class PackageService:
                     f"{label} is finalized (package {existing.package_id}) with other "
                     "attributes; a name and version are written once"
                 )
-            check_package_read(existing, caller)
             return existing.package_id
-        if existing.owner_id != caller.user_id and not caller.trusted:
-            raise ConflictError(f"{label} is being pushed by someone else")
         if not same:
             raise ConflictError(
                 f"{label} is open (package {existing.package_id}) with other attributes"
@@ -405,6 +430,7 @@ class PackageService:
                     "manifest_address": info.digest,
                     "manifest_backend": backend,
                     "retain_until": retention.retain_until(now),
+                    "retention_mode": retention.mode.value,
                 }
             )
             if not await writer.packages.replace(finalized, expected_state=PackageState.OPEN):
@@ -429,7 +455,7 @@ class PackageService:
     async def _check_write_once(self, writer: Any, package: PackageRecord, address: str) -> None:
         assert package.version is not None
         named = await writer.packages.named(
-            self.context.sandbox_id, package.name, package.version, for_update=True
+            self.context.sandbox_id, package.name, package.version, package.owner_id
         )
         for other in named:
             if other.finalized and other.manifest_address != address:

@@ -63,7 +63,7 @@ class PresignService:
         transfers = direct_transfers(self.ledger.blobs_for(record))
         if transfers is not None:
             # The backend serves the URL without asking Satchel: it must not outlive the artifact.
-            if record.expires_at is not None:
+            if record.expires_at is not None and not record.is_retained(now):
                 seconds = max(1, min(seconds, int(record.expires_at - now)))
             url = await transfers.presign_get(
                 record.sha256, seconds, filename=record.filename, content_type=record.mime

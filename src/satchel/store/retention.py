@@ -8,6 +8,7 @@ mode, shortened since); keep-last-N protects the newest finalized packages of a 
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from typing import Any
 
@@ -33,7 +34,6 @@ from satchel.core.retention import (
     RetentionClass,
     RetentionMode,
     check_shorten,
-    class_named,
 )
 from satchel.core.scopes import iso_utc
 from satchel.core.validation import check_id, check_text
@@ -42,7 +42,13 @@ from satchel.store.gate import AccessGate
 from satchel.store.locks import BlobLocks, BlobRef
 from satchel.store.packages import check_actor
 
-__all__ = ["KINDS", "RetentionService", "artifact_retention", "check_reason"]
+__all__ = [
+    "KINDS",
+    "RetentionService",
+    "artifact_retention",
+    "check_reason",
+    "package_retention",
+]
 
 KINDS = ("package", "artifact")
 MAX_REASON = 4096
@@ -70,6 +76,27 @@ def _end(retain_until: float | None, *, artifact: bool = False) -> float:
     if retain_until is None:
         return 0.0 if artifact else math.inf
     return math.inf if retain_until == RETAINED_FOREVER else retain_until
+
+
+def _of_sandbox(first: dict[str, Any], sandbox_id: str) -> bool:
+    """Whether the first event of an item (its creation) says it was made in *sandbox_id*."""
+    payload = first.get("payload") or {}
+    record = payload.get("record")
+    inner = record.get("sandbox_id") if isinstance(record, dict) else None
+    return sandbox_id in (payload.get("sandbox_id"), inner)
+
+
+def package_retention(context: StoreContext, package: PackageRecord) -> RetentionClass:
+    """The retention governing a package: its class as configured now, in the mode recorded
+    when it was finalized (a compliance package stays compliance whatever the file says later).
+    A class no longer configured still has the end recorded on the package (its duration and
+    keep-last-N are gone)."""
+    found = context.retention_classes.get(package.retention_class)
+    if found is None:
+        found = RetentionClass(package.retention_class, None, RetentionMode.GOVERNANCE)
+    if package.retention_mode == RetentionMode.COMPLIANCE.value:
+        return dataclasses.replace(found, mode=RetentionMode.COMPLIANCE)
+    return found
 
 
 def artifact_retention(context: StoreContext, record: ArtifactRecord) -> RetentionClass:
@@ -128,7 +155,7 @@ class RetentionService:
 
     def class_of(self, target: PackageRecord | ArtifactRecord) -> RetentionClass:
         if isinstance(target, PackageRecord):
-            return class_named(self.context.retention_classes, target.retention_class)
+            return package_retention(self.context, target)
         return artifact_retention(self.context, target)
 
     # -- retention ends ------------------------------------------------------------------------
@@ -326,11 +353,13 @@ class RetentionService:
         async with self.context.catalog.read() as reader:
             try:
                 await self._target(reader, kind, target_id, caller)
+                gone = False
             except ArtifactNotFoundError:
                 if not caller.trusted:  # a deleted item's history is for admins
                     raise
+                gone = True
             found = await reader.events_for(check_id("target_id", target_id))
-        if not found and not caller.trusted:
+        if gone and not (found and _of_sandbox(found[0], self.context.sandbox_id)):
             raise ArtifactNotFoundError(f"{kind} {target_id} not found")
         return [
             {

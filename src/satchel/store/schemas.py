@@ -8,6 +8,7 @@ from typing import Any
 
 import jsonschema  # type: ignore[import-untyped]
 from jsonschema.exceptions import SchemaError  # type: ignore[import-untyped]
+from referencing import Registry
 from referencing.exceptions import Unresolvable
 
 from satchel.core.errors import (
@@ -142,7 +143,9 @@ class SchemaService:
         validator = self._validators.get(key)
         if validator is None:
             document = found["schema"]
-            validator = jsonschema.validators.validator_for(document)(document)
+            # an empty registry: a $ref to anything outside the document stays unresolved
+            # (never fetched from the network)
+            validator = jsonschema.validators.validator_for(document)(document, registry=Registry())
             self._validators[key] = validator
         try:
             errors = sorted(validator.iter_errors(metadata), key=lambda e: list(map(str, e.path)))

@@ -38,6 +38,7 @@ def upgrade() -> None:
         sa.Column("manifest_address", sa.String(71), nullable=True),
         sa.Column("manifest_backend", sa.String(32), nullable=True),
         sa.Column("retain_until", _TIME, nullable=True),
+        sa.Column("retention_mode", sa.String(16), nullable=True),
         sa.Column("file_count", sa.Integer(), nullable=False),
         sa.Column("total_bytes", sa.BigInteger(), nullable=False),
         sa.Column("eligible", sa.Boolean(), nullable=False),
