@@ -87,3 +87,55 @@ def test_the_smoke_test_runs_on_seed_001_settings(
     assert "files in manifest: ['hello.txt']" in capsys.readouterr().out
     assert (isolated / "var" / "artifactstore.db").exists()
     assert any((isolated / "var" / "storage").rglob("*"))
+
+
+SEED_001_ENV = {
+    # seed 001's variable -> (Satchel's setting, value given, value Satchel reads)
+    "ARTIFACTSTORE_DATABASE_URL": ("database_url", "postgresql+asyncpg://u:p@db/a", None),
+    "ARTIFACTSTORE_STORAGE_LOCAL_ROOT": ("fs_root", "/srv/storage", Path("/srv/storage")),
+    "ARTIFACTSTORE_LOG_LEVEL": ("log_level", "WARNING", "warning"),
+    "ARTIFACTSTORE_ANON_READ": ("anon_read", "true", True),
+    "ARTIFACTSTORE_API_URL": ("url", "http://127.0.0.1:8000", None),
+    "ARTIFACTSTORE_API_TOKEN": ("token", "secret-token", None),
+    "ARTIFACTSTORE_RETENTION_CONFIG_PATH": (
+        "retention_config_path",
+        "/etc/r.toml",
+        Path("/etc/r.toml"),
+    ),
+    "ARTIFACTSTORE_RETENTION_SWEEP_INTERVAL_SECONDS": (
+        "retention_sweep_interval_seconds",
+        "600",
+        600,
+    ),
+    "ARTIFACTSTORE_STORAGE_BACKENDS": ("storage_backends", "local,s3", None),
+    "ARTIFACTSTORE_STORAGE_DEFAULT_BACKEND": ("storage_default_backend", "s3", None),
+    "ARTIFACTSTORE_STORAGE_BACKEND_ROUTES": ("storage_backend_routes", "*:*=local", None),
+    "ARTIFACTSTORE_S3_ENDPOINT_URL": ("s3_endpoint_url", "https://rgw.example", None),
+    "ARTIFACTSTORE_S3_REGION": ("s3_region", "eu-west-1", None),
+    "ARTIFACTSTORE_S3_BUCKET": ("bucket", "artifact-store", None),
+    "ARTIFACTSTORE_S3_KEY_PREFIX": ("s3_key_prefix", "prod/artifact-store", None),
+    "ARTIFACTSTORE_S3_ACCESS_KEY_REF": ("s3_access_key_ref", "env:RGW_KEY", None),
+    "ARTIFACTSTORE_S3_SECRET_KEY_REF": ("s3_secret_key_ref", "file:/run/secret", None),
+    "ARTIFACTSTORE_S3_STORAGE_CLASS": ("s3_storage_class", "STANDARD", None),
+    "ARTIFACTSTORE_S3_SSE": ("s3_sse", "AES256", None),
+    "ARTIFACTSTORE_S3_MULTIPART_THRESHOLD_BYTES": (
+        "s3_multipart_threshold_bytes",
+        "67108864",
+        67108864,
+    ),
+    "ARTIFACTSTORE_S3_MULTIPART_CHUNK_BYTES": ("s3_multipart_chunk_bytes", "8388608", 8388608),
+    "ARTIFACTSTORE_AUTH_TOKENS": ("shared_tokens", "a-shared-secret-of-length", None),
+}
+
+
+def test_seed_001_variable_names_configure_satchel(monkeypatch: pytest.MonkeyPatch) -> None:
+    from satchel import Settings
+
+    for name, (_, given, _) in SEED_001_ENV.items():
+        monkeypatch.setenv(name, given)
+    settings = Settings()
+    for name, (field, given, read) in SEED_001_ENV.items():
+        assert getattr(settings, field) == (given if read is None else read), name
+    # Satchel's own name wins where both are set
+    monkeypatch.setenv("SATCHEL_S3_BUCKET", "mine")
+    assert Settings().bucket == "mine"
