@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+# pytest-xdist workers of `make test` (auto: one per core; 0: one process)
+TEST_WORKERS ?= auto
 
 .PHONY: run demo test crash-stress system-deps lint typecheck bench bench-service bench-growth bench-servers bench-soak clean
 
@@ -29,7 +31,7 @@ test: $(STAMP) system-deps
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup
 
 ## crash-stress: SIGKILL the server 20 times per operation (PUT, multipart, tus, GC); minutes
 crash-stress: $(STAMP)

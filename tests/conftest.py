@@ -31,6 +31,16 @@ pytest_plugins = [
     "tests.harness.s3_fixtures",
 ]
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under pytest-xdist (``-n N --dist loadgroup``) every test that talks to the Ceph RGW runs
+    on one worker, so a run starts one cluster, not one per worker."""
+    if not config.pluginmanager.hasplugin("xdist"):
+        return
+    for item in items:
+        if "ceph" in item.nodeid.lower():
+            item.add_marker(pytest.mark.xdist_group("ceph"))
+
+
 TOKENS = {
     "admin": "admin-token-0001",
     "alice": "alice-token-0001",
