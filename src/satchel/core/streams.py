@@ -13,6 +13,7 @@ __all__ = [
     "as_chunks",
     "checked_stream",
     "close_stream",
+    "first_chunk",
     "iter_bytes",
     "report_progress",
 ]
@@ -44,6 +45,16 @@ def as_chunks(data: object) -> AsyncIterable[bytes]:
     raise InvalidRequestError(
         f"data must be bytes or an async iterable of bytes, not {type(data).__name__}"
     )
+
+
+async def first_chunk(stream: AsyncIterator[bytes]) -> bytes:
+    """The first chunk of *stream* (b"" when empty), read now so that a missing blob fails at
+    open; *stream* is closed if that read fails."""
+    try:
+        return await anext(stream, b"")
+    except BaseException:
+        await close_stream(stream)
+        raise
 
 
 async def close_stream(stream: object) -> None:

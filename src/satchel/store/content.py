@@ -11,7 +11,7 @@ from satchel.core.errors import InvalidRequestError
 from satchel.core.models import ArtifactRecord
 from satchel.core.ranges import ByteRange, plan_read
 from satchel.core.requests import StreamDownloadRequest
-from satchel.core.streams import close_stream, report_progress
+from satchel.core.streams import close_stream, first_chunk, report_progress
 from satchel.store.context import StoreContext
 from satchel.store.gate import AccessGate
 from satchel.store.ledger import BlobLedger
@@ -71,11 +71,7 @@ class ContentService:
         if head or plan.not_modified:
             return ArtifactContent.of(metadata, plan)
         stream = self.ledger.blobs_for(record).open_range(record.sha256, plan.start, plan.end)
-        try:
-            first = await anext(stream, b"")
-        except BaseException:
-            await close_stream(stream)
-            raise
+        first = await first_chunk(stream)
         return ArtifactContent.of(metadata, plan, first_chunk=first, rest=stream)
 
     async def stream_download(self, request: StreamDownloadRequest) -> AsyncIterator[bytes]:

@@ -43,7 +43,7 @@ from satchel.core.packages import (
 )
 from satchel.core.ranges import ByteRange, plan_read
 from satchel.core.retention import class_named
-from satchel.core.streams import as_chunks, close_stream, iter_bytes
+from satchel.core.streams import as_chunks, close_stream, first_chunk, iter_bytes
 from satchel.core.validation import (
     check_id,
     check_meta,
@@ -577,11 +577,7 @@ class PackageService:
         stream = self.context.blob_backend(entry.backend).open_range(
             entry.sha256, plan.start, plan.end
         )
-        try:
-            content.first_chunk = await anext(stream, b"")
-        except BaseException:
-            await close_stream(stream)
-            raise
+        content.first_chunk = await first_chunk(stream)
         content.rest = stream
         return content
 
