@@ -31,6 +31,7 @@ pytest_plugins = [
     "tests.harness.s3_fixtures",
 ]
 
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Under pytest-xdist (``-n N --dist loadgroup``) every test that talks to the Ceph RGW runs
     on one worker, so a run starts one cluster, not one per worker."""

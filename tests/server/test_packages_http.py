@@ -218,3 +218,55 @@ def test_the_banner_and_seed_001_shared_tokens(launch_server: Any) -> None:
         client.headers["Authorization"] = f"Bearer {shared}"
         assert client.get("/v1/whoami").json()["admin"] is True
         assert client.post("/v1/retention/sweep").status_code == 200
+
+
+def test_hostile_requests_found_by_an_attack(server: Any) -> None:
+    """What an attack on these routes found: each now a clear 4xx, or a safe answer."""
+    package_id = _create(server)["package_id"]
+    with server.client("alice") as client:
+        # a JSON body over 1 MiB is refused before it is parsed, declared or chunked
+        huge = b'{"name":"j","metadata":{"a":[' + b"1," * 600_000 + b"1]}}"
+        assert client.post("/v1/packages", content=huge).status_code == 413
+
+        def chunked() -> Any:
+            yield huge
+
+        assert client.post("/v1/packages", content=chunked()).status_code == 413
+        # a file whose name sanitises to nothing is still a download, never rendered
+        put = client.put(
+            f"/v1/packages/{package_id}/files/%E2%80%8B",
+            content=b"<script>alert(1)</script>",
+            params={"media_type": "text/html"},
+        )
+        assert put.status_code == 201, put.text
+        got = client.get(f"/v1/packages/{package_id}/files/%E2%80%8B")
+        assert got.headers["content-disposition"].startswith("attachment")
+        assert got.headers["x-content-type-options"] == "nosniff"
+        # percent-escapes that are not UTF-8 name no file
+        assert (
+            client.put(f"/v1/packages/{package_id}/files/%FF.txt", content=b"x").status_code == 400
+        )
+        # a file and a directory of one name cannot both be in a package
+        assert client.put(_file_url(package_id, "a"), content=b"a").status_code == 201
+        clash = client.put(_file_url(package_id, "a/b"), content=b"b")
+        assert (clash.status_code, clash.json()["error"]) == (409, "duplicate_relative_path")
+        # whole floats beyond 2**53 would not survive a manifest
+        big = client.post(
+            "/v1/packages",
+            json={"name": "f", "producer": "p", "subject": "s", "retention_class": "transient",
+                  "metadata": {"a": 1e16}},
+        )  # fmt: skip
+        assert big.status_code == 400
+    with server.client("admin") as admin:
+        anonymous = admin.post(
+            "/v1/packages",
+            json={"name": "x", "producer": "p", "subject": "s", "retention_class": "transient",
+                  "scope": "user", "user_id": "anonymous"},
+        )  # fmt: skip
+        assert anonymous.status_code == 400
+        admin.post(f"/v1/packages/{package_id}/finalize")
+        weighted = admin.get(
+            f"/v1/packages/{package_id}/manifest",
+            headers={"Accept": "application/cbor;q=0.1, application/json"},
+        )
+        assert weighted.headers["content-type"] == "application/json"

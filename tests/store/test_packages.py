@@ -366,3 +366,10 @@ async def test_package_metadata_and_cursors_are_bounded(make_store: Any) -> None
     for cursor in ("WzFlKzMwLCJhIl0", "WzEsIngiXQ" * 20):  # [1e+30,"a"], and junk
         with pytest.raises(InvalidRequestError):
             await store.list_packages(cursor=cursor)
+
+
+async def test_schemas_that_cannot_be_applied_are_refused(store: ArtifactStore) -> None:
+    for schema in ({"$ref": "http://example.org/s.json"}, {"$ref": "#"}, {"$ref": "urn:x"}):
+        with pytest.raises(InvalidRequestError):
+            await store.register_schema("unusable", schema)
+    assert await store.list_schemas() == []

@@ -387,3 +387,32 @@ async def test_a_deleted_packages_history_stays_in_its_sandbox(
     assert types(await ours.retention_history(package_id))[-1] == "package.deleted"
     with pytest.raises(ArtifactNotFoundError):
         await theirs.retention_history(package_id)
+
+
+async def test_a_line_is_one_owners(make_store: Any, tmp_path: Path) -> None:
+    """keep_last counts the owner's own packages of one class: nobody else's push moves a
+    package out of its newest N."""
+    config = tmp_path / "kl.toml"
+    config.write_text("[retention_classes.kl]\ndefault_duration_seconds = 0\nkeep_last = 1\n")
+    store = await make_store(retention_config_path=config)
+    hers = await finalized(store, "kl", user_id="alice", subject="line1")
+    await finalized(store, "transient", b"other class", user_id="alice", subject="line1")
+    await finalized(store, "kl", b"bob's", user_id="bob", subject="line1", scope="user")
+    report = await store.sweep_retention(dry_run=True)
+    assert hers not in {item["package_id"] for item in report["eligible"]}
+    with pytest.raises(RetainedError, match="keep_last"):
+        await store.delete_package(hers, user_id="alice")
+
+
+async def test_an_artifacts_retention_class_is_set_once(store: ArtifactStore) -> None:
+    kept = await store.store(
+        b"k", mime="text/plain", summary="", meta={"retention_class": "raw-evidence", "a": 1}
+    )
+    with pytest.raises(InvalidRequestError, match="set_retention"):
+        await store.update_metadata(kept, meta={"retention_class": "transient"})
+    await store.update_metadata(kept, meta={"b": 2}, merge=False)  # the key stays
+    assert (await store.metadata(kept)).meta == {"b": 2, "retention_class": "raw-evidence"}
+    plain = await store.store(b"p", mime="text/plain", summary="", ttl=None)
+    with pytest.raises(InvalidRequestError):
+        await store.update_metadata(plain, meta={"retention_class": "release-evidence"})
+    assert await store.delete(plain) is True

@@ -231,16 +231,19 @@ class PackageRows:
         next_cursor = None if last is None else encode_cursor(last.created_at, last.package_id)
         return PackagePage(rows, next_cursor)
 
-    async def finalized_in_line(
-        self, sandbox_id: str, producer: str, subject: str
-    ) -> list[PackageRecord]:
-        """The finalized packages of one (producer, subject), newest first."""
+    async def finalized_in_line(self, package: PackageRecord) -> list[PackageRecord]:
+        """The finalized packages of *package*'s line, newest first: the same owner, producer,
+        subject and retention class (nobody else's push moves a package out of its newest N)."""
+        owned = packages.c.owner_id
+        owner = package.owner_id
         query = (
             select(packages)
             .where(
-                packages.c.sandbox_id == sandbox_id,
-                packages.c.producer == producer,
-                packages.c.subject == subject,
+                packages.c.sandbox_id == package.sandbox_id,
+                owned.is_(None) if owner is None else owned == owner,
+                packages.c.producer == package.producer,
+                packages.c.subject == package.subject,
+                packages.c.retention_class == package.retention_class,
                 packages.c.state == PackageState.FINALIZED.value,
             )
             .order_by(packages.c.finalized_at.desc(), packages.c.package_id.desc())
@@ -335,6 +338,24 @@ class PackageRows:
         )
         row = (await self.conn.execute(query)).first()
         return None if row is None else _to_file(row)
+
+    async def path_clash(self, package_id: str, path: str) -> str | None:
+        """A file of the package that *path* cannot sit beside: one at a directory of *path*
+        (``a`` for ``a/b``), or one under *path* as a directory (``a/b`` for ``a``)."""
+        parents = [path[:i] for i, c in enumerate(path) if c == "/"]
+        query = (
+            select(package_files.c.relative_path)
+            .where(
+                package_files.c.package_id == package_id,
+                or_(
+                    package_files.c.relative_path.in_(parents),
+                    func.substr(package_files.c.relative_path, 1, len(path) + 1) == path + "/",
+                ),
+            )
+            .limit(1)
+        )
+        row = (await self.conn.execute(query)).first()
+        return None if row is None else str(row[0])
 
     async def add_file(self, record: PackageFile) -> None:
         values = dataclasses.asdict(record)

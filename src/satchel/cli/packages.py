@@ -280,7 +280,10 @@ def pull(
                     fetched += entry["size"]
                     report(fetched, total)
                     continue
-                target.parent.mkdir(parents=True, exist_ok=True)
+                try:
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                except OSError as exc:
+                    raise _fail(f"cannot write {entry['relative_path']!r}: {exc}", 1) from None
                 partial = target.with_name(target.name + ".satchel-part")
                 hasher = hashlib.sha256()
                 content = store.open_package_file(package_id, entry["relative_path"], user_id=user)

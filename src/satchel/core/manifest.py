@@ -119,6 +119,11 @@ def _check_value(value: object, where: str) -> None:
         elif isinstance(item, float):
             if item != item or item in (float("inf"), float("-inf")):
                 raise InvalidRequestError(f"{path}: numbers in a manifest are finite")
+            if item.is_integer() and abs(item) > _SAFE_INTEGER:
+                # canonical JSON writes it as an integer, which no reader takes exactly
+                raise InvalidRequestError(
+                    f"{path}: whole numbers in a manifest lie within ±(2**53-1)"
+                )
         elif isinstance(item, list):
             pending += [(v, f"{path}[{i}]") for i, v in enumerate(item)]
         elif isinstance(item, dict):

@@ -40,10 +40,11 @@ def validator_headers(content: ArtifactContent) -> dict[str, str]:
         "Cache-Control": "private, no-cache",
         "Repr-Digest": repr_digest(content.sha256),
         "Satchel-Artifact-Id": content.artifact_id,
+        # stored bytes are never rendered as the service's own page: always a download, and
+        # the declared type is the only one a browser may take
+        "Content-Disposition": content_disposition(content.filename),
+        "X-Content-Type-Options": "nosniff",
     }
-    disposition = content_disposition(content.filename)
-    if disposition != "attachment":
-        headers["Content-Disposition"] = disposition
     return headers
 
 

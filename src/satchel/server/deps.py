@@ -13,7 +13,12 @@ from fastapi.routing import APIRoute
 from starlette.routing import BaseRoute
 
 from satchel.core.api import ArtifactStoreAPI
-from satchel.core.errors import AccessDeniedError, InvalidRequestError, UnauthorizedError
+from satchel.core.errors import (
+    AccessDeniedError,
+    InvalidRequestError,
+    TooLargeError,
+    UnauthorizedError,
+)
 from satchel.core.validation import check_optional_id
 from satchel.server.auth import ANONYMOUS, Principal, TokenTable
 
@@ -151,6 +156,8 @@ def ids_for(
     check_optional_id("user_id", user_id)
     check_optional_id("session_id", session_id)
     if principal.is_admin:
+        if user_id == ANONYMOUS_USER:
+            raise InvalidRequestError(f"{ANONYMOUS_USER!r} is reserved for anonymous readers")
         return {"user_id": user_id, "session_id": session_id}
     if principal.anonymous:
         if not (read and anon_read):
@@ -209,13 +216,36 @@ class GuardedRoute(APIRoute):
             raise RuntimeError(f"route {self.path} declares no access rule (@access(...))")
         handler = super().get_route_handler()
         allowed = frozenset(_query_names(self.dependant))
+        parses_body = bool(self.dependant.body_params)
 
         async def guarded(request: Request) -> Response:
             check_query(request, allowed)
             await enforce(request, rule)
+            if parses_body:  # FastAPI reads and parses it whole: bound it first
+                await read_bounded_body(request, MAX_JSON_BODY)
             return await handler(request)
 
         return guarded
+
+
+MAX_JSON_BODY = 1024 * 1024
+"""The largest JSON body a route parses (schemas are at most 256 KiB, metadata 64 KiB)."""
+
+
+async def read_bounded_body(request: Request, limit: int) -> None:
+    """Read the body now, refusing it (413) as soon as it is over *limit* bytes, declared or
+    not; what FastAPI then parses is this copy (Starlette caches a read body)."""
+    raw = request.headers.get("content-length")
+    if raw is not None and raw.strip().isdigit() and int(raw) > limit:
+        raise TooLargeError(f"a JSON body is at most {limit} bytes")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise TooLargeError(f"a JSON body is at most {limit} bytes")
+        chunks.append(chunk)
+    request._body = b"".join(chunks)
 
 
 def walk_routes(routes: Sequence[BaseRoute], prefix: str = "") -> Iterator[tuple[str, BaseRoute]]:

@@ -28,18 +28,18 @@ _BATCH = 200
 
 
 class _Lines:
-    """How many finalized packages of a (producer, subject) are newer than a given one,
-    fetched once per line per transaction."""
+    """How many finalized packages of a line (owner, producer, subject, class) are newer than a
+    given one, fetched once per line per transaction."""
 
     def __init__(self, reader: CatalogReader, sandbox_id: str) -> None:
         self.reader = reader
         self.sandbox_id = sandbox_id
-        self._lines: dict[tuple[str, str], list[str]] = {}
+        self._lines: dict[tuple[str, str, str, str], list[str]] = {}
 
     async def newer_than(self, package: PackageRecord) -> int:
-        key = (package.producer, package.subject)
+        key = (package.owner_id or "", package.producer, package.subject, package.retention_class)
         if key not in self._lines:
-            line = await self.reader.packages.finalized_in_line(self.sandbox_id, *key)
+            line = await self.reader.packages.finalized_in_line(package)
             self._lines[key] = [p.package_id for p in line]
         ids = self._lines[key]
         return ids.index(package.package_id) if package.package_id in ids else len(ids)

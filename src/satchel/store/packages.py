@@ -338,6 +338,11 @@ class PackageService:
                 return self._same_file(current, there, info.digest, media_type)
             if current.finalized:
                 raise PackageFinalizedError(f"package {package.package_id} is finalized")
+            clash = await writer.packages.path_clash(package.package_id, path)
+            if clash is not None:  # no tree holds a file and a directory of one name
+                raise DuplicateRelativePathError(
+                    f"package {package.package_id} has {clash!r}: {path!r} cannot sit beside it"
+                )
             await self.ledger.reference(writer, info, now, backend)
             await writer.packages.add_file(entry)
             await writer.append_event(

@@ -89,6 +89,11 @@ class SchemaService:
             raise InvalidRequestError(
                 f"not a valid JSON Schema at {where}: {error.message}"
             ) from None
+        try:  # a schema that cannot be applied (its $refs lead nowhere) is refused now
+            validator = jsonschema.validators.validator_for(schema)(schema, registry=Registry())
+            list(validator.iter_errors({}))
+        except (Unresolvable, RecursionError) as error:
+            raise InvalidRequestError(f"the schema cannot be applied: {error}") from None
         caller = await self.gate.caller(user_id, None)
         if not caller.trusted:
             raise AccessDeniedError("only admins register metadata schemas")

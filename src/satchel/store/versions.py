@@ -13,7 +13,7 @@ from typing import Any
 from satchel.catalog.rows import artifact_values
 from satchel.core.access import Caller
 from satchel.core.digests import make_etag
-from satchel.core.errors import PreconditionFailedError
+from satchel.core.errors import InvalidRequestError, PreconditionFailedError
 from satchel.core.models import ArtifactRecord, BlobInfo
 from satchel.core.unset import UNSET
 from satchel.core.validation import (
@@ -121,6 +121,21 @@ class Versions:
         raise PreconditionFailedError(f"artifact {artifact_id} is changing too fast; retry")
 
 
+def _keep_retention_class(
+    current: ArtifactRecord, asked: dict[str, Any], meta: dict[str, Any]
+) -> dict[str, Any]:
+    """The new *meta* with the retention class the artifact was created with: the reserved
+    key is set at creation only (``set_retention`` moves an artifact's retention)."""
+    if "retention_class" in asked and asked["retention_class"] != current.retention_class:
+        raise InvalidRequestError(
+            "meta.retention_class is set when an artifact is created "
+            f"(it is {current.retention_class!r}); use set_retention to change its retention"
+        )
+    if current.retention_class is None:
+        return meta
+    return {**meta, "retention_class": current.retention_class}
+
+
 def _next_version(
     current: ArtifactRecord,
     changes: dict[str, Any],
@@ -133,6 +148,8 @@ def _next_version(
     values: dict[str, Any] = {k: v for k, v in changes.items() if k not in ("ttl", "extend")}
     if "meta" in changes and merge:
         values["meta"] = {**current.meta, **changes["meta"]}
+    if "meta" in changes:
+        values["meta"] = _keep_retention_class(current, changes["meta"], values["meta"])
     if "ttl" in changes:
         values["ttl"] = changes["ttl"]
         values["expires_at"] = None if changes["ttl"] is None else now + changes["ttl"]

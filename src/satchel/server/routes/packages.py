@@ -5,6 +5,7 @@ HTTP into one store call."""
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import unquote_to_bytes
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
@@ -50,6 +51,16 @@ async def _optional_body(request: Request, model: type[BaseModel]) -> Any:
     """A JSON body that may be left out (then every field takes its default)."""
     raw = await request.body()
     return model.model_validate_json(raw) if raw.strip() else model()
+
+
+def _raw_path_is_utf8(request: Request) -> None:
+    """Refuse a URL whose percent-escapes are not UTF-8 (they would be replaced by U+FFFD and
+    name another file)."""
+    raw = request.scope.get("raw_path") or request.url.path.encode()
+    try:
+        unquote_to_bytes(raw.split(b"?", 1)[0].decode("ascii", "replace")).decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidRequestError("the path's percent-escapes are not UTF-8") from None
 
 
 def _ids(request: Request, user_id: str | None, *, read: bool = False) -> dict[str, Any]:
@@ -159,6 +170,7 @@ async def put_file(
     actor: str | None = None,
     user_id: str | None = None,
 ) -> JSONResponse:
+    _raw_path_is_utf8(request)
     entry = await get_store(request).ingest_file(
         package_id,
         relative_path,
@@ -185,6 +197,7 @@ async def put_file(
 async def get_file(
     request: Request, package_id: str, relative_path: str, user_id: str | None = None
 ) -> Response:
+    _raw_path_is_utf8(request)
     conditions = read_conditions(request)
     conditions.pop("if_range")
     content = await get_store(request).open_package_file(
@@ -210,9 +223,20 @@ def _wants_cbor(request: Request, format: str | None) -> bool:
         if format not in ("json", "cbor"):
             raise InvalidRequestError("format must be json or cbor")
         return format == "cbor"
-    accept = request.headers.get("accept", "")
-    kinds = [part.split(";")[0].strip().lower() for part in accept.split(",")]
-    return CBOR in kinds and "application/json" not in kinds[: kinds.index(CBOR)]
+    weights: dict[str, float] = {}
+    for part in request.headers.get("accept", "").split(","):
+        kind, *params = (piece.strip().lower() for piece in part.split(";"))
+        quality = 1.0
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        weights[kind] = max(weights.get(kind, 0.0), quality)
+    json_weight = max(weights.get("application/json", 0.0), weights.get("*/*", 0.0))
+    return weights.get(CBOR, 0.0) > json_weight
 
 
 @router.get(
