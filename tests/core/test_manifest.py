@@ -146,3 +146,16 @@ def test_relative_paths_are_kept_normalised(given: str, kept: str) -> None:
 def test_relative_paths_that_escape_or_mislead_are_refused(bad: object) -> None:
     with pytest.raises(InvalidRequestError):
         check_relative_path(bad)
+
+
+def test_whole_floats_that_json_writes_as_big_integers_are_refused() -> None:
+    """RFC 8785 writes 1e16 as 10000000000000000 (an integer beyond 2**53 that no reader takes
+    exactly) but 1e21 as 1e+21 (a float again): only the first kind is refused."""
+    with pytest.raises(InvalidRequestError, match=r"metadata\.a"):
+        _manifest(a=1e16)
+    with pytest.raises(InvalidRequestError):
+        _manifest(a=-9007199254740992.0)
+    for fine in (1e21, 9007199254740991.0, 2.0, -0.0, 1.5e300):
+        assert decode(encode_manifest(_manifest(a=fine), "cbor")) == decode(
+            encode_manifest(_manifest(a=fine), "json")
+        )

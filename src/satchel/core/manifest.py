@@ -48,6 +48,7 @@ FORMAT = "satchel.manifest/1"
 """The manifest format this module writes and reads."""
 
 _SAFE_INTEGER = 2**53 - 1
+_EXPONENT_FROM = 1e21  # from here RFC 8785 (ECMAScript) writes numbers with an exponent
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -119,10 +120,10 @@ def _check_value(value: object, where: str) -> None:
         elif isinstance(item, float):
             if item != item or item in (float("inf"), float("-inf")):
                 raise InvalidRequestError(f"{path}: numbers in a manifest are finite")
-            if item.is_integer() and abs(item) > _SAFE_INTEGER:
-                # canonical JSON writes it as an integer, which no reader takes exactly
+            if item.is_integer() and _SAFE_INTEGER < abs(item) < _EXPONENT_FROM:
+                # canonical JSON writes it in integer digits, which no reader takes exactly
                 raise InvalidRequestError(
-                    f"{path}: whole numbers in a manifest lie within ±(2**53-1)"
+                    f"{path}: whole numbers below 1e21 in a manifest lie within ±(2**53-1)"
                 )
         elif isinstance(item, list):
             pending += [(v, f"{path}[{i}]") for i, v in enumerate(item)]
