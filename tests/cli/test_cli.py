@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -11,35 +10,9 @@ from typing import Any
 
 import httpx
 import pytest
+from tests.cli.helpers import run
 
 import satchel
-
-
-def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("SATCHEL_", "ARTIFACT_", "SESSION_"))
-    }
-    env["SATCHEL_DATA_DIR"] = str(tmp_path / "data")
-    env.update(extra)
-    return env
-
-
-def run(
-    tmp_path: Path, *args: str, ok: bool = True, **env: str
-) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run(
-        [sys.executable, "-m", "satchel", *args],
-        cwd=tmp_path,
-        env=_env(tmp_path, **env),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    if ok:
-        assert result.returncode == 0, result.stderr
-    return result
 
 
 @pytest.fixture

@@ -15,35 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.cli.helpers import cli_env, run
 
 from satchel.manifest import decode
-
-
-def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("SATCHEL_", "ARTIFACT_", "ARTIFACTSTORE_", "SESSION_"))
-    }
-    env["SATCHEL_DATA_DIR"] = str(tmp_path / "data")
-    env.update(extra)
-    return env
-
-
-def run(
-    tmp_path: Path, *args: str, ok: bool = True, **env: str
-) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run(
-        [sys.executable, "-m", "satchel", *args],
-        cwd=tmp_path,
-        env=_env(tmp_path, **env),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    if ok:
-        assert result.returncode == 0, result.stderr
-    return result
 
 
 def make_tree(root: Path) -> dict[str, bytes]:
@@ -147,7 +121,7 @@ def test_push_resumes_after_a_killed_cli(server: Any, tmp_path: Path) -> None:
         (run_dir / f"part-{n:02}.bin").write_bytes(os.urandom(4 * 1024 * 1024))
     env = {"SATCHEL_URL": server.url, "SATCHEL_TOKEN": server.token("alice")}
     args = [sys.executable, "-m", "satchel", "push", str(run_dir), *PUSH, "--parallel", "1"]
-    process = subprocess.Popen(args, cwd=tmp_path, env=_env(tmp_path, **env))
+    process = subprocess.Popen(args, cwd=tmp_path, env=cli_env(tmp_path, **env))
     deadline = time.monotonic() + 60
     package_id = None
     with server.client("alice") as client:

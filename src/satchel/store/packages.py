@@ -427,16 +427,14 @@ class PackageService:
                 await self._check_write_once(writer, current, info.digest)
             now = context.now()
             await self.ledger.reference(writer, info, now, backend)
-            finalized = PackageRecord(
-                **{
-                    **_fields(current),
-                    "state": PackageState.FINALIZED,
-                    "finalized_at": now,
-                    "manifest_address": info.digest,
-                    "manifest_backend": backend,
-                    "retain_until": retention.retain_until(now),
-                    "retention_mode": retention.mode.value,
-                }
+            finalized = dataclasses.replace(
+                current,
+                state=PackageState.FINALIZED,
+                finalized_at=now,
+                manifest_address=info.digest,
+                manifest_backend=backend,
+                retain_until=retention.retain_until(now),
+                retention_mode=retention.mode.value,
             )
             if not await writer.packages.replace(finalized, expected_state=PackageState.OPEN):
                 raise ConflictError(f"package {package.package_id} changed meanwhile; retry")
@@ -592,7 +590,3 @@ async def _hashed(chunks: AsyncIterable[bytes], hasher: Any) -> AsyncIterator[by
     async for chunk in chunks:
         hasher.update(chunk)
         yield chunk
-
-
-def _fields(record: PackageRecord) -> dict[str, Any]:
-    return {name: getattr(record, name) for name in record.__dataclass_fields__}
