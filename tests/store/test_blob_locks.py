@@ -71,3 +71,14 @@ async def test_compliance_is_never_weakened_nor_shortened() -> None:
     [(_, mode, until)] = backend.calls
     assert mode == "COMPLIANCE"
     assert until > end
+
+
+async def test_retention_ending_within_seconds_is_not_mirrored() -> None:
+    """Duration 0 (or a few seconds) would end during the bucket round trips, and the bucket
+    refuses an end in the past; the catalog alone guards so short a retention."""
+    backend = FakeLockable({})
+    locks = BlobLocks(FakeContext(backend))  # type: ignore[arg-type]
+    for until in (NOW - 10, NOW, NOW + 2):
+        assert await locks.retain([("s3", "sha256:aa")], RetentionMode.GOVERNANCE, until) == 0
+    assert backend.calls == []
+    assert await locks.retain([("s3", "sha256:aa")], RetentionMode.GOVERNANCE, NOW + 60) == 1

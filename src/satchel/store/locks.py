@@ -30,6 +30,10 @@ BlobRef = tuple[str, str]
 FOREVER = dt.timedelta(days=100 * 365)
 """How far a lock reaches for retention without end (S3 needs a date)."""
 
+MIN_LOCK = dt.timedelta(seconds=5)
+"""Retention ending sooner than this is not mirrored: the end could pass during the round
+trips to the bucket (which then refuses a date in the past), and the catalog guards it."""
+
 
 class BlobLocks:
     def __init__(self, context: StoreContext) -> None:
@@ -50,7 +54,7 @@ class BlobLocks:
         now = dt.datetime.fromtimestamp(self.context.now(), dt.UTC)
         end = now + FOREVER if until is None else dt.datetime.fromtimestamp(until, dt.UTC)
         end = end.replace(microsecond=0) + dt.timedelta(seconds=1)
-        if end <= now:
+        if end <= now + MIN_LOCK:
             return 0
         locked = 0
         for backend, digest in sorted(set(refs)):
@@ -67,6 +71,8 @@ class BlobLocks:
                     if state.mode == wanted:
                         continue
                     blob_end = state.retain_until
+                if blob_end <= dt.datetime.now(dt.UTC) + dt.timedelta(seconds=1):
+                    continue  # ended while we asked the bucket
                 await blobs.put_retention(digest, wanted, blob_end)
                 locked += 1
             except NotSupportedError:
