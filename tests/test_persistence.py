@@ -238,15 +238,15 @@ def test_artifacts_survive_a_restart(tmp_path: Path, provider: str, backend: str
 
     events = _events(data_dir / "satchel.db")
     for artifact_id in ids.values():
-        assert ("artifact.stored", artifact_id) in events
-    assert ("artifact.metadata_updated", ids["user"]) in events
-    assert [e for e in events if e[0] == "artifact.metadata_updated"] == [
-        ("artifact.metadata_updated", ids["user"])
+        assert ("v1.artifact.stored", artifact_id) in events
+    assert ("v1.artifact.metadata_updated", ids["user"]) in events
+    assert [e for e in events if e[0] == "v1.artifact.metadata_updated"] == [
+        ("v1.artifact.metadata_updated", ids["user"])
     ]
     sessions = {first["meta"][name]["session_id"] for name in ids}
     assert SESSION_ID in sessions
     assert len(sessions) == 3  # user and sandbox artifacts got auto-created sessions
     for session_id in sessions:
-        assert events.count(("session.created", session_id)) == 1
+        assert events.count(("v1.session.created", session_id)) == 1
     # Process 2 only read (its denied writes left no trace).
     assert len(events) == 3 + 3 + 1

@@ -26,7 +26,7 @@ from satchel.catalog import Catalog
 from satchel.catalog.migrate import alembic_config
 from satchel.catalog.tables import metadata
 
-HEAD = "0006"
+HEAD = "0007"
 VERSION_TABLE = "alembic_version"
 
 
@@ -84,9 +84,15 @@ def _expected_schema() -> dict[str, Any]:
                 (str(i.name), tuple(c.name for c in i.columns), bool(i.unique))
                 for i in table.indexes
             ),
-            "pk": (table.primary_key.name, tuple(c.name for c in table.primary_key.columns)),
+            "pk": (_pk_name(table), tuple(c.name for c in table.primary_key.columns)),
         }
     return schema
+
+
+def _pk_name(table: sa.Table) -> str | None:
+    """SQLite declares an AUTOINCREMENT key inline (``seq INTEGER PRIMARY KEY AUTOINCREMENT``),
+    where a constraint cannot carry a name."""
+    return None if table.dialect_options["sqlite"]["autoincrement"] else table.primary_key.name
 
 
 def _versions(path: Path) -> list[str]:
@@ -461,3 +467,46 @@ def test_0004_lets_one_digest_live_in_two_backends(tmp_path: Path) -> None:
     finally:
         engine.dispose()
     assert count == 2
+
+
+def test_0007_versions_event_types_and_gives_them_an_audience(tmp_path: Path) -> None:
+    db = tmp_path / "catalog.db"
+    config = alembic_config(_async_url(db))
+    command.upgrade(config, "0006")
+    engine = _sync_engine(db)
+    try:
+        with engine.begin() as conn:
+            columns = {**_artifact_row("a1", "sha256:aa", "filesystem"), "scope": "user"}
+            columns["owner_id"] = "alice"
+            names = ", ".join(f'"{name}"' for name in columns)
+            values = ", ".join(f":{name}" for name in columns)
+            conn.execute(sa.text(f"INSERT INTO artifacts ({names}) VALUES ({values})"), columns)
+            for subject, kind in [("a1", "artifact.stored"), ("gone", "artifact.deleted")]:
+                conn.execute(
+                    sa.text(
+                        "INSERT INTO events (time, type, actor, subject, payload) "
+                        "VALUES (1.0, :type, NULL, :subject, '{}')"
+                    ),
+                    {"type": kind, "subject": subject},
+                )
+        command.upgrade(config, "head")
+        with engine.connect() as conn:
+            rows = conn.execute(
+                sa.text("SELECT seq, type, sandbox_id, scope, owner_id FROM events ORDER BY seq")
+            )
+            found = [tuple(row) for row in rows]
+    finally:
+        engine.dispose()
+    sandbox = columns["sandbox_id"]
+    assert found == [
+        (1, "v1.artifact.stored", sandbox, "user", "alice"),
+        (2, "v1.artifact.deleted", None, "admin", None),  # about something gone: served to none
+    ]
+    command.downgrade(config, "0006")
+    engine = _sync_engine(db)
+    try:
+        with engine.connect() as conn:
+            types = [row[0] for row in conn.execute(sa.text("SELECT type FROM events"))]
+    finally:
+        engine.dispose()
+    assert types == ["artifact.stored", "artifact.deleted"]

@@ -32,7 +32,7 @@ from satchel.core.requests import MultipartUploadInitRequest
 from satchel.core.uploads import UploadState
 from satchel.testing import ManualClock
 
-HEAD = "0006"
+HEAD = "0007"
 
 
 @pytest.fixture
@@ -232,9 +232,9 @@ async def test_concurrent_purges_process_each_expired_artifact_once(
         assert sum(r["blobs"] for r in results) == EXPIRING
         async with catalog_of(writer).read() as reader:
             events = await reader.events_after(0, limit=100_000)
-        expired = [e["subject"] for e in events if e["type"] == "artifact.expired"]
+        expired = [e["subject"] for e in events if e["type"] == "v1.artifact.expired"]
         assert sorted(expired) == sorted(expiring)  # each exactly once
-        collected = [e["subject"] for e in events if e["type"] == "blob.collected"]
+        collected = [e["subject"] for e in events if e["type"] == "v1.blob.collected"]
         assert len(collected) == len(set(collected)) == EXPIRING
         assert await writer.retrieve(kept) == b"kept"
         for artifact_id in expiring[:5]:
@@ -258,7 +258,7 @@ async def test_concurrent_purges_forget_each_expired_session_once(
         assert sum(r["sessions"] for r in results) == len(sessions)
         async with catalog_of(replicas[0]).read() as reader:
             events = await reader.events_after(0, limit=100_000)
-        forgotten = [e["subject"] for e in events if e["type"] == "session.expired"]
+        forgotten = [e["subject"] for e in events if e["type"] == "v1.session.expired"]
         assert sorted(forgotten) == sorted(sessions)
     finally:
         for replica in replicas:
@@ -296,7 +296,7 @@ async def test_concurrent_purges_expire_each_upload_once(postgres_url: str, tmp_
         async with catalog_of(replicas[0]).read() as reader:
             events = await reader.events_after(0, limit=100_000)
             kept_row = await reader.get_upload(kept["upload_id"], replicas[0].sandbox_id)
-        expired = [e["subject"] for e in events if e["type"] == "upload.expired"]
+        expired = [e["subject"] for e in events if e["type"] == "v1.upload.expired"]
         assert sorted(expired) == sorted(upload_ids)  # each announced exactly once
         assert kept_row is not None
         assert kept_row.state is UploadState.OPEN
@@ -334,7 +334,7 @@ async def test_a_purge_skips_uploads_another_replica_holds(
         assert (await replicas[1].purge_expired())["uploads"] == 1  # released: now it goes
         async with catalog_of(replicas[0]).read() as reader:
             events = await reader.events_after(0, limit=100_000)
-        expired = [e["subject"] for e in events if e["type"] == "upload.expired"]
+        expired = [e["subject"] for e in events if e["type"] == "v1.upload.expired"]
         assert sorted(expired) == sorted(upload_ids)
         assert expired[-1] == held
     finally:

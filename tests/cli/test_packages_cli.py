@@ -108,8 +108,8 @@ def test_retention_hold_and_gc_commands(tmp_path: Path) -> None:
     assert [p["package_id"] for p in collected["packages_deleted"]] == [package_id]
     assert collected["bytes_freed"] > 0
     history = run(tmp_path, "retention", "history", package_id, **env).stdout
-    assert "hold.applied" in history
-    assert "package.deleted" in history
+    assert "v1.hold.applied" in history
+    assert "v1.package.deleted" in history
 
 
 def test_push_resumes_after_a_killed_cli(server: Any, tmp_path: Path) -> None:

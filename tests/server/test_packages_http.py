@@ -155,9 +155,9 @@ def test_holds_retention_and_history_over_http(server: Any) -> None:
         assert bypass.status_code == 200, bypass.text
         history = admin.get(f"/v1/packages/{package_id}/history").json()["items"]
         assert [e["type"] for e in history][-3:] == [
-            "hold.applied",
-            "hold.released",
-            "package.deleted",
+            "v1.hold.applied",
+            "v1.hold.released",
+            "v1.package.deleted",
         ]
         assert history[-1]["payload"]["bypass_governance"] is True
         assert admin.get("/v1/retention/classes").json()["items"][0]["name"]

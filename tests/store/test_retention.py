@@ -93,13 +93,13 @@ async def test_a_hold_beats_retention(make_store: Any, classes: Path) -> None:
         await store.get_package(package_id)
     history = types(await store.retention_history(package_id))
     assert history == [
-        "package.created",
-        "package.file_added",
-        "package.finalized",
-        "hold.applied",
-        "hold.released",
-        "package.eligible",
-        "package.deleted",
+        "v1.package.created",
+        "v1.package.file_added",
+        "v1.package.finalized",
+        "v1.hold.applied",
+        "v1.hold.released",
+        "v1.package.eligible",
+        "v1.package.deleted",
     ]
 
 
@@ -135,7 +135,7 @@ async def test_governance_bypass_is_an_admins_recorded_act(store: ArtifactStore)
     )
     assert result["bypass_governance"] is True
     deleted = [
-        e for e in await store.retention_history(package_id) if e["type"] == "package.deleted"
+        e for e in await store.retention_history(package_id) if e["type"] == "v1.package.deleted"
     ]
     assert deleted[0]["payload"]["bypass_governance"] is True
     assert deleted[0]["payload"]["reason"] == "GDPR erasure request 7"
@@ -156,8 +156,8 @@ async def test_governance_retention_is_shortened_by_admins_only(store: ArtifactS
     await store.set_retention(package_id, 1.0, bypass_governance=True, reason="legal review done")
     assert (await store.get_package(package_id))["retain_until"].startswith("1970")
     history = await store.retention_history(package_id)
-    kinds = [e["type"] for e in history if e["type"].startswith("retention.")]
-    assert kinds == ["retention.extended", "retention.shortened"]
+    kinds = [e["type"] for e in history if e["type"].startswith("v1.retention.")]
+    assert kinds == ["v1.retention.extended", "v1.retention.shortened"]
     assert history[-1]["payload"]["reason"] == "legal review done"
     assert end is not None
 
@@ -250,7 +250,7 @@ async def test_an_artifact_hold_stops_every_delete_path(store: ArtifactStore) ->
     await store.release_hold(hold["hold_id"], "released")
     assert await store.delete(artifact_id) is True
     history = await store.retention_history(artifact_id, kind="artifact")
-    assert {"hold.applied", "hold.released", "artifact.deleted"} <= set(types(history))
+    assert {"v1.hold.applied", "v1.hold.released", "v1.artifact.deleted"} <= set(types(history))
 
 
 @pytest.mark.embedded_only("moves the store's clock past the TTL")
@@ -318,7 +318,7 @@ async def test_sweep_and_gc_on_two_replicas_handle_each_package_once(
     catalog = catalog_of(one)
     async with catalog.read() as reader:
         events = [e for s in made for e in await reader.events_for(s)]
-    assert sum(e["type"] == "package.deleted" for e in events) == len(made)
+    assert sum(e["type"] == "v1.package.deleted" for e in events) == len(made)
 
 
 async def test_a_hold_keeps_an_open_package_too(store: ArtifactStore) -> None:
@@ -384,7 +384,7 @@ async def test_a_deleted_packages_history_stays_in_its_sandbox(
     theirs = await make_store(retention_config_path=classes, data_dir=shared, sandbox_id="theirs")
     package_id = await finalized(ours, "instant")
     await ours.delete_package(package_id)
-    assert types(await ours.retention_history(package_id))[-1] == "package.deleted"
+    assert types(await ours.retention_history(package_id))[-1] == "v1.package.deleted"
     with pytest.raises(ArtifactNotFoundError):
         await theirs.retention_history(package_id)
 

@@ -96,6 +96,7 @@ class Catalog:
         file_sqlite = self.dialect == "sqlite" and not self._memory
         self._writer = GroupCommitWriter(self._sqlite) if file_sqlite else None
         self._reader: InlineConnection | None = None
+        self._new_events: asyncio.Event | None = None  # set when this process commits events
 
     @property
     def redacted_url(self) -> str:
@@ -185,17 +186,39 @@ class Catalog:
                 async with self._connect() as conn:
                     conn = await conn.execution_options(satchel_write=True)
                     async with conn.begin():
-                        yield CatalogWriter(AsyncDriverConnection(conn))
+                        writer = CatalogWriter(AsyncDriverConnection(conn))
+                        yield writer
+                        await writer.flush_events()
+                if writer.appended:
+                    self.events_committed()
                 return
             if self._memory:
                 with self._sqlite.connect() as sync:
                     sync = sync.execution_options(satchel_write=True)
                     with sync.begin():
-                        yield CatalogWriter(InlineConnection(sync))
-                return
-            assert self._writer is not None
-            async with self._writer.transaction() as sync:
-                yield CatalogWriter(InlineConnection(sync))
+                        writer = CatalogWriter(InlineConnection(sync))
+                        yield writer
+            else:
+                assert self._writer is not None
+                async with self._writer.transaction() as sync:
+                    writer = CatalogWriter(InlineConnection(sync))
+                    yield writer
+        if writer.appended:
+            self.events_committed()
+
+    def events_committed(self) -> None:
+        """Wake this process's feed readers waiting for new events (other processes' readers
+        find them by polling)."""
+        waking, self._new_events = self._new_events, None
+        if waking is not None:
+            waking.set()
+
+    async def wait_for_events(self, seconds: float) -> None:
+        """Return when this process commits events, or after *seconds*."""
+        if self._new_events is None:
+            self._new_events = asyncio.Event()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._new_events.wait(), seconds)
 
     async def check(self) -> dict[str, Any]:
         try:

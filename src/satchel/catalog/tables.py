@@ -100,15 +100,28 @@ blobs = Table(
 )
 Index(None, blobs.c.orphaned_at)
 
+# The log every state change appends to, in the change's transaction. ``seq`` is 64-bit and
+# never reused (SQLite: INTEGER PRIMARY KEY AUTOINCREMENT, which is a 64-bit rowid); the
+# audience columns (0007) say who may read an event (satchel.core.events.Audience).
 events = Table(
     "events",
     metadata,
-    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column(
+        "seq",
+        BigInteger().with_variant(Integer(), "sqlite"),
+        primary_key=True,
+        autoincrement=True,
+    ),
     Column("time", Float(precision=53), nullable=False),
     Column("type", String(64), nullable=False),
     Column("actor", String(128), nullable=True),
     Column("subject", String(128), nullable=False),
     Column("payload", JSON, nullable=False),
+    Column("sandbox_id", String(128), nullable=True),
+    Column("scope", String(16), nullable=True),
+    Column("owner_id", String(128), nullable=True),
+    Column("session_id", String(128), nullable=True),
+    sqlite_autoincrement=True,
 )
 Index(None, events.c.subject, events.c.seq)
 

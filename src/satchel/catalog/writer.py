@@ -6,11 +6,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import delete, exists, insert, or_, select, update
+from sqlalchemy import delete, exists, insert, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from satchel.catalog import apikeys as key_rows
 from satchel.catalog import uploads as upload_rows
+from satchel.catalog.connection import CatalogConnection
 from satchel.catalog.reader import _GET_ARTIFACT, CatalogReader, _records
 from satchel.catalog.rows import artifact_values, to_artifact
 from satchel.catalog.tables import (
@@ -24,6 +25,7 @@ from satchel.catalog.tables import (
 )
 from satchel.core.apikeys import ApiKey
 from satchel.core.errors import NotSupportedError
+from satchel.core.events import EVENT_TYPES, Audience
 from satchel.core.models import ArtifactRecord, SessionRecord
 from satchel.core.uploads import UploadRecord, UploadState
 
@@ -33,6 +35,9 @@ __all__ = ["CatalogWriter"]
 # Hot statements are built once and executed with bound values (see reader.py).
 _INSERT_ARTIFACT = insert(artifacts)
 _INSERT_EVENT = insert(events)
+# Held from the first event insert to commit (PostgreSQL): events commit in sequence order.
+_EVENT_ORDER_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
+_EVENT_ORDER_KEY = {"key": 0x736174636865_65}  # "satche" + "e"
 # PostgreSQL runs writers side by side (SQLite has one writer at a time: BEGIN IMMEDIATE), so
 # there a writer locks the rows it reads to change, and periodic jobs claim rows with SKIP
 # LOCKED so that replicas running them at once never process a row twice.
@@ -57,6 +62,11 @@ _UPSERTS: dict[str, _Upserts] = {}
 
 class CatalogWriter(CatalogReader):
     """Reads plus writes, on a connection holding the catalog's write transaction."""
+
+    def __init__(self, conn: CatalogConnection) -> None:
+        super().__init__(conn)
+        self.appended = 0  # events this transaction logged
+        self._pending_events: list[dict[str, Any]] = []
 
     def _upserts(self) -> _Upserts:
         dialect = self.conn.dialect.name
@@ -90,9 +100,42 @@ class CatalogWriter(CatalogReader):
         payload: dict[str, Any],
         actor: str | None,
         time: float,
+        audience: Audience,
     ) -> None:
-        values = {"time": time, "type": type, "actor": actor, "subject": subject}
-        await self.conn.execute(_INSERT_EVENT, {**values, "payload": payload})
+        """Log a state change of this transaction (see satchel.core.events).
+
+        On PostgreSQL the events are held until the transaction's end and then written under
+        a lock that lasts until its commit (:meth:`flush_events`): sequence numbers are taken
+        in commit order, so a feed reader never sees seq N+1 before N is visible (SQLite has
+        one writer at a time, and writes them at once).
+        """
+        if type not in EVENT_TYPES:
+            raise ValueError(f"unregistered event type {type!r}")
+        values = {
+            "time": time,
+            "type": type,
+            "actor": actor,
+            "subject": subject,
+            "payload": payload,
+            "sandbox_id": audience.sandbox_id,
+            "scope": audience.scope,
+            "owner_id": audience.owner_id,
+            "session_id": audience.session_id,
+        }
+        self.appended += 1
+        if self._row_locks:
+            self._pending_events.append(values)
+        else:
+            await self.conn.execute(_INSERT_EVENT, values)
+
+    async def flush_events(self) -> None:
+        """Write the held events (PostgreSQL), serialised with every other writer's until commit."""
+        if not self._pending_events:
+            return
+        pending, self._pending_events = self._pending_events, []
+        await self.conn.execute(_EVENT_ORDER_LOCK, _EVENT_ORDER_KEY)
+        for values in pending:
+            await self.conn.execute(_INSERT_EVENT, values)
 
     async def insert_session(self, record: SessionRecord) -> bool:
         """Insert a session; False when one with that id already exists."""

@@ -107,12 +107,14 @@ def version() -> None:
 
 def _register_commands() -> None:
     from satchel.cli.commands import register
+    from satchel.cli.events import register as register_events
     from satchel.cli.packages import register as register_packages
     from satchel.cli.retention import register as register_retention
 
     register(app)
     register_packages(app)
     register_retention(app)
+    register_events(app)
 
 
 _register_commands()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from satchel.client.remote_admin import RemoteAdminMixin
 from satchel.client.remote_artifacts import RemoteArtifactsMixin
+from satchel.client.remote_events import RemoteEventsMixin
 from satchel.client.remote_packages import RemotePackagesMixin
 from satchel.client.remote_reading import RemoteReadingMixin
 from satchel.client.remote_tus import RemoteTusMixin
@@ -27,6 +28,7 @@ class RemoteArtifactStore(
     RemoteUploadsMixin,
     RemoteTusMixin,
     RemotePackagesMixin,
+    RemoteEventsMixin,
     RemoteAdminMixin,
 ):
     """An ArtifactStore-compatible client of ``satchel serve``.

@@ -23,7 +23,7 @@ import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar, get_args
 
 from satchel.client.connect import connect
 from satchel.client.remote import RemoteArtifactStore
@@ -85,17 +85,19 @@ def blocking(
 
 
 def _blocking_iterator(
-    method: Callable[Concatenate[Any, _P], AsyncIterator[bytes]],
-) -> Callable[Concatenate[SyncArtifactStore, _P], Iterator[bytes]]:
-    """The blocking twin of a method that returns an async byte stream: a plain iterator."""
+    method: Callable[Concatenate[Any, _P], AsyncIterator[_T]],
+) -> Callable[Concatenate[SyncArtifactStore, _P], Iterator[_T]]:
+    """The blocking twin of a method that returns an async iterator (a byte stream, events):
+    a plain iterator."""
     name = method.__name__
 
-    def call(self: SyncArtifactStore, /, *args: _P.args, **kwargs: _P.kwargs) -> Iterator[bytes]:
+    def call(self: SyncArtifactStore, /, *args: _P.args, **kwargs: _P.kwargs) -> Iterator[_T]:
         return self._iterate(getattr(self.wrapped, name)(*args, **kwargs))
 
     functools.update_wrapper(call, method)
     signature = inspect.signature(method, eval_str=True)
-    call.__signature__ = signature.replace(return_annotation=Iterator[bytes])  # type: ignore[attr-defined]
+    item = get_args(signature.return_annotation) or (Any,)
+    call.__signature__ = signature.replace(return_annotation=Iterator[item[0]])  # type: ignore[attr-defined,valid-type]
     return call
 
 
@@ -182,7 +184,7 @@ class SyncArtifactStore:
             raise RuntimeError("this SyncArtifactStore is closed")
         return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result()
 
-    def _iterate(self, stream: AsyncIterator[bytes]) -> Iterator[bytes]:
+    def _iterate(self, stream: AsyncIterator[_T]) -> Iterator[_T]:
         """*stream*'s chunks as a plain iterator (each step runs on the facade's loop)."""
 
         async def step() -> Any:
@@ -317,6 +319,8 @@ class SyncArtifactStore:
     retention_history = blocking(API.retention_history)
     sweep_retention = blocking(API.sweep_retention)
     gc = blocking(API.gc)
+    list_events = blocking(API.list_events)
+    events = _blocking_iterator(API.events)
     register_schema = blocking(API.register_schema)
     get_schema = blocking(API.get_schema)
     list_schemas = blocking(API.list_schemas)

@@ -225,20 +225,28 @@ class RemoteBase(ArtifactStoreAPI):
         method: str,
         path: str,
         *,
-        params: dict[str, Any] | None = None,
+        params: dict[str, Any] | list[tuple[str, Any]] | None = None,
         json_body: Any = None,
         content: Any = None,
         headers: dict[str, str] | None = None,
         ok_statuses: tuple[int, ...] = (),
+        at_least: float | None = None,
     ) -> httpx.Response:
+        """*at_least*: seconds this request may take even if the client's timeout is shorter
+        (a long poll)."""
         if self._closed:
             raise ArtifactStoreError("this RemoteArtifactStore is closed")
         if json_body is not None:
             content = _json_text("the request body", json_body).encode()
             headers = {**(headers or {}), "Content-Type": "application/json"}
+        timeout: Any = httpx.USE_CLIENT_DEFAULT
+        read = self._client.timeout.read
+        if at_least is not None and read is not None and read < at_least:
+            timeout = self._client.timeout.as_dict() | {"read": at_least}
+            timeout = httpx.Timeout(**timeout)
         try:
             response = await self._client.request(
-                method, path, params=params, content=content, headers=headers
+                method, path, params=params, content=content, headers=headers, timeout=timeout
             )
         except httpx.TimeoutException as exc:
             raise ProviderUnavailableError(f"{method} {path}: timed out ({exc})") from exc

@@ -8,6 +8,7 @@ from typing import Any
 
 from satchel._version import __version__
 from satchel.catalog.rows import artifact_values
+from satchel.core.events import Audience
 from satchel.store.context import StoreContext
 from satchel.store.ledger import BlobLedger
 from satchel.store.uploads import Uploads
@@ -86,11 +87,12 @@ class AdminService:
                     purged += 1
                     await self.ledger.release(writer, record.sha256, now, record.storage_provider)
                     await writer.append_event(
-                        type="artifact.expired",
+                        type="v1.artifact.expired",
                         subject=record.artifact_id,
                         payload={"record": artifact_values(record)},
                         actor=None,
                         time=now,
+                        audience=Audience.of(record),
                     )
             if len(batch) < _PURGE_BATCH:
                 break
@@ -99,7 +101,12 @@ class AdminService:
             for session_id in await writer.expired_sessions(context.sandbox_id, now, 10_000):
                 await writer.delete_session(session_id)
                 await writer.append_event(
-                    type="session.expired", subject=session_id, payload={}, actor=None, time=now
+                    type="v1.session.expired",
+                    subject=session_id,
+                    payload={},
+                    actor=None,
+                    time=now,
+                    audience=Audience.admins(context.sandbox_id),
                 )
                 await context.sessions.delete(session_id)
                 sessions += 1

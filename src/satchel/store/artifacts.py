@@ -6,6 +6,7 @@ from collections.abc import AsyncIterable
 from typing import Any
 
 from satchel.core.errors import InvalidRequestError, TooLargeError
+from satchel.core.events import Audience
 from satchel.core.models import ArtifactMetadata
 from satchel.core.requests import StreamUploadRequest
 from satchel.core.streams import checked_stream
@@ -91,7 +92,7 @@ class ArtifactService:
                 artifact_id,
                 caller,
                 if_match,
-                "artifact.updated",
+                "v1.artifact.updated",
                 changes,
                 merge=False,
                 blob=info,
@@ -126,7 +127,7 @@ class ArtifactService:
             raise InvalidRequestError("update_metadata needs at least one field to change")
         caller = await self.gate.caller(user_id, session_id)
         record = await self.versions.apply(
-            artifact_id, caller, if_match, "artifact.metadata_updated", changes, merge=merge
+            artifact_id, caller, if_match, "v1.artifact.metadata_updated", changes, merge=merge
         )
         return self.context.to_metadata(record)
 
@@ -144,7 +145,7 @@ class ArtifactService:
         if current.expires_at is None:
             return self.context.to_metadata(current)  # never expires: nothing to extend
         record = await self.versions.apply(
-            artifact_id, caller, None, "artifact.ttl_extended", {"extend": extra}, merge=False
+            artifact_id, caller, None, "v1.artifact.ttl_extended", {"extend": extra}, merge=False
         )
         return self.context.to_metadata(record)
 
@@ -168,11 +169,12 @@ class ArtifactService:
             await writer.delete_artifact(artifact_id)
             await self.ledger.release(writer, record.sha256, now, record.storage_provider)
             await writer.append_event(
-                type="artifact.deleted",
+                type="v1.artifact.deleted",
                 subject=artifact_id,
                 payload={"sha256": record.sha256},
                 actor=caller.user_id,
                 time=now,
+                audience=Audience.of(record),
             )
         await self.ledger.collect_if_eager()
         return True

@@ -16,6 +16,7 @@ from satchel.catalog.rows import artifact_values
 from satchel.core.access import Caller, check_write_scope
 from satchel.core.digests import make_etag
 from satchel.core.errors import AccessDeniedError, InvalidRequestError
+from satchel.core.events import Audience
 from satchel.core.grid import build_grid_key
 from satchel.core.ids import new_artifact_id
 from satchel.core.mime import guess_mime
@@ -126,7 +127,7 @@ class ArtifactCreator:
         spec: NewArtifact,
         chunks: AsyncIterable[bytes],
         *,
-        event_type: str = "artifact.stored",
+        event_type: str = "v1.artifact.stored",
     ) -> ArtifactRecord:
         """Store *chunks* as a new artifact described by *spec* and return its record."""
         caller, owner = await self.prepare_owner(spec)
@@ -203,6 +204,7 @@ class ArtifactCreator:
                 payload={"record": artifact_values(record), **(extra_payload or {})},
                 actor=caller.user_id,
                 time=now,
+                audience=Audience.of(record),
             )
         await context.sessions.put(session)
         return record

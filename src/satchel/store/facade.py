@@ -28,6 +28,7 @@ lives, by folder listing:
 ``retention.py``       retention ends, legal holds, history, the delete guard
 ``lifecycle.py``       deleting packages, the retention sweep, gc
 ``locks.py``           retention and holds mirrored onto S3 Object Lock
+``feed.py``            the event feed (list_events; events() is derived)
 =====================  ===========================================================
 """
 
@@ -51,6 +52,7 @@ from satchel.store.batch import BatchService
 from satchel.store.content import ContentService
 from satchel.store.context import StoreContext, make_settings
 from satchel.store.creation import ArtifactCreator
+from satchel.store.feed import EventFeed
 from satchel.store.files import FileService
 from satchel.store.gate import AccessGate
 from satchel.store.integrity import StorageCheck
@@ -181,6 +183,7 @@ class ArtifactStore(ArtifactStoreAPI):
         self._packages = PackageService(context, gate, ledger, self._schemas, locks)
         self._retention = RetentionService(context, gate, locks)
         self._lifecycle = Lifecycle(context, gate, ledger, self._packages)
+        self._feed = EventFeed(context, gate)
 
     def __repr__(self) -> str:
         return (
@@ -281,3 +284,5 @@ class ArtifactStore(ArtifactStoreAPI):
     register_schema = forward(API.register_schema, "_schemas")
     get_schema = forward(API.get_schema, "_schemas")
     list_schemas = forward(API.list_schemas, "_schemas")
+
+    list_events = forward(API.list_events, "_feed")

@@ -84,7 +84,7 @@ class FileService:
                 source.owner_id,
                 session,
                 info,
-                "artifact.copied",
+                "v1.artifact.copied",
                 backend,
                 {"copied_from": artifact_id},
             )
@@ -120,6 +120,6 @@ class FileService:
         if not changes:
             return self.context.to_metadata(current)
         record = await self.versions.apply(
-            artifact_id, caller, if_match, "artifact.moved", changes, merge=True
+            artifact_id, caller, if_match, "v1.artifact.moved", changes, merge=True
         )
         return self.context.to_metadata(record)

@@ -15,6 +15,7 @@ from satchel.core.errors import (
     RetainedError,
     SessionError,
 )
+from satchel.core.events import Audience
 from satchel.core.ids import new_session_id
 from satchel.core.models import ArtifactRecord, SessionRecord
 from satchel.core.ranges import if_match_allows
@@ -110,11 +111,12 @@ class AccessGate:
             if counted and record.user_id is not None:  # over the limit, all rolls back
                 await self._check_session_quota(writer, record.user_id)
             await writer.append_event(
-                type="session.created",
+                type="v1.session.created",
                 subject=record.session_id,
                 payload={"user_id": record.user_id, "expires_at": record.expires_at},
                 actor=caller.user_id,
                 time=record.created_at,
+                audience=Audience(record.sandbox_id, "session", record.user_id, record.session_id),
             )
         elif await self.context.sessions.get(record.session_id) != record:
             # Not the session this store already knows: someone else created it meanwhile.

@@ -13,6 +13,7 @@ from satchel.core.apikeys import (
     split_api_token,
 )
 from satchel.core.errors import ArtifactNotFoundError, InvalidRequestError
+from satchel.core.events import Audience
 from satchel.core.validation import check_id, check_ttl
 from satchel.store.context import StoreContext
 
@@ -56,11 +57,12 @@ class KeyService:
         async with context.catalog.write() as writer:
             await writer.insert_api_key(key, secret_digest(secret))
             await writer.append_event(
-                type="api_key.created",
+                type="v1.api_key.created",
                 subject=key_id,
                 payload={"user_id": user_id, "admin": admin, "name": name},
                 actor=None,
                 time=now,
+                audience=Audience.admins(context.sandbox_id),
             )
         return token, key
 
@@ -80,7 +82,12 @@ class KeyService:
             if not await writer.revoke_api_key(key_id, context.sandbox_id, now):
                 raise ArtifactNotFoundError(f"no live API key {key_id}")
             await writer.append_event(
-                type="api_key.revoked", subject=key_id, payload={}, actor=None, time=now
+                type="v1.api_key.revoked",
+                subject=key_id,
+                payload={},
+                actor=None,
+                time=now,
+                audience=Audience.admins(context.sandbox_id),
             )
             found = await writer.get_api_key(key_id)
         assert found is not None

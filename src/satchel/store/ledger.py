@@ -14,6 +14,7 @@ from typing import Any, Protocol
 from satchel.blobs.base import BlobStore
 from satchel.catalog import CatalogWriter
 from satchel.core.errors import ArtifactStoreError, ProviderError
+from satchel.core.events import Audience
 from satchel.core.models import BlobInfo
 from satchel.core.routing import producer_of, retention_class_of
 from satchel.store.context import StoreContext
@@ -119,11 +120,12 @@ class BlobLedger:
                     removed += 1
                     freed += info.size if info else 0
                 await writer.append_event(
-                    type="blob.collected",
+                    type="v1.blob.collected",
                     subject=digest,
                     payload={"bytes": info.size if info else 0, "backend": backend},
                     actor=None,
                     time=context.now(),
+                    audience=Audience.admins(context.sandbox_id),
                 )
         return removed, freed
 

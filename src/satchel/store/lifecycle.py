@@ -14,6 +14,7 @@ from typing import Any
 from satchel.catalog import CatalogReader, CatalogWriter
 from satchel.core.access import Caller
 from satchel.core.errors import AccessDeniedError, InvalidRequestError, RetainedError
+from satchel.core.events import Audience
 from satchel.core.packages import PackageRecord
 from satchel.core.retention import Eligibility, check_shorten, eligibility
 from satchel.store.context import StoreContext
@@ -93,11 +94,12 @@ class Lifecycle:
                 writer, package.manifest_address, now, package.manifest_backend
             )
         await writer.append_event(
-            type="package.deleted",
+            type="v1.package.deleted",
             subject=package.package_id,
             payload={"files": len(files), "bytes": package.total_bytes, **payload},
             actor=(caller.user_id if caller else None) or actor,
             time=now,
+            audience=Audience.of(package),
         )
         return True
 
@@ -189,11 +191,12 @@ class Lifecycle:
             await record.packages.mark_eligible(package.package_id, decided.eligible, decided.rule)
             if decided.eligible != package.eligible:
                 await record.append_event(
-                    type="package.eligible" if decided.eligible else "package.retained",
+                    type="v1.package.eligible" if decided.eligible else "v1.package.retained",
                     subject=package.package_id,
                     payload={"rule": decided.rule},
                     actor=None,
                     time=self.context.now(),
+                    audience=Audience.of(package),
                 )
 
     # -- gc ------------------------------------------------------------------------------------

@@ -261,7 +261,7 @@ class MultipartService:
     ) -> bool:
         caller = await self.gate.caller(user_id, session_id)
         upload = await self.uploads.open(upload_id, caller, states=(UploadState.OPEN,))
-        await self.uploads.abort(upload, "upload.aborted")
+        await self.uploads.abort(upload, "v1.upload.aborted")
         return True
 
 

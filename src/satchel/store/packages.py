@@ -28,6 +28,7 @@ from satchel.core.errors import (
     PackageFinalizedError,
     ProviderError,
 )
+from satchel.core.events import Audience
 from satchel.core.ids import new_package_id
 from satchel.core.mime import guess_mime
 from satchel.core.packages import (
@@ -193,7 +194,7 @@ class PackageService:
                         return found
             await writer.packages.insert(record)
             await writer.append_event(
-                type="package.created",
+                type="v1.package.created",
                 subject=record.package_id,
                 payload={
                     "name": name,
@@ -207,6 +208,7 @@ class PackageService:
                 },
                 actor=caller.user_id or actor,
                 time=now,
+                audience=Audience.of(record),
             )
         return record.package_id
 
@@ -346,11 +348,12 @@ class PackageService:
             await self.ledger.reference(writer, info, now, backend)
             await writer.packages.add_file(entry)
             await writer.append_event(
-                type="package.file_added",
+                type="v1.package.file_added",
                 subject=package.package_id,
                 payload={**entry.to_dict(), "actor_label": actor},
                 actor=caller.user_id or actor,
                 time=now,
+                audience=Audience.of(package),
             )
         return entry.to_dict()
 
@@ -439,7 +442,7 @@ class PackageService:
             if not await writer.packages.replace(finalized, expected_state=PackageState.OPEN):
                 raise ConflictError(f"package {package.package_id} changed meanwhile; retry")
             await writer.append_event(
-                type="package.finalized",
+                type="v1.package.finalized",
                 subject=package.package_id,
                 payload={
                     "manifest_address": info.digest,
@@ -452,6 +455,7 @@ class PackageService:
                 },
                 actor=caller.user_id or actor,
                 time=now,
+                audience=Audience.of(finalized),
             )
         return finalized
 

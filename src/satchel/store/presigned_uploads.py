@@ -123,7 +123,7 @@ class PresignedUploadService:
             )
 
         try:
-            await self.uploads.change(upload.upload_id, accepted, event="upload.received")
+            await self.uploads.change(upload.upload_id, accepted, event="v1.upload.received")
         except BaseException:
             await self.context.staging.delete(attempt)
             raise

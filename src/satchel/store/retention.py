@@ -21,6 +21,7 @@ from satchel.core.errors import (
     InvalidRequestError,
     ProviderError,
 )
+from satchel.core.events import Audience
 from satchel.core.ids import new_hold_id
 from satchel.core.models import RETAINED_FOREVER, ArtifactRecord
 from satchel.core.packages import (
@@ -80,6 +81,8 @@ def _end(retain_until: float | None, *, artifact: bool = False) -> float:
 
 def _of_sandbox(first: dict[str, Any], sandbox_id: str) -> bool:
     """Whether the first event of an item (its creation) says it was made in *sandbox_id*."""
+    if first.get("sandbox_id") is not None:
+        return bool(first["sandbox_id"] == sandbox_id)
     payload = first.get("payload") or {}
     record = payload.get("record")
     inner = record.get("sandbox_id") if isinstance(record, dict) else None
@@ -196,7 +199,7 @@ class RetentionService:
                 await writer.set_artifact_retention(target.artifact_id, forever)
             refs = await self._refs(writer, target)
             await writer.append_event(
-                type="retention.shortened" if shorter else "retention.extended",
+                type="v1.retention.shortened" if shorter else "v1.retention.extended",
                 subject=target_id,
                 payload={
                     "kind": kind,
@@ -209,6 +212,7 @@ class RetentionService:
                 },
                 actor=caller.user_id or actor,
                 time=now,
+                audience=Audience.of(target),
             )
         if not shorter:  # a bucket's lock only ever grows
             try:
@@ -268,11 +272,12 @@ class RetentionService:
             )
             await writer.packages.insert_hold(hold, context.sandbox_id)
             await writer.append_event(
-                type="hold.applied",
+                type="v1.hold.applied",
                 subject=target_id,
                 payload={"kind": kind, "hold_id": hold.hold_id, "name": name, "reason": why},
                 actor=caller.user_id or actor,
                 time=now,
+                audience=Audience.of(target),
             )
         try:
             await self.locks.hold(refs, True)
@@ -304,15 +309,19 @@ class RetentionService:
                 raise ConflictError(f"hold {hold_id} was released already")
             who = caller.user_id or actor
             await writer.packages.release_hold(hold_id, now=now, actor=who, reason=why)
+            target = await self._target_row(writer, hold.target_kind, hold.target_id)
+            gone = target is None
+            audience = Audience.admins(context.sandbox_id) if gone else Audience.of(target)
             await writer.append_event(
-                type="hold.released",
+                type="v1.hold.released",
                 subject=hold.target_id,
                 payload={"kind": hold.target_kind, "hold_id": hold_id, "reason": why},
                 actor=who,
                 time=now,
+                audience=audience,
             )
             released = await writer.packages.hold(hold_id, context.sandbox_id)
-            refs = await self._target_refs(writer, hold.target_kind, hold.target_id)
+            refs = [] if target is None else await self._refs(writer, target)
             still = await writer.packages.blobs_under_hold(refs)
         assert released is not None
         try:
@@ -321,14 +330,14 @@ class RetentionService:
             raise self.locks.failed(f"hold {hold_id} is released", error) from None
         return released.to_dict()
 
-    async def _target_refs(self, reader: CatalogReader, kind: str, target_id: str) -> list[BlobRef]:
-        """The blobs of a hold's target (none when it is gone)."""
+    async def _target_row(
+        self, reader: CatalogReader, kind: str, target_id: str
+    ) -> PackageRecord | ArtifactRecord | None:
+        """A hold's target, if it still exists."""
         sandbox = self.context.sandbox_id
         if kind == "package":
-            package = await reader.packages.get(target_id, sandbox)
-            return [] if package is None else await reader.packages.blob_refs(package)
-        artifact = await reader.get_artifact(target_id, sandbox)
-        return [] if artifact is None else [(artifact.storage_provider, artifact.sha256)]
+            return await reader.packages.get(target_id, sandbox)
+        return await reader.get_artifact(target_id, sandbox)
 
     async def list_holds(
         self,

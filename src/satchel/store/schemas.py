@@ -18,6 +18,7 @@ from satchel.core.errors import (
     InvalidRequestError,
     TooLargeError,
 )
+from satchel.core.events import Audience
 from satchel.core.validation import check_id
 from satchel.store.context import StoreContext
 from satchel.store.gate import AccessGate
@@ -113,11 +114,12 @@ class SchemaService:
                 context.sandbox_id, slug, version, schema, now=now, actor=caller.user_id or actor
             )
             await writer.append_event(
-                type="schema.registered",
+                type="v1.schema.registered",
                 subject=f"{slug}@{version}",
                 payload={"slug": slug, "version": version, "actor_label": actor},
                 actor=caller.user_id or actor,
                 time=now,
+                audience=Audience.everyone(context.sandbox_id),
             )
         return {"slug": slug, "version": version, "created": True}
 

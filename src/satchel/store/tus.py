@@ -361,4 +361,4 @@ class TusService:
         caller = await self.gate.caller(user_id, session_id)
         async with self._locks.hold(upload_id):
             upload = await self.uploads.open(upload_id, caller, states=(UploadState.OPEN,))
-            await self.uploads.abort(upload, "upload.terminated")
+            await self.uploads.abort(upload, "v1.upload.terminated")

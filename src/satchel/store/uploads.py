@@ -26,6 +26,7 @@ from satchel.core.errors import (
     PreconditionFailedError,
     QuotaExceededError,
 )
+from satchel.core.events import Audience
 from satchel.core.ids import new_artifact_id
 from satchel.core.models import ArtifactRecord, BlobInfo, SessionRecord
 from satchel.core.streams import as_chunks
@@ -103,11 +104,12 @@ class Uploads:
             session = await self.gate.persist_session(writer, session, caller)
             await writer.insert_upload(upload)
             await writer.append_event(
-                type="upload.started",
+                type="v1.upload.started",
                 subject=upload.upload_id,
                 payload={"kind": kind.value, "artifact_id": upload.artifact_id},
                 actor=caller.user_id,
                 time=now,
+                audience=Audience.of(upload),
             )
         await context.sessions.put(session)
         return upload
@@ -205,6 +207,7 @@ class Uploads:
                         payload={"state": updated.state.value, "offset": updated.offset},
                         actor=updated.actor_id,
                         time=context.now(),
+                        audience=Audience.of(updated),
                     )
                 return updated
         raise PreconditionFailedError(f"upload {upload_id} is changing too fast; retry")
@@ -337,7 +340,7 @@ class Uploads:
                 upload.owner_id,
                 session,
                 info,
-                "artifact.stored",
+                "v1.artifact.stored",
                 backend,
                 {"upload_id": upload.upload_id, "upload_kind": upload.kind.value},
                 artifact_id=upload.artifact_id,
@@ -390,11 +393,12 @@ class Uploads:
                 ):
                     continue  # finished or changed meanwhile
                 await writer.append_event(
-                    type="upload.expired",
+                    type="v1.upload.expired",
                     subject=upload.upload_id,
                     payload={"state": final.state.value, "offset": final.offset},
                     actor=final.actor_id,
                     time=now,
+                    audience=Audience.of(final),
                 )
                 aborted.append(final)
         for upload in aborted:

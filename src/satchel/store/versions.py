@@ -14,6 +14,7 @@ from satchel.catalog.rows import artifact_values
 from satchel.core.access import Caller
 from satchel.core.digests import make_etag
 from satchel.core.errors import InvalidRequestError, PreconditionFailedError
+from satchel.core.events import Audience
 from satchel.core.models import ArtifactRecord, BlobInfo
 from satchel.core.unset import UNSET
 from satchel.core.validation import (
@@ -114,6 +115,7 @@ class Versions:
                     payload={"record": artifact_values(updated), "changes": sorted(changes)},
                     actor=caller.user_id,
                     time=now,
+                    audience=Audience.of(updated),
                 )
             if blob is not None:
                 await self.ledger.collect_if_eager()

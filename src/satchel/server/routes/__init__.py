@@ -6,6 +6,7 @@ from satchel.server.routes import (
     admin,
     artifacts,
     batch,
+    events,
     health,
     keys,
     packages,
@@ -28,6 +29,7 @@ ROUTERS: list[APIRouter] = [
     keys.router,
     packages.router,
     retention.router,
+    events.router,
 ]
 
 __all__ = ["ROUTERS"]

@@ -16,13 +16,12 @@ from satchel.core.headers import quote_etag
 from satchel.server.bodies import declared_sha256, request_body
 from satchel.server.content import content_response, read_conditions
 from satchel.server.deps import Access, GuardedRoute, access, caller_ids, get_principal, get_store
+from satchel.server.negotiation import CBOR, wants_cbor
 from satchel.server.routes.artifacts import body_mime
 
 __all__ = ["router"]
 
 router = APIRouter(route_class=GuardedRoute, tags=["packages"])
-
-CBOR = "application/cbor"
 
 
 class PackageBody(BaseModel):
@@ -217,28 +216,6 @@ async def finalize(request: Request, package_id: str) -> JSONResponse:
     return JSONResponse({"manifest_address": address, "package": package})
 
 
-def _wants_cbor(request: Request, format: str | None) -> bool:
-    """CBOR when ``format=cbor``, or when ``Accept`` names application/cbor before JSON."""
-    if format is not None:
-        if format not in ("json", "cbor"):
-            raise InvalidRequestError("format must be json or cbor")
-        return format == "cbor"
-    weights: dict[str, float] = {}
-    for part in request.headers.get("accept", "").split(","):
-        kind, *params = (piece.strip().lower() for piece in part.split(";"))
-        quality = 1.0
-        for param in params:
-            name, _, value = param.partition("=")
-            if name.strip() == "q":
-                try:
-                    quality = float(value)
-                except ValueError:
-                    quality = 0.0
-        weights[kind] = max(weights.get(kind, 0.0), quality)
-    json_weight = max(weights.get("application/json", 0.0), weights.get("*/*", 0.0))
-    return weights.get(CBOR, 0.0) > json_weight
-
-
 @router.get(
     "/v1/packages/{package_id}/manifest",
     summary="The manifest: canonical JSON, or CBOR with Accept: application/cbor",
@@ -248,7 +225,7 @@ def _wants_cbor(request: Request, format: str | None) -> bool:
 async def manifest(
     request: Request, package_id: str, format: str | None = None, user_id: str | None = None
 ) -> Response:
-    cbor = _wants_cbor(request, format)
+    cbor = wants_cbor(request, format)
     store = get_store(request)
     ids = _ids(request, user_id, read=True)
     body = await store.get_manifest_bytes(package_id, "cbor" if cbor else "json", **ids)

@@ -1,0 +1,65 @@
+"""The contract of the event feed: every state change, in order, filtered to what the caller
+may read (see :mod:`satchel.core.events` and docs/events.md)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from typing import Any, Protocol
+
+from satchel.core.api._derived import derived
+from satchel.core.events import MAX_WAIT_SECONDS
+
+__all__ = ["EventsAPI"]
+
+
+class EventsAPI(Protocol):
+    async def list_events(
+        self,
+        after: int = 0,
+        *,
+        types: Sequence[str] | None = None,
+        subject: str | None = None,
+        limit: int = 100,
+        wait: float = 0.0,
+        user_id: str | None = None,
+        session_id: str | None = None,
+    ) -> dict[str, Any]:
+        """One page of the feed: ``{"events": [...], "next_after": seq}``, oldest first.
+
+        Each event is ``{"seq", "time", "type", "subject", "actor", "payload"}``. Only events
+        with a sequence number above *after* come back, of the *types* asked for (names or
+        prefixes such as ``v1.package.``), about *subject* when given, and about what the
+        caller (*user_id* / *session_id*; neither: the application) may read. With *wait*
+        seconds (at most 30) an empty page waits for the first matching event (a long poll).
+        Resume with ``after=next_after``: nothing is missed, nothing comes twice.
+        """
+
+    @derived
+    async def events(
+        self,
+        after: int = 0,
+        *,
+        types: Sequence[str] | None = None,
+        subject: str | None = None,
+        follow: bool = False,
+        page_size: int = 100,
+        user_id: str | None = None,
+        session_id: str | None = None,
+    ) -> AsyncIterator[dict[str, Any]]:
+        """Every matching event after *after*, oldest first; with *follow*, keep waiting for new
+        ones (until the loop stops). ``async for event in store.events(after=seq): ...``"""
+        while True:
+            page = await self.list_events(
+                after,
+                types=types,
+                subject=subject,
+                limit=page_size,
+                wait=MAX_WAIT_SECONDS if follow else 0.0,
+                user_id=user_id,
+                session_id=session_id,
+            )
+            for event in page["events"]:
+                yield event
+            after = page["next_after"]
+            if not follow and len(page["events"]) < page_size:
+                return
