@@ -25,6 +25,7 @@ from sqlalchemy.dialects import sqlite
 from satchel.catalog import Catalog
 from satchel.catalog.migrate import alembic_config
 from satchel.catalog.tables import metadata
+from satchel.core.events import Audience
 
 HEAD = "0007"
 VERSION_TABLE = "alembic_version"
@@ -212,14 +213,19 @@ async def test_catalog_migrate_keeps_data(tmp_path: Path) -> None:
         await catalog.migrate()
         async with catalog.write() as writer:
             await writer.append_event(
-                type="test", subject="s", payload={"n": 1}, actor=None, time=1.0
+                type="v1.artifact.deleted",
+                subject="s",
+                payload={"n": 1},
+                actor=None,
+                time=1.0,
+                audience=Audience.everyone("sb"),
             )
         await catalog.migrate()
         async with catalog.read() as reader:
             events = await reader.events_after(0)
     finally:
         await catalog.close()
-    assert [(e["type"], e["subject"]) for e in events] == [("test", "s")]
+    assert [(e["type"], e["subject"]) for e in events] == [("v1.artifact.deleted", "s")]
 
 
 # -- the URL path of env.py: upgrade, downgrade, upgrade again ----------------------------------
