@@ -27,7 +27,7 @@ from satchel.catalog.migrate import alembic_config
 from satchel.catalog.tables import metadata
 from satchel.core.events import Audience
 
-HEAD = "0007"
+HEAD = "0008"
 VERSION_TABLE = "alembic_version"
 
 
@@ -125,6 +125,7 @@ def test_migrated_schema_matches_tables(tmp_path: Path) -> None:
     assert set(_schema(db)) == {
         "api_keys",
         "artifacts",
+        "aspects",
         "blobs",
         "events",
         "holds",
@@ -177,6 +178,9 @@ def test_index_names_follow_the_naming_convention(tmp_path: Path) -> None:
         "ix_packages_manifest_address_manifest_backend",
         "ix_package_files_sha256_backend",
         "ix_holds_target_kind_target_id_released_at",
+        "ix_aspects_sandbox_id_entity_schema",
+        "ix_aspects_sandbox_id_created_at_aspect_id",
+        "ix_aspects_link_schema",
     }
 
 

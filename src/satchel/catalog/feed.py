@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, true
+from sqlalchemy import Table, and_, func, or_, select, true
 
 from satchel.catalog.connection import CatalogConnection
 from satchel.catalog.tables import events
@@ -26,19 +26,21 @@ _FIELDS = (
 _HEAD = select(func.max(events.c.seq))
 
 
-def visible_to(caller: Caller) -> Any:
-    """The SQL form of :meth:`Audience.allows` for *caller*."""
+def visible_to(caller: Caller, table: Table = events) -> Any:
+    """The SQL form of :meth:`Audience.allows` for *caller*, on the audience columns of
+    *table* (``scope``, ``owner_id``, ``session_id``: events, aspects)."""
     if caller.trusted:
         return true()
-    allowed = [events.c.scope == "sandbox"]
+    columns = table.c
+    allowed = [columns.scope == "sandbox"]
     if caller.user_id is not None:
-        allowed.append(and_(events.c.scope == "user", events.c.owner_id == caller.user_id))
-        session = and_(events.c.scope == "session", events.c.owner_id == caller.user_id)
+        allowed.append(and_(columns.scope == "user", columns.owner_id == caller.user_id))
+        session = and_(columns.scope == "session", columns.owner_id == caller.user_id)
         if caller.session_id is not None:
-            session = and_(session, events.c.session_id == caller.session_id)
+            session = and_(session, columns.session_id == caller.session_id)
         allowed.append(session)
     elif caller.session_id is not None:
-        allowed.append(and_(events.c.scope == "session", events.c.session_id == caller.session_id))
+        allowed.append(and_(columns.scope == "session", columns.session_id == caller.session_id))
     return or_(*allowed)
 
 

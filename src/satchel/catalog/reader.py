@@ -13,6 +13,7 @@ from sqlalchemy import Numeric, and_, bindparam, case, cast, func, or_, select, 
 
 from satchel.catalog import apikeys as key_rows
 from satchel.catalog import uploads as upload_rows
+from satchel.catalog.aspects import AspectRows
 from satchel.catalog.connection import CatalogConnection, HotQuery
 from satchel.catalog.packages import PackageRows
 from satchel.catalog.rows import decode_cursor, encode_cursor, to_artifact, to_session
@@ -302,6 +303,11 @@ class CatalogReader:
     async def get_session(self, session_id: str) -> SessionRecord | None:
         row = (await self.conn.execute(_GET_SESSION, {"session_id": session_id})).first()
         return None if row is None else to_session(row)
+
+    @property
+    def aspects(self) -> AspectRows:
+        """Aspects and their provenance links (:mod:`satchel.catalog.aspects`)."""
+        return AspectRows(self.conn)
 
     @property
     def packages(self) -> PackageRows:

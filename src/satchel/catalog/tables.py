@@ -24,6 +24,7 @@ from sqlalchemy import (
 __all__ = [
     "api_keys",
     "artifacts",
+    "aspects",
     "blobs",
     "events",
     "holds",
@@ -244,3 +245,30 @@ metadata_schemas = Table(
     Column("actor", String(128), nullable=True),
     PrimaryKeyConstraint("sandbox_id", "slug", "version"),
 )
+
+# -- aspects (migration 0008) -------------------------------------------------------------------
+
+# Typed metadata records about an artifact, a package or a URN (seed 002). The audience columns
+# are those of the entity (as for events); ``link`` is a provenance aspect's job.
+aspects = Table(
+    "aspects",
+    metadata,
+    Column("aspect_id", String(64), primary_key=True),
+    Column("sandbox_id", String(128), nullable=False),
+    Column("entity", String(300), nullable=False),
+    Column("entity_kind", String(16), nullable=False),
+    Column("schema", String(300), nullable=False),
+    Column("content", JSON, nullable=False),
+    Column("policy", String(300), nullable=True),
+    Column("state", String(16), nullable=False),
+    Column("created_at", Float(precision=53), nullable=False),
+    Column("retracted_at", Float(precision=53), nullable=True),
+    Column("actor", String(128), nullable=True),
+    Column("scope", String(16), nullable=False),
+    Column("owner_id", String(128), nullable=True),
+    Column("session_id", String(128), nullable=True),
+    Column("link", String(300), nullable=True),
+)
+Index(None, aspects.c.sandbox_id, aspects.c.entity, aspects.c.schema)
+Index(None, aspects.c.sandbox_id, aspects.c.created_at, aspects.c.aspect_id)
+Index(None, aspects.c.link, aspects.c.schema)

@@ -106,6 +106,7 @@ def version() -> None:
 
 
 def _register_commands() -> None:
+    from satchel.cli.aspects import register as register_aspects
     from satchel.cli.commands import register
     from satchel.cli.events import register as register_events
     from satchel.cli.packages import register as register_packages
@@ -115,6 +116,7 @@ def _register_commands() -> None:
     register_packages(app)
     register_retention(app)
     register_events(app)
+    register_aspects(app)
 
 
 _register_commands()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from satchel.client.remote_admin import RemoteAdminMixin
 from satchel.client.remote_artifacts import RemoteArtifactsMixin
+from satchel.client.remote_aspects import RemoteAspectsMixin
 from satchel.client.remote_events import RemoteEventsMixin
 from satchel.client.remote_packages import RemotePackagesMixin
 from satchel.client.remote_reading import RemoteReadingMixin
@@ -29,6 +30,7 @@ class RemoteArtifactStore(
     RemoteTusMixin,
     RemotePackagesMixin,
     RemoteEventsMixin,
+    RemoteAspectsMixin,
     RemoteAdminMixin,
 ):
     """An ArtifactStore-compatible client of ``satchel serve``.

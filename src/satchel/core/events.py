@@ -78,6 +78,11 @@ EVENT_TYPES: dict[str, str] = {
     "version, actor_label.",
     "v1.api_key.created": "An API key was created. Payload: user_id, admin, name.",
     "v1.api_key.revoked": "An API key was revoked. Payload: (empty).",
+    # aspects (docs/aspects.md)
+    "v1.aspect.added": "An aspect was added (or added by an update). Payload: aspect (its "
+    "row: aspect_id, entity, entity_kind, schema, content, policy, link, …).",
+    "v1.aspect.retracted": "An aspect was retracted (or replaced by an update). Payload: "
+    "entity, schema, retracted_at.",
 }
 """Every event type and what it means (its payload keys)."""
 

@@ -29,6 +29,7 @@ lives, by folder listing:
 ``lifecycle.py``       deleting packages, the retention sweep, gc
 ``locks.py``           retention and holds mirrored onto S3 Object Lock
 ``feed.py``            the event feed (list_events; events() is derived)
+``aspects.py``         aspects (typed metadata about entities) and lineage
 =====================  ===========================================================
 """
 
@@ -48,6 +49,7 @@ from satchel.core.clock import Clock
 from satchel.core.unset import UNSET, Unset
 from satchel.store.admin import AdminService
 from satchel.store.artifacts import ArtifactService
+from satchel.store.aspects import AspectService
 from satchel.store.batch import BatchService
 from satchel.store.content import ContentService
 from satchel.store.context import StoreContext, make_settings
@@ -184,6 +186,7 @@ class ArtifactStore(ArtifactStoreAPI):
         self._retention = RetentionService(context, gate, locks)
         self._lifecycle = Lifecycle(context, gate, ledger, self._packages)
         self._feed = EventFeed(context, gate)
+        self._aspects = AspectService(context, gate, self._schemas)
 
     def __repr__(self) -> str:
         return (
@@ -286,3 +289,9 @@ class ArtifactStore(ArtifactStoreAPI):
     list_schemas = forward(API.list_schemas, "_schemas")
 
     list_events = forward(API.list_events, "_feed")
+    add_aspect = forward(API.add_aspect, "_aspects")
+    update_aspect = forward(API.update_aspect, "_aspects")
+    retract_aspect = forward(API.retract_aspect, "_aspects")
+    get_aspect = forward(API.get_aspect, "_aspects")
+    list_aspects = forward(API.list_aspects, "_aspects")
+    lineage = forward(API.lineage, "_aspects")

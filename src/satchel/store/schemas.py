@@ -48,8 +48,8 @@ def parse_schema_ref(ref: object) -> tuple[str, int | None]:
     return check_id("schema slug", slug), _check_version(int(version))
 
 
-def _where(path: Any) -> str:
-    found = "metadata"
+def _where(path: Any, what: str = "metadata") -> str:
+    found = what
     for part in path:
         found += f"[{part}]" if isinstance(part, int) else f".{part}"
     return found
@@ -140,10 +140,11 @@ class SchemaService:
         async with self.context.catalog.read() as reader:
             return await reader.packages.schemas(self.context.sandbox_id)
 
-    async def validate(self, ref: str, metadata: dict[str, Any]) -> str:
+    async def validate(self, ref: str, metadata: dict[str, Any], *, what: str = "metadata") -> str:
         """Check *metadata* against the schema *ref*; return ``slug@version`` it passed.
 
-        Raises InvalidRequestError listing the failing paths (the first ten)."""
+        Raises InvalidRequestError listing the failing paths (the first ten), each starting
+        with *what* (``metadata.run.started_at``)."""
         slug, version = parse_schema_ref(ref)
         found = await self.get_schema(slug, version)
         key = (self.context.sandbox_id, slug, found["version"])
@@ -159,10 +160,12 @@ class SchemaService:
         except (Unresolvable, RecursionError) as error:
             raise InvalidRequestError(f"schema {slug} cannot be applied: {error}") from None
         if errors:
-            listed = "; ".join(f"{_where(e.path)}: {e.message}" for e in errors[:_LISTED_ERRORS])
+            listed = "; ".join(
+                f"{_where(e.path, what)}: {e.message}" for e in errors[:_LISTED_ERRORS]
+            )
             more = len(errors) - _LISTED_ERRORS
             suffix = f" (and {more} more)" if more > 0 else ""
             raise InvalidRequestError(
-                f"metadata does not match schema {slug}@{found['version']}: {listed}{suffix}"
+                f"{what} does not match schema {slug}@{found['version']}: {listed}{suffix}"
             )
         return f"{slug}@{found['version']}"

@@ -8,7 +8,8 @@ here once, in terms of the others, and inherited by every face.
 
 The contract is split by concern: artifacts (:mod:`.artifacts`), reads and listings
 (:mod:`.reading`), presigned URLs and uploads (:mod:`.uploads`), packages, retention and holds
-(:mod:`.packages`), the event feed (:mod:`.events`), and the store itself (:mod:`.admin`).
+(:mod:`.packages`), the event feed (:mod:`.events`), aspects and provenance (:mod:`.aspects`),
+and the store itself (:mod:`.admin`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Protocol
 from satchel.core.api._derived import derived, is_derived
 from satchel.core.api.admin import AdminAPI
 from satchel.core.api.artifacts import ArtifactsAPI
+from satchel.core.api.aspects import AspectsAPI
 from satchel.core.api.events import EventsAPI
 from satchel.core.api.packages import PackagesAPI
 from satchel.core.api.reading import ReadingAPI
@@ -27,7 +29,7 @@ __all__ = ["ArtifactStoreAPI", "api_methods", "derived", "is_derived"]
 
 
 class ArtifactStoreAPI(
-    ArtifactsAPI, ReadingAPI, UploadsAPI, PackagesAPI, EventsAPI, AdminAPI, Protocol
+    ArtifactsAPI, ReadingAPI, UploadsAPI, PackagesAPI, EventsAPI, AspectsAPI, AdminAPI, Protocol
 ):
     """Everything an artifact store offers, whichever face serves it."""
 
@@ -35,7 +37,8 @@ class ArtifactStoreAPI(
 def api_methods() -> dict[str, object]:
     """Every method and property of the contract, by name (dunder lifecycle methods included)."""
     found: dict[str, object] = {}
-    for part in (ArtifactsAPI, ReadingAPI, UploadsAPI, PackagesAPI, EventsAPI, AdminAPI):
+    parts = (ArtifactsAPI, ReadingAPI, UploadsAPI, PackagesAPI, EventsAPI, AspectsAPI, AdminAPI)
+    for part in parts:
         for name, value in vars(part).items():
             if name.startswith("_") and name not in ("__aenter__", "__aexit__"):
                 continue

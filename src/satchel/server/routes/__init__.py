@@ -5,6 +5,7 @@ from fastapi import APIRouter
 from satchel.server.routes import (
     admin,
     artifacts,
+    aspects,
     batch,
     events,
     health,
@@ -30,6 +31,7 @@ ROUTERS: list[APIRouter] = [
     packages.router,
     retention.router,
     events.router,
+    aspects.router,
 ]
 
 __all__ = ["ROUTERS"]

@@ -1,0 +1,320 @@
+"""Aspects and provenance (seed 002): add, update, retract, get and list typed metadata records
+about artifacts, packages and anything named by a URN, and walk the lineage their provenance
+links form. Access follows the entity: reading an aspect needs read access to what it
+describes, adding or retracting one needs write access (an aspect about a job or other URN
+belongs to whoever added it; the application's and admins' are the sandbox's)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jsonschema  # type: ignore[import-untyped]
+
+from satchel.catalog import CatalogReader, CatalogWriter
+from satchel.catalog.aspects import aspect_values
+from satchel.core.access import Caller, check_read, check_write
+from satchel.core.aspects import (
+    BUILTIN_SCHEMAS,
+    PRODUCED_BY,
+    USED_BY,
+    AspectRecord,
+    AspectState,
+    EntityKind,
+    check_aspect_id,
+    check_entity,
+    new_aspect_id,
+)
+from satchel.core.errors import AccessDeniedError, ArtifactNotFoundError, InvalidRequestError
+from satchel.core.events import Audience
+from satchel.core.metadata import check_meta
+from satchel.core.packages import check_package_read, check_package_write
+from satchel.store.context import StoreContext
+from satchel.store.gate import AccessGate
+from satchel.store.schemas import SchemaService
+
+__all__ = ["AspectService"]
+
+MAX_PAGE = 1000
+MAX_DEPTH = 20
+MAX_NODES = 10_000
+_MAX_POLICY = 300
+
+
+def _check_policy(policy: object) -> str | None:
+    if policy is None:
+        return None
+    if not isinstance(policy, str) or not 0 < len(policy) <= _MAX_POLICY or "\x00" in policy:
+        raise InvalidRequestError(f"policy must be text of 1-{_MAX_POLICY} characters")
+    return policy
+
+
+def _check_limit(limit: object) -> int:
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_PAGE:
+        raise InvalidRequestError(f"limit must be from 1 to {MAX_PAGE}")
+    return limit
+
+
+class AspectService:
+    def __init__(self, context: StoreContext, gate: AccessGate, schemas: SchemaService) -> None:
+        self.context = context
+        self.gate = gate
+        self.schemas = schemas
+
+    # -- checking ------------------------------------------------------------------------------
+
+    async def _checked(
+        self, aspect: object, schema: object
+    ) -> tuple[dict[str, Any], str, str | None]:
+        """The content, the schema it passed (``slug@N`` or a built-in's name) and its link."""
+        content = check_meta(aspect, max_bytes=self.context.settings.max_meta_bytes)
+        named = content.get("$schema")
+        if schema is None:
+            schema = named
+        if not isinstance(schema, str) or not schema:
+            raise InvalidRequestError("an aspect needs a schema (schema=… or a $schema key)")
+        if named is not None and named != schema:
+            raise InvalidRequestError(f"the aspect's $schema {named!r} is not {schema!r}")
+        body = {key: value for key, value in content.items() if key != "$schema"}
+        if schema in BUILTIN_SCHEMAS:
+            errors = list(
+                jsonschema.Draft202012Validator(BUILTIN_SCHEMAS[schema]).iter_errors(body)
+            )
+            if errors:
+                raise InvalidRequestError(f"content does not match {schema}: {errors[0].message}")
+            job, _ = check_entity(body["job"])
+            return content, schema, job
+        passed = await self.schemas.validate(schema, body, what="content")
+        return content, passed, None
+
+    async def _entity(
+        self, reader: CatalogReader, entity: object, caller: Caller, *, write: bool
+    ) -> tuple[str, EntityKind, Audience]:
+        """The entity's id, kind and audience, after checking *caller* may read (or write) it."""
+        name, kind = check_entity(entity)
+        sandbox = self.context.sandbox_id
+        if kind in (None, EntityKind.ARTIFACT):
+            artifact = await reader.get_artifact(name, sandbox)
+            if artifact is not None:
+                (check_write if write else check_read)(artifact, caller)
+                return name, EntityKind.ARTIFACT, Audience.of(artifact)
+            if kind is EntityKind.ARTIFACT:
+                raise ArtifactNotFoundError(f"artifact {name} not found")
+        if kind in (None, EntityKind.PACKAGE):
+            package = await reader.packages.get(name, sandbox)
+            if package is not None:
+                (check_package_write if write else check_package_read)(package, caller)
+                return name, EntityKind.PACKAGE, Audience.of(package)
+            if kind is EntityKind.PACKAGE:
+                raise ArtifactNotFoundError(f"package {name} not found")
+        if caller.trusted:
+            return name, EntityKind.OTHER, Audience.everyone(sandbox)
+        if caller.user_id is None:
+            raise AccessDeniedError("an aspect about a job or URN needs a user (or an admin)")
+        return name, EntityKind.OTHER, Audience(sandbox, "user", caller.user_id)
+
+    # -- writing -------------------------------------------------------------------------------
+
+    async def add_aspect(
+        self,
+        entity: str,
+        aspect: dict[str, Any],
+        *,
+        schema: str | None = None,
+        policy: str | None = None,
+        user_id: str | None = None,
+    ) -> dict[str, Any]:
+        return await self._add(entity, aspect, schema, policy, user_id, replace=False)
+
+    async def update_aspect(
+        self,
+        entity: str,
+        aspect: dict[str, Any],
+        *,
+        schema: str | None = None,
+        policy: str | None = None,
+        user_id: str | None = None,
+    ) -> dict[str, Any]:
+        return await self._add(entity, aspect, schema, policy, user_id, replace=True)
+
+    async def _add(
+        self,
+        entity: str,
+        aspect: dict[str, Any],
+        schema: str | None,
+        policy: str | None,
+        user_id: str | None,
+        *,
+        replace: bool,
+    ) -> dict[str, Any]:
+        policy = _check_policy(policy)
+        check_entity(entity)
+        content, passed, link = await self._checked(aspect, schema)
+        caller = await self.gate.caller(user_id, None)
+        context = self.context
+        now = context.now()
+        async with context.catalog.write() as writer:
+            name, kind, audience = await self._entity(writer, entity, caller, write=True)
+            if replace:  # every version of the schema's slug: update moves to the new one
+                slug = passed.partition("@")[0]
+                for old in await writer.aspects.active(context.sandbox_id, name, slug):
+                    await self._retract(writer, old, caller, now)
+            record = AspectRecord(
+                aspect_id=new_aspect_id(),
+                sandbox_id=context.sandbox_id,
+                entity=name,
+                entity_kind=kind,
+                schema=passed,
+                content=content,
+                policy=policy,
+                state=AspectState.ACTIVE,
+                created_at=now,
+                retracted_at=None,
+                actor=caller.user_id,
+                scope=audience.scope,
+                owner_id=audience.owner_id,
+                session_id=audience.session_id,
+                link=link,
+            )
+            await writer.aspects.insert(record)
+            await writer.append_event(
+                type="v1.aspect.added",
+                subject=record.aspect_id,
+                payload={"aspect": aspect_values(record)},
+                actor=caller.user_id,
+                time=now,
+                audience=audience,
+            )
+        return record.to_dict()
+
+    async def _retract(
+        self, writer: CatalogWriter, record: AspectRecord, caller: Caller, now: float
+    ) -> None:
+        if await writer.aspects.retract(record.aspect_id, now):
+            await writer.append_event(
+                type="v1.aspect.retracted",
+                subject=record.aspect_id,
+                payload={"entity": record.entity, "schema": record.schema, "retracted_at": now},
+                actor=caller.user_id,
+                time=now,
+                audience=_audience(record),
+            )
+
+    async def retract_aspect(self, aspect_id: str, *, user_id: str | None = None) -> dict[str, Any]:
+        aspect_id = check_aspect_id(aspect_id)
+        caller = await self.gate.caller(user_id, None)
+        context = self.context
+        now = context.now()
+        async with context.catalog.write() as writer:
+            record = await self._visible(writer, aspect_id, caller)
+            if record.entity_kind is EntityKind.OTHER:
+                mine = caller.trusted or record.owner_id == caller.user_id
+            else:
+                urn = f"urn:satchel:{record.entity_kind.value}:{record.entity}"
+                try:
+                    await self._entity(writer, urn, caller, write=True)
+                    mine = True
+                except ArtifactNotFoundError:  # the entity is gone: its aspects stay as history
+                    mine = caller.trusted or record.actor == caller.user_id
+            if not mine:
+                raise AccessDeniedError(f"aspect {aspect_id} is not yours to retract")
+            await self._retract(writer, record, caller, now)
+            found = await writer.aspects.get(aspect_id, context.sandbox_id)
+        assert found is not None
+        return found.to_dict()
+
+    # -- reading -------------------------------------------------------------------------------
+
+    async def _visible(self, reader: CatalogReader, aspect_id: str, caller: Caller) -> AspectRecord:
+        record = await reader.aspects.get(aspect_id, self.context.sandbox_id)
+        if record is None or not _audience(record).allows(caller):
+            raise ArtifactNotFoundError(f"aspect {aspect_id} not found")
+        return record
+
+    async def get_aspect(self, aspect_id: str, *, user_id: str | None = None) -> dict[str, Any]:
+        aspect_id = check_aspect_id(aspect_id)
+        caller = await self.gate.caller(user_id, None)
+        async with self.context.catalog.read() as reader:
+            return (await self._visible(reader, aspect_id, caller)).to_dict()
+
+    async def list_aspects(
+        self,
+        entity: str | None = None,
+        schema: str | None = None,
+        *,
+        include_retracted: bool = False,
+        limit: int = 100,
+        cursor: str | None = None,
+        user_id: str | None = None,
+    ) -> dict[str, Any]:
+        name = None if entity is None else check_entity(entity)[0]
+        if schema is not None and (not isinstance(schema, str) or not 0 < len(schema) <= 300):
+            raise InvalidRequestError("schema must be text of 1-300 characters")
+        if not isinstance(include_retracted, bool):
+            raise InvalidRequestError("include_retracted must be true or false")
+        limit = _check_limit(limit)
+        caller = await self.gate.caller(user_id, None)
+        async with self.context.catalog.read() as reader:
+            found, after = await reader.aspects.page(
+                self.context.sandbox_id,
+                caller,
+                entity=name,
+                schema=schema,
+                include_retracted=include_retracted,
+                limit=limit,
+                cursor=cursor,
+            )
+        return {"items": [record.to_dict() for record in found], "next_cursor": after}
+
+    async def lineage(
+        self,
+        entity: str,
+        direction: str = "up",
+        depth: int = 3,
+        *,
+        user_id: str | None = None,
+    ) -> dict[str, Any]:
+        if direction not in ("up", "down"):
+            raise InvalidRequestError("direction must be up (inputs) or down (uses)")
+        if isinstance(depth, bool) or not isinstance(depth, int) or not 1 <= depth <= MAX_DEPTH:
+            raise InvalidRequestError(f"depth must be from 1 to {MAX_DEPTH}")
+        caller = await self.gate.caller(user_id, None)
+        async with self.context.catalog.read() as reader:
+            start, _, _ = await self._entity(reader, entity, caller, write=False)
+        # up: an entity <-produced-by- job -used-by-> its inputs; down: the reverse
+        first, second = (PRODUCED_BY, USED_BY) if direction == "up" else (USED_BY, PRODUCED_BY)
+        sandbox = self.context.sandbox_id
+        nodes: dict[str, dict[str, Any]] = {start: {"id": start, "kind": "entity", "level": 0}}
+        edges: list[dict[str, Any]] = []
+        frontier = [start]
+        async with self.context.catalog.read() as reader:
+            for level in range(1, depth + 1):
+                if not frontier or len(nodes) >= MAX_NODES:
+                    break
+                hops = await reader.aspects.links(sandbox, caller, schema=first, entities=frontier)
+                jobs = sorted({job for _, job in hops})
+                reached = await reader.aspects.links(sandbox, caller, schema=second, jobs=jobs)
+                frontier = []
+                for relation, pairs in ((first, hops), (second, reached)):
+                    for name, job in pairs:
+                        edges.append({"entity": name, "job": job, "relation": _RELATION[relation]})
+                for job in jobs:
+                    nodes.setdefault(job, {"id": job, "kind": "job", "level": level})
+                for name, _ in reached:
+                    if name not in nodes:
+                        nodes[name] = {"id": name, "kind": "entity", "level": level}
+                        frontier.append(name)
+        return {
+            "entity": start,
+            "direction": direction,
+            "depth": depth,
+            "nodes": list(nodes.values()),
+            "edges": edges,
+            "truncated": len(nodes) >= MAX_NODES,
+        }
+
+
+_RELATION = {PRODUCED_BY: "produced-by", USED_BY: "used-by"}
+
+
+def _audience(record: AspectRecord) -> Audience:
+    return Audience(record.sandbox_id, record.scope, record.owner_id, record.session_id)
