@@ -27,7 +27,7 @@ from satchel.catalog.migrate import alembic_config
 from satchel.catalog.tables import metadata
 from satchel.core.events import Audience
 
-HEAD = "0008"
+HEAD = "0009"
 VERSION_TABLE = "alembic_version"
 
 
@@ -167,6 +167,7 @@ def test_index_names_follow_the_naming_convention(tmp_path: Path) -> None:
         "ix_sessions_user_id",
         "ix_sessions_expires_at",
         "ix_blobs_orphaned_at",
+        "ix_blobs_failure",
         "ix_events_subject_seq",
         "ix_uploads_artifact_id",
         "ix_uploads_state_expires_at",
@@ -469,7 +470,10 @@ def test_0004_lets_one_digest_live_in_two_backends(tmp_path: Path) -> None:
         with engine.begin() as conn:
             for backend in ("filesystem", "s3"):
                 conn.execute(
-                    sa.text("INSERT INTO blobs VALUES (:d, 1, 1.0, NULL, :b)"),
+                    sa.text(
+                        "INSERT INTO blobs (digest, size, created_at, orphaned_at, backend) "
+                        "VALUES (:d, 1, 1.0, NULL, :b)"
+                    ),
                     {"d": "sha256:aa", "b": backend},
                 )
         with engine.connect() as conn:

@@ -32,7 +32,7 @@ from satchel.core.requests import MultipartUploadInitRequest
 from satchel.core.uploads import UploadState
 from satchel.testing import ManualClock
 
-HEAD = "0008"
+HEAD = "0009"
 
 
 @pytest.fixture

@@ -26,6 +26,7 @@ from satchel.catalog.tables import (
     sessions,
     uploads,
 )
+from satchel.catalog.verification import BlobChecks
 from satchel.core.apikeys import ApiKey
 from satchel.core.errors import InvalidRequestError
 from satchel.core.models import ArtifactRecord, SessionRecord
@@ -303,6 +304,11 @@ class CatalogReader:
     async def get_session(self, session_id: str) -> SessionRecord | None:
         row = (await self.conn.execute(_GET_SESSION, {"session_id": session_id})).first()
         return None if row is None else to_session(row)
+
+    @property
+    def blob_checks(self) -> BlobChecks:
+        """Storage verification's rows (:mod:`satchel.catalog.verification`)."""
+        return BlobChecks(self.conn)
 
     @property
     def aspects(self) -> AspectRows:

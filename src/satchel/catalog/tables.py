@@ -97,9 +97,12 @@ blobs = Table(
     Column("created_at", Float(precision=53), nullable=False),
     Column("orphaned_at", Float(precision=53), nullable=True),
     Column("backend", String(32), nullable=False),
+    Column("verified_at", Float(precision=53), nullable=True),  # 0009: last re-read and hashed
+    Column("failure", Text, nullable=True),  # 0009: why the bytes failed it (null: intact)
     PrimaryKeyConstraint("digest", "backend"),
 )
 Index(None, blobs.c.orphaned_at)
+Index(None, blobs.c.failure)
 
 # The log every state change appends to, in the change's transaction. ``seq`` is 64-bit and
 # never reused (SQLite: INTEGER PRIMARY KEY AUTOINCREMENT, which is a 64-bit rowid); the

@@ -396,6 +396,37 @@ def storage_check(
         raise typer.Exit(1)
 
 
+@storage_app.command("verify")
+def storage_verify(
+    backend: str | None = typer.Option(None, "--backend", help="one backend (default: all)"),
+    sample: int | None = typer.Option(None, "--sample", min=1, help="this many, at random"),
+    url: str | None = URL_OPTION,
+    token: str | None = TOKEN_OPTION,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Re-read stored blobs and recompute their sha256 (exit status 1 if any failed).
+
+    Records a verification event per blob; corrupt or missing ones are marked failed (their
+    reads answer an integrity error and /health is degraded) until a verification finds them
+    intact again.
+    """
+    with _store(url, token) as store:
+        report: dict[str, Any] = store.verify_storage(backend, sample=sample)
+    if as_json:
+        _print_json(report)
+    else:
+        for failure in report["failures"]:
+            typer.echo(f"FAILED  {failure['backend']}  {failure['digest']}  {failure['failure']}")
+        typer.echo(
+            f"verified {report['checked']} on {', '.join(report['backends'])}: "
+            f"{report['intact']} intact, {report['failed']} failed"
+            + (f", {report['unreachable']} unreachable" if report["unreachable"] else "")
+            + (f", {report['restored']} restored" if report["restored"] else "")
+        )
+    if report["failed"]:
+        raise typer.Exit(1)
+
+
 # -- keys -----------------------------------------------------------------------------------
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from satchel.client.transport import RemoteBase, _json_body, _path
+from satchel.client.transport import RemoteBase, _json_body, _params, _path
 from satchel.core.apikeys import ApiKey, api_key_from_dict, check_key_id
 from satchel.core.errors import ArtifactNotFoundError, UnauthorizedError
 from satchel.core.validation import check_id, check_ttl
@@ -85,6 +85,15 @@ class RemoteAdminMixin(RemoteBase):
         """The service's storage check (fsck; see the contract); needs an admin token."""
         params = {"repair": str(repair).lower(), "verify": str(verify).lower()}
         answer = await self._request("POST", "/v1/admin/storage/check", params=params)
+        report: dict[str, Any] = answer.json()
+        return report
+
+    async def verify_storage(
+        self, backend: str | None = None, *, sample: int | None = None, user_id: str | None = None
+    ) -> dict[str, Any]:
+        """The service's storage verification (see the contract); needs an admin token."""
+        params = _params(backend=backend, sample=sample, user_id=user_id)
+        answer = await self._request("POST", "/v1/admin/storage/verify", params=params)
         report: dict[str, Any] = answer.json()
         return report
 

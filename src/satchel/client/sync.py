@@ -297,6 +297,7 @@ class SyncArtifactStore:
     cleanup_expired_sessions = blocking(API.cleanup_expired_sessions)
     collect_garbage = blocking(API.collect_garbage)
     check_storage = blocking(API.check_storage)
+    verify_storage = blocking(API.verify_storage)
     create_api_key = blocking(API.create_api_key)
     list_api_keys = blocking(API.list_api_keys)
     revoke_api_key = blocking(API.revoke_api_key)

@@ -41,6 +41,7 @@ __all__ = [
     "ConflictError",
     "DuplicateRelativePathError",
     "InsufficientStorageError",
+    "IntegrityError",
     "InternalError",
     "InvalidRequestError",
     "MethodNotAllowedError",
@@ -209,6 +210,14 @@ class InternalError(ArtifactStoreError):
 
     status_code = 500
     code = "internal_error"
+
+
+class IntegrityError(ArtifactStoreError):
+    """Stored bytes failed verification (corrupt or missing); they are never served (HTTP
+    500 ``integrity_error``) until restored and verified again."""
+
+    status_code = 500
+    code = "integrity_error"
 
 
 class SessionError(ArtifactStoreError):

@@ -78,6 +78,9 @@ EVENT_TYPES: dict[str, str] = {
     "version, actor_label.",
     "v1.api_key.created": "An API key was created. Payload: user_id, admin, name.",
     "v1.api_key.revoked": "An API key was revoked. Payload: (empty).",
+    # storage verification
+    "v1.storage.location_verified": "A stored blob was re-read and hashed (storage verify); "
+    "the subject is its digest. Payload: backend, ok, failure (why it failed, or null).",
     # aspects (docs/aspects.md)
     "v1.aspect.added": "An aspect was added (or added by an update). Payload: aspect (its "
     "row: aspect_id, entity, entity_kind, schema, content, policy, link, …).",

@@ -47,7 +47,13 @@ class AdminService:
             "session": await _guarded(context.sessions.check),
             "catalog": await _guarded(context.catalog.check),
             "disk": await asyncio.to_thread(context.space.check),
+            "integrity": await _guarded(self._integrity),
         }
+
+    async def _integrity(self) -> dict[str, Any]:
+        """Blobs the last storage verification found corrupt or missing (quarantined)."""
+        failed = len(await self.context.quarantine.failed())
+        return {"status": "failed" if failed else "ok", "failed_blobs": failed}
 
     async def health(self) -> dict[str, Any]:
         checks = await self.validate_configuration()

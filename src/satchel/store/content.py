@@ -70,6 +70,9 @@ class ContentService:
         )
         if head or plan.not_modified:
             return ArtifactContent.of(metadata, plan)
+        await self.context.quarantine.check(
+            record.storage_provider, record.sha256, f"artifact {record.artifact_id}"
+        )
         stream = self.ledger.blobs_for(record).open_range(record.sha256, plan.start, plan.end)
         first = await first_chunk(stream)
         return ArtifactContent.of(metadata, plan, first_chunk=first, rest=stream)
@@ -80,6 +83,9 @@ class ContentService:
         caller = await self.gate.caller(request.user_id, request.session_id)
         record = await self.gate.load(request.artifact_id, caller)
         done = 0
+        await self.context.quarantine.check(
+            record.storage_provider, record.sha256, f"artifact {record.artifact_id}"
+        )
         chunks = self.ledger.blobs_for(record).open_range(
             record.sha256, chunk_size=request.chunk_size
         )

@@ -21,6 +21,7 @@ from satchel.core.routing import RoutingTable
 from satchel.core.validation import check_id
 from satchel.sessions import SessionProvider, create_session_provider
 from satchel.store.backends import close_backends, open_backends
+from satchel.store.quarantine import Quarantine
 from satchel.store.space import DiskSpace, SpaceCheckedStaging, watched_paths
 
 __all__ = ["StoreContext", "make_settings"]
@@ -75,6 +76,7 @@ class StoreContext:
         self._signing_key: bytes | None = None
         self._open_lock = asyncio.Lock()
         self._closed = False
+        self.quarantine = Quarantine(lambda: self.catalog)  # blobs that failed verification
 
     def now(self) -> float:
         return self.clock()

@@ -28,6 +28,7 @@ lives, by folder listing:
 ``retention.py``       retention ends, legal holds, history, the delete guard
 ``lifecycle.py``       deleting packages, the retention sweep, gc
 ``locks.py``           retention and holds mirrored onto S3 Object Lock
+``verification.py``    verify_storage: re-hash blobs, quarantine failed ones (quarantine.py)
 ``feed.py``            the event feed (list_events; events() is derived)
 ``aspects.py``         aspects (typed metadata about entities) and lineage
 =====================  ===========================================================
@@ -73,6 +74,7 @@ from satchel.store.sessions import SessionService
 from satchel.store.signing import Signer
 from satchel.store.tus import TusService
 from satchel.store.uploads import Uploads
+from satchel.store.verification import StorageVerifier
 from satchel.store.versions import Versions
 
 __all__ = ["ArtifactStore", "forward"]
@@ -179,6 +181,7 @@ class ArtifactStore(ArtifactStoreAPI):
         self._sessions = SessionService(context, gate)
         self._admin = AdminService(context, ledger, uploads)
         self._integrity = StorageCheck(context, ledger, uploads)
+        self._verifier = StorageVerifier(context, gate)
         self._keys = KeyService(context)
         locks = BlobLocks(context)
         self._schemas = SchemaService(context, gate)
@@ -262,6 +265,7 @@ class ArtifactStore(ArtifactStoreAPI):
     purge_expired = forward(API.purge_expired, "_admin")
     collect_garbage = forward(API.collect_garbage, "_admin")
     check_storage = forward(API.check_storage, "_integrity")
+    verify_storage = forward(API.verify_storage, "_verifier")
     create_api_key = forward(API.create_api_key, "_keys")
     list_api_keys = forward(API.list_api_keys, "_keys")
     revoke_api_key = forward(API.revoke_api_key, "_keys")

@@ -74,6 +74,9 @@ class FileService:
         backend = self.ledger.route(spec.meta, source.owner_id, source.session_id)
         info = BlobInfo(digest=source.sha256, size=source.bytes)
         copied = backend != source.storage_provider
+        await self.context.quarantine.check(
+            source.storage_provider, source.sha256, f"artifact {source.artifact_id}"
+        )
         if copied:  # routed elsewhere: the bytes go there too
             chunks = self.ledger.blobs_for(source).open_range(source.sha256)
             info = await self.ledger.put(chunks, backend=backend)

@@ -24,6 +24,7 @@ from satchel.core.errors import (
     ArtifactNotFoundError,
     ConflictError,
     DuplicateRelativePathError,
+    IntegrityError,
     InvalidRequestError,
     PackageFinalizedError,
     ProviderError,
@@ -537,12 +538,15 @@ class PackageService:
         package = await self.visible(package_id, user_id)
         if not package.finalized or package.manifest_address is None:
             raise ConflictError(f"package {package.package_id} is open: finalize it first")
-        blobs = self.context.blob_backend(package.manifest_backend)
+        what = f"the manifest of package {package.package_id}"
+        backend = package.manifest_backend or self.context.default_backend
+        await self.context.quarantine.check(backend, package.manifest_address, what)
+        blobs = self.context.blob_backend(backend)
         body = b"".join([chunk async for chunk in blobs.open_range(package.manifest_address)])
         if manifests.sha256_address(body) != package.manifest_address:
-            raise ProviderError(
+            raise IntegrityError(
                 f"the stored manifest of package {package.package_id} does not match its "
-                "address (damaged); run `satchel fsck --verify`"
+                "address (damaged); run `satchel storage verify`"
             )
         if format == "json":
             return body
@@ -581,6 +585,8 @@ class PackageService:
         )
         if head or plan.not_modified:
             return content
+        what = f"{entry.relative_path} of package {package_id}"
+        await self.context.quarantine.check(entry.backend, entry.sha256, what)
         stream = self.context.blob_backend(entry.backend).open_range(
             entry.sha256, plan.start, plan.end
         )

@@ -85,6 +85,19 @@ class AdminAPI(Protocol):
         problem is ``{"kind", "subject", "detail", "repaired"}`` (the first 1000 are listed).
         """
 
+    async def verify_storage(
+        self, backend: str | None = None, *, sample: int | None = None, user_id: str | None = None
+    ) -> dict[str, Any]:
+        """Re-read stored blobs (of one *backend*, or all; *sample* of them at random, or every
+        one), recompute each sha256 and record a ``v1.storage.location_verified`` event per
+        blob. Blobs whose bytes are corrupt or missing are marked failed: reading them raises
+        IntegrityError and ``health()`` is degraded until a later verification finds them
+        intact (after a restore). Admins only.
+
+        Returns ``{"backends", "checked", "intact", "failed", "unreachable", "restored",
+        "failures": [{backend, digest, failure}]}`` (the first 1000 failures listed).
+        """
+
     # -- API keys ----------------------------------------------------------------------------
 
     async def create_api_key(

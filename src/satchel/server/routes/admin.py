@@ -6,7 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from satchel.server.deps import Access, GuardedRoute, access, get_store
+from satchel.server.deps import Access, GuardedRoute, access, caller_ids, get_principal, get_store
 
 __all__ = ["router"]
 
@@ -41,3 +41,19 @@ async def check_storage(
     request: Request, repair: bool = False, verify: bool = False
 ) -> JSONResponse:
     return JSONResponse(await get_store(request).check_storage(repair=repair, verify=verify))
+
+
+@router.post(
+    "/v1/admin/storage/verify",
+    summary="Re-hash stored blobs, record a verification event each, quarantine failed ones",
+)
+@access(Access.ADMIN)
+async def verify_storage(
+    request: Request,
+    backend: str | None = None,
+    sample: int | None = None,
+    user_id: str | None = None,
+) -> JSONResponse:
+    user = caller_ids(request, get_principal(request), user_id=user_id)["user_id"]
+    report = await get_store(request).verify_storage(backend, sample=sample, user_id=user)
+    return JSONResponse(report)

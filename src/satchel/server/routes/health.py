@@ -37,7 +37,7 @@ async def health(request: Request) -> JSONResponse:
     return JSONResponse(body, status_code=200 if body["status"] == "ok" else 503)
 
 
-_PUBLIC_KEYS = frozenset({"status", "provider", "backend", "dialect", "reason"})
+_PUBLIC_KEYS = frozenset({"status", "provider", "backend", "dialect", "reason", "failed_blobs"})
 
 
 def _public(check: dict[str, Any]) -> dict[str, Any]:
