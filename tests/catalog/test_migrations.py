@@ -524,3 +524,37 @@ def test_0007_versions_event_types_and_gives_them_an_audience(tmp_path: Path) ->
     finally:
         engine.dispose()
     assert types == ["artifact.stored", "artifact.deleted"]
+
+
+def test_0007_leaves_a_schema_event_of_two_sandboxes_to_admins(tmp_path: Path) -> None:
+    db = tmp_path / "catalog.db"
+    config = alembic_config(_async_url(db))
+    command.upgrade(config, "0006")
+    engine = _sync_engine(db)
+    try:
+        with engine.begin() as conn:
+            for sandbox, slug in [("one", "shared"), ("two", "shared"), ("one", "own")]:
+                conn.execute(
+                    sa.text(
+                        "INSERT INTO metadata_schemas (sandbox_id, slug, version, document, "
+                        "created_at, actor) VALUES (:s, :slug, 1, '{}', 1.0, NULL)"
+                    ),
+                    {"s": sandbox, "slug": slug},
+                )
+            for subject in ("shared@1", "own@1"):
+                conn.execute(
+                    sa.text(
+                        "INSERT INTO events (time, type, actor, subject, payload) "
+                        "VALUES (1.0, 'schema.registered', NULL, :subject, '{}')"
+                    ),
+                    {"subject": subject},
+                )
+        command.upgrade(config, "head")
+        with engine.connect() as conn:
+            rows = conn.execute(
+                sa.text("SELECT subject, sandbox_id, scope FROM events ORDER BY seq")
+            )
+            found = [tuple(row) for row in rows]
+    finally:
+        engine.dispose()
+    assert found == [("shared@1", None, "admin"), ("own@1", "one", "sandbox")]

@@ -196,3 +196,84 @@ async def test_lineage_hides_links_the_caller_may_not_see(make_store: MakeStore)
     await store.add_aspect(secret, {"job": "urn:ci:j"}, schema=USED_BY, user_id="alice")
     assert secret in {n["id"] for n in (await store.lineage(public, user_id="alice"))["nodes"]}
     assert secret not in {n["id"] for n in (await store.lineage(public, user_id="bob"))["nodes"]}
+
+
+async def test_an_update_replaces_only_the_callers_own_aspects_about_a_urn(
+    make_store: MakeStore,
+) -> None:
+    store = await _tagged_store(make_store)
+    bobs = await store.add_aspect(
+        "urn:job:42", {"tags": ["bob"]}, schema="urn:my:schema:tag", user_id="bob"
+    )
+    apps = await store.add_aspect("urn:job:42", {"tags": ["app"]}, schema="urn:my:schema:tag")
+    mallory = await store.update_aspect(
+        "urn:job:42", {"tags": ["mallory"]}, schema="urn:my:schema:tag", user_id="mallory"
+    )
+    states = {
+        a["aspect_id"]: a["state"]
+        for a in (await store.list_aspects("urn:job:42", include_retracted=True))["items"]
+    }
+    assert states == dict.fromkeys(
+        (bobs["aspect_id"], apps["aspect_id"], mallory["aspect_id"]), "active"
+    )
+    again = await store.update_aspect(
+        "urn:job:42", {"tags": ["bob2"]}, schema="urn:my:schema:tag", user_id="bob"
+    )
+    assert (await store.get_aspect(bobs["aspect_id"]))["state"] == "retracted"
+    assert (await store.get_aspect(mallory["aspect_id"]))["state"] == "active"
+    assert (await store.get_aspect(again["aspect_id"]))["state"] == "active"
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        {"cursor": "W1sxXSx7fV0"},  # [[1],{}]
+        {"cursor": "WyJ4IiwxXQ"},  # ["x",1]
+        {"schema": "a\x00b"},
+        {"schema": "\ud800"},
+        {"entity": "urn:satchel:artifact:\x00"},
+        {"entity": "urn:satchel:package:has space"},
+    ],
+)
+async def test_hostile_listing_parameters_are_400(
+    make_store: MakeStore, call: dict[str, Any]
+) -> None:
+    store = await make_store()
+    with pytest.raises(InvalidRequestError):
+        await store.list_aspects(**call)
+
+
+async def test_hostile_policies_and_entities_are_refused(make_store: MakeStore) -> None:
+    store = await _tagged_store(make_store)
+    for policy in ("\ud800", "a\x00", ""):
+        with pytest.raises(InvalidRequestError):
+            await store.add_aspect("urn:x", {"tags": []}, schema="urn:my:schema:tag", policy=policy)
+    for entity in ("urn:satchel:artifact:\ud800", "urn:satchel:artifact:" + "a" * 200):
+        with pytest.raises(InvalidRequestError):
+            await store.add_aspect(entity, {"tags": []}, schema="urn:my:schema:tag")
+    with pytest.raises(InvalidRequestError):
+        await store.lineage("urn:satchel:package:\x00")
+
+
+async def test_lineage_lists_each_edge_once(make_store: MakeStore) -> None:
+    """E is used by j1 and j3; j1 produces X, which j3 uses too; j3 produces Z."""
+    store = await make_store()
+    for entity, schema, job in [
+        ("urn:e", USED_BY, "urn:j1"),
+        ("urn:e", USED_BY, "urn:j3"),
+        ("urn:x", PRODUCED_BY, "urn:j1"),
+        ("urn:x", USED_BY, "urn:j3"),
+        ("urn:z", PRODUCED_BY, "urn:j3"),
+    ]:
+        await store.add_aspect(entity, {"job": job}, schema=schema)
+    down = await store.lineage("urn:e", "down", depth=5)
+    edges = [(e["entity"], e["job"], e["relation"]) for e in down["edges"]]
+    assert len(edges) == len(set(edges)) == 5
+    assert {(n["id"], n["kind"], n["level"]) for n in down["nodes"]} == {
+        ("urn:e", "entity", 0),
+        ("urn:j1", "job", 1),
+        ("urn:j3", "job", 1),
+        ("urn:x", "entity", 1),
+        ("urn:z", "entity", 1),
+    }
+    assert down["truncated"] is False

@@ -127,6 +127,7 @@ async def test_type_prefix_and_subject_filters(make_store: MakeStore) -> None:
         "v1.package.finalized",
     }
     assert await _everything(store, types=["v1.package.*"]) == packages
+    assert await _everything(store, types="v1.package.") == packages  # one type as a string
     deleted = await _everything(store, types=["v1.artifact.deleted", "v1.session.created"])
     assert {e["type"] for e in deleted} == {"v1.artifact.deleted", "v1.session.created"}
     about = await _everything(store, subject=ids["bob_user"])

@@ -7,6 +7,7 @@ audience columns, as the event feed does)."""
 from __future__ import annotations
 
 import dataclasses
+import math
 from typing import Any
 
 from sqlalchemy import insert, select, update
@@ -17,8 +18,11 @@ from satchel.catalog.rows import decode_cursor, encode_cursor
 from satchel.catalog.tables import aspects
 from satchel.core.access import Caller
 from satchel.core.aspects import AspectRecord, AspectState, EntityKind
+from satchel.core.errors import InvalidRequestError
 
 __all__ = ["AspectRows"]
+
+_IN_CHUNK = 500
 
 
 def _to_aspect(row: Any) -> AspectRecord:
@@ -104,6 +108,13 @@ class AspectRows:
             query = query.where(aspects.c.state == AspectState.ACTIVE.value)
         if cursor is not None:
             created_at, aspect_id = decode_cursor(cursor, 2)
+            if (
+                isinstance(created_at, bool)
+                or not isinstance(created_at, (int, float))
+                or not math.isfinite(created_at)
+                or not isinstance(aspect_id, str)
+            ):
+                raise InvalidRequestError("malformed page cursor")
             query = query.where(
                 (aspects.c.created_at > created_at)
                 | ((aspects.c.created_at == created_at) & (aspects.c.aspect_id > aspect_id))
@@ -123,20 +134,30 @@ class AspectRows:
         schema: str,
         entities: list[str] | None = None,
         jobs: list[str] | None = None,
+        limit: int = 10_000,
     ) -> list[tuple[str, str]]:
         """Active provenance links ``(entity, job)`` under *schema* that *caller* may see,
-        from *entities* or to *jobs*."""
-        query = select(aspects.c.entity, aspects.c.link).where(
-            self._visible(sandbox_id, caller),
-            aspects.c.schema == schema,
-            aspects.c.state == AspectState.ACTIVE.value,
+        from *entities* or to *jobs* (asked for in chunks, at most *limit* links)."""
+        column, names = (
+            (aspects.c.entity, entities) if entities is not None else (aspects.c.link, jobs or [])
         )
-        if entities is not None:
-            query = query.where(aspects.c.entity.in_(entities))
-        if jobs is not None:
-            query = query.where(aspects.c.link.in_(jobs))
-        rows = await self.conn.execute(query.order_by(aspects.c.created_at))
-        return [(row.entity, row.link) for row in rows]
+        found: list[tuple[str, str]] = []
+        for start in range(0, len(names), _IN_CHUNK):
+            query = (
+                select(aspects.c.entity, aspects.c.link)
+                .where(
+                    self._visible(sandbox_id, caller),
+                    aspects.c.schema == schema,
+                    aspects.c.state == AspectState.ACTIVE.value,
+                    column.in_(names[start : start + _IN_CHUNK]),
+                )
+                .order_by(aspects.c.created_at, aspects.c.aspect_id)
+                .limit(limit - len(found))
+            )
+            found += [(row.entity, row.link) for row in await self.conn.execute(query)]
+            if len(found) >= limit:
+                break
+        return found
 
 
 def _of_schema(schema: str) -> Any:

@@ -36,7 +36,8 @@ class RemoteEventsMixin(RemoteBase):
             session_id=session_id,
             format="json",
         )
-        query: list[tuple[str, Any]] = [*params.items(), *(("type", t) for t in types or ())]
+        asked = [types] if isinstance(types, str) else list(types or ())
+        query: list[tuple[str, Any]] = [*params.items(), *(("type", t) for t in asked)]
         timeout = float(wait if isinstance(wait, (int, float)) else MAX_WAIT_SECONDS)
         response = await self._request(
             "GET", "/v1/events", params=query, at_least=timeout + _LONG_POLL_SLACK

@@ -248,6 +248,8 @@ class RemoteBase(ArtifactStoreAPI):
             response = await self._client.request(
                 method, path, params=params, content=content, headers=headers, timeout=timeout
             )
+        except UnicodeEncodeError:  # a lone surrogate in a parameter: no URL can carry it
+            raise InvalidRequestError(f"{method} {path}: a parameter is not UTF-8") from None
         except httpx.TimeoutException as exc:
             raise ProviderUnavailableError(f"{method} {path}: timed out ({exc})") from exc
         except httpx.TransportError as exc:

@@ -16,6 +16,7 @@ import uuid
 from typing import Any
 
 from satchel.core.errors import InvalidRequestError
+from satchel.core.validation import check_id
 
 __all__ = [
     "ASPECT_URN",
@@ -87,7 +88,7 @@ def check_entity(value: object) -> tuple[str, EntityKind | None]:
         raise InvalidRequestError("entity must be a non-empty string")
     for prefix, kind in _ENTITY_URNS.items():
         if value.startswith(prefix):
-            return value[len(prefix) :], EntityKind(kind)
+            return check_id(f"{kind} id", value[len(prefix) :]), EntityKind(kind)
     if len(value) > MAX_ENTITY or not _ENTITY_RE.fullmatch(value):
         raise InvalidRequestError(
             f"entity must be 1-{MAX_ENTITY} printable characters without spaces"

@@ -28,6 +28,7 @@ from satchel.core.errors import AccessDeniedError, ArtifactNotFoundError, Invali
 from satchel.core.events import Audience
 from satchel.core.metadata import check_meta
 from satchel.core.packages import check_package_read, check_package_write
+from satchel.core.validation import check_text
 from satchel.store.context import StoreContext
 from satchel.store.gate import AccessGate
 from satchel.store.schemas import SchemaService
@@ -43,8 +44,9 @@ _MAX_POLICY = 300
 def _check_policy(policy: object) -> str | None:
     if policy is None:
         return None
-    if not isinstance(policy, str) or not 0 < len(policy) <= _MAX_POLICY or "\x00" in policy:
-        raise InvalidRequestError(f"policy must be text of 1-{_MAX_POLICY} characters")
+    policy = check_text("policy", policy, max_chars=_MAX_POLICY)
+    if not policy:
+        raise InvalidRequestError("policy must not be empty")
     return policy
 
 
@@ -157,6 +159,9 @@ class AspectService:
             if replace:  # every version of the schema's slug: update moves to the new one
                 slug = passed.partition("@")[0]
                 for old in await writer.aspects.active(context.sandbox_id, name, slug):
+                    # about a URN, each aspect is its adder's: replace only the caller's own
+                    if kind is EntityKind.OTHER and not _owned(old, caller):
+                        continue
                     await self._retract(writer, old, caller, now)
             record = AspectRecord(
                 aspect_id=new_aspect_id(),
@@ -207,7 +212,7 @@ class AspectService:
         async with context.catalog.write() as writer:
             record = await self._visible(writer, aspect_id, caller)
             if record.entity_kind is EntityKind.OTHER:
-                mine = caller.trusted or record.owner_id == caller.user_id
+                mine = _owned(record, caller)
             else:
                 urn = f"urn:satchel:{record.entity_kind.value}:{record.entity}"
                 try:
@@ -247,8 +252,8 @@ class AspectService:
         user_id: str | None = None,
     ) -> dict[str, Any]:
         name = None if entity is None else check_entity(entity)[0]
-        if schema is not None and (not isinstance(schema, str) or not 0 < len(schema) <= 300):
-            raise InvalidRequestError("schema must be text of 1-300 characters")
+        if schema is not None and not check_text("schema", schema, max_chars=300):
+            raise InvalidRequestError("schema must not be empty")
         if not isinstance(include_retracted, bool):
             raise InvalidRequestError("include_retracted must be true or false")
         limit = _check_limit(limit)
@@ -283,37 +288,52 @@ class AspectService:
         # up: an entity <-produced-by- job -used-by-> its inputs; down: the reverse
         first, second = (PRODUCED_BY, USED_BY) if direction == "up" else (USED_BY, PRODUCED_BY)
         sandbox = self.context.sandbox_id
-        nodes: dict[str, dict[str, Any]] = {start: {"id": start, "kind": "entity", "level": 0}}
-        edges: list[dict[str, Any]] = []
+        entities: dict[str, int] = {start: 0}  # entity -> level first reached
+        jobs: dict[str, int] = {}
+        edges: dict[tuple[str, str, str], None] = {}  # ordered and unique
         frontier = [start]
+        truncated = False
         async with self.context.catalog.read() as reader:
             for level in range(1, depth + 1):
-                if not frontier or len(nodes) >= MAX_NODES:
+                if not frontier:
                     break
                 hops = await reader.aspects.links(sandbox, caller, schema=first, entities=frontier)
-                jobs = sorted({job for _, job in hops})
-                reached = await reader.aspects.links(sandbox, caller, schema=second, jobs=jobs)
+                new_jobs = sorted({job for _, job in hops} - set(jobs))
+                for job in new_jobs:
+                    jobs[job] = level
+                reached = await reader.aspects.links(sandbox, caller, schema=second, jobs=new_jobs)
                 frontier = []
                 for relation, pairs in ((first, hops), (second, reached)):
                     for name, job in pairs:
-                        edges.append({"entity": name, "job": job, "relation": _RELATION[relation]})
-                for job in jobs:
-                    nodes.setdefault(job, {"id": job, "kind": "job", "level": level})
+                        edges[(name, job, _RELATION[relation])] = None
                 for name, _ in reached:
-                    if name not in nodes:
-                        nodes[name] = {"id": name, "kind": "entity", "level": level}
+                    if name not in entities:
+                        entities[name] = level
                         frontier.append(name)
+                if len(entities) + len(jobs) >= MAX_NODES or len(edges) >= MAX_NODES:
+                    truncated = bool(frontier) and level < depth
+                    break
+        found = [(n, "entity", name) for name, n in entities.items()]
+        found += [(n, "job", name) for name, n in jobs.items()]
+        nodes = [{"id": name, "kind": kind, "level": n} for n, kind, name in sorted(found)]
         return {
             "entity": start,
             "direction": direction,
             "depth": depth,
-            "nodes": list(nodes.values()),
-            "edges": edges,
-            "truncated": len(nodes) >= MAX_NODES,
+            "nodes": nodes,
+            "edges": [
+                {"entity": name, "job": job, "relation": relation} for name, job, relation in edges
+            ],
+            "truncated": truncated,
         }
 
 
 _RELATION = {PRODUCED_BY: "produced-by", USED_BY: "used-by"}
+
+
+def _owned(record: AspectRecord, caller: Caller) -> bool:
+    """Whether *caller* may retract an aspect about a URN (its adder's, or the sandbox's)."""
+    return caller.trusted or (caller.user_id is not None and record.owner_id == caller.user_id)
 
 
 def _audience(record: AspectRecord) -> Audience:

@@ -83,7 +83,9 @@ _BACKFILLS = [
         sandbox_id = (SELECT MIN(s.sandbox_id) FROM metadata_schemas s
             WHERE s.slug || '@' || CAST(s.version AS VARCHAR(16)) = events.subject),
         scope = 'sandbox'
-    WHERE sandbox_id IS NULL AND type = 'v1.schema.registered'""",
+    WHERE sandbox_id IS NULL AND type = 'v1.schema.registered'
+        AND (SELECT COUNT(DISTINCT s.sandbox_id) FROM metadata_schemas s
+            WHERE s.slug || '@' || CAST(s.version AS VARCHAR(16)) = events.subject) = 1""",
 ]
 
 
