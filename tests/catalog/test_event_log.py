@@ -185,7 +185,7 @@ async def test_a_slow_transaction_holds_back_later_events(postgres_url: str) -> 
             )
             await writer.flush_events()  # A's row is written, not yet committed
             a_logged.set()
-            await asyncio.sleep(1.0)
+            await asyncio.sleep(2.0)  # long enough for the read below, even on a busy machine
 
     async def read(after: int) -> tuple[list[str], int]:
         async with catalog.read() as reader:
