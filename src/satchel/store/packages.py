@@ -544,10 +544,7 @@ class PackageService:
         blobs = self.context.blob_backend(backend)
         body = b"".join([chunk async for chunk in blobs.open_range(package.manifest_address)])
         if manifests.sha256_address(body) != package.manifest_address:
-            raise IntegrityError(
-                f"the stored manifest of package {package.package_id} does not match its "
-                "address (damaged); run `satchel storage verify`"
-            )
+            raise IntegrityError(f"{what} does not hash to its address; run storage verify")
         if format == "json":
             return body
         return manifests.encode(manifests.decode(body), "cbor")
@@ -585,8 +582,7 @@ class PackageService:
         )
         if head or plan.not_modified:
             return content
-        what = f"{entry.relative_path} of package {package_id}"
-        await self.context.quarantine.check(entry.backend, entry.sha256, what)
+        await self.context.quarantine.check(entry.backend, entry.sha256, f"{path} of {package_id}")
         stream = self.context.blob_backend(entry.backend).open_range(
             entry.sha256, plan.start, plan.end
         )
