@@ -30,6 +30,7 @@ __all__ = [
     "LocksBlobs",
     "check_range",
     "iter_bytes",
+    "rehash",
 ]
 
 
@@ -140,6 +141,15 @@ class Digester:
                 f"content hashes to {digest}, not the expected {self.expected_digest}"
             )
         return digest
+
+
+async def rehash(blobs: BlobStore, digest: str) -> BlobInfo:
+    """Read the stored bytes of *digest* back: what they hash to now, and how many there are
+    (BlobNotFoundError when they are gone)."""
+    digester = Digester(max_bytes=None, expected_digest=None)
+    async for chunk in blobs.open_range(digest):
+        digester.update(chunk)
+    return BlobInfo(digest=digester.finish(), size=digester.size)
 
 
 def check_range(start: int, end: int | None) -> None:

@@ -47,6 +47,23 @@ def _show(aspect: dict[str, Any], as_json: bool) -> None:
     typer.echo(f"{aspect['aspect_id']}  {aspect['entity']}  {aspect['schema']}{state}  {content}")
 
 
+def _write(
+    method: str,
+    entity: str,
+    content: str,
+    schema: str | None,
+    policy: str | None,
+    as_json: bool,
+    user: str | None,
+    url: str | None,
+    token: str | None,
+) -> None:
+    aspect = _content(content)
+    with _store(url, token) as store:
+        found = getattr(store, method)(entity, aspect, schema=schema, policy=policy, user_id=user)
+    _show(found, as_json)
+
+
 @aspects_app.command("add")
 def aspects_add(
     entity: str = typer.Argument(..., help="an artifact or package id, or a URN"),
@@ -59,11 +76,7 @@ def aspects_add(
     token: str = TOKEN_OPTION,
 ) -> None:
     """Add an aspect about ENTITY."""
-    with _store(url, token) as store:
-        found = store.add_aspect(
-            entity, _content(content), schema=schema, policy=policy, user_id=user
-        )
-    _show(found, as_json)
+    _write("add_aspect", entity, content, schema, policy, as_json, user, url, token)
 
 
 @aspects_app.command("update")
@@ -78,11 +91,7 @@ def aspects_update(
     token: str = TOKEN_OPTION,
 ) -> None:
     """Replace ENTITY's aspects of the schema with this one."""
-    with _store(url, token) as store:
-        found = store.update_aspect(
-            entity, _content(content), schema=schema, policy=policy, user_id=user
-        )
-    _show(found, as_json)
+    _write("update_aspect", entity, content, schema, policy, as_json, user, url, token)
 
 
 @aspects_app.command("get")

@@ -17,16 +17,12 @@ from satchel.core.errors import InvalidRequestError
 
 __all__ = [
     "EVENT_TYPES",
-    "MAX_PAGE",
     "MAX_SEQ",
     "MAX_WAIT_SECONDS",
     "Audience",
     "EventPage",
     "check_event_types",
 ]
-
-MAX_PAGE = 1000
-"""The most events one page of the feed carries."""
 
 MAX_WAIT_SECONDS = 30.0
 """The longest a long-poll waits for an event."""

@@ -28,17 +28,19 @@ from satchel.core.errors import AccessDeniedError, ArtifactNotFoundError, Invali
 from satchel.core.events import Audience
 from satchel.core.metadata import check_meta
 from satchel.core.packages import check_package_read, check_package_write
-from satchel.core.validation import check_text
+from satchel.core.validation import check_limit, check_text
 from satchel.store.context import StoreContext
 from satchel.store.gate import AccessGate
 from satchel.store.schemas import SchemaService
 
 __all__ = ["AspectService"]
 
-MAX_PAGE = 1000
 MAX_DEPTH = 20
 MAX_NODES = 10_000
 _MAX_POLICY = 300
+_BUILTIN_VALIDATORS = {
+    name: jsonschema.Draft202012Validator(schema) for name, schema in BUILTIN_SCHEMAS.items()
+}
 
 
 def _check_policy(policy: object) -> str | None:
@@ -48,12 +50,6 @@ def _check_policy(policy: object) -> str | None:
     if not policy:
         raise InvalidRequestError("policy must not be empty")
     return policy
-
-
-def _check_limit(limit: object) -> int:
-    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_PAGE:
-        raise InvalidRequestError(f"limit must be from 1 to {MAX_PAGE}")
-    return limit
 
 
 class AspectService:
@@ -77,10 +73,8 @@ class AspectService:
         if named is not None and named != schema:
             raise InvalidRequestError(f"the aspect's $schema {named!r} is not {schema!r}")
         body = {key: value for key, value in content.items() if key != "$schema"}
-        if schema in BUILTIN_SCHEMAS:
-            errors = list(
-                jsonschema.Draft202012Validator(BUILTIN_SCHEMAS[schema]).iter_errors(body)
-            )
+        if schema in _BUILTIN_VALIDATORS:
+            errors = list(_BUILTIN_VALIDATORS[schema].iter_errors(body))
             if errors:
                 raise InvalidRequestError(f"content does not match {schema}: {errors[0].message}")
             job, _ = check_entity(body["job"])
@@ -256,7 +250,7 @@ class AspectService:
             raise InvalidRequestError("schema must not be empty")
         if not isinstance(include_retracted, bool):
             raise InvalidRequestError("include_retracted must be true or false")
-        limit = _check_limit(limit)
+        limit = check_limit(limit)
         caller = await self.gate.caller(user_id, None)
         async with self.context.catalog.read() as reader:
             found, after = await reader.aspects.page(

@@ -13,8 +13,8 @@ from typing import Any
 
 from satchel.catalog.feed import read_events
 from satchel.core.errors import InvalidRequestError
-from satchel.core.events import MAX_PAGE, MAX_SEQ, MAX_WAIT_SECONDS, EventPage, check_event_types
-from satchel.core.validation import check_optional_id
+from satchel.core.events import MAX_SEQ, MAX_WAIT_SECONDS, EventPage, check_event_types
+from satchel.core.validation import check_limit, check_optional_id
 from satchel.store.context import StoreContext
 from satchel.store.gate import AccessGate
 
@@ -27,12 +27,6 @@ POLL_SECONDS = 0.25
 def check_after(value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_SEQ:
         raise InvalidRequestError(f"after must be a sequence number from 0 to {MAX_SEQ}")
-    return value
-
-
-def _check_limit(value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_PAGE:
-        raise InvalidRequestError(f"limit must be from 1 to {MAX_PAGE}")
     return value
 
 
@@ -63,7 +57,7 @@ class EventFeed:
         after = check_after(after)
         wanted = check_event_types(types)
         subject = check_optional_id("subject", subject)
-        limit = _check_limit(limit)
+        limit = check_limit(limit)
         deadline = time.monotonic() + _check_wait(wait)
         context = self.context
         await context.ensure_open()

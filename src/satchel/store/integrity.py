@@ -27,15 +27,13 @@ touched. Checking reads the whole catalog and lists every blob: run it when conv
 
 from __future__ import annotations
 
-import hashlib
 import time
 from collections.abc import Iterable
 from typing import Any
 
 from satchel._process import name_owner_is_dead
-from satchel.blobs.base import LeavesLeftovers
+from satchel.blobs.base import LeavesLeftovers, rehash
 from satchel.blobs.staging import ListableStaging, StagedEntry
-from satchel.core.digests import SHA256_PREFIX
 from satchel.core.uploads import UploadKind, UploadRecord, UploadState
 from satchel.store.context import StoreContext
 from satchel.store.ledger import BlobLedger
@@ -186,10 +184,7 @@ class StorageCheck:
             await self._repair_ledger(to_reference, untracked, dangling)
 
     async def _hashes_to(self, backend: str, digest: str) -> bool:
-        hasher = hashlib.sha256()
-        async for chunk in self.context.blob_backend(backend).open_range(digest):
-            hasher.update(chunk)
-        return f"{SHA256_PREFIX}{hasher.hexdigest()}" == digest
+        return (await rehash(self.context.blob_backend(backend), digest)).digest == digest
 
     async def _repair_ledger(
         self,

@@ -48,6 +48,7 @@ from satchel.core.retention import class_named
 from satchel.core.streams import as_chunks, close_stream, first_chunk, iter_bytes
 from satchel.core.validation import (
     check_id,
+    check_limit,
     check_meta,
     check_mime,
     check_relative_path,
@@ -60,8 +61,6 @@ from satchel.store.locks import BlobLocks
 from satchel.store.schemas import SchemaService, parse_schema_ref
 
 __all__ = ["PackageService", "check_actor"]
-
-MAX_PAGE = 1000
 
 
 def check_actor(actor: object) -> str | None:
@@ -494,8 +493,7 @@ class PackageService:
         cursor: str | None = None,
         user_id: str | None = None,
     ) -> dict[str, Any]:
-        if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_PAGE:
-            raise InvalidRequestError(f"limit must be 1 to {MAX_PAGE}")
+        limit = check_limit(limit)
         try:
             wanted_state = None if state is None else PackageState(state)
         except ValueError:

@@ -5,10 +5,9 @@ is degraded until a later verification finds its bytes intact again (after a res
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
-from satchel.core.digests import SHA256_PREFIX
+from satchel.blobs.base import rehash
 from satchel.core.errors import (
     AccessDeniedError,
     BlobNotFoundError,
@@ -116,21 +115,16 @@ class StorageVerifier:
 
     async def _hash(self, backend: str, digest: str, size: int) -> str | None:
         """Why the bytes of *digest* in *backend* fail (None: they hash to it, at *size*)."""
-        hasher = hashlib.sha256()
-        read = 0
         try:
-            async for chunk in self.context.blob_backend(backend).open_range(digest):
-                hasher.update(chunk)
-                read += len(chunk)
+            found = await rehash(self.context.blob_backend(backend), digest)
         except BlobNotFoundError:
             return "missing"
         except ProviderUnavailableError:
             raise
         except ProviderError as error:
             return f"unreadable: {error.message}"
-        if read != size:
-            return f"size {read} where {size} was stored"
-        found = f"{SHA256_PREFIX}{hasher.hexdigest()}"
-        if found != digest:
-            return f"corrupt: the bytes hash to {found}"
+        if found.size != size:
+            return f"size {found.size} where {size} was stored"
+        if found.digest != digest:
+            return f"corrupt: the bytes hash to {found.digest}"
         return None

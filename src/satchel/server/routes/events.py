@@ -10,7 +10,8 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from satchel.core.events import MAX_PAGE, MAX_SEQ, MAX_WAIT_SECONDS
+from satchel.core.events import MAX_SEQ, MAX_WAIT_SECONDS
+from satchel.core.validation import MAX_PAGE
 from satchel.server.deps import Access, GuardedRoute, access, caller_ids, get_principal, get_store
 from satchel.server.negotiation import CBOR, wants_cbor
 
