@@ -32,7 +32,9 @@ SEED_000_METHODS = {
 }  # fmt: skip
 
 FACE_EXTRAS = {
-    ArtifactStore: {"settings", "persistent", "max_retries"},
+    ArtifactStore: {
+        "settings", "persistent", "max_retries", "replay_events", "run_webhook_delivery",
+    },
     RemoteArtifactStore: {"url", "token"},
     SyncArtifactStore: {
         "wrapped", "call", "open", "upload_file", "download_file", "as_local_file",

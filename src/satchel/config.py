@@ -294,6 +294,29 @@ class Settings(BaseSettings):
         gt=0,
         description="an open package untouched this long is abandoned: gc deletes it",
     )
+    webhook_allowed_networks: str = Field(
+        default="",
+        description="networks (comma-separated CIDRs) webhooks may reach although private, "
+        "loopback or reserved, e.g. 10.0.0.0/8 (default: public addresses only)",
+    )
+    webhook_timeout_seconds: float = Field(
+        default=10, gt=0, le=30, description="how long a webhook request may take"
+    )
+    webhook_retry_base_seconds: float = Field(
+        default=1, gt=0, description="first retry delay of a failed webhook delivery (doubles)"
+    )
+    webhook_retry_cap_seconds: float = Field(
+        default=600, gt=0, description="longest delay between webhook delivery attempts"
+    )
+    webhook_poll_seconds: float = Field(
+        default=1,
+        gt=0,
+        description="how often `satchel serve` looks for due webhook deliveries (new events "
+        "logged by the same process wake it at once)",
+    )
+    webhook_deliver: bool = Field(
+        default=True, description="whether `satchel serve` delivers webhooks"
+    )
     heap_arenas: int = Field(
         default=2,
         ge=0,
@@ -320,6 +343,14 @@ class Settings(BaseSettings):
         description="seed 001's bare shared-secret tokens (comma or newline separated); "
         "each acts as an admin, as they did there",
     )
+
+    @field_validator("webhook_allowed_networks")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        from satchel.core.webhooks import parse_networks
+
+        parse_networks(value)  # ValueError names the item that is not a network
+        return value
 
     @field_validator("log_level", mode="before")
     @classmethod

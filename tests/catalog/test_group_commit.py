@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from satchel.catalog import Catalog
+from satchel.catalog import Catalog, CatalogWriter
+from satchel.core.events import Audience
 from satchel.core.models import SessionRecord
 
 
@@ -20,6 +21,19 @@ def _session(n: int) -> SessionRecord:
         user_id=None,
         created_at=1.0,
         expires_at=None,
+    )
+
+
+async def _insert(writer: CatalogWriter, n: int) -> None:
+    """A session row and its event (a write that changes a view without one is refused)."""
+    await writer.insert_session(_session(n))
+    await writer.append_event(
+        type="v1.session.created",
+        subject=f"sess-{n}",
+        payload={},
+        actor=None,
+        time=1.0,
+        audience=Audience.admins("default"),
     )
 
 
@@ -47,7 +61,7 @@ async def test_concurrent_writers_share_commits_and_are_durable_when_told(
 
     async def write(n: int) -> None:
         async with catalog.write() as writer:
-            await writer.insert_session(_session(n))
+            await _insert(writer, (n))
         # Another connection (another process, say) sees it as soon as the writer returns.
         seen_at_return[n] = f"sess-{n}" in _committed_sessions(db)
 
@@ -66,11 +80,11 @@ async def test_a_failing_writer_leaves_its_group_intact(catalog: Catalog, tmp_pa
 
     async def good(n: int) -> None:
         async with catalog.write() as writer:
-            await writer.insert_session(_session(n))
+            await _insert(writer, (n))
 
     async def bad() -> None:
         async with catalog.write() as writer:
-            await writer.insert_session(_session(999))
+            await _insert(writer, (999))
             raise Boom
 
     results = await asyncio.gather(good(1), bad(), good(2), return_exceptions=True)
@@ -87,7 +101,7 @@ async def test_a_cancelled_writer_is_rolled_back_and_others_commit(
 
     async def stuck() -> None:
         async with catalog.write() as writer:
-            await writer.insert_session(_session(7))
+            await _insert(writer, (7))
             entered.set()
             await asyncio.sleep(3600)
 
@@ -97,7 +111,7 @@ async def test_a_cancelled_writer_is_rolled_back_and_others_commit(
     with pytest.raises(asyncio.CancelledError):
         await task
     async with catalog.write() as writer:
-        await writer.insert_session(_session(8))
+        await _insert(writer, (8))
     assert _committed_sessions(tmp_path / "catalog.db") == {"sess-8"}
 
 
@@ -107,7 +121,7 @@ async def test_readers_never_see_an_uncommitted_group(catalog: Catalog) -> None:
 
     async def writer_task() -> None:
         async with catalog.write() as writer:
-            await writer.insert_session(_session(5))
+            await _insert(writer, (5))
             inside.set()
             await release.wait()
 

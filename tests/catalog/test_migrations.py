@@ -27,7 +27,7 @@ from satchel.catalog.migrate import alembic_config
 from satchel.catalog.tables import metadata
 from satchel.core.events import Audience
 
-HEAD = "0009"
+HEAD = "0011"
 VERSION_TABLE = "alembic_version"
 
 
@@ -134,6 +134,9 @@ def test_migrated_schema_matches_tables(tmp_path: Path) -> None:
         "packages",
         "sessions",
         "uploads",
+        "webhook_cursors",
+        "webhook_dead_letters",
+        "webhooks",
     }
     assert _versions(db) == [HEAD]
 
@@ -182,6 +185,7 @@ def test_index_names_follow_the_naming_convention(tmp_path: Path) -> None:
         "ix_aspects_sandbox_id_entity_schema",
         "ix_aspects_sandbox_id_created_at_aspect_id",
         "ix_aspects_link_schema",
+        "ix_webhooks_sandbox_id_created_at",
     }
 
 
@@ -307,6 +311,7 @@ MIGRATOR = textwrap.dedent(
     from pathlib import Path
 
     from satchel.catalog import Catalog
+    from satchel.core.events import Audience
     from satchel.core.models import SessionRecord
 
     base, name, rounds = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3])
@@ -333,6 +338,10 @@ MIGRATOR = textwrap.dedent(
                     created_at=time.time(), expires_at=None,
                 )
                 assert await writer.insert_session(record)
+                await writer.append_event(
+                    type="v1.session.created", subject=name, payload={}, actor=None,
+                    time=1.0, audience=Audience.admins("default"),
+                )
         finally:
             await catalog.close()
 
@@ -506,7 +515,10 @@ def test_0007_versions_event_types_and_gives_them_an_audience(tmp_path: Path) ->
         command.upgrade(config, "head")
         with engine.connect() as conn:
             rows = conn.execute(
-                sa.text("SELECT seq, type, sandbox_id, scope, owner_id FROM events ORDER BY seq")
+                sa.text(
+                    "SELECT seq, type, sandbox_id, scope, owner_id FROM events "
+                    "WHERE type != 'v1.catalog.snapshot' ORDER BY seq"
+                )
             )
             found = [tuple(row) for row in rows]
     finally:
@@ -552,7 +564,10 @@ def test_0007_leaves_a_schema_event_of_two_sandboxes_to_admins(tmp_path: Path) -
         command.upgrade(config, "head")
         with engine.connect() as conn:
             rows = conn.execute(
-                sa.text("SELECT subject, sandbox_id, scope FROM events ORDER BY seq")
+                sa.text(
+                    "SELECT subject, sandbox_id, scope FROM events "
+                    "WHERE type != 'v1.catalog.snapshot' ORDER BY seq"
+                )
             )
             found = [tuple(row) for row in rows]
     finally:

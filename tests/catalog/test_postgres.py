@@ -27,12 +27,13 @@ from satchel.catalog.migrate import alembic_config
 from satchel.catalog.tables import metadata
 from satchel.catalog.tables import uploads as uploads_table
 from satchel.core.errors import ProviderUnavailableError
+from satchel.core.events import Audience
 from satchel.core.models import SessionRecord
 from satchel.core.requests import MultipartUploadInitRequest
 from satchel.core.uploads import UploadState
 from satchel.testing import ManualClock
 
-HEAD = "0009"
+HEAD = "0011"
 
 
 @pytest.fixture
@@ -107,6 +108,14 @@ async def test_replicas_migrating_one_new_database_at_once(empty_database: str) 
         async with catalogs[1].write() as writer:
             record = SessionRecord("s1", "default", None, created_at=1.0, expires_at=None)
             assert await writer.insert_session(record)
+            await writer.append_event(
+                type="v1.session.created",
+                subject="s1",
+                payload={},
+                actor=None,
+                time=1.0,
+                audience=Audience.admins("default"),
+            )
         async with catalogs[2].read() as reader:
             assert await reader.get_session("s1") == record
     finally:
@@ -284,7 +293,7 @@ async def test_concurrent_purges_expire_each_upload_once(postgres_url: str, tmp_
         )
         later = clock.advance(replicas[0].settings.upload_expiry_seconds + 60)
         async with catalog_of(replicas[0]).write() as writer:  # the kept one expires after later
-            await writer.conn.execute(
+            await writer.raw.execute(
                 sa.update(uploads_table)
                 .where(uploads_table.c.upload_id == kept["upload_id"])
                 .values(expires_at=later + 3600)

@@ -198,11 +198,13 @@ class Catalog:
                     with sync.begin():
                         writer = CatalogWriter(InlineConnection(sync))
                         yield writer
+                        await writer.flush_events()
             else:
                 assert self._writer is not None
                 async with self._writer.transaction() as sync:
                     writer = CatalogWriter(InlineConnection(sync))
                     yield writer
+                    await writer.flush_events()
         if writer.appended:
             self.events_committed()
 

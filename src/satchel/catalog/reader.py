@@ -36,6 +36,10 @@ from satchel.core.validation import encode_meta
 
 __all__ = ["ArtifactPage", "CatalogReader", "Readable", "SearchFilter"]
 
+
+# An event as readers see it: everything but the row images replay uses (changes).
+_EVENT_FIELDS = tuple(column for column in events.c if column.name != "changes")
+
 logger = logging.getLogger("satchel.catalog")
 
 _PLAIN_KEY = re.compile(r"^[A-Za-z0-9_]{1,128}$")
@@ -388,12 +392,15 @@ class CatalogReader:
     async def events_for(self, subject: str, limit: int = 10_000) -> list[dict[str, Any]]:
         """The events about *subject*, oldest first."""
         query = (
-            select(events).where(events.c.subject == subject).order_by(events.c.seq).limit(limit)
+            select(*_EVENT_FIELDS)
+            .where(events.c.subject == subject)
+            .order_by(events.c.seq)
+            .limit(limit)
         )
         return [dict(row._mapping) for row in await self.conn.execute(query)]
 
     async def events_after(self, seq: int, limit: int = 1000) -> list[dict[str, Any]]:
-        query = select(events).where(events.c.seq > seq).order_by(events.c.seq).limit(limit)
+        query = select(*_EVENT_FIELDS).where(events.c.seq > seq).order_by(events.c.seq).limit(limit)
         return [dict(row._mapping) for row in await self.conn.execute(query)]
 
     # -- uploads and API keys (rows of satchel.catalog.uploads / .apikeys) ----------------------

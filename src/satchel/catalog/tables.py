@@ -34,6 +34,9 @@ __all__ = [
     "packages",
     "sessions",
     "uploads",
+    "webhook_cursors",
+    "webhook_dead_letters",
+    "webhooks",
 ]
 
 metadata = MetaData(
@@ -125,6 +128,7 @@ events = Table(
     Column("scope", String(16), nullable=True),
     Column("owner_id", String(128), nullable=True),
     Column("session_id", String(128), nullable=True),
+    Column("changes", JSON, nullable=True),  # 0010: the view rows it changed (for replay)
     sqlite_autoincrement=True,
 )
 Index(None, events.c.subject, events.c.seq)
@@ -275,3 +279,58 @@ aspects = Table(
 Index(None, aspects.c.sandbox_id, aspects.c.entity, aspects.c.schema)
 Index(None, aspects.c.sandbox_id, aspects.c.created_at, aspects.c.aspect_id)
 Index(None, aspects.c.link, aspects.c.schema)
+
+# -- webhooks (migration 0011) ------------------------------------------------------------------
+
+# Subscriptions to the event feed (a view: each change is an event). ``secret`` signs requests.
+webhooks = Table(
+    "webhooks",
+    metadata,
+    Column("webhook_id", String(32), primary_key=True),
+    Column("sandbox_id", String(128), nullable=False),
+    Column("url", Text, nullable=False),
+    Column("types", JSON, nullable=False),
+    Column("subject_prefix", String(128), nullable=True),
+    Column("description", Text, nullable=False),
+    Column("active", Boolean, nullable=False),
+    Column("max_attempts", Integer, nullable=False),
+    Column("secret", Text, nullable=False),
+    Column("created_at", Float(precision=53), nullable=False),
+    Column("updated_at", Float(precision=53), nullable=False),
+    Column("actor", String(128), nullable=True),
+)
+Index(None, webhooks.c.sandbox_id, webhooks.c.created_at)
+
+# Each subscription's delivery state: the last sequence handled, the failures of the next event,
+# the lease of the process delivering, counters. Consumer state: replay leaves it as it is.
+webhook_cursors = Table(
+    "webhook_cursors",
+    metadata,
+    Column("webhook_id", String(32), primary_key=True),
+    Column("cursor", BigInteger, nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", Float(precision=53), nullable=True),
+    Column("lease_owner", String(128), nullable=True),
+    Column("lease_until", Float(precision=53), nullable=True),
+    Column("last_attempt_at", Float(precision=53), nullable=True),
+    Column("last_status", Integer, nullable=True),
+    Column("last_error", Text, nullable=True),
+    Column("delivered", BigInteger, nullable=False, default=0),
+    Column("failed", BigInteger, nullable=False, default=0),
+    Column("dead", BigInteger, nullable=False, default=0),
+)
+
+# Events a subscription gave up on after max_attempts failures, until redelivered.
+webhook_dead_letters = Table(
+    "webhook_dead_letters",
+    metadata,
+    Column("webhook_id", String(32), nullable=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("last_status", Integer, nullable=True),
+    Column("last_error", Text, nullable=False),
+    Column("dead_at", Float(precision=53), nullable=False),
+    Column("redelivered_at", Float(precision=53), nullable=True),
+    Column("lease_until", Float(precision=53), nullable=True),
+    PrimaryKeyConstraint("webhook_id", "seq"),
+)

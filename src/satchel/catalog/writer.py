@@ -11,6 +11,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from satchel.catalog import apikeys as key_rows
 from satchel.catalog import uploads as upload_rows
+from satchel.catalog.changes import ChangeCapture, read_images
 from satchel.catalog.connection import CatalogConnection
 from satchel.catalog.reader import _GET_ARTIFACT, CatalogReader, _records
 from satchel.catalog.rows import artifact_values, to_artifact
@@ -64,9 +65,18 @@ class CatalogWriter(CatalogReader):
     """Reads plus writes, on a connection holding the catalog's write transaction."""
 
     def __init__(self, conn: CatalogConnection) -> None:
-        super().__init__(conn)
+        self.capture = ChangeCapture(conn)
+        super().__init__(self.capture)
         self.appended = 0  # events this transaction logged
-        self._pending_events: list[dict[str, Any]] = []
+        # Events are written at the transaction's end, each with the view rows changed since
+        # the one before (satchel.catalog.changes): (values, how many keys were touched then).
+        self._pending_events: list[tuple[dict[str, Any], int]] = []
+
+    @property
+    def raw(self) -> CatalogConnection:
+        """This transaction's connection without change capture: what it writes is not logged
+        (replay writes the views so; tests tamper with rows behind the log's back)."""
+        return self.capture.inner
 
     def _upserts(self) -> _Upserts:
         dialect = self.conn.dialect.name
@@ -104,10 +114,10 @@ class CatalogWriter(CatalogReader):
     ) -> None:
         """Log a state change of this transaction (see satchel.core.events).
 
-        On PostgreSQL the events are held until the transaction's end and then written under
-        a lock that lasts until its commit (:meth:`flush_events`): sequence numbers are taken
-        in commit order, so a feed reader never sees seq N+1 before N is visible (SQLite has
-        one writer at a time, and writes them at once).
+        The events are held until the transaction's end (:meth:`flush_events`), when the rows
+        it changed are read back into them. On PostgreSQL they are then written under a lock
+        that lasts until commit: sequence numbers are taken in commit order, so a feed reader
+        never sees seq N+1 before N is visible (SQLite has one writer at a time).
         """
         if type not in EVENT_TYPES:
             raise ValueError(f"unregistered event type {type!r}")
@@ -123,19 +133,37 @@ class CatalogWriter(CatalogReader):
             "session_id": audience.session_id,
         }
         self.appended += 1
-        if self._row_locks:
-            self._pending_events.append(values)
-        else:
-            await self.conn.execute(_INSERT_EVENT, values)
+        self._pending_events.append((values, len(self.capture.touched)))
 
     async def flush_events(self) -> None:
-        """Write the held events (PostgreSQL), serialised with every other writer's until commit."""
-        if not self._pending_events:
-            return
+        """Write the held events with the rows they changed, as the transaction's last step
+        (on PostgreSQL serialised with every other writer's until commit).
+
+        Each event carries the rows touched after the event before it and up to its own; the
+        last also those touched after it. A transaction that changed a view without logging an
+        event is a defect (replay could not rebuild it) and fails here.
+        """
         pending, self._pending_events = self._pending_events, []
-        await self.conn.execute(_EVENT_ORDER_LOCK, _EVENT_ORDER_KEY)
-        for values in pending:
-            await self.conn.execute(_INSERT_EVENT, values)
+        touched = list(self.capture.touched)
+        self.capture.touched.clear()
+        if touched and not pending:
+            tables = sorted({name for name, _key in touched})
+            raise RuntimeError(f"a catalog write changed {', '.join(tables)} without an event")
+        if not pending:
+            return
+        images = await read_images(self.capture.inner, touched)
+        start = 0
+        for index, (values, mark) in enumerate(pending):
+            end = len(touched) if index == len(pending) - 1 else mark
+            values["changes"] = [
+                [name, list(key), images[(name, key)]] for name, key in touched[start:end]
+            ] or None
+            start = end
+        conn = self.capture.inner
+        if self._row_locks:
+            await conn.execute(_EVENT_ORDER_LOCK, _EVENT_ORDER_KEY)
+        for values, _mark in pending:
+            await conn.execute(_INSERT_EVENT, values)
 
     async def insert_session(self, record: SessionRecord) -> bool:
         """Insert a session; False when one with that id already exists."""

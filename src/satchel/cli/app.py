@@ -111,12 +111,14 @@ def _register_commands() -> None:
     from satchel.cli.events import register as register_events
     from satchel.cli.packages import register as register_packages
     from satchel.cli.retention import register as register_retention
+    from satchel.cli.webhooks import register as register_webhooks
 
     register(app)
     register_packages(app)
     register_retention(app)
     register_events(app)
     register_aspects(app)
+    register_webhooks(app)
 
 
 _register_commands()

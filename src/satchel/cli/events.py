@@ -15,6 +15,7 @@ from satchel.cli.commands import (
     TOKEN_OPTION,
     URL_OPTION,
     USER_OPTION,
+    _fail,
     _store,
 )
 
@@ -62,6 +63,44 @@ def events(
             getattr(feed, "close", lambda: None)()  # the feed's generator: stop its long poll
 
 
+def replay(
+    check: bool = typer.Option(
+        False, "--check", help="rebuild, compare with the current views, and roll back"
+    ),
+    as_json: bool = typer.Option(False, "--json", help="the report as JSON"),
+) -> None:
+    """Rebuild every view of the catalog from the event log (stop the service first).
+
+    Empties each table the log feeds (artifacts, sessions, blobs, uploads, keys, packages,
+    holds, schemas, aspects, webhooks) and applies every event's rows in sequence order, in one
+    transaction. --check proves the log complete: it rebuilds, compares row by row with the
+    views as they are, names any table that differs (exit status 1) and changes nothing.
+    """
+    from satchel.config import Settings
+    from satchel.store import ArtifactStore
+
+    if Settings().url:
+        raise _fail("replay works on the embedded catalog (unset SATCHEL_URL)", 2)
+    with _store(None, None) as store:
+        embedded = store.wrapped
+        if not isinstance(embedded, ArtifactStore):  # pragma: no cover - no URL, so embedded
+            raise _fail("replay works on the embedded catalog", 2)
+        report: dict[str, Any] = store.call(embedded.replay_events, check=check)
+    differences = report.get("differences") or {}
+    if as_json:
+        typer.echo(json.dumps(report))
+    else:
+        for name, count in report["rows"].items():
+            typer.echo(f"{name:<18} {count:>10} rows")
+        verb = "checked" if check else "replayed"
+        typer.echo(f"{verb} {report['events']} events up to seq {report['highest_seq']}")
+        for name, count in differences.items():
+            typer.echo(f"DIFFERS  {name}: {count} rows", err=True)
+    if differences:
+        raise typer.Exit(1)
+
+
 def register(app: typer.Typer) -> None:
-    """Add ``events`` to the ``satchel`` app."""
+    """Add ``events`` and ``replay`` to the ``satchel`` app."""
     app.command()(events)
+    app.command()(replay)

@@ -18,6 +18,7 @@ from satchel.client.remote_packages import RemotePackagesMixin
 from satchel.client.remote_reading import RemoteReadingMixin
 from satchel.client.remote_tus import RemoteTusMixin
 from satchel.client.remote_uploads import RemoteUploadsMixin
+from satchel.client.remote_webhooks import RemoteWebhooksMixin
 from satchel.client.transport import raise_for_response
 
 __all__ = ["RemoteArtifactStore", "raise_for_response"]
@@ -31,6 +32,7 @@ class RemoteArtifactStore(
     RemotePackagesMixin,
     RemoteEventsMixin,
     RemoteAspectsMixin,
+    RemoteWebhooksMixin,
     RemoteAdminMixin,
 ):
     """An ArtifactStore-compatible client of ``satchel serve``.

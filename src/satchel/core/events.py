@@ -50,8 +50,14 @@ EVENT_TYPES: dict[str, str] = {
     "v1.upload.aborted": "A multipart upload was aborted. Payload: state, offset.",
     "v1.upload.terminated": "A tus upload was terminated. Payload: state, offset.",
     "v1.upload.expired": "An unfinished upload expired. Payload: state, offset.",
+    "v1.upload.progressed": "An upload moved on: a part or a tus chunk was received, a PATCH "
+    "began or ended, its backend upload was attached. Payload: state, offset.",
     # blobs
     "v1.blob.collected": "Unreferenced bytes were deleted from a backend. Payload: bytes, backend.",
+    "v1.blob.mended": "The storage check repaired the ledger row of a blob (satchel storage "
+    "check --repair). Payload: backend, repair (referenced, orphaned or forgotten).",
+    "v1.blob.orphaned": "Bytes stored for a write that then failed were handed to garbage "
+    "collection. Payload: bytes, backend.",
     # packages
     "v1.package.created": "A package was created (open). Payload: name, version, producer, "
     "subject, retention_class, schema, sandbox_id, actor_label, metadata.",
@@ -82,6 +88,16 @@ EVENT_TYPES: dict[str, str] = {
     "row: aspect_id, entity, entity_kind, schema, content, policy, link, …).",
     "v1.aspect.retracted": "An aspect was retracted (or replaced by an update). Payload: "
     "entity, schema, retracted_at.",
+    # webhooks (docs/webhooks.md)
+    "v1.webhook.created": "A webhook subscription was created. Payload: url, types, "
+    "subject_prefix, description, active, max_attempts.",
+    "v1.webhook.updated": "A webhook subscription changed. Payload: changes (a new secret shows "
+    "as secret_replaced).",
+    "v1.webhook.deleted": "A webhook subscription was deleted. Payload: url.",
+    # the log itself (docs/events.md: replay)
+    "v1.catalog.snapshot": "The views as they were when the log began carrying row images "
+    "(migration 0010), in pages; the subject is a table. It belongs to no sandbox, so the feed "
+    "serves it to nobody; replay applies it. Payload: table, rows.",
 }
 """Every event type and what it means (its payload keys)."""
 

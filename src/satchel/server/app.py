@@ -82,6 +82,8 @@ def create_app(
         marker = RunMarker(data_dir) if store.persistent and data_dir is not None else None
         if marker is not None and (crashed := marker.start()):
             tasks.append(asyncio.create_task(recover(store, crashed)))
+        if store.settings.webhook_deliver:
+            tasks.append(asyncio.create_task(store.run_webhook_delivery()))
         try:
             yield
         finally:

@@ -31,6 +31,7 @@ lives, by folder listing:
 ``verification.py``    verify_storage: re-hash blobs, quarantine failed ones (quarantine.py)
 ``feed.py``            the event feed (list_events; events() is derived)
 ``aspects.py``         aspects (typed metadata about entities) and lineage
+``webhooks.py``        webhook subscriptions, dead letters (delivery: delivery.py)
 =====================  ===========================================================
 """
 
@@ -76,6 +77,7 @@ from satchel.store.tus import TusService
 from satchel.store.uploads import Uploads
 from satchel.store.verification import StorageVerifier
 from satchel.store.versions import Versions
+from satchel.store.webhooks import WebhookService
 
 __all__ = ["ArtifactStore", "forward"]
 
@@ -190,6 +192,7 @@ class ArtifactStore(ArtifactStoreAPI):
         self._lifecycle = Lifecycle(context, gate, ledger, self._packages)
         self._feed = EventFeed(context, gate)
         self._aspects = AspectService(context, gate, self._schemas)
+        self._webhooks = WebhookService(context)
 
     def __repr__(self) -> str:
         return (
@@ -221,7 +224,22 @@ class ArtifactStore(ArtifactStoreAPI):
         await self._context.ensure_open()
 
     async def close(self) -> None:
+        await self._webhooks.deliverer.close()
         await self._context.close()
+
+    # -- embedded only: what the service runs, and disaster recovery ---------------------------
+
+    async def run_webhook_delivery(self) -> None:
+        """Deliver webhooks until cancelled (``satchel serve`` runs this in the background)."""
+        await self._webhooks.deliverer.run()
+
+    async def replay_events(self, *, check: bool = False) -> dict[str, Any]:
+        """Rebuild every view of the catalog from the event log (``satchel replay``; see
+        :mod:`satchel.catalog.replay`). With *check*, compare with the views and roll back."""
+        from satchel.catalog.replay import replay
+
+        await self._context.ensure_open()
+        return (await replay(self._context.catalog, check=check)).to_dict()
 
     # -- the contract, forwarded to the part that owns each method -----------------------------
 
@@ -299,3 +317,12 @@ class ArtifactStore(ArtifactStoreAPI):
     get_aspect = forward(API.get_aspect, "_aspects")
     list_aspects = forward(API.list_aspects, "_aspects")
     lineage = forward(API.lineage, "_aspects")
+    create_webhook = forward(API.create_webhook, "_webhooks")
+    list_webhooks = forward(API.list_webhooks, "_webhooks")
+    get_webhook = forward(API.get_webhook, "_webhooks")
+    update_webhook = forward(API.update_webhook, "_webhooks")
+    delete_webhook = forward(API.delete_webhook, "_webhooks")
+    rewind_webhook = forward(API.rewind_webhook, "_webhooks")
+    list_dead_letters = forward(API.list_dead_letters, "_webhooks")
+    redeliver_dead_letter = forward(API.redeliver_dead_letter, "_webhooks")
+    deliver_webhooks = forward(API.deliver_webhooks, "_webhooks")

@@ -34,6 +34,7 @@ from typing import Any
 from satchel._process import name_owner_is_dead
 from satchel.blobs.base import LeavesLeftovers, rehash
 from satchel.blobs.staging import ListableStaging, StagedEntry
+from satchel.core.events import Audience
 from satchel.core.uploads import UploadKind, UploadRecord, UploadState
 from satchel.store.context import StoreContext
 from satchel.store.ledger import BlobLedger
@@ -195,16 +196,30 @@ class StorageCheck:
         context = self.context
         now = context.now()
         async with context.catalog.write() as writer:
+
+            async def mended(digest: str, backend: str, repair: str) -> None:
+                await writer.append_event(
+                    type="v1.blob.mended",
+                    subject=digest,
+                    payload={"backend": backend, "repair": repair},
+                    actor=None,
+                    time=now,
+                    audience=Audience.admins(context.sandbox_id),
+                )
+
             for backend, digest, size in to_reference:
                 await writer.reference_blob(digest, size, now, backend=backend)
+                await mended(digest, backend, "referenced")
             for backend, digest, size in untracked:
                 # Into the ledger as orphaned: GC removes it after the grace period, and a write
                 # committing the same bytes meanwhile simply references it.
                 await writer.reference_blob(digest, size, now, backend=backend)
                 await self.ledger.release(writer, digest, now, backend)
+                await mended(digest, backend, "orphaned")
             for backend, digest in dangling:
                 if not await writer.blob_referenced(digest, backend=backend):
                     await writer.forget_blob(digest, backend=backend)
+                    await mended(digest, backend, "forgotten")
 
     # -- temp files and staging ----------------------------------------------------------------
 

@@ -95,6 +95,14 @@ class BlobLedger:
             async with self.context.catalog.write() as writer:
                 await writer.reference_blob(info.digest, info.size, now, backend=backend)
                 await self.release(writer, info.digest, now, backend)
+                await writer.append_event(
+                    type="v1.blob.orphaned",
+                    subject=info.digest,
+                    payload={"bytes": info.size, "backend": backend},
+                    actor=None,
+                    time=now,
+                    audience=Audience.admins(self.context.sandbox_id),
+                )
             await self.collect_if_eager()
         except ArtifactStoreError:
             pass

@@ -189,15 +189,14 @@ class Lifecycle:
             if (package.eligible, package.eligible_rule) == (decided.eligible, decided.rule):
                 continue
             await record.packages.mark_eligible(package.package_id, decided.eligible, decided.rule)
-            if decided.eligible != package.eligible:
-                await record.append_event(
-                    type="v1.package.eligible" if decided.eligible else "v1.package.retained",
-                    subject=package.package_id,
-                    payload={"rule": decided.rule},
-                    actor=None,
-                    time=self.context.now(),
-                    audience=Audience.of(package),
-                )
+            await record.append_event(  # eligibility or only its rule changed
+                type="v1.package.eligible" if decided.eligible else "v1.package.retained",
+                subject=package.package_id,
+                payload={"rule": decided.rule},
+                actor=None,
+                time=self.context.now(),
+                audience=Audience.of(package),
+            )
 
     # -- gc ------------------------------------------------------------------------------------
 
@@ -261,6 +260,14 @@ class Lifecycle:
                     decided = await self._decide(writer, package, lines)
                     if not decided.eligible:  # a hold or an extension since the sweep
                         await writer.packages.mark_eligible(package.package_id, False, decided.rule)
+                        await writer.append_event(
+                            type="v1.package.retained",
+                            subject=package.package_id,
+                            payload={"rule": decided.rule},
+                            actor=None,
+                            time=context.now(),
+                            audience=Audience.of(package),
+                        )
                         continue
                     payload = {"rule": decided.rule, "by": "gc"}
                     if await self._remove(writer, package, caller=None, payload=payload):

@@ -186,9 +186,10 @@ class Uploads:
         upload_id: str,
         change: Callable[[UploadRecord], UploadRecord],
         *,
-        event: str | None = None,
+        event: str = "v1.upload.progressed",
     ) -> UploadRecord:
-        """Apply *change* with compare-and-swap on (state, offset), retrying lost races."""
+        """Apply *change* with compare-and-swap on (state, offset), retrying lost races, and
+        log *event* (every change of an upload's row is one: replay rebuilds it)."""
         context = self.context
         for _ in range(_MAX_CAS_ATTEMPTS):
             async with context.catalog.write() as writer:
@@ -200,15 +201,14 @@ class Uploads:
                     updated, expected_state=current.state, expected_offset=current.offset
                 ):
                     continue
-                if event is not None:
-                    await writer.append_event(
-                        type=event,
-                        subject=upload_id,
-                        payload={"state": updated.state.value, "offset": updated.offset},
-                        actor=updated.actor_id,
-                        time=context.now(),
-                        audience=Audience.of(updated),
-                    )
+                await writer.append_event(
+                    type=event,
+                    subject=upload_id,
+                    payload={"state": updated.state.value, "offset": updated.offset},
+                    actor=updated.actor_id,
+                    time=context.now(),
+                    audience=Audience.of(updated),
+                )
                 return updated
         raise PreconditionFailedError(f"upload {upload_id} is changing too fast; retry")
 

@@ -9,7 +9,7 @@ here once, in terms of the others, and inherited by every face.
 The contract is split by concern: artifacts (:mod:`.artifacts`), reads and listings
 (:mod:`.reading`), presigned URLs and uploads (:mod:`.uploads`), packages, retention and holds
 (:mod:`.packages`), the event feed (:mod:`.events`), aspects and provenance (:mod:`.aspects`),
-and the store itself (:mod:`.admin`).
+webhooks (:mod:`.webhooks`) and the store itself (:mod:`.admin`).
 """
 
 from __future__ import annotations
@@ -24,12 +24,21 @@ from satchel.core.api.events import EventsAPI
 from satchel.core.api.packages import PackagesAPI
 from satchel.core.api.reading import ReadingAPI
 from satchel.core.api.uploads import UploadsAPI
+from satchel.core.api.webhooks import WebhooksAPI
 
 __all__ = ["ArtifactStoreAPI", "api_methods", "derived", "is_derived"]
 
 
 class ArtifactStoreAPI(
-    ArtifactsAPI, ReadingAPI, UploadsAPI, PackagesAPI, EventsAPI, AspectsAPI, AdminAPI, Protocol
+    ArtifactsAPI,
+    ReadingAPI,
+    UploadsAPI,
+    PackagesAPI,
+    EventsAPI,
+    AspectsAPI,
+    WebhooksAPI,
+    AdminAPI,
+    Protocol,
 ):
     """Everything an artifact store offers, whichever face serves it."""
 
@@ -37,7 +46,16 @@ class ArtifactStoreAPI(
 def api_methods() -> dict[str, object]:
     """Every method and property of the contract, by name (dunder lifecycle methods included)."""
     found: dict[str, object] = {}
-    parts = (ArtifactsAPI, ReadingAPI, UploadsAPI, PackagesAPI, EventsAPI, AspectsAPI, AdminAPI)
+    parts = (
+        ArtifactsAPI,
+        ReadingAPI,
+        UploadsAPI,
+        PackagesAPI,
+        EventsAPI,
+        AspectsAPI,
+        WebhooksAPI,
+        AdminAPI,
+    )
     for part in parts:
         for name, value in vars(part).items():
             if name.startswith("_") and name not in ("__aenter__", "__aexit__"):

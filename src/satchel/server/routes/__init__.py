@@ -16,6 +16,7 @@ from satchel.server.routes import (
     signed,
     tus,
     uploads,
+    webhooks,
 )
 
 ROUTERS: list[APIRouter] = [
@@ -32,6 +33,7 @@ ROUTERS: list[APIRouter] = [
     retention.router,
     events.router,
     aspects.router,
+    webhooks.router,
 ]
 
 __all__ = ["ROUTERS"]

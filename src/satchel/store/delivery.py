@@ -1,0 +1,272 @@
+"""Webhook delivery: each subscription's events, in order, at least once, by one process at a time.
+
+A process delivers a subscription only while it holds its lease (a row in the catalog, renewed
+with every step, ``LEASE_SECONDS`` long and longer than any request may take), so replicas share
+the work and never send one subscription's events side by side. Delivery reads the log after the
+subscription's durable cursor and moves the cursor only after the receiver answered 2xx: a crash
+or an outage re-sends, never skips (receivers deduplicate on ``Idempotency-Key``). A failed event
+is retried with exponential backoff and jitter and holds back the events after it (order); after
+``max_attempts`` failures it goes to the dead-letter list and delivery moves on.
+
+Requests go only to addresses :func:`~satchel.core.webhooks.address_allowed` accepts: the name is
+resolved here and the request connects to the checked address (no second lookup to rebind), with
+the original Host and TLS name; redirects are not followed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import secrets
+import socket
+import time
+import urllib.parse
+from typing import Any
+
+import httpx
+
+from satchel._version import __version__
+from satchel.catalog.feed import read_events
+from satchel.catalog.webhooks import WebhookRows
+from satchel.core.access import Caller
+from satchel.core.errors import InvalidRequestError
+from satchel.core.webhooks import Webhook, address_allowed, backoff, parse_networks, sign
+from satchel.store.context import StoreContext
+
+__all__ = ["LEASE_SECONDS", "WebhookDeliverer", "resolve_target"]
+
+LEASE_SECONDS = 60.0
+_PAGE = 100
+_ADMIN = Caller(is_admin=True)
+_ERROR_CHARS = 500
+logger = logging.getLogger("satchel.webhooks")
+
+
+async def resolve_target(url: str, allowed_networks: str) -> tuple[str, list[str]]:
+    """The host of *url* and the addresses it resolves to, all allowed; else InvalidRequestError."""
+    parts = urllib.parse.urlsplit(url)
+    host = parts.hostname or ""
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except OSError as exc:
+        raise InvalidRequestError(f"webhook host {host!r} does not resolve: {exc}") from None
+    addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
+    allowed = parse_networks(allowed_networks)
+    refused = [address for address in addresses if not address_allowed(address, allowed)]
+    if refused or not addresses:
+        raise InvalidRequestError(
+            f"webhook host {host!r} resolves to {', '.join(refused) or 'nothing'}: private, "
+            "loopback and reserved addresses are refused unless SATCHEL_WEBHOOK_ALLOWED_NETWORKS "
+            "contains them"
+        )
+    return host, addresses
+
+
+class WebhookDeliverer:
+    """Delivers due subscriptions of one store; ``deliver_due`` is one round, ``run`` loops."""
+
+    def __init__(self, context: StoreContext) -> None:
+        self.context = context
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
+        self._client: httpx.AsyncClient | None = None
+        self._draining: set[str] = set()  # subscriptions this process is delivering now
+
+    def _http(self) -> httpx.AsyncClient:
+        if self._client is None:
+            timeout = self.context.settings.webhook_timeout_seconds
+            self._client = httpx.AsyncClient(
+                timeout=timeout, follow_redirects=False, trust_env=False
+            )
+        return self._client
+
+    async def close(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+    async def run(self) -> None:
+        """Deliver until cancelled: after each round wait for new events or the poll interval."""
+        poll = self.context.settings.webhook_poll_seconds
+        while True:
+            try:
+                await self.deliver_due()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # keep delivering; the next round retries
+                logger.exception("webhook delivery round failed")
+            await self.context.catalog.wait_for_events(poll)
+
+    async def deliver_due(self) -> dict[str, int]:
+        """Deliver what every due subscription has pending; returns counts of this round."""
+        context = self.context
+        await context.ensure_open()
+        async with context.catalog.read() as reader:
+            due = await WebhookRows(reader.conn).due(context.sandbox_id, context.now())
+        totals = {"delivered": 0, "failed": 0, "dead": 0}
+        for webhook_id in due:
+            counts = await self._drain(webhook_id)
+            for name, value in counts.items():
+                totals[name] += value
+        return totals
+
+    async def _claim(self, webhook_id: str) -> bool:
+        now = self.context.now()
+        async with self.context.catalog.write() as writer:
+            return await WebhookRows(writer.conn).claim(
+                webhook_id, self.owner, now, now + LEASE_SECONDS
+            )
+
+    async def _save(self, webhook_id: str, values: dict[str, Any]) -> bool:
+        values["lease_until"] = self.context.now() + LEASE_SECONDS
+        async with self.context.catalog.write() as writer:
+            return await WebhookRows(writer.conn).save(webhook_id, self.owner, values)
+
+    async def _drain(self, webhook_id: str) -> dict[str, int]:
+        counts = {"delivered": 0, "failed": 0, "dead": 0}
+        if webhook_id in self._draining:
+            return counts  # another task of this process delivers it
+        self._draining.add(webhook_id)
+        try:
+            if not await self._claim(webhook_id):
+                return counts  # another process delivers it
+            try:
+                await self._deliver_pending(webhook_id, counts)
+            finally:
+                async with self.context.catalog.write() as writer:
+                    await WebhookRows(writer.conn).release(webhook_id, self.owner)
+        finally:
+            self._draining.discard(webhook_id)
+        return counts
+
+    async def _deliver_pending(self, webhook_id: str, counts: dict[str, int]) -> None:
+        context = self.context
+        while True:
+            async with context.catalog.read() as reader:
+                rows = WebhookRows(reader.conn)
+                found = await rows.get(webhook_id, context.sandbox_id)
+                status = await rows.status(webhook_id)
+                if found is None or not found[0].active or not status:
+                    return
+                webhook, secret = found
+                page = await read_events(
+                    reader.conn,
+                    sandbox_id=context.sandbox_id,
+                    caller=_ADMIN,
+                    after=int(status["cursor"]),
+                    limit=_PAGE,
+                    types=webhook.types,
+                )
+            attempts, cursor = int(status["attempts"]), int(status["cursor"])
+            for event in page.events:
+                if not webhook.matches(event):
+                    continue
+                ok, code, error = await self.post(webhook, secret, event)
+                now = context.now()
+                values: dict[str, Any] = {"last_attempt_at": now, "last_status": code}
+                if ok:
+                    values.update(cursor=event["seq"], attempts=0, last_error=None)
+                    values.update(delivered=int(status["delivered"]) + 1, next_attempt_at=None)
+                    status["delivered"] = values["delivered"]
+                    attempts, cursor = 0, event["seq"]
+                    counts["delivered"] += 1
+                    if not await self._save(webhook_id, values):
+                        return  # lost the lease: whoever holds it goes on
+                    continue
+                attempts += 1
+                counts["failed"] += 1
+                status["failed"] = int(status["failed"]) + 1
+                values.update(last_error=error, failed=status["failed"])
+                if attempts < webhook.max_attempts:
+                    settings = context.settings
+                    delay = backoff(
+                        attempts,
+                        base=settings.webhook_retry_base_seconds,
+                        cap=settings.webhook_retry_cap_seconds,
+                    )
+                    values.update(attempts=attempts, next_attempt_at=now + delay)
+                    await self._save(webhook_id, values)
+                    return  # the events after it wait: order holds
+                counts["dead"] += 1
+                status["dead"] = int(status["dead"]) + 1
+                values.update(cursor=event["seq"], attempts=0, next_attempt_at=None)
+                values.update(dead=status["dead"])
+                if not await self._bury(webhook_id, event["seq"], attempts, code, error, values):
+                    return
+                attempts, cursor = 0, event["seq"]
+            # past the events it does not want (and those other sandboxes logged)
+            if page.next_after > cursor and not await self._save(
+                webhook_id, {"cursor": page.next_after}
+            ):
+                return
+            if len(page.events) < _PAGE:
+                return
+
+    async def _bury(
+        self,
+        webhook_id: str,
+        seq: int,
+        attempts: int,
+        code: int | None,
+        error: str | None,
+        values: dict[str, Any],
+    ) -> bool:
+        """Move event *seq* to the dead letters and the cursor past it, in one transaction."""
+        now = self.context.now()
+        values["lease_until"] = now + LEASE_SECONDS
+        async with self.context.catalog.write() as writer:
+            rows = WebhookRows(writer.conn)
+            if not await rows.save(webhook_id, self.owner, values):
+                return False
+            letter = {
+                "attempts": attempts,
+                "last_status": code,
+                "last_error": error or "",
+                "dead_at": now,
+                "redelivered_at": None,
+            }
+            await rows.bury(webhook_id, seq, letter)
+        return True
+
+    async def post(
+        self, webhook: Webhook, secret: str, event: dict[str, Any]
+    ) -> tuple[bool, int | None, str | None]:
+        """Send *event* once: (delivered, HTTP status or None, why it failed or None)."""
+        body = json.dumps(event, separators=(",", ":"), ensure_ascii=False).encode()
+        timestamp = int(time.time())
+        headers = {
+            "Content-Type": "application/json",
+            "User-Agent": f"satchel-webhooks/{__version__}",
+            "Satchel-Webhook-Id": webhook.webhook_id,
+            "Satchel-Event-Seq": str(event["seq"]),
+            "Satchel-Event-Type": event["type"],
+            "Idempotency-Key": str(event["seq"]),
+            "Satchel-Timestamp": str(timestamp),
+            "Satchel-Signature": sign(secret, timestamp, body),
+        }
+        try:
+            host, addresses = await resolve_target(
+                webhook.url, self.context.settings.webhook_allowed_networks
+            )
+        except InvalidRequestError as exc:
+            return False, None, exc.message[:_ERROR_CHARS]
+        parts = urllib.parse.urlsplit(webhook.url)
+        pinned = addresses[0]
+        netloc = f"[{pinned}]" if ":" in pinned else pinned
+        if parts.port is not None:
+            netloc += f":{parts.port}"
+        headers["Host"] = parts.netloc
+        target = urllib.parse.urlunsplit(parts._replace(netloc=netloc))
+        extensions = {"sni_hostname": host} if parts.scheme == "https" else {}
+        try:
+            answer = await self._http().post(
+                target, content=body, headers=headers, extensions=extensions
+            )
+        except httpx.HTTPError as exc:
+            return False, None, f"{type(exc).__name__}: {exc}"[:_ERROR_CHARS] or "request failed"
+        if 200 <= answer.status_code < 300:
+            return True, answer.status_code, None
+        reason = answer.text[:200].strip() if answer.content else ""
+        return False, answer.status_code, f"HTTP {answer.status_code} {reason}"[:_ERROR_CHARS]
