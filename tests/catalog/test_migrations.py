@@ -136,6 +136,7 @@ def test_migrated_schema_matches_tables(tmp_path: Path) -> None:
         "uploads",
         "webhook_cursors",
         "webhook_dead_letters",
+        "webhook_secrets",
         "webhooks",
     }
     assert _versions(db) == [HEAD]

@@ -12,11 +12,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 from tests.store.conftest import MakeStore
 
 from satchel import ArtifactStore
+from satchel.catalog import writer as writer_module
 from satchel.catalog.changes import VIEWS
 from satchel.catalog.replay import dump_views, replay
+from satchel.catalog.tables import events
+from satchel.core.events import Audience
 from satchel.core.requests import MultipartUploadCompleteRequest, MultipartUploadInitRequest
 from satchel.testing import ManualClock
 
@@ -166,3 +170,57 @@ def test_satchel_replay_prints_the_highest_sequence(tmp_path: Path) -> None:
     text = subprocess.run([*run, "replay", "--check"], env=env, capture_output=True, check=False)
     assert text.returncode == 0, text.stderr
     assert f"up to seq {report['highest_seq']}" in text.stdout.decode()
+
+
+async def test_an_event_without_rows_is_stored_as_null_and_replays(make_store: MakeStore) -> None:
+    store = await make_store()
+    catalog = store._context.catalog
+    async with catalog.write() as writer:  # say, a verification of a blob GC just removed
+        await writer.append_event(
+            type="v1.blob.collected",
+            subject="sha256:" + "0" * 64,
+            payload={},
+            actor=None,
+            time=1.0,
+            audience=Audience.admins(store.sandbox_id),
+        )
+    async with catalog.read() as reader:
+        query = select(events.c.seq).where(events.c.changes.is_(None))
+        assert len((await reader.conn.execute(query)).all()) == 1
+    assert (await replay(catalog, check=True)).differences == {}
+
+
+async def test_a_transaction_of_many_rows_continues_in_more_events(
+    make_store: MakeStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(writer_module, "MAX_CHANGES_PER_EVENT", 4)
+    store = await make_store()
+    package = await store.create_package("many", "ci", "main", "transient")
+    for n in range(9):
+        await store.ingest_file(package, f"f{n}.txt", "text/plain", f"{n}".encode())
+    await store.delete_package(package, reason="test")
+    shown = (await store.list_events(types=["v1.catalog.rows"]))["events"]  # admins see them
+    assert shown
+    assert all("changes" not in event for event in shown)
+    assert (await store.list_events(types=["v1.catalog.rows"], user_id="alice"))["events"] == []
+    catalog = store._context.catalog
+    async with catalog.read() as reader:
+        query = select(events.c.type, events.c.payload).order_by(events.c.seq)
+        logged = (await reader.conn.execute(query)).all()
+    kinds = [kind for kind, _payload in logged]
+    at = kinds.index("v1.package.deleted")
+    follow = [payload for kind, payload in logged[at + 1 :] if kind == "v1.catalog.rows"]
+    assert follow
+    assert all(p["of"] == "v1.package.deleted" and p["rows"] <= 4 for p in follow)
+    assert (await replay(catalog, check=True)).differences == {}
+
+
+def test_an_old_sqlite_is_refused_with_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sqlite3
+
+    from satchel.catalog.engine import create_sqlite_engine
+    from satchel.core.errors import NotSupportedError
+
+    monkeypatch.setattr(sqlite3, "sqlite_version_info", (3, 34, 1))
+    with pytest.raises(NotSupportedError, match=r"SQLite 3\.35"):
+        create_sqlite_engine("sqlite://")

@@ -219,8 +219,12 @@ class Catalog:
         """Return when this process commits events, or after *seconds*."""
         if self._new_events is None:
             self._new_events = asyncio.Event()
+        event = self._new_events
+        # asyncio.timeout, not wait_for: on Python 3.11 wait_for loses a cancellation that
+        # arrives as the event is set (then a server's shutdown waits forever for this task).
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._new_events.wait(), seconds)
+            async with asyncio.timeout(seconds):
+                await event.wait()
 
     async def check(self) -> dict[str, Any]:
         try:

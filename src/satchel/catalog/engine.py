@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Any
 
 from sqlalchemy import Connection, Engine, event
@@ -11,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
 
 from satchel._sqlite import enable_wal
+from satchel.core.errors import NotSupportedError
 
 __all__ = [
     "create_driver_engine",
@@ -24,6 +26,9 @@ __all__ = [
 _BUSY_TIMEOUT_SECONDS = 30
 # ANALYZE samples this many rows per index instead of reading whole tables (ms at 1M rows).
 ANALYSIS_LIMIT = 1000
+
+MIN_SQLITE = (3, 35, 0)
+"""The oldest SQLite the catalog runs on: it records what each write changed with RETURNING."""
 
 
 def is_sqlite(url: str) -> bool:
@@ -55,6 +60,11 @@ def create_sqlite_engine(url: str) -> Engine:
     """A synchronous pysqlite engine for *url* (``sqlite+aiosqlite://`` is accepted as a synonym):
     WAL, full sync, a busy timeout, and BEGIN IMMEDIATE for writes (so writers in several
     processes queue instead of failing)."""
+    if sqlite3.sqlite_version_info < MIN_SQLITE:
+        raise NotSupportedError(
+            f"the catalog needs SQLite {'.'.join(map(str, MIN_SQLITE))} or newer (RETURNING); "
+            f"this Python's sqlite3 is {sqlite3.sqlite_version}"
+        )
     memory = is_memory_sqlite(url)
     kwargs: dict[str, Any] = {
         "connect_args": {"check_same_thread": False, "timeout": _BUSY_TIMEOUT_SECONDS}

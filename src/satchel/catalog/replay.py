@@ -28,7 +28,7 @@ from satchel.catalog.tables import events
 
 __all__ = ["ReplayReport", "dump_views", "replay"]
 
-_PAGE = 1000  # events per page
+_PAGE = 200  # events per page (each carries at most 500 rows)
 _CHUNK = 200  # keys per DELETE
 _EVENT_ORDER_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
 _EVENT_ORDER_KEY = {"key": 0x736174636865_65}  # the key CatalogWriter.flush_events takes
@@ -96,7 +96,7 @@ async def _apply_log(conn: CatalogConnection) -> tuple[int, int]:
             return highest, applied
         latest: dict[Key, Any] = {}
         for _seq, changes in page:
-            for name, key, image in changes:
+            for name, key, image in changes or ():  # a JSON null (none) as well
                 latest[(name, tuple(key))] = image
         await _write(conn, latest)
         after, applied = page[-1][0], applied + len(page)

@@ -36,6 +36,7 @@ __all__ = [
     "uploads",
     "webhook_cursors",
     "webhook_dead_letters",
+    "webhook_secrets",
     "webhooks",
 ]
 
@@ -128,7 +129,8 @@ events = Table(
     Column("scope", String(16), nullable=True),
     Column("owner_id", String(128), nullable=True),
     Column("session_id", String(128), nullable=True),
-    Column("changes", JSON, nullable=True),  # 0010: the view rows it changed (for replay)
+    # 0010: the view rows it changed, for replay (SQL NULL when none: never JSON null)
+    Column("changes", JSON(none_as_null=True), nullable=True),
     sqlite_autoincrement=True,
 )
 Index(None, events.c.subject, events.c.seq)
@@ -282,7 +284,8 @@ Index(None, aspects.c.link, aspects.c.schema)
 
 # -- webhooks (migration 0011) ------------------------------------------------------------------
 
-# Subscriptions to the event feed (a view: each change is an event). ``secret`` signs requests.
+# Subscriptions to the event feed (a view: each change is an event). Their signing secrets are
+# kept apart (webhook_secrets), out of the log's row images.
 webhooks = Table(
     "webhooks",
     metadata,
@@ -294,7 +297,6 @@ webhooks = Table(
     Column("description", Text, nullable=False),
     Column("active", Boolean, nullable=False),
     Column("max_attempts", Integer, nullable=False),
-    Column("secret", Text, nullable=False),
     Column("created_at", Float(precision=53), nullable=False),
     Column("updated_at", Float(precision=53), nullable=False),
     Column("actor", String(128), nullable=True),
@@ -318,6 +320,15 @@ webhook_cursors = Table(
     Column("delivered", BigInteger, nullable=False, default=0),
     Column("failed", BigInteger, nullable=False, default=0),
     Column("dead", BigInteger, nullable=False, default=0),
+)
+
+# The secret each subscription signs with: not a view, so it never enters the log (replay keeps
+# it; a subscription rebuilt by replay signs with the secret it had).
+webhook_secrets = Table(
+    "webhook_secrets",
+    metadata,
+    Column("webhook_id", String(32), primary_key=True),
+    Column("secret", Text, nullable=False),
 )
 
 # Events a subscription gave up on after max_attempts failures, until redelivered.

@@ -9,7 +9,12 @@ from typing import Any
 from sqlalchemy import and_, delete, insert, or_, select, update
 
 from satchel.catalog.connection import CatalogConnection
-from satchel.catalog.tables import webhook_cursors, webhook_dead_letters, webhooks
+from satchel.catalog.tables import (
+    webhook_cursors,
+    webhook_dead_letters,
+    webhook_secrets,
+    webhooks,
+)
 from satchel.core.webhooks import Webhook
 
 __all__ = ["WebhookRows", "to_webhook"]
@@ -56,8 +61,10 @@ class WebhookRows:
 
     async def insert(self, webhook: Webhook, secret: str, cursor: int, now: float) -> None:
         values = webhook.to_dict()
-        values.update(secret=secret, updated_at=now)
+        values.update(updated_at=now)
         await self.conn.execute(insert(webhooks), values)
+        secret_row = {"webhook_id": webhook.webhook_id, "secret": secret}
+        await self.conn.execute(insert(webhook_secrets), secret_row)
         await self.conn.execute(
             insert(webhook_cursors),
             {
@@ -71,8 +78,10 @@ class WebhookRows:
         )
 
     async def get(self, webhook_id: str, sandbox_id: str) -> tuple[Webhook, str] | None:
-        query = select(webhooks).where(
-            webhooks.c.webhook_id == webhook_id, webhooks.c.sandbox_id == sandbox_id
+        query = (
+            select(webhooks, webhook_secrets.c.secret)
+            .join(webhook_secrets, webhook_secrets.c.webhook_id == webhooks.c.webhook_id)
+            .where(webhooks.c.webhook_id == webhook_id, webhooks.c.sandbox_id == sandbox_id)
         )
         row = (await self.conn.execute(query)).first()
         return None if row is None else (to_webhook(row), row.secret)
@@ -92,23 +101,32 @@ class WebhookRows:
         return [(to_webhook(row), _status(row)) for row in await self.conn.execute(query)]
 
     async def update(self, webhook_id: str, values: dict[str, Any]) -> None:
+        values = dict(values)
+        if "secret" in values:
+            await self.conn.execute(
+                update(webhook_secrets)
+                .where(webhook_secrets.c.webhook_id == webhook_id)
+                .values(secret=values.pop("secret"))
+            )
         query = update(webhooks).where(webhooks.c.webhook_id == webhook_id).values(**values)
         await self.conn.execute(query)
 
     async def delete(self, webhook_id: str) -> None:
-        for table in (webhook_dead_letters, webhook_cursors, webhooks):
+        for table in (webhook_dead_letters, webhook_cursors, webhook_secrets, webhooks):
             await self.conn.execute(delete(table).where(table.c.webhook_id == webhook_id))
 
     # -- delivery state ------------------------------------------------------------------------
 
-    async def due(self, sandbox_id: str, now: float) -> list[str]:
-        """Active subscriptions whose retry time has come and whose lease is free."""
+    async def due(self, sandbox_id: str, now: float, head: int) -> list[str]:
+        """Active subscriptions with events after their cursor (the log's *head* is past it),
+        whose retry time has come and whose lease is free."""
         query = (
             select(webhooks.c.webhook_id)
             .join(webhook_cursors, webhook_cursors.c.webhook_id == webhooks.c.webhook_id)
             .where(
                 webhooks.c.sandbox_id == sandbox_id,
                 webhooks.c.active.is_(True),
+                webhook_cursors.c.cursor < head,
                 or_(
                     webhook_cursors.c.next_attempt_at.is_(None),
                     webhook_cursors.c.next_attempt_at <= now,
@@ -161,16 +179,15 @@ class WebhookRows:
     # -- dead letters --------------------------------------------------------------------------
 
     async def bury(self, webhook_id: str, seq: int, values: dict[str, Any]) -> None:
-        """Add (or, after a failed redelivery, update) the dead letter of event *seq*."""
-        key = and_(
-            webhook_dead_letters.c.webhook_id == webhook_id, webhook_dead_letters.c.seq == seq
-        )
-        found = (await self.conn.execute(select(webhook_dead_letters.c.seq).where(key))).first()
-        if found is None:
-            row = {"webhook_id": webhook_id, "seq": seq, **values}
-            await self.conn.execute(insert(webhook_dead_letters), row)
-        else:
-            await self.conn.execute(update(webhook_dead_letters).where(key).values(**values))
+        """Add the dead letter of event *seq* (or replace it: after a rewind it may fail again)."""
+        await self.conn.execute(delete(webhook_dead_letters).where(_letter(webhook_id, seq)))
+        row = {"webhook_id": webhook_id, "seq": seq, **values}
+        await self.conn.execute(insert(webhook_dead_letters), row)
+
+    async def update_dead_letter(self, webhook_id: str, seq: int, values: dict[str, Any]) -> bool:
+        """Record a redelivery's outcome; False when the letter is gone (its webhook deleted)."""
+        query = update(webhook_dead_letters).where(_letter(webhook_id, seq)).values(**values)
+        return (await self.conn.execute(query)).rowcount == 1
 
     async def dead_letters(
         self, webhook_id: str, *, after: int, limit: int, pending_only: bool
@@ -213,3 +230,7 @@ class WebhookRows:
 
 def _held_by(owner: str) -> Any:
     return webhook_cursors.c.lease_owner == owner
+
+
+def _letter(webhook_id: str, seq: int) -> Any:
+    return and_(webhook_dead_letters.c.webhook_id == webhook_id, webhook_dead_letters.c.seq == seq)

@@ -45,6 +45,31 @@ _EVENT_ORDER_KEY = {"key": 0x736174636865_65}  # "satche" + "e"
 _LOCK_ARTIFACT = _GET_ARTIFACT.with_for_update()
 
 
+# Row images per event: more (a package of many files deleted at once) continue in
+# v1.catalog.rows events right after it, so no single event grows without bound.
+MAX_CHANGES_PER_EVENT = 500
+
+
+def _with_changes(values: dict[str, Any], changes: list[list[Any]]) -> list[dict[str, Any]]:
+    """The event *values* carrying *changes*, and the continuation events for what is over."""
+    head, rest = changes[:MAX_CHANGES_PER_EVENT], changes[MAX_CHANGES_PER_EVENT:]
+    events = [{**values, "changes": head or None}]
+    for at in range(0, len(rest), MAX_CHANGES_PER_EVENT):
+        chunk = rest[at : at + MAX_CHANGES_PER_EVENT]
+        events.append(
+            {
+                **values,
+                "type": "v1.catalog.rows",
+                "payload": {"of": values["type"], "rows": len(chunk)},
+                "scope": "admin",
+                "owner_id": None,
+                "session_id": None,
+                "changes": chunk,
+            }
+        )
+    return events
+
+
 class _Upserts:
     """The dialect's insert-or-ignore / insert-or-update statements, built once."""
 
@@ -152,17 +177,17 @@ class CatalogWriter(CatalogReader):
         if not pending:
             return
         images = await read_images(self.capture.inner, touched)
+        rows: list[dict[str, Any]] = []
         start = 0
         for index, (values, mark) in enumerate(pending):
             end = len(touched) if index == len(pending) - 1 else mark
-            values["changes"] = [
-                [name, list(key), images[(name, key)]] for name, key in touched[start:end]
-            ] or None
+            changes = [[name, list(key), images[(name, key)]] for name, key in touched[start:end]]
             start = end
+            rows.extend(_with_changes(values, changes))
         conn = self.capture.inner
         if self._row_locks:
             await conn.execute(_EVENT_ORDER_LOCK, _EVENT_ORDER_KEY)
-        for values, _mark in pending:
+        for values in rows:
             await conn.execute(_INSERT_EVENT, values)
 
     async def insert_session(self, record: SessionRecord) -> bool:

@@ -114,5 +114,5 @@ class RemoteWebhooksMixin(RemoteBase):
 
     async def deliver_webhooks(self) -> dict[str, int]:
         """One delivery round on the service."""
-        counts: dict[str, int] = await self._webhook_json("POST", f"{_BASE}/deliver")
+        counts: dict[str, int] = await self._webhook_json("POST", "/v1/admin/deliver-webhooks")
         return counts

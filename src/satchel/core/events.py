@@ -95,6 +95,8 @@ EVENT_TYPES: dict[str, str] = {
     "as secret_replaced).",
     "v1.webhook.deleted": "A webhook subscription was deleted. Payload: url.",
     # the log itself (docs/events.md: replay)
+    "v1.catalog.rows": "More rows changed by the transaction of the event before it (one event "
+    "carries at most 500; the subject is that event's). Payload: of (its type), rows.",
     "v1.catalog.snapshot": "The views as they were when the log began carrying row images "
     "(migration 0010), in pages; the subject is a table. It belongs to no sandbox, so the feed "
     "serves it to nobody; replay applies it. Payload: table, rows.",

@@ -125,6 +125,12 @@ def check_webhook_url(value: object) -> str:
         raise InvalidRequestError("url must be an absolute http:// or https:// URL")
     if parts.username is not None or parts.password is not None:
         raise InvalidRequestError("url must not carry credentials (requests are signed)")
+    try:
+        host = parts.hostname.encode("idna")  # labels of 1-63 characters, a valid IDN
+    except UnicodeError:
+        raise InvalidRequestError("url has an invalid host name") from None
+    if len(host) > 253:
+        raise InvalidRequestError("url has a host name longer than 253 characters")
     if port == 0:
         raise InvalidRequestError("url has no valid port")
     return value
@@ -187,8 +193,33 @@ def address_allowed(
     """Public unicast addresses are allowed; private, loopback, link-local, multicast and
     reserved ones only when an allowed network contains them."""
     ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
     if any(ip in network for network in allowed):
         return True
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.is_site_local or any(ip in network for network in _REFUSED_V6):
+            return False
+        embedded = _embedded_ipv4(ip)
+        if embedded is not None:  # reaches an IPv4 address: that one decides
+            return address_allowed(str(embedded), allowed)
     return ip.is_global and not ip.is_multicast
+
+
+# IPv6 prefixes that carry an IPv4 address (the last 32 bits) a gateway or the host may route
+# to: IPv4-compatible (::/96), IPv4-translated (::ffff:0:0:0/96), NAT64 (64:ff9b::/96; RFC 6052).
+_EMBEDDING_V6 = tuple(
+    ipaddress.IPv6Network(net) for net in ("::/96", "::ffff:0:0:0/96", "64:ff9b::/96")
+)
+# Local-use NAT64 (RFC 8215): what it translates to is the operator's choice; refused outright.
+_REFUSED_V6 = (ipaddress.IPv6Network("64:ff9b:1::/48"),)
+
+
+def _embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    if ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    if ip.sixtofour is not None:  # 2002::/16
+        return ip.sixtofour
+    if ip.teredo is not None:  # 2001::/32: the client's address is the one reached
+        return ip.teredo[1]
+    if any(ip in network for network in _EMBEDDING_V6):
+        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    return None

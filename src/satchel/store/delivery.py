@@ -26,9 +26,11 @@ import urllib.parse
 from typing import Any
 
 import httpx
+from sqlalchemy import func, select
 
 from satchel._version import __version__
 from satchel.catalog.feed import read_events
+from satchel.catalog.tables import events
 from satchel.catalog.webhooks import WebhookRows
 from satchel.core.access import Caller
 from satchel.core.errors import InvalidRequestError
@@ -41,6 +43,9 @@ LEASE_SECONDS = 60.0
 _PAGE = 100
 _ADMIN = Caller(is_admin=True)
 _ERROR_CHARS = 500
+_ANSWER_BYTES = 4096  # of a receiver's answer, at most this much is read
+_SIDE_BY_SIDE = 4  # subscriptions one process delivers at once
+_HEAD = select(func.max(events.c.seq))
 logger = logging.getLogger("satchel.webhooks")
 
 
@@ -51,7 +56,7 @@ async def resolve_target(url: str, allowed_networks: str) -> tuple[str, list[str
     port = parts.port or (443 if parts.scheme == "https" else 80)
     try:
         infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except OSError as exc:
+    except (OSError, UnicodeError, ValueError) as exc:
         raise InvalidRequestError(f"webhook host {host!r} does not resolve: {exc}") from None
     addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
     allowed = parse_networks(allowed_networks)
@@ -73,6 +78,7 @@ class WebhookDeliverer:
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
         self._client: httpx.AsyncClient | None = None
         self._draining: set[str] = set()  # subscriptions this process is delivering now
+        self._leases: dict[str, float] = {}  # and until when it holds their leases
 
     def _http(self) -> httpx.AsyncClient:
         if self._client is None:
@@ -100,29 +106,61 @@ class WebhookDeliverer:
             await self.context.catalog.wait_for_events(poll)
 
     async def deliver_due(self) -> dict[str, int]:
-        """Deliver what every due subscription has pending; returns counts of this round."""
+        """Deliver what every due subscription has pending, up to ``_SIDE_BY_SIDE`` of them at
+        once (one slow receiver does not hold up the others); returns this round's counts.
+        A subscription with nothing after its cursor costs no write."""
         context = self.context
         await context.ensure_open()
         async with context.catalog.read() as reader:
-            due = await WebhookRows(reader.conn).due(context.sandbox_id, context.now())
+            head = (await reader.conn.execute(_HEAD)).scalar_one() or 0
+            due = await WebhookRows(reader.conn).due(context.sandbox_id, context.now(), head)
         totals = {"delivered": 0, "failed": 0, "dead": 0}
-        for webhook_id in due:
-            counts = await self._drain(webhook_id)
+        gate = asyncio.Semaphore(_SIDE_BY_SIDE)
+
+        async def drain(webhook_id: str) -> None:
+            async with gate:
+                try:
+                    counts = await self._drain(webhook_id)
+                except Exception:  # one subscription's trouble is not the others'
+                    logger.exception("delivering webhook %s failed", webhook_id)
+                    return
             for name, value in counts.items():
                 totals[name] += value
+
+        await asyncio.gather(*(drain(webhook_id) for webhook_id in due))
         return totals
 
     async def _claim(self, webhook_id: str) -> bool:
         now = self.context.now()
         async with self.context.catalog.write() as writer:
-            return await WebhookRows(writer.conn).claim(
+            claimed = await WebhookRows(writer.conn).claim(
                 webhook_id, self.owner, now, now + LEASE_SECONDS
             )
+        if claimed:
+            self._leases[webhook_id] = now + LEASE_SECONDS
+        return claimed
 
     async def _save(self, webhook_id: str, values: dict[str, Any]) -> bool:
-        values["lease_until"] = self.context.now() + LEASE_SECONDS
+        until = self.context.now() + LEASE_SECONDS
+        values["lease_until"] = until
         async with self.context.catalog.write() as writer:
-            return await WebhookRows(writer.conn).save(webhook_id, self.owner, values)
+            saved = await WebhookRows(writer.conn).save(webhook_id, self.owner, values)
+        if saved:
+            self._leases[webhook_id] = until
+        return saved
+
+    async def _ready_to_send(self, webhook_id: str, webhook: Webhook, secret: str) -> bool:
+        """Whether *webhook* is still as it was read (not paused, re-pointed, re-keyed or
+        deleted meanwhile) and this process holds its lease for longer than a request may
+        take (renewing it if not): False means stop, the next round reads it afresh."""
+        async with self.context.catalog.read() as reader:
+            found = await WebhookRows(reader.conn).get(webhook_id, self.context.sandbox_id)
+        if found != (webhook, secret):
+            return False
+        margin = 2 * self.context.settings.webhook_timeout_seconds + 5
+        if self._leases.get(webhook_id, 0) - self.context.now() < margin:
+            return await self._save(webhook_id, {})
+        return True
 
     async def _drain(self, webhook_id: str) -> dict[str, int]:
         counts = {"delivered": 0, "failed": 0, "dead": 0}
@@ -139,6 +177,7 @@ class WebhookDeliverer:
                     await WebhookRows(writer.conn).release(webhook_id, self.owner)
         finally:
             self._draining.discard(webhook_id)
+            self._leases.pop(webhook_id, None)
         return counts
 
     async def _deliver_pending(self, webhook_id: str, counts: dict[str, int]) -> None:
@@ -163,6 +202,8 @@ class WebhookDeliverer:
             for event in page.events:
                 if not webhook.matches(event):
                     continue
+                if not await self._ready_to_send(webhook_id, webhook, secret):
+                    return
                 ok, code, error = await self.post(webhook, secret, event)
                 now = context.now()
                 values: dict[str, Any] = {"last_attempt_at": now, "last_status": code}
@@ -233,7 +274,24 @@ class WebhookDeliverer:
     async def post(
         self, webhook: Webhook, secret: str, event: dict[str, Any]
     ) -> tuple[bool, int | None, str | None]:
-        """Send *event* once: (delivered, HTTP status or None, why it failed or None)."""
+        """Send *event* once: (delivered, HTTP status or None, why it failed or None).
+
+        The whole attempt (name lookup, connection, request, the first bytes of the answer)
+        is bounded by ``webhook_timeout_seconds``; anything that goes wrong is a failed
+        attempt, never an error of the round.
+        """
+        seconds = self.context.settings.webhook_timeout_seconds
+        try:
+            async with asyncio.timeout(seconds):
+                return await self._post(webhook, secret, event)
+        except TimeoutError:
+            return False, None, f"no answer within {seconds:g} s"
+        except Exception as exc:  # a receiver or a name must not stop delivery
+            return False, None, f"{type(exc).__name__}: {exc}"[:_ERROR_CHARS]
+
+    async def _post(
+        self, webhook: Webhook, secret: str, event: dict[str, Any]
+    ) -> tuple[bool, int | None, str | None]:
         body = json.dumps(event, separators=(",", ":"), ensure_ascii=False).encode()
         timestamp = int(time.time())
         headers = {
@@ -247,26 +305,29 @@ class WebhookDeliverer:
             "Satchel-Signature": sign(secret, timestamp, body),
         }
         try:
-            host, addresses = await resolve_target(
+            _host, addresses = await resolve_target(
                 webhook.url, self.context.settings.webhook_allowed_networks
             )
         except InvalidRequestError as exc:
             return False, None, exc.message[:_ERROR_CHARS]
-        parts = urllib.parse.urlsplit(webhook.url)
+        url = httpx.URL(webhook.url)
         pinned = addresses[0]
-        netloc = f"[{pinned}]" if ":" in pinned else pinned
-        if parts.port is not None:
-            netloc += f":{parts.port}"
-        headers["Host"] = parts.netloc
-        target = urllib.parse.urlunsplit(parts._replace(netloc=netloc))
-        extensions = {"sni_hostname": host} if parts.scheme == "https" else {}
+        headers["Host"] = url.netloc.decode("ascii")  # the name, IDNA-encoded, and the port
+        target = url.copy_with(host=pinned)
+        extensions = {"sni_hostname": url.raw_host.decode("ascii")} if url.scheme == "https" else {}
+        request = self._http().build_request(
+            "POST", target, content=body, headers=headers, extensions=extensions
+        )
+        answer = await self._http().send(request, stream=True)
         try:
-            answer = await self._http().post(
-                target, content=body, headers=headers, extensions=extensions
-            )
-        except httpx.HTTPError as exc:
-            return False, None, f"{type(exc).__name__}: {exc}"[:_ERROR_CHARS] or "request failed"
-        if 200 <= answer.status_code < 300:
-            return True, answer.status_code, None
-        reason = answer.text[:200].strip() if answer.content else ""
+            if 200 <= answer.status_code < 300:  # taken: its body does not matter
+                return True, answer.status_code, None
+            start = b""
+            async for chunk in answer.aiter_raw():  # only what names the failure
+                start += chunk
+                if len(start) >= _ANSWER_BYTES:
+                    break
+        finally:
+            await answer.aclose()
+        reason = start[:200].decode("utf-8", "replace").strip()
         return False, answer.status_code, f"HTTP {answer.status_code} {reason}"[:_ERROR_CHARS]

@@ -118,9 +118,11 @@ class WebhookService:
             actor=None,
         )
         async with context.catalog.write() as writer:
+            head = await _head(writer.conn)
             if start is None:  # from now on: the events logged after this one's creation
-                head = (await writer.conn.execute(select(func.max(events.c.seq)))).scalar_one()
-                start = int(head or 0)
+                start = head
+            elif start > head:
+                raise InvalidRequestError(f"after {start} is past the log's last event ({head})")
             rows = WebhookRows(writer.conn)
             await rows.insert(webhook, secret, start, now)
             await writer.append_event(
@@ -223,6 +225,9 @@ class WebhookService:
         async with context.catalog.write() as writer:
             rows = WebhookRows(writer.conn)
             webhook, _secret = await self._find(rows, webhook_id)
+            head = await _head(writer.conn)
+            if start > head:  # it would skip the events logged up to there
+                raise InvalidRequestError(f"after {start} is past the log's last event ({head})")
             await rows.rewind(webhook.webhook_id, start)
             status = await rows.status(webhook.webhook_id)
         return self._view(webhook, status)
@@ -279,9 +284,10 @@ class WebhookService:
         async with context.catalog.write() as writer:
             rows = WebhookRows(writer.conn)
             current = await rows.dead_letter(webhook_id, seq)
-            attempts = int(current["attempts"]) + 1 if current else 1
+            if current is None:  # deleted with its webhook meanwhile
+                raise ArtifactNotFoundError(f"webhook {webhook_id} has no dead letter {seq}")
             values: dict[str, Any] = {
-                "attempts": attempts,
+                "attempts": int(current["attempts"]) + 1,
                 "last_status": code,
                 "lease_until": None,
             }
@@ -289,7 +295,7 @@ class WebhookService:
                 values["redelivered_at"] = context.now()
             else:
                 values["last_error"] = error or ""
-            await rows.bury(webhook_id, seq, values)
+            await rows.update_dead_letter(webhook_id, seq, values)
             letter = await rows.dead_letter(webhook_id, seq)
         assert letter is not None
         return letter
@@ -304,3 +310,8 @@ def _payload(webhook: Webhook) -> dict[str, Any]:
     for key in ("webhook_id", "sandbox_id", "created_at", "actor"):
         values.pop(key)
     return values
+
+
+async def _head(conn: Any) -> int:
+    """The log's last sequence number (0: empty)."""
+    return int((await conn.execute(select(func.max(events.c.seq)))).scalar_one() or 0)

@@ -117,7 +117,7 @@ async def redeliver_dead_letter(request: Request, webhook_id: str, seq: int) -> 
     return JSONResponse(await get_store(request).redeliver_dead_letter(webhook_id, seq))
 
 
-@router.post("/v1/admin/webhooks/deliver", summary="Run one webhook delivery round now")
+@router.post("/v1/admin/deliver-webhooks", summary="Run one webhook delivery round now")
 @access(Access.ADMIN)
 async def deliver_webhooks(request: Request) -> JSONResponse:
     return JSONResponse(await get_store(request).deliver_webhooks())

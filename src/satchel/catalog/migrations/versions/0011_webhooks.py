@@ -1,4 +1,5 @@
-"""Webhooks: subscriptions to the event feed, each one's delivery state, and dead letters.
+"""Webhooks: subscriptions to the event feed, their secrets, each one's delivery state, and dead
+letters.
 
 Revision ID: 0011
 Revises: 0010
@@ -28,7 +29,6 @@ def upgrade() -> None:
         sa.Column("description", sa.Text(), nullable=False),
         sa.Column("active", sa.Boolean(), nullable=False),
         sa.Column("max_attempts", sa.Integer(), nullable=False),
-        sa.Column("secret", sa.Text(), nullable=False),
         sa.Column("created_at", _TIME, nullable=False),
         sa.Column("updated_at", _TIME, nullable=False),
         sa.Column("actor", sa.String(128), nullable=True),
@@ -52,6 +52,12 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("webhook_id", name="pk_webhook_cursors"),
     )
     op.create_table(
+        "webhook_secrets",
+        sa.Column("webhook_id", sa.String(32), nullable=False),
+        sa.Column("secret", sa.Text(), nullable=False),
+        sa.PrimaryKeyConstraint("webhook_id", name="pk_webhook_secrets"),
+    )
+    op.create_table(
         "webhook_dead_letters",
         sa.Column("webhook_id", sa.String(32), nullable=False),
         sa.Column("seq", sa.BigInteger(), nullable=False),
@@ -67,6 +73,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("webhook_dead_letters")
+    op.drop_table("webhook_secrets")
     op.drop_table("webhook_cursors")
     op.drop_index("ix_webhooks_sandbox_id_created_at", table_name="webhooks")
     op.drop_table("webhooks")
