@@ -224,3 +224,15 @@ def test_an_old_sqlite_is_refused_with_a_clear_error(monkeypatch: pytest.MonkeyP
     monkeypatch.setattr(sqlite3, "sqlite_version_info", (3, 34, 1))
     with pytest.raises(NotSupportedError, match=r"SQLite 3\.35"):
         create_sqlite_engine("sqlite://")
+
+
+def test_no_view_column_fills_itself_in() -> None:
+    """A plain insert's bound values are its row's image (satchel.catalog.changes): true only
+    while no view column has a default of its own."""
+    filled = [
+        f"{name}.{column.name}"
+        for name, table in VIEWS.items()
+        for column in table.c
+        if column.default is not None or column.server_default is not None
+    ]
+    assert filled == []

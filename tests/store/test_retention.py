@@ -97,6 +97,7 @@ async def test_a_hold_beats_retention(make_store: Any, classes: Path) -> None:
         "v1.package.file_added",
         "v1.package.finalized",
         "v1.hold.applied",
+        "v1.package.retained",  # the sweep recorded why it is kept: the hold
         "v1.hold.released",
         "v1.package.eligible",
         "v1.package.deleted",

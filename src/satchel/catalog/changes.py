@@ -7,22 +7,20 @@ carries, besides its public payload, the rows its transaction left behind: a lis
 was deleted). Replay applies them in sequence order; since every image is the state a committed
 transaction produced, applying them in that order reproduces the views exactly.
 
-:class:`ChangeCapture` wraps the writer's connection and notes the key of every row an INSERT,
-UPDATE or DELETE on a view touches (from the bound values of a plain insert, otherwise with
-``RETURNING`` of the primary key, so a ``WHERE`` that matches many rows is covered too). At the
-end of the transaction :func:`read_images` reads those rows back. The images never leave the
-server: the feed does not select them (they hold API-key digests, for one).
+:class:`ChangeCapture` wraps the writer's connection and adds ``RETURNING`` of every column to
+each INSERT, UPDATE or DELETE on a view, so it learns each row's image from the statement itself
+(a ``WHERE`` that matches many rows is covered too, and no row is read twice). The images never
+leave the server: the feed does not select them (they hold API-key digests, for one).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Table, select, tuple_
+from sqlalchemy import Table
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql.base import Executable
-from sqlalchemy.sql.dml import Insert, UpdateBase
+from sqlalchemy.sql.dml import Delete, Insert, UpdateBase
 
 from satchel.catalog.connection import CatalogConnection, HotQuery, Rows
 from satchel.catalog.tables import (
@@ -39,7 +37,7 @@ from satchel.catalog.tables import (
     webhooks,
 )
 
-__all__ = ["VIEWS", "ChangeCapture", "Key", "key_columns", "read_images"]
+__all__ = ["VIEWS", "ChangeCapture", "Key", "key_columns"]
 
 VIEWS: dict[str, Table] = {
     table.name: table
@@ -62,21 +60,21 @@ VIEWS: dict[str, Table] = {
 Key = tuple[str, tuple[Any, ...]]
 """A touched row: its table's name and its primary key's values."""
 
-_CHUNK = 200  # keys per SELECT when reading images back
-
 
 def key_columns(table: Table) -> list[Any]:
     return list(table.primary_key.columns)
 
 
 class ChangeCapture:
-    """A connection that remembers which view rows its statements wrote (in first-touch order)."""
+    """A connection that keeps the image of every view row its statements wrote: the row as
+    the statement left it (``RETURNING`` all its columns), or None once deleted. Keys keep the
+    order they were first touched in; a later statement's image replaces an earlier one."""
 
     __slots__ = ("inner", "touched")
 
     def __init__(self, inner: CatalogConnection) -> None:
         self.inner = inner
-        self.touched: dict[Key, None] = {}
+        self.touched: dict[Key, dict[str, Any] | None] = {}
 
     @property
     def dialect(self) -> Dialect:
@@ -87,50 +85,34 @@ class ChangeCapture:
     ) -> Rows:
         if not isinstance(statement, UpdateBase):
             return await self.inner.execute(statement, parameters)
-        table = statement.table
-        name = getattr(table, "name", None)
+        name = getattr(statement.table, "name", None)
         if name not in VIEWS:
             return await self.inner.execute(statement, parameters)
-        columns = key_columns(VIEWS[name])
-        if _plain_insert(statement) and all(c.name in (parameters or ()) for c in columns):
-            assert parameters is not None
-            result = await self.inner.execute(statement, parameters)
-            self.touched[(name, tuple(parameters[c.name] for c in columns))] = None
-            return result
         if statement._returning:  # none of the writers' statements has one
             raise NotImplementedError(f"a write to {name} with RETURNING cannot be captured")
-        result = await self.inner.execute(statement.returning(*columns), parameters)
+        table = VIEWS[name]
+        keys = [column.name for column in key_columns(table)]
+        if parameters is not None and _plain_insert(statement):
+            # It inserts exactly these values (or fails): they are the image, no RETURNING
+            # needed (no view column has a default to fill in).
+            result = await self.inner.execute(statement, parameters)
+            image = {column.name: parameters.get(column.name) for column in table.c}
+            self.touched[(name, tuple(image[k] for k in keys))] = image
+            return result
+        result = await self.inner.execute(statement.returning(*table.c), parameters)
         rows = result.all()
+        deleted = isinstance(statement, Delete)
         for row in rows:
-            self.touched[(name, tuple(row))] = None
-        return Rows([], len(rows))
+            image = dict(row._mapping)
+            self.touched[(name, tuple(image[k] for k in keys))] = None if deleted else image
+        return Rows([], len(rows))  # the caller's statement returns no rows, only a count
 
 
 def _plain_insert(statement: UpdateBase) -> bool:
-    """An INSERT without ON CONFLICT (it inserts exactly the bound row, or fails)."""
-    return isinstance(statement, Insert) and statement._post_values_clause is None
-
-
-async def read_images(conn: CatalogConnection, keys: Iterable[Key]) -> dict[Key, Any]:
-    """The current row (a JSON-able dict) of each key, or None where it no longer exists."""
-    by_table: dict[str, list[tuple[Any, ...]]] = {}
-    for name, key in keys:
-        by_table.setdefault(name, []).append(key)
-    images: dict[Key, Any] = {}
-    for name, table_keys in by_table.items():
-        table = VIEWS[name]
-        columns = key_columns(table)
-        for start in range(0, len(table_keys), _CHUNK):
-            chunk = table_keys[start : start + _CHUNK]
-            for key in chunk:
-                images[(name, key)] = None
-            for row in await conn.execute(select(table).where(_key_in(columns, chunk))):
-                image = dict(row._mapping)
-                images[(name, tuple(image[c.name] for c in columns))] = image
-    return images
-
-
-def _key_in(columns: Sequence[Any], keys: Sequence[tuple[Any, ...]]) -> Any:
-    if len(columns) == 1:
-        return columns[0].in_([key[0] for key in keys])
-    return tuple_(*columns).in_(keys)
+    """An INSERT of bound values without ON CONFLICT or values of its own."""
+    return (
+        isinstance(statement, Insert)
+        and statement._post_values_clause is None
+        and not statement._values
+        and not statement._multi_values
+    )

@@ -11,7 +11,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from satchel.catalog import apikeys as key_rows
 from satchel.catalog import uploads as upload_rows
-from satchel.catalog.changes import ChangeCapture, read_images
+from satchel.catalog.changes import ChangeCapture
 from satchel.catalog.connection import CatalogConnection
 from satchel.catalog.reader import _GET_ARTIFACT, CatalogReader, _records
 from satchel.catalog.rows import artifact_values, to_artifact
@@ -169,14 +169,13 @@ class CatalogWriter(CatalogReader):
         event is a defect (replay could not rebuild it) and fails here.
         """
         pending, self._pending_events = self._pending_events, []
-        touched = list(self.capture.touched)
-        self.capture.touched.clear()
+        images, self.capture.touched = self.capture.touched, {}
+        touched = list(images)
         if touched and not pending:
             tables = sorted({name for name, _key in touched})
             raise RuntimeError(f"a catalog write changed {', '.join(tables)} without an event")
         if not pending:
             return
-        images = await read_images(self.capture.inner, touched)
         rows: list[dict[str, Any]] = []
         start = 0
         for index, (values, mark) in enumerate(pending):

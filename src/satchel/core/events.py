@@ -66,7 +66,8 @@ EVENT_TYPES: dict[str, str] = {
     "v1.package.finalized": "A package was finalized and its manifest written. Payload: "
     "manifest_address, files, bytes, retention_class, mode, retain_until, actor_label.",
     "v1.package.eligible": "A sweep found a package past its retention. Payload: rule.",
-    "v1.package.retained": "A package is no longer eligible for deletion. Payload: rule.",
+    "v1.package.retained": "A sweep or gc found a package not eligible for deletion, now or "
+    "for a new reason (a hold, an extension). Payload: rule.",
     "v1.package.deleted": "A package and its files were deleted. Payload: files, bytes, and "
     "why (reason or swept).",
     # retention and holds
