@@ -1,0 +1,224 @@
+"""The pull-through cache's remotes (seed 003's ``remotes.yaml``): what each may fetch, from
+where, and for how long a cached file stays fresh.
+
+A file names remotes under ``remotes:``. A ``remote`` remote fetches from its ``base_url`` the
+paths that match one of its ``include_patterns`` (Python regular expressions, matched against the
+whole path); a ``local`` remote holds uploaded files only. ``package`` (``generic``, ``alpine``,
+``rpm``) decides which paths are index files (``APKINDEX.tar.gz``; ``repomd.xml`` and the other
+repodata files): those stay fresh for ``cache.index_ttl`` seconds, other files for
+``cache.file_ttl`` (0: forever). Every error names the remote and the key it is about.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import urllib.parse
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from satchel.core.errors import InvalidRequestError
+
+__all__ = [
+    "PACKAGES",
+    "CacheRules",
+    "Remote",
+    "RemotesError",
+    "check_proxy_path",
+    "is_index_file",
+    "load_remotes",
+    "parse_remotes",
+]
+
+PACKAGES = ("generic", "alpine", "rpm")
+KINDS = ("remote", "local")
+_NAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,62}\Z")
+_MAX_PATTERNS = 200
+_MAX_PATH_CHARS = 2048
+_RPM_INDEX = re.compile(
+    r"(^|/)repodata/(repomd\.xml(\.asc|\.key)?|[^/]*-(primary|filelists|other|comps|updateinfo|"
+    r"modules|prestodelta|group|deltainfo)[^/]*\.(xml|sqlite)(\.(gz|bz2|xz|zst))?)\Z"
+)
+
+
+class RemotesError(ValueError):
+    """A remotes file that cannot be used: the message names the remote and the key."""
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class CacheRules:
+    file_ttl: int = 0
+    index_ttl: int = 0
+    not_found_ttl: int = 60
+
+
+_DEFAULT_RULES = CacheRules()
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Remote:
+    name: str
+    kind: str
+    package: str
+    base_url: str | None
+    description: str
+    include_patterns: tuple[re.Pattern[str], ...]
+    cache: CacheRules
+
+    def allows(self, path: str) -> bool:
+        """Whether *path* matches an include pattern (a local remote takes any path)."""
+        if self.kind == "local":
+            return True
+        return any(pattern.fullmatch(path) for pattern in self.include_patterns)
+
+    def ttl_of(self, path: str) -> int:
+        """Seconds a cached copy of *path* stays fresh (0: forever)."""
+        return self.cache.index_ttl if is_index_file(self.package, path) else self.cache.file_ttl
+
+    def upstream_url(self, path: str) -> str:
+        assert self.base_url is not None
+        return self.base_url.rstrip("/") + "/" + urllib.parse.quote(path, safe="/-._~+@:")
+
+    def describe(self) -> dict[str, Any]:
+        """The remote as ``GET /config`` shows it."""
+        return {
+            "type": self.kind,
+            "package": self.package,
+            "base_url": self.base_url,
+            "description": self.description,
+            "include_patterns": [pattern.pattern for pattern in self.include_patterns],
+            "cache": dataclasses.asdict(self.cache),
+        }
+
+
+def is_index_file(package: str, path: str) -> bool:
+    """Whether *path* is a repository index of a *package* remote (kept ``index_ttl``)."""
+    if package == "alpine":
+        return path.rsplit("/", 1)[-1] == "APKINDEX.tar.gz"
+    if package == "rpm":
+        return _RPM_INDEX.search(path) is not None
+    return False
+
+
+def check_proxy_path(value: str) -> str:
+    """A path below a remote: relative, no ``.``/``..`` or empty segments, no backslash or
+    control characters (after the URL's decoding, so encoded traversal is refused too)."""
+    if not value or len(value) > _MAX_PATH_CHARS:
+        raise InvalidRequestError(f"the path must be 1 to {_MAX_PATH_CHARS} characters")
+    if any(ord(c) < 32 or c in "\x7f\\" or 0xD800 <= ord(c) <= 0xDFFF for c in value):
+        raise InvalidRequestError("the path contains control characters or backslashes")
+    if value.startswith("/") or any(part in ("", ".", "..") for part in value.split("/")):
+        raise InvalidRequestError("the path must be relative, without '.', '..' or '//'")
+    if "%" in value and urllib.parse.unquote(value) != value:
+        raise InvalidRequestError("the path is encoded twice")
+    return value
+
+
+def load_remotes(path: Path) -> dict[str, Remote]:
+    """The remotes of the YAML file at *path*; RemotesError naming what is wrong."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RemotesError(f"{path}: cannot be read: {exc}") from None
+    try:
+        document = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise RemotesError(f"{path}: not valid YAML: {exc}") from None
+    return parse_remotes(document, where=str(path))
+
+
+def parse_remotes(document: object, *, where: str = "remotes") -> dict[str, Remote]:
+    if document is None:
+        return {}
+    if not isinstance(document, dict) or set(document) - {"remotes"}:
+        raise RemotesError(f"{where}: the top level has one key, 'remotes'")
+    remotes = document.get("remotes")
+    if remotes is None:
+        return {}
+    if not isinstance(remotes, dict):
+        raise RemotesError(f"{where}: 'remotes' maps remote names to their settings")
+    return {str(name): _remote(str(name), settings, where) for name, settings in remotes.items()}
+
+
+def _remote(name: str, settings: object, where: str) -> Remote:
+    def fail(key: str, problem: str) -> RemotesError:
+        return RemotesError(f"{where}: remote {name!r}: {key}: {problem}")
+
+    if not _NAME.match(name):
+        raise fail("name", "lower-case letters, digits, '.', '_' and '-' (at most 63)")
+    if not isinstance(settings, dict):
+        raise fail("settings", "a mapping of base_url, type, package, …")
+    known = {"base_url", "type", "package", "description", "include_patterns", "cache"}
+    if unknown := sorted(set(map(str, settings)) - known):
+        raise fail(unknown[0], f"unknown key (known: {', '.join(sorted(known))})")
+    kind = settings.get("type", "remote")
+    if kind not in KINDS:
+        raise fail("type", f"one of {', '.join(KINDS)}, not {kind!r}")
+    package = settings.get("package", "generic")
+    if package not in PACKAGES:
+        raise fail("package", f"one of {', '.join(PACKAGES)}, not {package!r}")
+    description = settings.get("description") or ""
+    if not isinstance(description, str):
+        raise fail("description", "text")
+    base_url = settings.get("base_url")
+    if kind == "remote":
+        base_url = _base_url(base_url, fail)
+    elif base_url is not None:
+        raise fail("base_url", "a local remote has none (it holds uploads)")
+    return Remote(
+        name=name,
+        kind=kind,
+        package=package,
+        base_url=base_url,
+        description=description,
+        include_patterns=_patterns(settings.get("include_patterns"), kind, fail),
+        cache=_cache(settings.get("cache"), fail),
+    )
+
+
+def _base_url(value: object, fail: Any) -> str:
+    if not isinstance(value, str) or not value:
+        raise fail("base_url", "required for a remote of type 'remote'")
+    parts = urllib.parse.urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise fail("base_url", f"an absolute http(s) URL, not {value!r}")
+    if parts.query or parts.fragment:
+        raise fail("base_url", "no query or fragment")
+    return value
+
+
+def _patterns(value: object, kind: str, fail: Any) -> tuple[re.Pattern[str], ...]:
+    if value is None:
+        if kind == "remote":
+            raise fail("include_patterns", "required: only paths matching one are fetched")
+        return ()
+    if not isinstance(value, list) or not value or len(value) > _MAX_PATTERNS:
+        raise fail("include_patterns", f"a list of 1 to {_MAX_PATTERNS} regular expressions")
+    compiled = []
+    for index, pattern in enumerate(value):
+        if not isinstance(pattern, str) or not pattern:
+            raise fail(f"include_patterns[{index}]", "a non-empty regular expression")
+        try:
+            compiled.append(re.compile(pattern))
+        except re.error as exc:
+            raise fail(f"include_patterns[{index}]", f"not a regular expression: {exc}") from None
+    return tuple(compiled)
+
+
+def _cache(value: object, fail: Any) -> CacheRules:
+    if value is None:
+        return CacheRules()
+    if not isinstance(value, dict):
+        raise fail("cache", "a mapping of file_ttl, index_ttl, not_found_ttl")
+    known = {"file_ttl", "index_ttl", "not_found_ttl"}
+    if unknown := sorted(set(map(str, value)) - known):
+        raise fail(f"cache.{unknown[0]}", f"unknown key (known: {', '.join(sorted(known))})")
+    numbers: dict[str, int] = {}
+    for key in sorted(known):
+        number = value.get(key, getattr(_DEFAULT_RULES, key))
+        if isinstance(number, bool) or not isinstance(number, int) or number < 0:
+            raise fail(f"cache.{key}", f"whole seconds, 0 or more, not {number!r}")
+        numbers[key] = number
+    return CacheRules(**numbers)
