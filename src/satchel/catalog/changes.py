@@ -88,8 +88,8 @@ class ChangeCapture:
         name = getattr(statement.table, "name", None)
         if name not in VIEWS:
             return await self.inner.execute(statement, parameters)
-        if statement._returning:  # none of the writers' statements has one
-            raise NotImplementedError(f"a write to {name} with RETURNING cannot be captured")
+        if statement._returning:  # capture adds its own; the writers' statements have none
+            raise TypeError(f"a write to {name} must leave RETURNING to change capture")
         table = VIEWS[name]
         keys = [column.name for column in key_columns(table)]
         if parameters is not None and _plain_insert(statement):
