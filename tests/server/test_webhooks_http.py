@@ -75,7 +75,12 @@ def test_two_replicas_deliver_each_event_once_in_order_through_an_outage(
     with first.client("admin") as admin:
         created = admin.post(
             "/v1/admin/webhooks",
-            json={"url": receiver.url, "types": ["v1.artifact.stored"], "secret": SECRET},
+            json={
+                "url": receiver.url,
+                "types": ["v1.artifact.stored"],
+                "secret": SECRET,
+                "max_attempts": 50,  # a slow machine's outage outlasts 8 quick retries
+            },
         )
         assert created.status_code == 201, created.text
         webhook_id = created.json()["webhook_id"]
