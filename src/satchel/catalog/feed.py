@@ -13,7 +13,7 @@ from satchel.catalog.tables import events
 from satchel.core.access import Caller
 from satchel.core.events import EventPage
 
-__all__ = ["read_events"]
+__all__ = ["log_head", "read_events"]
 
 _FIELDS = (
     events.c.seq,
@@ -24,6 +24,11 @@ _FIELDS = (
     events.c.payload,
 )
 _HEAD = select(func.max(events.c.seq))
+
+
+async def log_head(conn: CatalogConnection) -> int:
+    """The log's last sequence number (0: empty)."""
+    return int((await conn.execute(_HEAD)).scalar_one() or 0)
 
 
 def visible_to(caller: Caller, table: Table = events) -> Any:

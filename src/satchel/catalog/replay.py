@@ -19,19 +19,18 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, text, tuple_
+from sqlalchemy import delete, func, insert, select, tuple_
 
 from satchel.catalog.catalog import Catalog
 from satchel.catalog.changes import VIEWS, Key, key_columns
 from satchel.catalog.connection import CatalogConnection
 from satchel.catalog.tables import events
+from satchel.catalog.writer import EVENT_ORDER_KEY, EVENT_ORDER_LOCK
 
 __all__ = ["ReplayReport", "dump_views", "replay"]
 
 _PAGE = 200  # events per page (each carries at most 500 rows)
 _CHUNK = 200  # keys per DELETE
-_EVENT_ORDER_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
-_EVENT_ORDER_KEY = {"key": 0x736174636865_65}  # the key CatalogWriter.flush_events takes
 
 
 class _RolledBack(Exception):
@@ -60,7 +59,7 @@ async def replay(catalog: Catalog, *, check: bool = False) -> ReplayReport:
         async with catalog.write() as writer:
             conn = writer.raw  # the rows replay writes are not changes to log
             if conn.dialect.name == "postgresql":
-                await conn.execute(_EVENT_ORDER_LOCK, _EVENT_ORDER_KEY)
+                await conn.execute(EVENT_ORDER_LOCK, EVENT_ORDER_KEY)
             before = await dump_views(conn) if check else None
             for table in VIEWS.values():
                 await conn.execute(delete(table))

@@ -37,8 +37,8 @@ __all__ = ["CatalogWriter"]
 _INSERT_ARTIFACT = insert(artifacts)
 _INSERT_EVENT = insert(events)
 # Held from the first event insert to commit (PostgreSQL): events commit in sequence order.
-_EVENT_ORDER_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
-_EVENT_ORDER_KEY = {"key": 0x736174636865_65}  # "satche" + "e"
+EVENT_ORDER_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
+EVENT_ORDER_KEY = {"key": 0x736174636865_65}  # "satche" + "e"
 # PostgreSQL runs writers side by side (SQLite has one writer at a time: BEGIN IMMEDIATE), so
 # there a writer locks the rows it reads to change, and periodic jobs claim rows with SKIP
 # LOCKED so that replicas running them at once never process a row twice.
@@ -185,7 +185,7 @@ class CatalogWriter(CatalogReader):
             rows.extend(_with_changes(values, changes))
         conn = self.capture.inner
         if self._row_locks:
-            await conn.execute(_EVENT_ORDER_LOCK, _EVENT_ORDER_KEY)
+            await conn.execute(EVENT_ORDER_LOCK, EVENT_ORDER_KEY)
         for values in rows:
             await conn.execute(_INSERT_EVENT, values)
 

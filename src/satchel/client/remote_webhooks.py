@@ -13,6 +13,11 @@ __all__ = ["RemoteWebhooksMixin"]
 _BASE = "/v1/admin/webhooks"
 
 
+def _type_list(types: Any) -> Any:
+    """One event type given as a string is a list of one in the JSON body."""
+    return [types] if isinstance(types, str) else types
+
+
 class RemoteWebhooksMixin(RemoteBase):
     async def _webhook_json(self, method: str, path: str, **kwargs: Any) -> Any:
         return (await self._request(method, path, **kwargs)).json()
@@ -32,7 +37,7 @@ class RemoteWebhooksMixin(RemoteBase):
         """Subscribe *url* to the feed (see the contract); the secret comes back once."""
         body: dict[str, Any] = {
             "url": url,
-            "types": [types] if isinstance(types, str) else types,
+            "types": _type_list(types),
             "subject_prefix": subject_prefix,
             "secret": secret,
             "description": description,
@@ -69,7 +74,7 @@ class RemoteWebhooksMixin(RemoteBase):
         """Change what is given; the rest stays."""
         given = {
             "url": url,
-            "types": [types] if isinstance(types, str) else types,
+            "types": _type_list(types),
             "subject_prefix": subject_prefix,
             "secret": secret,
             "description": description,

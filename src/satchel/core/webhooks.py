@@ -26,7 +26,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from satchel.core.errors import InvalidRequestError
-from satchel.core.events import check_event_types
 from satchel.core.validation import check_text
 
 __all__ = [
@@ -148,10 +147,6 @@ def check_subject_prefix(value: object) -> str | None:
     if value is None or value == "":
         return None
     return check_text("subject_prefix", value, max_chars=128)
-
-
-def check_types(value: object) -> tuple[str, ...]:
-    return check_event_types(value)
 
 
 def check_max_attempts(value: object) -> int:

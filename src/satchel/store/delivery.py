@@ -26,11 +26,9 @@ import urllib.parse
 from typing import Any
 
 import httpx
-from sqlalchemy import func, select
 
 from satchel._version import __version__
-from satchel.catalog.feed import read_events
-from satchel.catalog.tables import events
+from satchel.catalog.feed import log_head, read_events
 from satchel.catalog.webhooks import WebhookRows
 from satchel.core.access import Caller
 from satchel.core.errors import InvalidRequestError
@@ -45,12 +43,11 @@ _ADMIN = Caller(is_admin=True)
 _ERROR_CHARS = 500
 _ANSWER_BYTES = 4096  # of a receiver's answer, at most this much is read
 _SIDE_BY_SIDE = 4  # subscriptions one process delivers at once
-_HEAD = select(func.max(events.c.seq))
 logger = logging.getLogger("satchel.webhooks")
 
 
-async def resolve_target(url: str, allowed_networks: str) -> tuple[str, list[str]]:
-    """The host of *url* and the addresses it resolves to, all allowed; else InvalidRequestError."""
+async def resolve_target(url: str, allowed_networks: str) -> list[str]:
+    """The addresses the host of *url* resolves to, all allowed; else InvalidRequestError."""
     parts = urllib.parse.urlsplit(url)
     host = parts.hostname or ""
     port = parts.port or (443 if parts.scheme == "https" else 80)
@@ -67,7 +64,7 @@ async def resolve_target(url: str, allowed_networks: str) -> tuple[str, list[str
             "loopback and reserved addresses are refused unless SATCHEL_WEBHOOK_ALLOWED_NETWORKS "
             "contains them"
         )
-    return host, addresses
+    return addresses
 
 
 class WebhookDeliverer:
@@ -112,7 +109,7 @@ class WebhookDeliverer:
         context = self.context
         await context.ensure_open()
         async with context.catalog.read() as reader:
-            head = (await reader.conn.execute(_HEAD)).scalar_one() or 0
+            head = await log_head(reader.conn)
             due = await WebhookRows(reader.conn).due(context.sandbox_id, context.now(), head)
         totals = {"delivered": 0, "failed": 0, "dead": 0}
         gate = asyncio.Semaphore(_SIDE_BY_SIDE)
@@ -305,7 +302,7 @@ class WebhookDeliverer:
             "Satchel-Signature": sign(secret, timestamp, body),
         }
         try:
-            _host, addresses = await resolve_target(
+            addresses = await resolve_target(
                 webhook.url, self.context.settings.webhook_allowed_networks
             )
         except InvalidRequestError as exc:

@@ -7,14 +7,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select
-
-from satchel.catalog.feed import read_events
-from satchel.catalog.tables import events
+from satchel.catalog.feed import log_head, read_events
 from satchel.catalog.webhooks import WebhookRows
 from satchel.core.access import Caller
 from satchel.core.errors import ArtifactNotFoundError, InvalidRequestError
-from satchel.core.events import MAX_SEQ, Audience
+from satchel.core.events import MAX_SEQ, Audience, check_event_types
 from satchel.core.unset import UNSET, Unset
 from satchel.core.validation import check_limit
 from satchel.core.webhooks import (
@@ -22,7 +19,6 @@ from satchel.core.webhooks import (
     check_max_attempts,
     check_secret,
     check_subject_prefix,
-    check_types,
     check_webhook_id,
     check_webhook_url,
     new_webhook_id,
@@ -94,7 +90,7 @@ class WebhookService:
         active: bool = True,
         after: int | None = None,
     ) -> dict[str, Any]:
-        wanted = check_types(types)
+        wanted = check_event_types(types)
         prefix = check_subject_prefix(subject_prefix)
         secret = new_webhook_secret() if secret is None else check_secret(secret)
         description = _check_description(description)
@@ -118,7 +114,7 @@ class WebhookService:
             actor=None,
         )
         async with context.catalog.write() as writer:
-            head = await _head(writer.conn)
+            head = await log_head(writer.conn)
             if start is None:  # from now on: the events logged after this one's creation
                 start = head
             elif start > head:
@@ -165,7 +161,7 @@ class WebhookService:
         check_webhook_id(webhook_id)
         changes: dict[str, Any] = {}
         if not isinstance(types, Unset):
-            changes["types"] = list(check_types(types))
+            changes["types"] = list(check_event_types(types))
         if not isinstance(subject_prefix, Unset):
             changes["subject_prefix"] = check_subject_prefix(subject_prefix)
         if not isinstance(secret, Unset):
@@ -225,7 +221,7 @@ class WebhookService:
         async with context.catalog.write() as writer:
             rows = WebhookRows(writer.conn)
             webhook, _secret = await self._find(rows, webhook_id)
-            head = await _head(writer.conn)
+            head = await log_head(writer.conn)
             if start > head:  # it would skip the events logged up to there
                 raise InvalidRequestError(f"after {start} is past the log's last event ({head})")
             await rows.rewind(webhook.webhook_id, start)
@@ -310,8 +306,3 @@ def _payload(webhook: Webhook) -> dict[str, Any]:
     for key in ("webhook_id", "sandbox_id", "created_at", "actor"):
         values.pop(key)
     return values
-
-
-async def _head(conn: Any) -> int:
-    """The log's last sequence number (0: empty)."""
-    return int((await conn.execute(select(func.max(events.c.seq)))).scalar_one() or 0)

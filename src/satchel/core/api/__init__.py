@@ -46,16 +46,7 @@ class ArtifactStoreAPI(
 def api_methods() -> dict[str, object]:
     """Every method and property of the contract, by name (dunder lifecycle methods included)."""
     found: dict[str, object] = {}
-    parts = (
-        ArtifactsAPI,
-        ReadingAPI,
-        UploadsAPI,
-        PackagesAPI,
-        EventsAPI,
-        AspectsAPI,
-        WebhooksAPI,
-        AdminAPI,
-    )
+    parts = [base for base in ArtifactStoreAPI.__bases__ if base is not Protocol]
     for part in parts:
         for name, value in vars(part).items():
             if name.startswith("_") and name not in ("__aenter__", "__aexit__"):
