@@ -35,7 +35,7 @@ async def test_expired_artifact_answers_expired_everywhere(
         user_id="alice",
         filename="docs/tmp.txt",
         meta={"kind": "tmp"},
-        ttl=1,
+        ttl=60,  # long enough that a loaded machine still reads it before the clock moves
     )
     alive = await store.store(
         b"alive", mime="text/plain", session_id="s", user_id="alice", filename="docs/ok.txt"
@@ -44,7 +44,7 @@ async def test_expired_artifact_answers_expired_everywhere(
     assert await store.retrieve(doomed) == b"ephemeral"
     assert {m.artifact_id for m in await store.list_by_session("s")} == {doomed, alive}
 
-    clock.advance(1)  # expires_at == now: expired
+    clock.set(clock() + 60)  # at least expires_at: expired
     for call in (
         lambda: store.retrieve(doomed),
         lambda: store.retrieve(doomed, user_id="alice"),
@@ -101,13 +101,13 @@ async def test_no_ttl_never_expires(store: ArtifactStore, clock: ManualClock) ->
 async def test_cleanup_purges_expired_and_reclaims_bytes(
     store: ArtifactStore, clock: ManualClock, sha: Callable[[bytes], str]
 ) -> None:
-    doomed = await store.store(b"doomed bytes", mime="text/plain", session_id="s", ttl=1)
+    doomed = await store.store(b"doomed bytes", mime="text/plain", session_id="s", ttl=60)
     other = await store.store(b"other", mime="text/plain", session_id="s", ttl=None)
     assert await blobs_of(store).head(sha(b"doomed bytes")) is not None
     assert await store.cleanup_expired_sessions() == 0  # nothing has expired yet
     assert await store.retrieve(doomed) == b"doomed bytes"
 
-    clock.advance(5)
+    clock.advance(65)
     purged = await store.cleanup_expired_sessions()
     assert purged >= 1
     with pytest.raises(ArtifactNotFoundError):
