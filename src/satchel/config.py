@@ -11,10 +11,11 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-from pydantic import AliasChoices, Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AliasChoices, Field, field_validator, model_validator
+from pydantic_settings import SettingsConfigDict
 
 from satchel.blobs.registry import keeps_data, normalise_provider
+from satchel.config_proxy import ProxySettings, apply_seed_003
 from satchel.core.errors import InvalidRequestError
 from satchel.core.routing import RoutingTable, build_routing, parse_backend_list
 
@@ -33,8 +34,9 @@ def _alias(*names: str) -> AliasChoices:
     return AliasChoices(*names)
 
 
-class Settings(BaseSettings):
-    """Configuration of an :class:`~satchel.ArtifactStore` and the faces around it."""
+class Settings(ProxySettings):
+    """Configuration of an :class:`~satchel.ArtifactStore` and the faces around it (the
+    pull-through cache's settings and seed 003's names come from :class:`ProxySettings`)."""
 
     model_config = SettingsConfigDict(
         env_prefix="SATCHEL_",
@@ -343,6 +345,11 @@ class Settings(BaseSettings):
         description="seed 001's bare shared-secret tokens (comma or newline separated); "
         "each acts as an admin, as they did there",
     )
+
+    @model_validator(mode="after")
+    def _seed_003(self) -> Settings:
+        apply_seed_003(self)
+        return self
 
     @field_validator("webhook_allowed_networks")
     @classmethod

@@ -27,7 +27,7 @@ from satchel.catalog.migrate import alembic_config
 from satchel.catalog.tables import metadata
 from satchel.core.events import Audience
 
-HEAD = "0011"
+HEAD = "0012"
 VERSION_TABLE = "alembic_version"
 
 
@@ -132,6 +132,7 @@ def test_migrated_schema_matches_tables(tmp_path: Path) -> None:
         "metadata_schemas",
         "package_files",
         "packages",
+        "proxy_entries",
         "sessions",
         "uploads",
         "webhook_cursors",
@@ -181,6 +182,8 @@ def test_index_names_follow_the_naming_convention(tmp_path: Path) -> None:
         "ix_packages_sandbox_id_name_version",
         "ix_packages_sandbox_id_producer_subject_finalized_at",
         "ix_packages_manifest_address_manifest_backend",
+        "ix_proxy_entries_sandbox_id_remote_path",
+        "ix_proxy_entries_artifact_id",
         "ix_package_files_sha256_backend",
         "ix_holds_target_kind_target_id_released_at",
         "ix_aspects_sandbox_id_entity_schema",

@@ -32,6 +32,7 @@ from satchel.catalog.tables import (
     metadata_schemas,
     package_files,
     packages,
+    proxy_entries,
     sessions,
     uploads,
     webhooks,
@@ -53,6 +54,7 @@ VIEWS: dict[str, Table] = {
         metadata_schemas,
         aspects,
         webhooks,
+        proxy_entries,
     )
 }
 """Every table replay rebuilds (all but the log itself)."""

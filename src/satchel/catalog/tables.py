@@ -32,6 +32,7 @@ __all__ = [
     "metadata_schemas",
     "package_files",
     "packages",
+    "proxy_entries",
     "sessions",
     "uploads",
     "webhook_cursors",
@@ -345,3 +346,28 @@ webhook_dead_letters = Table(
     Column("lease_until", Float(precision=53), nullable=True),
     PrimaryKeyConstraint("webhook_id", "seq"),
 )
+
+# -- the pull-through cache (migration 0012) -----------------------------------------------------
+
+# What the cache knows about a remote's path (a view: each change is an event): the artifact
+# holding its bytes and the upstream's validators, or that upstream had no such file (until
+# missing_until). entry_id is derived from sandbox, remote and path (core.proxy.entry_id).
+proxy_entries = Table(
+    "proxy_entries",
+    metadata,
+    Column("entry_id", String(32), primary_key=True),
+    Column("sandbox_id", String(128), nullable=False),
+    Column("remote", String(64), nullable=False),
+    Column("path", Text, nullable=False),
+    Column("artifact_id", String(64), nullable=True),
+    Column("sha256", String(71), nullable=True),
+    Column("bytes", BigInteger, nullable=True),
+    Column("upstream_etag", Text, nullable=True),
+    Column("upstream_modified", Text, nullable=True),
+    Column("fetched_at", Float(precision=53), nullable=False),
+    Column("checked_at", Float(precision=53), nullable=False),
+    Column("fresh_until", Float(precision=53), nullable=True),
+    Column("missing_until", Float(precision=53), nullable=True),
+)
+Index(None, proxy_entries.c.sandbox_id, proxy_entries.c.remote, proxy_entries.c.path)
+Index(None, proxy_entries.c.artifact_id)

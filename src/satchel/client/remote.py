@@ -15,6 +15,7 @@ from satchel.client.remote_artifacts import RemoteArtifactsMixin
 from satchel.client.remote_aspects import RemoteAspectsMixin
 from satchel.client.remote_events import RemoteEventsMixin
 from satchel.client.remote_packages import RemotePackagesMixin
+from satchel.client.remote_proxy import RemoteProxyMixin
 from satchel.client.remote_reading import RemoteReadingMixin
 from satchel.client.remote_tus import RemoteTusMixin
 from satchel.client.remote_uploads import RemoteUploadsMixin
@@ -33,6 +34,7 @@ class RemoteArtifactStore(
     RemoteEventsMixin,
     RemoteAspectsMixin,
     RemoteWebhooksMixin,
+    RemoteProxyMixin,
     RemoteAdminMixin,
 ):
     """An ArtifactStore-compatible client of ``satchel serve``.

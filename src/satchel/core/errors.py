@@ -18,7 +18,10 @@
     ├── NotSupportedError              501  (feature needs another face or backend)
     ├── ProviderError                  502  (blob backend / catalog failure)
     │   ├── ProviderUnavailableError   503
-    │   └── InsufficientStorageError   507  (the data disk is full)
+    │   │   └── RemoteUnavailableError 503  (a proxy remote blocked or offline)
+    │   ├── InsufficientStorageError   507  (the data disk is full)
+    │   └── UpstreamError              502  (a proxy remote failed or lied)
+    │       └── UpstreamTimeoutError   504
     ├── InternalError                  500  (a failure Satchel did not foresee)
     └── SessionError                   500
 
@@ -52,11 +55,14 @@ __all__ = [
     "ProviderUnavailableError",
     "QuotaExceededError",
     "RangeNotSatisfiableError",
+    "RemoteUnavailableError",
     "RetainedError",
     "SessionError",
     "TooLargeError",
     "UnauthorizedError",
     "UnsupportedMediaTypeError",
+    "UpstreamError",
+    "UpstreamTimeoutError",
     "error_for_code",
     "error_for_status",
     "is_disk_full",
@@ -186,6 +192,39 @@ class InsufficientStorageError(ProviderError):
 
     status_code = 507
     code = "insufficient_storage"
+
+
+class UpstreamError(ProviderError):
+    """A pull-through cache's remote failed: an error status, a refused connection, or an
+    answer that was short or did not match its declared size or digest (HTTP 502)."""
+
+    status_code = 502
+    code = "upstream_error"
+
+
+class UpstreamTimeoutError(UpstreamError):
+    """A pull-through cache's remote did not answer in time (HTTP 504)."""
+
+    status_code = 504
+    code = "upstream_timeout"
+
+
+class RemoteUnavailableError(ProviderUnavailableError):
+    """A pull-through cache's remote is not asked now: set offline, or blocked after failing
+    again and again (HTTP 503, ``Retry-After`` when it will be asked again)."""
+
+    status_code = 503
+    code = "remote_unavailable"
+
+    def __init__(self, message: str = "", *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+    @property
+    def headers(self) -> dict[str, str]:
+        if self.retry_after is None:
+            return {}
+        return {"Retry-After": str(max(1, int(self.retry_after + 0.999)))}
 
 
 def is_disk_full(exc: BaseException) -> bool:

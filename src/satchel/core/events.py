@@ -95,6 +95,17 @@ EVENT_TYPES: dict[str, str] = {
     "v1.webhook.updated": "A webhook subscription changed. Payload: changes (a new secret shows "
     "as secret_replaced).",
     "v1.webhook.deleted": "A webhook subscription was deleted. Payload: url.",
+    # the pull-through cache (docs/proxy.md); the subject is the entry's id
+    "v1.proxy.fetched": "A remote's file was downloaded and cached (the artifact's own "
+    "v1.artifact.stored comes with it). Payload: remote, path, artifact_id, sha256, bytes, url, "
+    "replaced (the artifact of the copy it replaced, deleted with it, or null).",
+    "v1.proxy.uploaded": "A file was uploaded to a local remote. Payload: as v1.proxy.fetched.",
+    "v1.proxy.revalidated": "Upstream confirmed a cached copy is current (304): fresh again. "
+    "Payload: remote, path, artifact_id, sha256, bytes.",
+    "v1.proxy.missing": "Upstream answered 404: remembered for not_found_ttl; a copy cached "
+    "before is let go. Payload: remote, path, replaced.",
+    "v1.proxy.evicted": "A cached file was evicted (its artifact deleted). Payload: remote, "
+    "path, artifact_id.",
     # the log itself (docs/events.md: replay)
     "v1.catalog.rows": "More rows changed by the transaction of the event before it (one event "
     "carries at most 500; the subject is that event's). Payload: of (its type), rows.",

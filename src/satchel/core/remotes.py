@@ -36,7 +36,7 @@ PACKAGES = ("generic", "alpine", "rpm")
 KINDS = ("remote", "local")
 _NAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,62}\Z")
 _MAX_PATTERNS = 200
-_MAX_PATH_CHARS = 2048
+_MAX_PATH_BYTES = 896  # the cached artifact is named "{remote}/{path}" (filenames: 1024)
 _RPM_INDEX = re.compile(
     r"(^|/)repodata/(repomd\.xml(\.asc|\.key)?|[^/]*-(primary|filelists|other|comps|updateinfo|"
     r"modules|prestodelta|group|deltainfo)[^/]*\.(xml|sqlite)(\.(gz|bz2|xz|zst))?)\Z"
@@ -66,6 +66,25 @@ class Remote:
     description: str
     include_patterns: tuple[re.Pattern[str], ...]
     cache: CacheRules
+    redirect_hosts: tuple[str, ...] = ()
+    """Hosts (besides base_url's) a redirect may lead to: GitHub's release downloads go to
+    objects.githubusercontent.com."""
+    max_file_bytes: int | None = None
+    offline: bool = False
+    """Set on purpose: nothing is fetched; cached copies are served, however old."""
+
+    def may_redirect_to(self, url: str) -> bool:
+        """Whether a redirect to *url* may be followed (http(s), to base_url's host or a
+        listed one; https never drops to http)."""
+        assert self.base_url is not None
+        base = urllib.parse.urlsplit(self.base_url)
+        target = urllib.parse.urlsplit(url)
+        if target.scheme not in ("http", "https") or not target.hostname:
+            return False
+        if base.scheme == "https" and target.scheme != "https":
+            return False
+        host = target.hostname.lower()
+        return host == (base.hostname or "").lower() or host in self.redirect_hosts
 
     def allows(self, path: str) -> bool:
         """Whether *path* matches an include pattern (a local remote takes any path)."""
@@ -90,6 +109,9 @@ class Remote:
             "description": self.description,
             "include_patterns": [pattern.pattern for pattern in self.include_patterns],
             "cache": dataclasses.asdict(self.cache),
+            "redirect_hosts": list(self.redirect_hosts),
+            "max_file_bytes": self.max_file_bytes,
+            "offline": self.offline,
         }
 
 
@@ -105,12 +127,14 @@ def is_index_file(package: str, path: str) -> bool:
 def check_proxy_path(value: str) -> str:
     """A path below a remote: relative, no ``.``/``..`` or empty segments, no backslash or
     control characters (after the URL's decoding, so encoded traversal is refused too)."""
-    if not value or len(value) > _MAX_PATH_CHARS:
-        raise InvalidRequestError(f"the path must be 1 to {_MAX_PATH_CHARS} characters")
+    if not value or len(value.encode("utf-8", "surrogatepass")) > _MAX_PATH_BYTES:
+        raise InvalidRequestError(f"the path must be 1 to {_MAX_PATH_BYTES} bytes")
     if any(ord(c) < 32 or c in "\x7f\\" or 0xD800 <= ord(c) <= 0xDFFF for c in value):
         raise InvalidRequestError("the path contains control characters or backslashes")
     if value.startswith("/") or any(part in ("", ".", "..") for part in value.split("/")):
         raise InvalidRequestError("the path must be relative, without '.', '..' or '//'")
+    if any(len(part.encode("utf-8")) > 255 for part in value.split("/")):
+        raise InvalidRequestError("a path segment is longer than 255 bytes")
     if "%" in value and urllib.parse.unquote(value) != value:
         raise InvalidRequestError("the path is encoded twice")
     return value
@@ -151,6 +175,7 @@ def _remote(name: str, settings: object, where: str) -> Remote:
     if not isinstance(settings, dict):
         raise fail("settings", "a mapping of base_url, type, package, …")
     known = {"base_url", "type", "package", "description", "include_patterns", "cache"}
+    known |= {"redirect_hosts", "max_file_bytes", "offline"}
     if unknown := sorted(set(map(str, settings)) - known):
         raise fail(unknown[0], f"unknown key (known: {', '.join(sorted(known))})")
     kind = settings.get("type", "remote")
@@ -175,7 +200,35 @@ def _remote(name: str, settings: object, where: str) -> Remote:
         description=description,
         include_patterns=_patterns(settings.get("include_patterns"), kind, fail),
         cache=_cache(settings.get("cache"), fail),
+        redirect_hosts=_hosts(settings.get("redirect_hosts"), fail),
+        max_file_bytes=_positive(settings.get("max_file_bytes"), "max_file_bytes", fail),
+        offline=_flag(settings.get("offline", False), "offline", fail),
     )
+
+
+def _hosts(value: object, fail: Any) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(host, str) for host in value):
+        raise fail("redirect_hosts", "a list of host names")
+    for index, host in enumerate(value):
+        if not re.fullmatch(r"[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?", host):
+            raise fail(f"redirect_hosts[{index}]", f"a host name, not {host!r}")
+    return tuple(host.lower() for host in value)
+
+
+def _positive(value: object, key: str, fail: Any) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise fail(key, f"a whole number above 0, not {value!r}")
+    return value
+
+
+def _flag(value: object, key: str, fail: Any) -> bool:
+    if not isinstance(value, bool):
+        raise fail(key, f"true or false, not {value!r}")
+    return value
 
 
 def _base_url(value: object, fail: Any) -> str:

@@ -32,6 +32,7 @@ lives, by folder listing:
 ``feed.py``            the event feed (list_events; events() is derived)
 ``aspects.py``         aspects (typed metadata about entities) and lineage
 ``webhooks.py``        webhook subscriptions, dead letters (delivery: delivery.py)
+``proxy.py``           the pull-through cache (downloads: proxy_fetch.py)
 =====================  ===========================================================
 """
 
@@ -69,6 +70,7 @@ from satchel.store.multipart import MultipartService
 from satchel.store.packages import PackageService
 from satchel.store.presign import PresignService
 from satchel.store.presigned_uploads import PresignedUploadService
+from satchel.store.proxy import ProxyService
 from satchel.store.retention import RetentionService
 from satchel.store.schemas import SchemaService
 from satchel.store.sessions import SessionService
@@ -193,6 +195,7 @@ class ArtifactStore(ArtifactStoreAPI):
         self._feed = EventFeed(context, gate)
         self._aspects = AspectService(context, gate, self._schemas)
         self._webhooks = WebhookService(context)
+        self._proxy = ProxyService(context, gate, ledger, creator, self._content)
 
     def __repr__(self) -> str:
         return (
@@ -225,6 +228,7 @@ class ArtifactStore(ArtifactStoreAPI):
 
     async def close(self) -> None:
         await self._webhooks.deliverer.close()
+        await self._proxy.close()
         await self._context.close()
 
     # -- embedded only: what the service runs, and disaster recovery ---------------------------
@@ -326,3 +330,11 @@ class ArtifactStore(ArtifactStoreAPI):
     list_dead_letters = forward(API.list_dead_letters, "_webhooks")
     redeliver_dead_letter = forward(API.redeliver_dead_letter, "_webhooks")
     deliver_webhooks = forward(API.deliver_webhooks, "_webhooks")
+    list_remotes = forward(API.list_remotes, "_proxy")
+    proxy_config = forward(API.proxy_config, "_proxy")
+    open_remote_file = forward(API.open_remote_file, "_proxy")
+    prefetch_remote_files = forward(API.prefetch_remote_files, "_proxy")
+    list_cached_files = forward(API.list_cached_files, "_proxy")
+    evict_cached_files = forward(API.evict_cached_files, "_proxy")
+    proxy_stats = forward(API.proxy_stats, "_proxy")
+    put_remote_file = forward(API.put_remote_file, "_proxy")

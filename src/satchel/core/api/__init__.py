@@ -9,7 +9,8 @@ here once, in terms of the others, and inherited by every face.
 The contract is split by concern: artifacts (:mod:`.artifacts`), reads and listings
 (:mod:`.reading`), presigned URLs and uploads (:mod:`.uploads`), packages, retention and holds
 (:mod:`.packages`), the event feed (:mod:`.events`), aspects and provenance (:mod:`.aspects`),
-webhooks (:mod:`.webhooks`) and the store itself (:mod:`.admin`).
+webhooks (:mod:`.webhooks`), the pull-through cache (:mod:`.proxy`) and the store itself
+(:mod:`.admin`).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from satchel.core.api.artifacts import ArtifactsAPI
 from satchel.core.api.aspects import AspectsAPI
 from satchel.core.api.events import EventsAPI
 from satchel.core.api.packages import PackagesAPI
+from satchel.core.api.proxy import ProxyAPI
 from satchel.core.api.reading import ReadingAPI
 from satchel.core.api.uploads import UploadsAPI
 from satchel.core.api.webhooks import WebhooksAPI
@@ -37,6 +39,7 @@ class ArtifactStoreAPI(
     EventsAPI,
     AspectsAPI,
     WebhooksAPI,
+    ProxyAPI,
     AdminAPI,
     Protocol,
 ):

@@ -11,6 +11,7 @@ from satchel.server.routes import (
     health,
     keys,
     packages,
+    proxy,
     retention,
     sessions,
     signed,
@@ -34,6 +35,7 @@ ROUTERS: list[APIRouter] = [
     events.router,
     aspects.router,
     webhooks.router,
+    proxy.router,
 ]
 
 __all__ = ["ROUTERS"]

@@ -17,13 +17,20 @@ router = APIRouter(route_class=GuardedRoute, tags=["health"])
 @router.get("/", summary="Banner: what this service is, and where to start")
 @access(Access.PUBLIC)
 async def banner(request: Request) -> JSONResponse:
-    """Seed 001's anonymous banner: name, version and links."""
+    """Seed 001's anonymous banner: name, version and links; seed 003's remotes of the
+    pull-through cache (names and descriptions; ``GET /config`` has the rest)."""
+    store = get_store(request)
+    remotes = [
+        {key: remote[key] for key in ("name", "type", "package", "description")}
+        for remote in await store.list_remotes()
+    ]
     return JSONResponse(
         {
             "name": "satchel",
             "version": __version__,
-            "sandbox_id": get_store(request).sandbox_id,
+            "sandbox_id": store.sandbox_id,
             "links": {"docs": "/docs", "openapi": "/openapi.json", "health": "/health"},
+            "remotes": remotes,
         }
     )
 

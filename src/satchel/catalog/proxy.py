@@ -1,0 +1,86 @@
+"""Rows of the pull-through cache: one entry per remote path (a view of the log)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import delete, func, insert, select, update
+
+from satchel.catalog.connection import CatalogConnection
+from satchel.catalog.tables import proxy_entries
+from satchel.core.proxy import ProxyEntry
+
+__all__ = ["ProxyRows"]
+
+_T = proxy_entries.c
+
+
+class ProxyRows:
+    """Reads and writes of proxy entries on one transaction's connection."""
+
+    def __init__(self, conn: CatalogConnection) -> None:
+        self.conn = conn
+
+    async def get(self, entry_id: str) -> ProxyEntry | None:
+        row = (
+            await self.conn.execute(select(proxy_entries).where(_T.entry_id == entry_id))
+        ).first()
+        return None if row is None else ProxyEntry.from_row(row)
+
+    async def by_artifact(self, artifact_id: str) -> ProxyEntry | None:
+        query = select(proxy_entries).where(_T.artifact_id == artifact_id)
+        row = (await self.conn.execute(query)).first()
+        return None if row is None else ProxyEntry.from_row(row)
+
+    async def put(self, entry: ProxyEntry, *, exists: bool) -> None:
+        """Insert *entry*, or (*exists*) replace the row of its id."""
+        values = entry.to_dict()
+        if exists:
+            values.pop("entry_id")
+            await self.conn.execute(
+                update(proxy_entries).where(_T.entry_id == entry.entry_id).values(**values)
+            )
+        else:
+            await self.conn.execute(insert(proxy_entries), values)
+
+    async def touch(self, entry_id: str, **values: Any) -> None:
+        await self.conn.execute(
+            update(proxy_entries).where(_T.entry_id == entry_id).values(**values)
+        )
+
+    async def delete(self, entry_id: str) -> None:
+        await self.conn.execute(delete(proxy_entries).where(_T.entry_id == entry_id))
+
+    async def listing(
+        self,
+        sandbox_id: str,
+        remote: str,
+        *,
+        after: str | None,
+        prefix: str | None,
+        limit: int,
+        cached_only: bool = True,
+    ) -> list[ProxyEntry]:
+        """Entries of *remote* in path order after path *after*, whose path starts with
+        *prefix* (only those holding a file, unless not *cached_only*)."""
+        query = select(proxy_entries).where(_T.sandbox_id == sandbox_id, _T.remote == remote)
+        if cached_only:
+            query = query.where(_T.artifact_id.is_not(None))
+        if after is not None:
+            query = query.where(_T.path > after)
+        if prefix:
+            query = query.where(func.substr(_T.path, 1, len(prefix)) == prefix)
+        query = query.order_by(_T.path).limit(limit)
+        return [ProxyEntry.from_row(row) for row in await self.conn.execute(query)]
+
+    async def usage(self, sandbox_id: str) -> dict[str, dict[str, int]]:
+        """Per remote: cached files and their bytes."""
+        query = (
+            select(_T.remote, func.count(), func.coalesce(func.sum(_T.bytes), 0))
+            .where(_T.sandbox_id == sandbox_id, _T.artifact_id.is_not(None))
+            .group_by(_T.remote)
+        )
+        return {
+            row[0]: {"files": int(row[1]), "bytes": int(row[2])}
+            for row in await self.conn.execute(query)
+        }

@@ -1,0 +1,340 @@
+"""The pull-through cache (seed 003): miss then hit, include patterns, index TTLs and
+revalidation, the negative cache, stale-if-error and blocked remotes, integrity, redirects,
+local remotes, listing, prefetch and eviction; against an upstream the tests start
+(tests/harness/origin.py), embedded on filesystem, S3 and PostgreSQL, and through a server."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from tests.harness.origin import Origin
+from tests.store.conftest import MakeStore
+
+from satchel.core.errors import (
+    AccessDeniedError,
+    ArtifactNotFoundError,
+    InvalidRequestError,
+    ProviderError,
+    RemoteUnavailableError,
+    UpstreamError,
+)
+from satchel.core.ranges import ByteRange
+from satchel.testing import ManualClock
+
+BACKENDS = pytest.mark.not_on("memory", "sqlite", reason="cached files on disk, S3 and PostgreSQL")
+EMBEDDED = pytest.mark.embedded_only("moves the store's clock past a TTL")
+
+
+@pytest.fixture(scope="module")
+def origin() -> Iterator[Origin]:
+    started = Origin()
+    yield started
+    started.stop()
+
+
+@pytest.fixture(scope="module")
+def remotes_file(origin: Origin, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One file for the module, so remote stores share one server (paths differ per test)."""
+    path = tmp_path_factory.mktemp("proxy") / "remotes.yaml"
+    path.write_text(
+        f"""
+remotes:
+  files:
+    base_url: "{origin.url}/files"
+    type: remote
+    package: generic
+    description: release files
+    include_patterns: ["[a-z0-9-]+/.*\\\\.(tar\\\\.gz|bin|txt)$"]
+    redirect_hosts: ["localhost"]
+    cache: {{file_ttl: 0, not_found_ttl: 60}}
+  alpine:
+    base_url: "{origin.url}/alpine"
+    package: alpine
+    include_patterns: [".*/x86_64/.*"]
+    cache: {{file_ttl: 0, index_ttl: 300, not_found_ttl: 0}}
+  dead:
+    base_url: "http://127.0.0.1:9/"
+    include_patterns: [".*"]
+  quiet:
+    base_url: "{origin.url}/quiet"
+    include_patterns: [".*"]
+    offline: true
+  uploads:
+    type: local
+    description: our own files
+""",
+        encoding="utf-8",
+    )
+    return path
+
+
+@pytest.fixture
+def files(origin: Origin) -> str:
+    """A fresh directory of the ``files`` remote for this test (servers are shared)."""
+    return f"t-{uuid.uuid4().hex[:12]}"
+
+
+def _sha(data: bytes) -> str:
+    return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+async def _read(store: Any, remote: str, path: str, **kwargs: Any) -> tuple[Any, bytes]:
+    answer = await store.open_remote_file(remote, path, **kwargs)
+    try:
+        return answer, await answer.read()
+    finally:
+        await answer.aclose()
+
+
+@BACKENDS
+async def test_a_miss_is_fetched_once_then_served_from_the_cache(
+    make_store: MakeStore, origin: Origin, remotes_file: Path, files: str
+) -> None:
+    body = bytes(range(256)) * 4000
+    origin.files[f"files/{files}/tool_linux_amd64.tar.gz"] = body
+    store = await make_store(remotes_file=remotes_file)
+    path = f"{files}/tool_linux_amd64.tar.gz"
+
+    first, data = await _read(store, "files", path)
+    assert (first.source, data, first.size) == ("remote", body, len(body))
+    assert first.mime == "application/gzip"  # detected from the name, not upstream's type
+    again, data = await _read(store, "files", path)
+    assert (again.source, data) == ("cache", body)
+    assert again.content is not None
+    assert again.content.sha256 == _sha(body)
+    assert again.content.filename is not None
+    assert again.content.filename.endswith("tool_linux_amd64.tar.gz")
+    assert origin.gets[f"files/{path}"] == 1
+
+    # ranges and conditions work on hits
+    part, data = await _read(store, "files", path, byte_range=ByteRange(10, 19))
+    assert data == body[10:20]
+    assert part.content is not None
+    assert part.content.partial
+    same, data = await _read(store, "files", path, if_none_match=f'"{again.content.etag}"')
+    assert same.content is not None
+    assert same.content.not_modified
+    assert data == b""
+    assert origin.gets[f"files/{path}"] == 1
+
+    # listed, with the sha256
+    page = await store.list_cached_files("files", prefix=files)
+    assert [(i["path"], i["sha256"], i["bytes"]) for i in page["items"]] == [
+        (path, _sha(body), len(body))
+    ]
+    stats = (await store.proxy_stats())["remotes"]["files"]
+    assert stats["cached_files"] >= 1
+
+
+@BACKENDS
+async def test_paths_outside_the_include_patterns_and_odd_paths_are_refused(
+    make_store: MakeStore, origin: Origin, remotes_file: Path, files: str
+) -> None:
+    store = await make_store(remotes_file=remotes_file)
+    origin.files[f"files/{files}/secret.key"] = b"x"
+    with pytest.raises(AccessDeniedError):
+        await store.open_remote_file("files", f"{files}/secret.key")
+    for odd in ("../etc/passwd.txt", f"{files}/../x.txt", f"{files}//a.txt", "/abs.txt"):
+        with pytest.raises(InvalidRequestError):
+            await store.open_remote_file("files", odd)
+    with pytest.raises(ArtifactNotFoundError):
+        await store.open_remote_file("nope", "a.txt")
+    assert origin.gets[f"files/{files}/secret.key"] == 0
+
+
+@BACKENDS
+async def test_an_upstream_404_is_remembered(
+    make_store: MakeStore, origin: Origin, remotes_file: Path, files: str
+) -> None:
+    store = await make_store(remotes_file=remotes_file)
+    path = f"{files}/gone.bin"
+    for _ in range(3):
+        with pytest.raises(ArtifactNotFoundError):
+            await store.open_remote_file("files", path)
+    assert origin.gets[f"files/{path}"] == 1
+
+
+@EMBEDDED
+@BACKENDS
+async def test_index_files_expire_and_are_revalidated_with_a_304(
+    make_store: MakeStore, origin: Origin, remotes_file: Path, clock: ManualClock
+) -> None:
+    store = await make_store(remotes_file=remotes_file)
+    index = f"v3.{uuid.uuid4().hex[:6]}/main/x86_64/APKINDEX.tar.gz"
+    package = index.replace("APKINDEX.tar.gz", "musl-1.2.apk")
+    origin.files[f"alpine/{index}"] = b"index one"
+    origin.files[f"alpine/{package}"] = b"package"
+    for path in (index, package):
+        await _read(store, "alpine", path)
+    clock.advance(301)  # the index is stale now; the package is kept forever (file_ttl 0)
+    answer, data = await _read(store, "alpine", index)
+    assert (answer.source, data) == ("cache", b"index one")
+    assert origin.gets[f"alpine/{index}"] == 2  # revalidated: a 304, no download
+    assert origin.requests[-1]["headers"].get("If-None-Match")
+    await _read(store, "alpine", package)
+    assert origin.gets[f"alpine/{package}"] == 1
+    events = (await store.list_events(types=["v1.proxy."]))["events"]
+    assert [e["type"] for e in events][-1] == "v1.proxy.revalidated"
+
+    # upstream changed: the next expiry downloads the new index and drops the old copy
+    origin.files[f"alpine/{index}"] = b"index two"
+    clock.advance(301)
+    answer, data = await _read(store, "alpine", index)
+    assert (answer.source, data) == ("remote", b"index two")
+    answer, data = await _read(store, "alpine", index)
+    assert (answer.source, data) == ("cache", b"index two")
+    assert len((await store.list_cached_files("alpine"))["items"]) >= 2
+
+
+@EMBEDDED
+@BACKENDS
+async def test_stale_copies_are_served_while_upstream_fails_and_a_failing_remote_is_blocked(
+    make_store: MakeStore, origin: Origin, remotes_file: Path, clock: ManualClock
+) -> None:
+    store = await make_store(remotes_file=remotes_file, proxy_block_seconds=30)
+    index = f"v3.{uuid.uuid4().hex[:6]}/main/x86_64/APKINDEX.tar.gz"
+    origin.files[f"alpine/{index}"] = b"index"
+    await _read(store, "alpine", index)
+    clock.advance(400)
+    origin.status[f"alpine/{index}"] = 503
+    for _ in range(3):  # three failures in a row block the remote
+        answer, data = await _read(store, "alpine", index)
+        assert (answer.source, data) == ("cache", b"index")
+        assert answer.stale_age is not None
+        assert answer.stale_age >= 400
+    asked = origin.gets[f"alpine/{index}"]
+    answer, data = await _read(store, "alpine", index)  # blocked: upstream is not asked
+    assert answer.stale_age is not None
+    assert origin.gets[f"alpine/{index}"] == asked
+    missing = f"v3.x/main/x86_64/{uuid.uuid4().hex}.apk"
+    with pytest.raises(RemoteUnavailableError) as caught:
+        await store.open_remote_file("alpine", missing)
+    assert caught.value.retry_after is not None
+    assert caught.value.retry_after > 0
+    remotes = {r["name"]: r for r in await store.list_remotes()}
+    assert remotes["alpine"]["blocked_for"] is not None
+    # the block ends: one request probes, upstream is back, the copy is fresh again
+    del origin.status[f"alpine/{index}"]
+    clock.advance(31)
+    answer, data = await _read(store, "alpine", index)
+    assert answer.stale_age is None
+    assert data == b"index"
+    assert origin.gets[f"alpine/{index}"] == asked + 1
+
+
+@BACKENDS
+async def test_without_a_copy_upstream_failures_are_errors(
+    make_store: MakeStore, origin: Origin, remotes_file: Path, files: str
+) -> None:
+    store = await make_store(remotes_file=remotes_file)
+    origin.status[f"files/{files}/a.bin"] = 500
+    with pytest.raises(UpstreamError) as caught:
+        await store.open_remote_file("files", f"{files}/a.bin")
+    assert caught.value.status_code == 502
+    with pytest.raises(UpstreamError):
+        await store.open_remote_file("dead", "anything")
+    with pytest.raises(RemoteUnavailableError):  # offline on purpose, nothing cached
+        await store.open_remote_file("quiet", "a.txt")
+    assert origin.gets["quiet/a.txt"] == 0
+
+
+@BACKENDS
+async def test_a_short_or_lying_download_is_never_cached(
+    make_store: MakeStore, origin: Origin, remotes_file: Path, files: str
+) -> None:
+    store = await make_store(remotes_file=remotes_file)
+    body = b"z" * 50_000
+    short, wrong = f"{files}/short.bin", f"{files}/wrong.bin"
+    origin.files[f"files/{short}"] = body
+    origin.declared_length[f"files/{short}"] = len(body) + 1000  # ends early
+    origin.files[f"files/{wrong}"] = body
+    origin.declared_sha256[f"files/{wrong}"] = hashlib.sha256(b"other").hexdigest()
+    for path in (short, wrong):
+        answer = await store.open_remote_file("files", path)
+        with pytest.raises(ProviderError):  # through a server: the body breaks off
+            await answer.read()
+        await answer.aclose()
+        assert (await store.list_cached_files("files", prefix=path))["items"] == []
+    origin.declared_length.clear()
+    origin.declared_sha256.clear()
+    answer, data = await _read(store, "files", short)  # upstream fixed: fetched, whole
+    assert (answer.source, data) == ("remote", body)
+
+
+@BACKENDS
+async def test_redirects_are_followed_only_to_listed_hosts(
+    make_store: MakeStore, origin: Origin, remotes_file: Path, files: str
+) -> None:
+    store = await make_store(remotes_file=remotes_file)
+    origin.files["cdn/real.bin"] = b"real"
+    ok, bad = f"{files}/ok.bin", f"{files}/bad.bin"
+    origin.redirects[f"files/{ok}"] = f"http://localhost:{origin.port}/cdn/real.bin"
+    origin.redirects[f"files/{bad}"] = "http://169.254.169.254/latest/meta-data.bin"
+    _, data = await _read(store, "files", ok)
+    assert data == b"real"
+    with pytest.raises(UpstreamError) as caught:
+        await store.open_remote_file("files", bad)
+    assert "redirect_hosts" in caught.value.message
+
+
+@BACKENDS
+async def test_prefetch_and_eviction(
+    make_store: MakeStore, origin: Origin, remotes_file: Path, files: str
+) -> None:
+    store = await make_store(remotes_file=remotes_file)
+    for name in ("a.tar.gz", "b.tar.gz", "c.txt"):
+        origin.files[f"files/{files}/{name}"] = name.encode()
+    paths = [f"{files}/{name}" for name in ("a.tar.gz", "b.tar.gz", "c.txt", "nope.bin")]
+    results = await store.prefetch_remote_files("files", paths, patterns=[r"\.(tar\.gz|bin)$"])
+    assert [r["status"] for r in results] == ["fetched", "fetched", "skipped", "missing"]
+    assert results[0]["sha256"] == _sha(b"a.tar.gz")
+    again = await store.prefetch_remote_files("files", paths[:1])
+    assert again[0]["status"] == "cached"
+    page = await store.list_cached_files("files", prefix=files, limit=1)
+    assert [i["path"] for i in page["items"]] == [paths[0]]
+    rest = await store.list_cached_files("files", prefix=files, after=page["next"])
+    assert [i["path"] for i in rest["items"]] == [paths[1]]
+    assert rest["next"] is None
+
+    done = await store.evict_cached_files("files", path=paths[0])
+    assert done["evicted"] == [paths[0]]
+    answer, _ = await _read(store, "files", paths[0])
+    assert answer.source == "remote"  # fetched again
+    done = await store.evict_cached_files("files", prefix=files)
+    assert sorted(done["evicted"]) == sorted([paths[0], paths[1], paths[3]])
+    assert (await store.list_cached_files("files", prefix=files))["items"] == []
+
+
+@BACKENDS
+async def test_local_remotes_take_uploads(
+    make_store: MakeStore, remotes_file: Path, files: str
+) -> None:
+    store = await make_store(remotes_file=remotes_file)
+    stored = await store.put_remote_file("uploads", f"{files}/tool.bin", b"ours")
+    assert stored["sha256"] == _sha(b"ours")
+    answer, data = await _read(store, "uploads", f"{files}/tool.bin")
+    assert (answer.source, data) == ("cache", b"ours")
+    await store.put_remote_file("uploads", f"{files}/tool.bin", b"ours, v2")
+    answer, data = await _read(store, "uploads", f"{files}/tool.bin")
+    assert data == b"ours, v2"
+    with pytest.raises(ArtifactNotFoundError):
+        await store.open_remote_file("uploads", f"{files}/other.bin")
+    with pytest.raises(InvalidRequestError):
+        await store.put_remote_file("files", f"{files}/x.bin", b"no")
+
+
+@BACKENDS
+async def test_remotes_and_configuration_are_listed(
+    make_store: MakeStore, remotes_file: Path
+) -> None:
+    store = await make_store(remotes_file=remotes_file)
+    names = [r["name"] for r in await store.list_remotes()]
+    assert names == ["alpine", "dead", "files", "quiet", "uploads"]
+    config = await store.proxy_config()
+    assert config["remotes"]["alpine"]["cache"]["index_ttl"] == 300
+    assert config["remotes"]["uploads"]["type"] == "local"
