@@ -5,7 +5,9 @@ local remotes, listing, prefetch and eviction; against an upstream the tests sta
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -338,3 +340,32 @@ async def test_remotes_and_configuration_are_listed(
     config = await store.proxy_config()
     assert config["remotes"]["alpine"]["cache"]["index_ttl"] == 300
     assert config["remotes"]["uploads"]["type"] == "local"
+
+
+@pytest.mark.not_on("memory", "sqlite", "postgres", "s3", reason="one store's concurrency")
+async def test_concurrent_misses_make_one_upstream_request_and_stream_as_bytes_arrive(
+    make_store: MakeStore, origin: Origin, remotes_file: Path, files: str
+) -> None:
+    store = await make_store(remotes_file=remotes_file)
+    body = hashlib.sha256(files.encode()).digest() * 20_000  # 640 KB
+    path = f"{files}/big.bin"
+    origin.files[f"files/{path}"] = body
+    release = origin.hold[f"files/{path}"] = threading.Event()
+    try:
+        answers = await asyncio.gather(*(store.open_remote_file("files", path) for _ in range(50)))
+        assert {a.source for a in answers} == {"remote"}
+        # every client has bytes while upstream still holds back the second half
+        firsts = await asyncio.gather(*(anext(aiter(a)) for a in answers))
+        assert not release.is_set()
+        assert all(0 < len(first) < len(body) for first in firsts)
+    finally:
+        release.set()
+    rests = await asyncio.gather(*(a.read() for a in answers))
+    for answer in answers:
+        await answer.aclose()
+    digests = {hashlib.sha256(first + rest).hexdigest() for first, rest in zip(firsts, rests)}
+    assert digests == {hashlib.sha256(body).hexdigest()}
+    assert origin.gets[f"files/{path}"] == 1
+    answer, data = await _read(store, "files", path)
+    assert (answer.source, data) == ("cache", body)
+    assert origin.gets[f"files/{path}"] == 1
