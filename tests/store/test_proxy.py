@@ -363,7 +363,9 @@ async def test_concurrent_misses_make_one_upstream_request_and_stream_as_bytes_a
     rests = await asyncio.gather(*(a.read() for a in answers))
     for answer in answers:
         await answer.aclose()
-    digests = {hashlib.sha256(first + rest).hexdigest() for first, rest in zip(firsts, rests)}
+    digests = {
+        hashlib.sha256(first + rest).hexdigest() for first, rest in zip(firsts, rests, strict=True)
+    }
     assert digests == {hashlib.sha256(body).hexdigest()}
     assert origin.gets[f"files/{path}"] == 1
     answer, data = await _read(store, "files", path)
