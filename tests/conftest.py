@@ -22,6 +22,8 @@ import httpx
 import pytest
 from tests.harness.processes import free_port
 
+from satchel.testing.env import is_configuration
+
 # Servers the tests start on 127.0.0.1 (session-scoped, started on first use, never skipped).
 pytest_plugins = [
     "tests.harness.postgres",
@@ -79,11 +81,7 @@ class ServerProcess:
 
     def launch(self) -> None:
         """Start the process without waiting for it to answer (see :meth:`wait_ready`)."""
-        env = {
-            key: value
-            for key, value in os.environ.items()
-            if not key.startswith(("SATCHEL_", "ARTIFACT_", "ARTIFACTSTORE_", "SESSION_"))
-        }
+        env = {key: value for key, value in os.environ.items() if not is_configuration(key)}
         env.update(
             {
                 "SATCHEL_DATA_DIR": str(self.data_dir),

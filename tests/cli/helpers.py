@@ -7,16 +7,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+from satchel.testing.env import is_configuration
+
 __all__ = ["cli_env", "run"]
 
 
 def cli_env(tmp_path: Path, **extra: str) -> dict[str, str]:
     """The environment of a CLI run: no Satchel or seed configuration, data under tmp_path."""
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("SATCHEL_", "ARTIFACT_", "ARTIFACTSTORE_", "SESSION_"))
-    }
+    env = {key: value for key, value in os.environ.items() if not is_configuration(key)}
     env["SATCHEL_DATA_DIR"] = str(tmp_path / "data")
     env.update(extra)
     return env

@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 
+from satchel.testing.env import is_configuration
+
 WriteFile = Callable[[str, int], bytes]
 
 
@@ -25,7 +27,7 @@ WriteFile = Callable[[str, int], bytes]
 def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """No configuration leaks in: no SATCHEL_/ARTIFACT_/SESSION_ variables, cwd in tmp_path."""
     for name in list(os.environ):
-        if name.startswith(("SATCHEL_", "ARTIFACT_", "ARTIFACTSTORE_", "SESSION_", "SANDBOX_")):
+        if is_configuration(name):
             monkeypatch.delenv(name)
     monkeypatch.setenv("SATCHEL_DATA_DIR", str(tmp_path / "var"))
     monkeypatch.chdir(tmp_path)

@@ -35,6 +35,7 @@ from tests.store.internals import InspectableRemote, blobs_of
 
 from satchel import ArtifactStore, Settings
 from satchel.testing import ManualClock
+from satchel.testing.env import is_configuration
 
 BACKENDS = {
     # fixture id -> (storage_provider argument, the store's normalised backend name)
@@ -48,8 +49,6 @@ POSTGRES = "postgres"
 REMOTE = "remote"
 REMOTE_ADMIN_TOKEN = "admin-token-0001"  # the harness's admin token (tests/conftest.py)
 
-_LEAKY_PREFIXES = ("SATCHEL_", "ARTIFACT_", "ARTIFACTSTORE_", "SESSION_")
-_LEAKY_NAMES = ("SANDBOX_ID",)
 
 MakeStore = Callable[..., Awaitable[ArtifactStore]]
 
@@ -72,7 +71,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """No configuration from the environment or a ./.env file reaches a test's store."""
     for name in list(os.environ):
-        if name.upper().startswith(_LEAKY_PREFIXES) or name.upper() in _LEAKY_NAMES:
+        if is_configuration(name):
             monkeypatch.delenv(name, raising=False)
     workdir = tmp_path / "cwd"
     workdir.mkdir()

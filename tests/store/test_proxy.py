@@ -307,8 +307,16 @@ async def test_prefetch_and_eviction(
     assert done["evicted"] == [paths[0]]
     answer, _ = await _read(store, "files", paths[0])
     assert answer.source == "remote"  # fetched again
+    held = results[1]["artifact_id"]
+    assert held is not None
+    hold = await store.apply_hold(held, "audit", "kept for the audit", kind="artifact")
     done = await store.evict_cached_files("files", prefix=files)
-    assert sorted(done["evicted"]) == sorted([paths[0], paths[1], paths[3]])
+    assert done["evicted"] == [paths[0]]
+    assert done["kept"] == [paths[1]]  # under a legal hold: not evicted
+    assert done["forgotten"] == [paths[3]]  # the remembered 404
+    await store.release_hold(hold["hold_id"], "audit over")
+    done = await store.evict_cached_files("files", prefix=files)
+    assert done["evicted"] == [paths[1]]
     assert (await store.list_cached_files("files", prefix=files))["items"] == []
 
 

@@ -110,6 +110,7 @@ def _register_commands() -> None:
     from satchel.cli.commands import register
     from satchel.cli.events import register as register_events
     from satchel.cli.packages import register as register_packages
+    from satchel.cli.proxy import register as register_proxy
     from satchel.cli.retention import register as register_retention
     from satchel.cli.webhooks import register as register_webhooks
 
@@ -119,6 +120,7 @@ def _register_commands() -> None:
     register_events(app)
     register_aspects(app)
     register_webhooks(app)
+    register_proxy(app)
 
 
 _register_commands()

@@ -43,7 +43,7 @@ _RPM_INDEX = re.compile(
 )
 
 
-class RemotesError(ValueError):
+class RemotesError(InvalidRequestError):
     """A remotes file that cannot be used: the message names the remote and the key."""
 
 

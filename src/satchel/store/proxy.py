@@ -325,14 +325,17 @@ class ProxyService:
         self, remote: str, *, path: str | None = None, prefix: str | None = None
     ) -> dict[str, Any]:
         """Drop the cached copy of *path*, or of every path starting with *prefix* (``""``:
-        all of the remote's): ``evicted`` paths, and those ``kept`` by a hold or retention."""
+        all of the remote's): ``evicted`` paths, those ``kept`` by a hold or retention, and
+        the remembered 404s ``forgotten``."""
         self.remote(remote)
         if (path is None) == (prefix is None):
             raise InvalidRequestError("name a path or a prefix (an empty prefix: everything)")
         if path is not None:
             path = check_proxy_path(path)
+        await self.context.ensure_open()
         evicted: list[str] = []
         kept: list[str] = []
+        forgotten: list[str] = []  # remembered 404s
         after: str | None = None
         while True:
             async with self.context.catalog.read() as reader:
@@ -349,12 +352,15 @@ class ProxyService:
             if not page:
                 break
             for entry in page:
-                (evicted if await self._evict(entry) else kept).append(entry.path)
+                if not await self._evict(entry):
+                    kept.append(entry.path)
+                else:
+                    (evicted if entry.cached else forgotten).append(entry.path)
             after = page[-1].path
             if path is not None:
                 break
         await self.fetcher.ledger.collect_if_eager()
-        return {"remote": remote, "evicted": evicted, "kept": kept}
+        return {"remote": remote, "evicted": evicted, "kept": kept, "forgotten": forgotten}
 
     async def _evict(self, entry: ProxyEntry) -> bool:
         now = self.context.now()
@@ -413,6 +419,7 @@ class ProxyService:
                 f"remote {remote!r} fetches from upstream; upload to a local one"
             )
         path = check_proxy_path(path)
+        await self.context.ensure_open()
         chunks = _chunks(data)
         entry = await self.fetcher.store_local(config, path, chunks, detect_mime(path, mime))
         return _listed(entry, self.context.now())

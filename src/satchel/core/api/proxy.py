@@ -65,7 +65,8 @@ class ProxyAPI(Protocol):
         self, remote: str, *, path: str | None = None, prefix: str | None = None
     ) -> dict[str, Any]:
         """Drop the cached copy of *path*, or of every path under *prefix* (``""``: all):
-        ``evicted`` paths and the paths ``kept`` by a legal hold or retention."""
+        ``evicted`` paths, the paths ``kept`` by a legal hold or retention, and the remembered
+        upstream 404s ``forgotten``."""
 
     async def proxy_stats(self) -> dict[str, Any]:
         """Per remote: hits, misses, stale answers, revalidations, upstream 404s and errors,
