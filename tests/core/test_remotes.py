@@ -114,6 +114,19 @@ def test_index_files_are_told_apart(package: str, path: str, index: bool) -> Non
         ({"remotes": {"gh": {**GH, "cache": {"ttl": 1}}}}, "remote 'gh': cache.ttl: unknown key"),
         ({"remotes": {"gh": {**GH, "extra": 1}}}, "extra: unknown key"),
         ({"remotes": {"loc": {"type": "local", "base_url": "https://x"}}}, "'loc': base_url"),
+        ({"remotes": {"gh": {**GH, "auth": {"type": "digest"}}}}, "'gh': auth.type"),
+        ({"remotes": {"gh": {**GH, "auth": {"type": "bearer", "token": "ghp_x"}}}}, "auth.token"),
+        (
+            {"remotes": {"gh": {**GH, "auth": {"type": "basic", "password": "env:P"}}}},
+            "'gh': auth.username",
+        ),
+        (
+            {"remotes": {"gh": {**GH, "auth": {"type": "bearer", "token": "env:T", "x": 1}}}},
+            "auth.x: not a key",
+        ),
+        ({"remotes": {"gh": {**GH, "redirect_hosts": ["a b"]}}}, "redirect_hosts[0]"),
+        ({"remotes": {"gh": {**GH, "max_file_bytes": 0}}}, "'gh': max_file_bytes"),
+        ({"remotes": {"gh": {**GH, "offline": "yes"}}}, "'gh': offline"),
         ({"remotes": []}, "'remotes' maps"),
         ({"other": {}}, "one key"),
     ],
@@ -152,3 +165,16 @@ def test_odd_paths_are_refused(path: str) -> None:
 def test_ordinary_paths_pass() -> None:
     for path in ("a/b.tar.gz", "v1.0/file name.zip", "x/y-z_1+2@3.rpm", "é/ü.txt"):
         assert check_proxy_path(path) == path
+
+
+def test_redirects_go_only_to_the_remote_host_or_listed_ones() -> None:
+    [remote] = parse_remotes(
+        {"remotes": {"gh": {**GH, "redirect_hosts": ["objects.githubusercontent.com"]}}}
+    ).values()
+    assert remote.may_redirect_to("https://x/other")
+    assert remote.may_redirect_to("https://objects.githubusercontent.com/a?sig=1")
+    assert not remote.may_redirect_to("https://evil.example/a")
+    assert not remote.may_redirect_to("http://objects.githubusercontent.com/a")  # no downgrade
+    assert not remote.may_redirect_to("file:///etc/passwd")
+    described = remote.describe()
+    assert described["redirect_hosts"] == ["objects.githubusercontent.com"]

@@ -43,6 +43,7 @@ def origin() -> Iterator[Origin]:
 def remotes_file(origin: Origin, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One file for the module, so remote stores share one server (paths differ per test)."""
     path = tmp_path_factory.mktemp("proxy") / "remotes.yaml"
+    (path.parent / "token").write_text("s3cr3t-token\n", encoding="utf-8")
     path.write_text(
         f"""
 remotes:
@@ -69,6 +70,11 @@ remotes:
   uploads:
     type: local
     description: our own files
+  private:
+    base_url: "{origin.url}/private"
+    include_patterns: [".*"]
+    redirect_hosts: ["localhost"]
+    auth: {{type: bearer, token: "file:{path.parent / "token"}"}}
 """,
         encoding="utf-8",
     )
@@ -344,7 +350,7 @@ async def test_remotes_and_configuration_are_listed(
 ) -> None:
     store = await make_store(remotes_file=remotes_file)
     names = [r["name"] for r in await store.list_remotes()]
-    assert names == ["alpine", "dead", "files", "quiet", "uploads"]
+    assert names == ["alpine", "dead", "files", "private", "quiet", "uploads"]
     config = await store.proxy_config()
     assert config["remotes"]["alpine"]["cache"]["index_ttl"] == 300
     assert config["remotes"]["uploads"]["type"] == "local"
@@ -379,3 +385,24 @@ async def test_concurrent_misses_make_one_upstream_request_and_stream_as_bytes_a
     answer, data = await _read(store, "files", path)
     assert (answer.source, data) == ("cache", body)
     assert origin.gets[f"files/{path}"] == 1
+
+
+@BACKENDS
+async def test_credentials_go_only_to_their_remote_and_never_show(
+    make_store: MakeStore, origin: Origin, remotes_file: Path, files: str
+) -> None:
+    store = await make_store(remotes_file=remotes_file)
+    origin.files[f"private/{files}/a.bin"] = b"private"
+    origin.files[f"files/{files}/b.bin"] = b"public"
+    origin.files["cdn/c.bin"] = b"elsewhere"
+    origin.redirects[f"private/{files}/c.bin"] = f"http://localhost:{origin.port}/cdn/c.bin"
+    for remote, path in (("private", "a.bin"), ("files", "b.bin"), ("private", "c.bin")):
+        await _read(store, remote, f"{files}/{path}")
+    sent = {r["path"]: r["headers"].get("Authorization") for r in origin.requests}
+    assert sent[f"private/{files}/a.bin"] == "Bearer s3cr3t-token"
+    assert sent[f"files/{files}/b.bin"] is None
+    assert sent[f"private/{files}/c.bin"] == "Bearer s3cr3t-token"
+    assert sent["cdn/c.bin"] is None  # the redirect's other host gets no credentials
+    config = await store.proxy_config()
+    assert config["remotes"]["private"]["auth"] == {"type": "bearer"}
+    assert "s3cr3t" not in str(config)

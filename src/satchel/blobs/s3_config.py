@@ -12,10 +12,10 @@ from __future__ import annotations
 import base64
 import binascii
 import dataclasses
-import os
 from typing import Any
 
 from satchel.core.errors import InvalidRequestError
+from satchel.secrets import resolve_reference
 
 __all__ = [
     "MAX_PARTS",
@@ -57,31 +57,6 @@ class Secret:
         return "Secret('**********')"
 
     __str__ = __repr__
-
-
-def resolve_reference(reference: str, what: str) -> str:
-    """The value a ``env:NAME`` or ``file:PATH`` reference points at (stripped of whitespace).
-
-    Raises:
-        InvalidRequestError: the reference is malformed, or names nothing (unset variable,
-            unreadable or empty file). The message names the reference, never a value.
-    """
-    scheme, _, target = reference.partition(":")
-    if scheme == "env" and target:
-        value = os.environ.get(target, "").strip()
-        if not value:
-            raise InvalidRequestError(f"{what}: environment variable {target} is not set")
-        return value
-    if scheme == "file" and target:
-        try:
-            with open(target, encoding="utf-8") as handle:
-                value = handle.read().strip()
-        except OSError as exc:
-            raise InvalidRequestError(f"{what}: cannot read {target}: {exc.strerror}") from None
-        if not value:
-            raise InvalidRequestError(f"{what}: {target} is empty")
-        return value
-    raise InvalidRequestError(f"{what} must be env:NAME or file:PATH, not {reference!r}")
 
 
 def _customer_key(value: bytes | str) -> bytes:

@@ -25,6 +25,7 @@ __all__ = [
     "PACKAGES",
     "CacheRules",
     "Remote",
+    "RemoteAuth",
     "RemotesError",
     "check_proxy_path",
     "is_index_file",
@@ -58,6 +59,18 @@ _DEFAULT_RULES = CacheRules()
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
+class RemoteAuth:
+    """How to sign in to a remote: ``bearer`` (``token``) or ``basic`` (``username``,
+    ``password``). Secrets are ``env:NAME`` / ``file:PATH`` references, resolved when the store
+    starts; the username may be plain text."""
+
+    kind: str
+    token: str | None = None
+    username: str | None = None
+    password: str | None = None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
 class Remote:
     name: str
     kind: str
@@ -72,6 +85,7 @@ class Remote:
     max_file_bytes: int | None = None
     offline: bool = False
     """Set on purpose: nothing is fetched; cached copies are served, however old."""
+    auth: RemoteAuth | None = None
 
     def may_redirect_to(self, url: str) -> bool:
         """Whether a redirect to *url* may be followed (http(s), to base_url's host or a
@@ -112,6 +126,7 @@ class Remote:
             "redirect_hosts": list(self.redirect_hosts),
             "max_file_bytes": self.max_file_bytes,
             "offline": self.offline,
+            "auth": None if self.auth is None else {"type": self.auth.kind},  # never secrets
         }
 
 
@@ -175,7 +190,7 @@ def _remote(name: str, settings: object, where: str) -> Remote:
     if not isinstance(settings, dict):
         raise fail("settings", "a mapping of base_url, type, package, …")
     known = {"base_url", "type", "package", "description", "include_patterns", "cache"}
-    known |= {"redirect_hosts", "max_file_bytes", "offline"}
+    known |= {"redirect_hosts", "max_file_bytes", "offline", "auth"}
     if unknown := sorted(set(map(str, settings)) - known):
         raise fail(unknown[0], f"unknown key (known: {', '.join(sorted(known))})")
     kind = settings.get("type", "remote")
@@ -203,6 +218,43 @@ def _remote(name: str, settings: object, where: str) -> Remote:
         redirect_hosts=_hosts(settings.get("redirect_hosts"), fail),
         max_file_bytes=_positive(settings.get("max_file_bytes"), "max_file_bytes", fail),
         offline=_flag(settings.get("offline", False), "offline", fail),
+        auth=_auth(settings.get("auth"), fail),
+    )
+
+
+_REFERENCE = re.compile(r"(env:[A-Za-z_][A-Za-z0-9_]*|file:.+)\Z")
+
+
+def _auth(value: object, fail: Any) -> RemoteAuth | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise fail(
+            "auth", "a mapping: type bearer with token, or type basic with username and password"
+        )
+    kind = value.get("type")
+    wanted = {"bearer": {"type", "token"}, "basic": {"type", "username", "password"}}
+    if kind not in wanted:
+        raise fail("auth.type", f"bearer or basic, not {kind!r}")
+    if unknown := sorted(set(map(str, value)) - wanted[kind]):
+        raise fail(f"auth.{unknown[0]}", f"not a key of {kind} auth")
+    secrets = ("token",) if kind == "bearer" else ("password",)
+    for key in secrets:
+        reference = value.get(key)
+        if not isinstance(reference, str) or not _REFERENCE.match(reference):
+            raise fail(f"auth.{key}", "env:NAME or file:PATH (never the secret itself)")
+    username = value.get("username")
+    if kind == "basic" and (
+        not isinstance(username, str)
+        or not username
+        or (":" in username and not _REFERENCE.match(username))
+    ):
+        raise fail("auth.username", "a user name without ':' (or an env:/file: reference)")
+    return RemoteAuth(
+        kind=kind,
+        token=value.get("token"),
+        username=username,
+        password=value.get("password"),
     )
 
 

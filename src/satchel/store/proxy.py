@@ -13,6 +13,7 @@ failing is blocked for a while (``Breaker``). The rules live in ``satchel.core.r
 
 from __future__ import annotations
 
+import base64
 import re
 from collections.abc import AsyncIterable, AsyncIterator
 from typing import Any
@@ -33,6 +34,7 @@ from satchel.core.remotes import Remote, check_proxy_path, load_remotes
 from satchel.core.validation import check_limit
 from satchel.proxy.flight import Flight, Flights
 from satchel.proxy.upstream import Upstream
+from satchel.secrets import resolve_reference
 from satchel.store.content import ContentService
 from satchel.store.context import StoreContext
 from satchel.store.creation import ArtifactCreator
@@ -69,6 +71,7 @@ class ProxyService:
             for name in self.remotes
         }
         self.counters = {name: ProxyCounters() for name in self.remotes}
+        self.credentials = {name: credentials(remote) for name, remote in self.remotes.items()}
 
     async def close(self) -> None:
         await self.flights.close()
@@ -169,7 +172,9 @@ class ProxyService:
                 )
 
             async def fetch(flight: Flight) -> None:
-                await self.fetcher.fetch(flight, config, path, entry, breaker, counters)
+                await self.fetcher.fetch(
+                    flight, config, path, entry, breaker, counters, self.credentials[remote]
+                )
 
             flight = self.flights.join(key, fetch)
         return await self._from_flight(config, path, flight, entry, conditions)
@@ -431,6 +436,26 @@ async def _chunks(data: bytes | AsyncIterable[bytes]) -> AsyncIterator[bytes]:
         return
     async for chunk in data:
         yield chunk
+
+
+def credentials(remote: Remote) -> dict[str, str]:
+    """The headers that sign in to *remote* (its references resolved now: a reference to
+    nothing stops the store at start, naming the remote)."""
+    auth = remote.auth
+    if auth is None:
+        return {}
+    what = f"remote {remote.name!r}: auth"
+    if auth.kind == "bearer":
+        assert auth.token is not None
+        return {"Authorization": f"Bearer {resolve_reference(auth.token, what + '.token')}"}
+    assert auth.username is not None
+    assert auth.password is not None
+    username = auth.username
+    if username.startswith(("env:", "file:")):
+        username = resolve_reference(username, what + ".username")
+    password = resolve_reference(auth.password, what + ".password")
+    pair = base64.b64encode(f"{username}:{password}".encode()).decode()
+    return {"Authorization": f"Basic {pair}"}
 
 
 def vars_of(counters: ProxyCounters) -> dict[str, int]:

@@ -89,6 +89,7 @@ class ProxyFetcher:
         entry: ProxyEntry | None,
         breaker: Breaker,
         counters: ProxyCounters,
+        credentials: dict[str, str],
     ) -> None:
         validators: dict[str, str] = {}
         if entry is not None and entry.cached:
@@ -97,7 +98,9 @@ class ProxyFetcher:
             if entry.upstream_modified:
                 validators["If-Modified-Since"] = entry.upstream_modified
         try:
-            answer = await self.upstream.get(remote, path, validators=validators)
+            answer = await self.upstream.get(
+                remote, path, validators=validators, credentials=credentials
+            )
         except UpstreamError:
             breaker.failed(self.context.now())
             counters.upstream_errors += 1
