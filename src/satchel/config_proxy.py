@@ -45,6 +45,12 @@ class ProxySettings(BaseSettings):
         ge=0,
         description="how long a blocked remote is not asked (then one request probes it)",
     )
+    proxy_budget_bytes: int = Field(
+        default=0,
+        ge=0,
+        description="bytes all remotes' cached files may take (0: no limit; a remote's "
+        "cache.max_bytes limits it alone); least recently read files are evicted first",
+    )
     # seed 003's names, read only to be mapped (apply_seed_003)
     seed_db_host: str | None = Field(default=None, validation_alias=AliasChoices("DBHOST"))
     seed_db_port: int | None = Field(default=None, validation_alias=AliasChoices("DBPORT"))

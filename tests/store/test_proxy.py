@@ -70,6 +70,10 @@ remotes:
   uploads:
     type: local
     description: our own files
+  small:
+    base_url: "{origin.url}/small"
+    include_patterns: [".*"]
+    cache: {{max_bytes: 3500, pin_patterns: ["/keep-"]}}
   private:
     base_url: "{origin.url}/private"
     include_patterns: [".*"]
@@ -350,7 +354,7 @@ async def test_remotes_and_configuration_are_listed(
 ) -> None:
     store = await make_store(remotes_file=remotes_file)
     names = [r["name"] for r in await store.list_remotes()]
-    assert names == ["alpine", "dead", "files", "private", "quiet", "uploads"]
+    assert names == ["alpine", "dead", "files", "private", "quiet", "small", "uploads"]
     config = await store.proxy_config()
     assert config["remotes"]["alpine"]["cache"]["index_ttl"] == 300
     assert config["remotes"]["uploads"]["type"] == "local"
@@ -406,3 +410,30 @@ async def test_credentials_go_only_to_their_remote_and_never_show(
     config = await store.proxy_config()
     assert config["remotes"]["private"]["auth"] == {"type": "bearer"}
     assert "s3cr3t" not in str(config)
+
+
+@pytest.mark.not_on("memory", "sqlite", "s3", reason="a budget is a catalog matter")
+async def test_a_budget_evicts_the_least_recently_used_files_but_never_pinned_ones(
+    make_store: MakeStore, origin: Origin, remotes_file: Path, files: str
+) -> None:
+    store = await make_store(remotes_file=remotes_file)
+    names = ["keep-c.bin", "a.bin", "b.bin", "d.bin", "e.bin"]  # about 1,000 bytes each
+    for name in names:
+        origin.files[f"small/{files}/{name}"] = name.encode() * (1000 // len(name) + 1)
+    for name in names[:3]:  # three fit in the 3,500 bytes of the remote's budget
+        await _read(store, "small", f"{files}/{name}")
+    await _read(store, "small", f"{files}/a.bin")  # read again: b is now the oldest but c
+    await _read(store, "small", f"{files}/d.bin")  # four do not fit: c is pinned, b goes
+    cached = [i["path"] for i in (await store.list_cached_files("small", prefix=files))["items"]]
+    assert cached == [f"{files}/{name}" for name in ("a.bin", "d.bin", "keep-c.bin")]
+    await _read(store, "small", f"{files}/e.bin")  # then a, read before d was fetched
+    cached = [i["path"] for i in (await store.list_cached_files("small", prefix=files))["items"]]
+    assert cached == [f"{files}/{name}" for name in ("d.bin", "e.bin", "keep-c.bin")]
+    evictions = (await store.list_events(types=["v1.proxy.evicted"]))["events"]
+    mine = [e["payload"] for e in evictions if e["payload"]["path"].startswith(files)]
+    assert [(p["path"], p["reason"]) for p in mine] == [
+        (f"{files}/b.bin", "budget"),
+        (f"{files}/a.bin", "budget"),
+    ]
+    answer, _ = await _read(store, "small", f"{files}/b.bin")
+    assert answer.source == "remote"  # fetched again after its eviction

@@ -5,14 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from satchel.catalog.connection import CatalogConnection
-from satchel.catalog.tables import proxy_entries
+from satchel.catalog.tables import proxy_entries, proxy_usage
 from satchel.core.proxy import ProxyEntry
 
 __all__ = ["ProxyRows"]
 
 _T = proxy_entries.c
+_U = proxy_usage.c
+_INSERTS: dict[str, Any] = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
 
 class ProxyRows:
@@ -50,6 +53,38 @@ class ProxyRows:
 
     async def delete(self, entry_id: str) -> None:
         await self.conn.execute(delete(proxy_entries).where(_T.entry_id == entry_id))
+        await self.conn.execute(delete(proxy_usage).where(_U.entry_id == entry_id))
+
+    async def record_use(self, uses: dict[str, float]) -> None:
+        """When entries were last read (a later time than recorded wins)."""
+        rows = [{"entry_id": key, "last_used_at": when} for key, when in sorted(uses.items())]
+        for start in range(0, len(rows), 500):  # one statement of many VALUES per 500
+            statement = _INSERTS[self.conn.dialect.name](proxy_usage).values(
+                rows[start : start + 500]
+            )
+            newer: Any = func.max(_U.last_used_at, statement.excluded.last_used_at)
+            if self.conn.dialect.name == "postgresql":
+                newer = func.greatest(_U.last_used_at, statement.excluded.last_used_at)
+            await self.conn.execute(
+                statement.on_conflict_do_update(
+                    index_elements=["entry_id"], set_={"last_used_at": newer}
+                )
+            )
+
+    async def least_recently_used(
+        self, sandbox_id: str, remote: str | None, limit: int
+    ) -> list[ProxyEntry]:
+        """Cached files (of *remote*, or of all), least recently read first."""
+        used = func.coalesce(_U.last_used_at, _T.fetched_at)
+        query = (
+            select(proxy_entries)
+            .outerjoin(proxy_usage, _U.entry_id == _T.entry_id)
+            .where(_T.sandbox_id == sandbox_id, _T.artifact_id.is_not(None))
+        )
+        if remote is not None:
+            query = query.where(_T.remote == remote)
+        query = query.order_by(used, _T.entry_id).limit(limit)
+        return [ProxyEntry.from_row(row) for row in await self.conn.execute(query)]
 
     async def listing(
         self,

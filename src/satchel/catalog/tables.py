@@ -33,6 +33,7 @@ __all__ = [
     "package_files",
     "packages",
     "proxy_entries",
+    "proxy_usage",
     "sessions",
     "uploads",
     "webhook_cursors",
@@ -371,3 +372,12 @@ proxy_entries = Table(
 )
 Index(None, proxy_entries.c.sandbox_id, proxy_entries.c.remote, proxy_entries.c.path)
 Index(None, proxy_entries.c.artifact_id)
+
+# When each cached file was last read, for least-recently-used eviction: use, not state (not a
+# view, so not logged; replay keeps it), written in batches by each process.
+proxy_usage = Table(
+    "proxy_usage",
+    metadata,
+    Column("entry_id", String(32), primary_key=True),
+    Column("last_used_at", Float(precision=53), nullable=False),
+)

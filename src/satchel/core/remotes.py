@@ -53,9 +53,17 @@ class CacheRules:
     file_ttl: int = 0
     index_ttl: int = 0
     not_found_ttl: int = 60
+    max_bytes: int = 0
+    """The remote's byte budget (0: none): least recently used files go first."""
+    pin_patterns: tuple[re.Pattern[str], ...] = ()
+    """Paths never evicted to keep within a budget."""
+
+    def pinned(self, path: str) -> bool:
+        return any(pattern.search(path) for pattern in self.pin_patterns)
 
 
 _DEFAULT_RULES = CacheRules()
+_NUMERIC_RULES = ("file_ttl", "index_ttl", "not_found_ttl", "max_bytes")
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -122,7 +130,10 @@ class Remote:
             "base_url": self.base_url,
             "description": self.description,
             "include_patterns": [pattern.pattern for pattern in self.include_patterns],
-            "cache": dataclasses.asdict(self.cache),
+            "cache": {
+                **{key: getattr(self.cache, key) for key in _NUMERIC_RULES},
+                "pin_patterns": [pattern.pattern for pattern in self.cache.pin_patterns],
+            },
             "redirect_hosts": list(self.redirect_hosts),
             "max_file_bytes": self.max_file_bytes,
             "offline": self.offline,
@@ -294,21 +305,23 @@ def _base_url(value: object, fail: Any) -> str:
     return value
 
 
-def _patterns(value: object, kind: str, fail: Any) -> tuple[re.Pattern[str], ...]:
+def _patterns(
+    value: object, kind: str, fail: Any, *, key: str = "include_patterns"
+) -> tuple[re.Pattern[str], ...]:
     if value is None:
         if kind == "remote":
-            raise fail("include_patterns", "required: only paths matching one are fetched")
+            raise fail(key, "required: only paths matching one are fetched")
         return ()
     if not isinstance(value, list) or not value or len(value) > _MAX_PATTERNS:
-        raise fail("include_patterns", f"a list of 1 to {_MAX_PATTERNS} regular expressions")
+        raise fail(key, f"a list of 1 to {_MAX_PATTERNS} regular expressions")
     compiled = []
     for index, pattern in enumerate(value):
         if not isinstance(pattern, str) or not pattern:
-            raise fail(f"include_patterns[{index}]", "a non-empty regular expression")
+            raise fail(f"{key}[{index}]", "a non-empty regular expression")
         try:
             compiled.append(re.compile(pattern))
         except re.error as exc:
-            raise fail(f"include_patterns[{index}]", f"not a regular expression: {exc}") from None
+            raise fail(f"{key}[{index}]", f"not a regular expression: {exc}") from None
     return tuple(compiled)
 
 
@@ -316,12 +329,16 @@ def _cache(value: object, fail: Any) -> CacheRules:
     if value is None:
         return CacheRules()
     if not isinstance(value, dict):
-        raise fail("cache", "a mapping of file_ttl, index_ttl, not_found_ttl")
-    known = {"file_ttl", "index_ttl", "not_found_ttl"}
+        raise fail("cache", "a mapping of file_ttl, index_ttl, not_found_ttl, max_bytes, …")
+    numeric = {"file_ttl", "index_ttl", "not_found_ttl", "max_bytes"}
+    known = numeric | {"pin_patterns"}
     if unknown := sorted(set(map(str, value)) - known):
         raise fail(f"cache.{unknown[0]}", f"unknown key (known: {', '.join(sorted(known))})")
-    numbers: dict[str, int] = {}
-    for key in sorted(known):
+    numbers: dict[str, Any] = {}
+    pins = value.get("pin_patterns")
+    if pins is not None:
+        numbers["pin_patterns"] = _patterns(pins, "remote", fail, key="cache.pin_patterns")
+    for key in sorted(numeric):
         number = value.get(key, getattr(_DEFAULT_RULES, key))
         if isinstance(number, bool) or not isinstance(number, int) or number < 0:
             raise fail(f"cache.{key}", f"whole seconds, 0 or more, not {number!r}")

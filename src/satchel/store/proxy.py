@@ -14,6 +14,7 @@ failing is blocked for a while (``Breaker``). The rules live in ``satchel.core.r
 from __future__ import annotations
 
 import base64
+import logging
 import re
 from collections.abc import AsyncIterable, AsyncIterator
 from typing import Any
@@ -40,9 +41,12 @@ from satchel.store.context import StoreContext
 from satchel.store.creation import ArtifactCreator
 from satchel.store.gate import AccessGate
 from satchel.store.ledger import BlobLedger
+from satchel.store.proxy_budget import ProxyBudget
 from satchel.store.proxy_fetch import ProxyCounters, ProxyFetcher, detect_mime
 
 __all__ = ["ProxyService"]
+
+_log = logging.getLogger("satchel.proxy")
 
 _MAX_PREFETCH = 1000
 
@@ -72,9 +76,11 @@ class ProxyService:
         }
         self.counters = {name: ProxyCounters() for name in self.remotes}
         self.credentials = {name: credentials(remote) for name, remote in self.remotes.items()}
+        self.budget = ProxyBudget(context, self.remotes, self._evict)
 
     async def close(self) -> None:
         await self.flights.close()
+        await self.budget.close()
         await self.upstream.close()
 
     def remote(self, name: str) -> Remote:
@@ -173,7 +179,14 @@ class ProxyService:
 
             async def fetch(flight: Flight) -> None:
                 await self.fetcher.fetch(
-                    flight, config, path, entry, breaker, counters, self.credentials[remote]
+                    flight,
+                    config,
+                    path,
+                    entry,
+                    breaker,
+                    counters,
+                    self.credentials[remote],
+                    on_fetched=self._within_budget,
                 )
 
             flight = self.flights.join(key, fetch)
@@ -210,6 +223,15 @@ class ProxyService:
             raise UpstreamError(f"{remote.name}: the copy of {path} vanished while revalidated")
         return answer
 
+    async def _within_budget(self, entry: ProxyEntry) -> None:
+        """After *entry*'s file was cached: evict what its remote's budget and the overall one
+        no longer hold (a failure to evict is logged; the download stands)."""
+        self.budget.used(entry.entry_id)
+        try:
+            await self.budget.enforce(self.remote(entry.remote))
+        except Exception:
+            _log.exception("keeping the pull-through cache within its budget failed")
+
     async def _stale(
         self, remote: Remote, path: str, entry: ProxyEntry, conditions: dict[str, Any]
     ) -> ProxyAnswer:
@@ -237,6 +259,8 @@ class ProxyService:
         counters.hits += 1
         if not content.not_modified and not conditions["head"]:
             counters.bytes_from_cache += content.length
+            self.budget.used(entry.entry_id)
+            content = self.budget.serve(content)
         return ProxyAnswer(
             source="cache",
             remote=remote.name,
@@ -367,7 +391,7 @@ class ProxyService:
         await self.fetcher.ledger.collect_if_eager()
         return {"remote": remote, "evicted": evicted, "kept": kept, "forgotten": forgotten}
 
-    async def _evict(self, entry: ProxyEntry) -> bool:
+    async def _evict(self, entry: ProxyEntry, reason: str = "asked") -> bool:
         now = self.context.now()
         async with self.context.catalog.write() as writer:
             dropped = entry.artifact_id is None or await self.fetcher.drop_artifact(
@@ -383,6 +407,7 @@ class ProxyService:
                     "remote": entry.remote,
                     "path": entry.path,
                     "artifact_id": entry.artifact_id,
+                    "reason": reason,
                 },
                 actor=None,
                 time=now,
@@ -427,6 +452,8 @@ class ProxyService:
         await self.context.ensure_open()
         chunks = _chunks(data)
         entry = await self.fetcher.store_local(config, path, chunks, detect_mime(path, mime))
+        self.budget.used(entry.entry_id)
+        await self.budget.enforce(config)
         return _listed(entry, self.context.now())
 
 

@@ -10,7 +10,7 @@ ends it with ``succeed(outcome)`` or by raising. Outcomes: ``("fetched", entry)`
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import AsyncIterable, AsyncIterator
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from satchel.catalog import CatalogWriter
@@ -90,7 +90,10 @@ class ProxyFetcher:
         breaker: Breaker,
         counters: ProxyCounters,
         credentials: dict[str, str],
+        on_fetched: Callable[[ProxyEntry], Awaitable[None]] | None = None,
     ) -> None:
+        """Ask upstream and end *flight* (``succeed(outcome)`` or raise); *on_fetched* runs
+        after a download is committed, before the readers get its last byte."""
         validators: dict[str, str] = {}
         if entry is not None and entry.cached:
             if entry.upstream_etag:
@@ -124,7 +127,10 @@ class ProxyFetcher:
                 raise UpstreamError(f"{remote.name}: upstream answered {status} for {path}")
             else:
                 counters.misses += 1
-                flight.succeed(("fetched", await self._download(flight, remote, path, answer)))
+                fetched = await self._download(flight, remote, path, answer)
+                if on_fetched is not None:
+                    await on_fetched(fetched)
+                flight.succeed(("fetched", fetched))
         finally:
             await answer.aclose()
 
