@@ -133,6 +133,7 @@ def test_migrated_schema_matches_tables(tmp_path: Path) -> None:
         "package_files",
         "packages",
         "proxy_entries",
+        "proxy_fetches",
         "proxy_usage",
         "sessions",
         "uploads",

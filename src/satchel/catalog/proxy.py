@@ -8,13 +8,14 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from satchel.catalog.connection import CatalogConnection
-from satchel.catalog.tables import proxy_entries, proxy_usage
+from satchel.catalog.tables import proxy_entries, proxy_fetches, proxy_usage
 from satchel.core.proxy import ProxyEntry
 
 __all__ = ["ProxyRows"]
 
 _T = proxy_entries.c
 _U = proxy_usage.c
+_F = proxy_fetches.c
 _INSERTS: dict[str, Any] = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
 
@@ -119,3 +120,40 @@ class ProxyRows:
             row[0]: {"files": int(row[1]), "bytes": int(row[2])}
             for row in await self.conn.execute(query)
         }
+
+    # -- who downloads a path now (a lease) ------------------------------------------------------
+
+    async def claim(self, entry_id: str, owner: str, now: float, until: float) -> bool:
+        """Take the download lease of *entry_id* when nobody holds it (or it lapsed)."""
+        taken = await self.conn.execute(
+            update(proxy_fetches)
+            .where(_F.entry_id == entry_id, _F.until < now)
+            .values(owner=owner, until=until)
+        )
+        if taken.rowcount:
+            return True
+        statement = _INSERTS[self.conn.dialect.name](proxy_fetches).values(
+            entry_id=entry_id, owner=owner, until=until
+        )
+        inserted = await self.conn.execute(
+            statement.on_conflict_do_nothing(index_elements=["entry_id"])
+        )
+        return bool(inserted.rowcount)
+
+    async def renew(self, entry_id: str, owner: str, until: float) -> None:
+        await self.conn.execute(
+            update(proxy_fetches)
+            .where(_F.entry_id == entry_id, _F.owner == owner)
+            .values(until=until)
+        )
+
+    async def release(self, entry_id: str, owner: str) -> None:
+        await self.conn.execute(
+            delete(proxy_fetches).where(_F.entry_id == entry_id, _F.owner == owner)
+        )
+
+    async def holder(self, entry_id: str, now: float) -> str | None:
+        """Who holds the download lease of *entry_id* now (None: nobody)."""
+        query = select(_F.owner).where(_F.entry_id == entry_id, _F.until >= now)
+        row = (await self.conn.execute(query)).first()
+        return None if row is None else str(row[0])

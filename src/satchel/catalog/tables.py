@@ -33,6 +33,7 @@ __all__ = [
     "package_files",
     "packages",
     "proxy_entries",
+    "proxy_fetches",
     "proxy_usage",
     "sessions",
     "uploads",
@@ -380,4 +381,14 @@ proxy_usage = Table(
     metadata,
     Column("entry_id", String(32), primary_key=True),
     Column("last_used_at", Float(precision=53), nullable=False),
+)
+
+# Which process is downloading a remote path now (a lease, renewed while bytes arrive): replicas
+# wait for the holder instead of asking upstream too. Coordination, not state: not a view.
+proxy_fetches = Table(
+    "proxy_fetches",
+    metadata,
+    Column("entry_id", String(32), primary_key=True),
+    Column("owner", String(64), nullable=False),
+    Column("until", Float(precision=53), nullable=False),
 )

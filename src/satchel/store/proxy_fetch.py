@@ -36,6 +36,7 @@ from satchel.store.context import StoreContext
 from satchel.store.creation import ArtifactCreator
 from satchel.store.gate import AccessGate
 from satchel.store.ledger import BlobLedger
+from satchel.store.proxy_lease import FetchLease
 
 __all__ = ["ProxyCounters", "ProxyFetcher", "detect_mime"]
 
@@ -80,6 +81,7 @@ class ProxyFetcher:
         self.ledger = ledger
         self.creator = creator
         self.upstream = upstream
+        self.lease = FetchLease(context)
 
     async def fetch(
         self,
@@ -93,7 +95,30 @@ class ProxyFetcher:
         on_fetched: Callable[[ProxyEntry], Awaitable[None]] | None = None,
     ) -> None:
         """Ask upstream and end *flight* (``succeed(outcome)`` or raise); *on_fetched* runs
-        after a download is committed, before the readers get its last byte."""
+        after a download is committed, before the readers get its last byte. While another
+        replica downloads the path, wait for its outcome instead."""
+        key = entry_id(self.context.sandbox_id, remote.name, path)
+        while not await self.lease.claim(key):
+            outcome = await self.lease.wait_for_peer(key, entry)
+            if outcome is not None:
+                flight.succeed(outcome)
+                return
+        try:
+            await self._ask(flight, remote, path, entry, breaker, counters, credentials, on_fetched)
+        finally:
+            await self.lease.release(key)
+
+    async def _ask(
+        self,
+        flight: Flight,
+        remote: Remote,
+        path: str,
+        entry: ProxyEntry | None,
+        breaker: Breaker,
+        counters: ProxyCounters,
+        credentials: dict[str, str],
+        on_fetched: Callable[[ProxyEntry], Awaitable[None]] | None,
+    ) -> None:
         validators: dict[str, str] = {}
         if entry is not None and entry.cached:
             if entry.upstream_etag:
@@ -148,6 +173,7 @@ class ProxyFetcher:
             raise UpstreamError(f"{remote.name}: {path} is {length} bytes, more than {limit}")
         mime = detect_mime(path, answer.headers.get("content-type"))
         flight.start(mime=mime, size=length)
+        key = entry_id(self.context.sandbox_id, remote.name, path)
 
         async def tee() -> AsyncIterator[bytes]:
             received = 0
@@ -157,6 +183,7 @@ class ProxyFetcher:
                     raise UpstreamError(f"{remote.name}: {path} is longer than declared")
                 flight.append(chunk)
                 yield chunk
+                await self.lease.keep(key)
             if length is not None and received != length:
                 raise UpstreamError(
                     f"{remote.name}: {path} ended after {received} of {length} bytes"

@@ -1,6 +1,6 @@
 """The pull-through cache's entries: per remote path, the artifact holding its bytes and the
 upstream's validators, or that upstream had no such file; and when each was last read (for
-least-recently-used eviction).
+least-recently-used eviction), and which process downloads a path now (a lease).
 
 Revision ID: 0012
 Revises: 0011
@@ -44,6 +44,13 @@ def upgrade() -> None:
     )
     op.create_index("ix_proxy_entries_artifact_id", "proxy_entries", ["artifact_id"])
     op.create_table(
+        "proxy_fetches",
+        sa.Column("entry_id", sa.String(32), nullable=False),
+        sa.Column("owner", sa.String(64), nullable=False),
+        sa.Column("until", _TIME, nullable=False),
+        sa.PrimaryKeyConstraint("entry_id", name="pk_proxy_fetches"),
+    )
+    op.create_table(
         "proxy_usage",
         sa.Column("entry_id", sa.String(32), nullable=False),
         sa.Column("last_used_at", _TIME, nullable=False),
@@ -53,6 +60,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("proxy_usage")
+    op.drop_table("proxy_fetches")
     op.drop_index("ix_proxy_entries_artifact_id", table_name="proxy_entries")
     op.drop_index("ix_proxy_entries_sandbox_id_remote_path", table_name="proxy_entries")
     op.drop_table("proxy_entries")
