@@ -140,3 +140,8 @@ def test_who_may_prefetch_upload_and_evict(proxy_server: Any, origin: Origin) ->
         stats = alice.get("/v1/proxy/stats").json()["remotes"]["github"]
         assert stats["misses"] == 1
         assert stats["cached_files"] == 0
+        assert stats["bytes_fetched"] == len(b"release")
+        metrics = alice.get("/metrics").text
+        assert 'satchel_proxy_misses_total{remote="github"} 1' in metrics
+        assert 'satchel_proxy_fetched_bytes_total{remote="github"} 7' in metrics
+        assert 'satchel_proxy_cached_files{remote="local-generic"} 1' in metrics

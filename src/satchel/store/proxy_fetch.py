@@ -153,6 +153,7 @@ class ProxyFetcher:
             else:
                 counters.misses += 1
                 fetched = await self._download(flight, remote, path, answer)
+                counters.bytes_fetched += fetched.bytes or 0
                 if on_fetched is not None:
                     await on_fetched(fetched)
                 flight.succeed(("fetched", fetched))

@@ -78,5 +78,32 @@ async def metrics(request: Request) -> Response:
         "# TYPE satchel_stored_bytes gauge",
         f"satchel_stored_bytes {stats['stored_bytes']}",
     ]
+    lines += _proxy_lines((await store.proxy_stats())["remotes"])
     body = request.app.state.metrics.render() + ("\n".join(lines) + "\n").encode()
     return Response(body, media_type="text/plain; version=0.0.4; charset=utf-8")
+
+
+_PROXY_METRICS = (
+    # (stat, metric, type, help)
+    ("hits", "satchel_proxy_hits_total", "counter", "Reads answered from the cache"),
+    ("misses", "satchel_proxy_misses_total", "counter", "Files downloaded from upstream"),
+    ("stale", "satchel_proxy_stale_total", "counter", "Expired copies served as upstream failed"),
+    ("revalidated", "satchel_proxy_revalidated_total", "counter", "Copies upstream confirmed"),
+    ("not_found", "satchel_proxy_not_found_total", "counter", "Upstream 404s (and remembered)"),
+    ("upstream_errors", "satchel_proxy_upstream_errors_total", "counter", "Upstream failures"),
+    ("bytes_from_cache", "satchel_proxy_cache_bytes_total", "counter", "Bytes served from cache"),
+    ("bytes_fetched", "satchel_proxy_fetched_bytes_total", "counter", "Bytes fetched upstream"),
+    ("cached_files", "satchel_proxy_cached_files", "gauge", "Files in the cache"),
+    ("cached_bytes", "satchel_proxy_cached_bytes", "gauge", "Bytes of the files in the cache"),
+)
+
+
+def _proxy_lines(remotes: dict[str, dict[str, Any]]) -> list[str]:
+    """The pull-through cache's per-remote counters (this process) and sizes (all replicas)."""
+    lines: list[str] = []
+    if not remotes:
+        return lines
+    for stat, metric, kind, text in _PROXY_METRICS:
+        lines += [f"# HELP {metric} {text}, per remote", f"# TYPE {metric} {kind}"]
+        lines += [f'{metric}{{remote="{name}"}} {one[stat]}' for name, one in remotes.items()]
+    return lines
