@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from satchel.testing.env import is_configuration
+
 ROOT = Path(__file__).resolve().parent.parent
 DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 _BLOCK = re.compile(r"^```python\n(.*?)^```$", re.DOTALL | re.MULTILINE)
@@ -38,7 +40,7 @@ def test_the_example_runs(
     where: str, source: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     for name in list(os.environ):
-        if name.startswith(("SATCHEL_", "ARTIFACT_", "SESSION_")):
+        if is_configuration(name):
             monkeypatch.delenv(name)
     monkeypatch.chdir(tmp_path)
     code = compile(source, where, "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)

@@ -39,7 +39,8 @@ EVENT_TYPES: dict[str, str] = {
     "v1.artifact.metadata_updated": "An artifact's metadata changed. Payload: record, changes.",
     "v1.artifact.moved": "An artifact was renamed or moved. Payload: record, changes.",
     "v1.artifact.ttl_extended": "An artifact's expiry moved later. Payload: record, changes.",
-    "v1.artifact.deleted": "An artifact was deleted. Payload: sha256.",
+    "v1.artifact.deleted": "An artifact was deleted. Payload: sha256 (and reason, when the "
+    "pull-through cache let its copy go: replacement or eviction).",
     "v1.artifact.expired": "An artifact's TTL ran out and it was purged. Payload: record.",
     # sessions
     "v1.session.created": "A session was created. Payload: user_id, expires_at.",
@@ -105,7 +106,7 @@ EVENT_TYPES: dict[str, str] = {
     "v1.proxy.missing": "Upstream answered 404: remembered for not_found_ttl; a copy cached "
     "before is let go. Payload: remote, path, replaced.",
     "v1.proxy.evicted": "A cached file was evicted (its artifact deleted). Payload: remote, "
-    "path, artifact_id.",
+    "path, artifact_id, reason (asked, or budget).",
     # the log itself (docs/events.md: replay)
     "v1.catalog.rows": "More rows changed by the transaction of the event before it (one event "
     "carries at most 500; the subject is that event's). Payload: of (its type), rows.",
