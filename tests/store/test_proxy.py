@@ -302,9 +302,14 @@ async def test_prefetch_and_eviction(
     for name in ("a.tar.gz", "b.tar.gz", "c.txt"):
         origin.files[f"files/{files}/{name}"] = name.encode()
     paths = [f"{files}/{name}" for name in ("a.tar.gz", "b.tar.gz", "c.txt", "nope.bin")]
-    results = await store.prefetch_remote_files("files", paths, patterns=[r"\.(tar\.gz|bin)$"])
+    results = await store.prefetch_remote_files("files", paths, patterns=["*.tar.gz", "*.bin"])
     assert [r["status"] for r in results] == ["fetched", "fetched", "skipped", "missing"]
     assert results[0]["sha256"] == _sha(b"a.tar.gz")
+    evil = ["(a|a)*b" * 3, "*" * 200]  # globs: no catastrophic backtracking either way
+    slow = await store.prefetch_remote_files("files", ["a" * 800 + ".zip"], patterns=evil)
+    assert [r["status"] for r in slow] == ["skipped"]
+    with pytest.raises(InvalidRequestError):
+        await store.prefetch_remote_files("files", paths, patterns=["x" * 257])
     again = await store.prefetch_remote_files("files", paths[:1])
     assert again[0]["status"] == "cached"
     page = await store.list_cached_files("files", prefix=files, limit=1)

@@ -21,7 +21,7 @@ proxy_app = typer.Typer(
 OUTPUT_OPTION = typer.Option(None, "--output", "-o", help="file to write (default: stdout)")
 PATHS_ARGUMENT = typer.Argument(..., help="paths to cache")
 PATTERN_OPTION = typer.Option(
-    None, "--pattern", help="only paths matching this regular expression; repeatable"
+    None, "--pattern", help="only paths matching this glob ('*.tar.gz'); repeatable"
 )
 
 

@@ -14,6 +14,7 @@ failing is blocked for a while (``Breaker``). The rules live in ``satchel.core.r
 from __future__ import annotations
 
 import base64
+import fnmatch
 import logging
 import re
 from collections.abc import AsyncIterable, AsyncIterator
@@ -49,6 +50,8 @@ __all__ = ["ProxyService"]
 _log = logging.getLogger("satchel.proxy")
 
 _MAX_PREFETCH = 1000
+_MAX_PATTERNS = 50
+_MAX_PATTERN_CHARS = 256
 
 
 class ProxyService:
@@ -281,15 +284,19 @@ class ProxyService:
     async def prefetch_remote_files(
         self, remote: str, paths: list[str], *, patterns: list[str] | None = None
     ) -> list[dict[str, Any]]:
-        """Cache each of *paths* (those matching one of *patterns* too, when given) and say
-        what became of it: ``cached`` (was fresh), ``fetched``, ``revalidated``, ``skipped``
-        (matches no pattern), ``missing`` or ``failed`` (with ``error``)."""
+        """Cache each of *paths* (those matching one of the glob *patterns* too, when given)
+        and say what became of it: ``cached`` (was fresh), ``fetched``, ``revalidated``,
+        ``skipped`` (matches no pattern), ``missing`` or ``failed`` (with ``error``)."""
         config = self.remote(remote)
         if config.kind == "local":
             raise InvalidRequestError(f"remote {remote!r} is local: it has nothing to fetch")
         if not isinstance(paths, list) or not 1 <= len(paths) <= _MAX_PREFETCH:
             raise InvalidRequestError(f"paths: a list of 1 to {_MAX_PREFETCH} paths")
-        wanted = [_compile(pattern) for pattern in patterns or []]
+        if patterns is not None and (
+            not isinstance(patterns, list) or len(patterns) > _MAX_PATTERNS
+        ):
+            raise InvalidRequestError(f"patterns: a list of at most {_MAX_PATTERNS} globs")
+        wanted = [_glob(pattern) for pattern in patterns or []]
         results = []
         for path in paths:
             if not isinstance(path, str):
@@ -301,7 +308,7 @@ class ProxyService:
         self, remote: Remote, path: str, wanted: list[re.Pattern[str]]
     ) -> dict[str, Any]:
         result: dict[str, Any] = {"path": path}
-        if wanted and not any(pattern.search(path) for pattern in wanted):
+        if wanted and not any(pattern.match(path) for pattern in wanted):
             return {**result, "status": "skipped"}
         key = entry_id(self.context.sandbox_id, remote.name, path)
         try:
@@ -502,10 +509,9 @@ def _listed(entry: ProxyEntry, now: float) -> dict[str, Any]:
     }
 
 
-def _compile(pattern: object) -> re.Pattern[str]:
-    if not isinstance(pattern, str) or not pattern:
-        raise InvalidRequestError("patterns are non-empty regular expressions")
-    try:
-        return re.compile(pattern)
-    except re.error as exc:
-        raise InvalidRequestError(f"not a regular expression: {pattern!r} ({exc})") from None
+def _glob(pattern: object) -> re.Pattern[str]:
+    """A caller's pattern: a shell-style glob over the whole path (``*`` crosses ``/``), not a
+    regular expression, so no pattern can make matching take exponential time."""
+    if not isinstance(pattern, str) or not 1 <= len(pattern) <= _MAX_PATTERN_CHARS:
+        raise InvalidRequestError(f"patterns are globs of 1 to {_MAX_PATTERN_CHARS} characters")
+    return re.compile(fnmatch.translate(pattern))

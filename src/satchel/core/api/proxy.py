@@ -51,9 +51,10 @@ class ProxyAPI(Protocol):
     async def prefetch_remote_files(
         self, remote: str, paths: list[str], *, patterns: list[str] | None = None
     ) -> list[dict[str, Any]]:
-        """Cache each of *paths* (only those matching one of *patterns* as well, when given);
-        per path its ``status``: ``cached``, ``fetched``, ``revalidated``, ``missing``,
-        ``skipped`` or ``failed`` (with ``error``), and the ``sha256`` and ``bytes`` cached."""
+        """Cache each of *paths* (only those matching one of the glob *patterns* as well, when
+        given: ``*.tar.gz``; ``*`` crosses ``/``); per path its ``status``: ``cached``,
+        ``fetched``, ``revalidated``, ``missing``, ``skipped`` or ``failed`` (with ``error``),
+        and the ``sha256`` and ``bytes`` cached."""
 
     async def list_cached_files(
         self, remote: str, *, after: str | None = None, prefix: str | None = None, limit: int = 100
