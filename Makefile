@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 # pytest-xdist workers of `make test` (auto: one per core; 0: one process)
 TEST_WORKERS ?= auto
 
-.PHONY: run demo test crash-stress system-deps lint typecheck bench bench-service bench-growth bench-servers bench-soak clean
+.PHONY: run demo test crash-stress system-deps lint typecheck bench bench-service bench-proxy bench-growth bench-servers bench-soak clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,13 @@ bench-service: $(STAMP)
 	command -v wrk >/dev/null || apt-get install -y wrk
 	command -v curl >/dev/null || apt-get install -y curl
 	$(BIN)/python bench/service.py
+
+## bench-proxy: pull-through cache hits (4 KiB files, one big file) vs nginx serving the same files
+bench-proxy: $(STAMP)
+	command -v nginx >/dev/null || apt-get install -y nginx-light
+	command -v wrk >/dev/null || apt-get install -y wrk
+	command -v curl >/dev/null || apt-get install -y curl
+	$(BIN)/python bench/proxy.py
 
 ## bench-growth: list/search latency with 10k, 100k and 1M artifacts in the SQLite catalog
 bench-growth: $(STAMP)

@@ -89,7 +89,9 @@ def reset_peaks(root: int) -> None:
             Path(f"/proc/{pid}/clear_refs").write_text("5")
 
 
-def start(kind: list[str], data_dir: Path, port: int) -> subprocess.Popen[bytes]:
+def start(
+    kind: list[str], data_dir: Path, port: int, extra_env: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SATCHEL_")}
     env.update(
         SATCHEL_DATA_DIR=str(data_dir),
@@ -97,6 +99,7 @@ def start(kind: list[str], data_dir: Path, port: int) -> subprocess.Popen[bytes]
         SATCHEL_PURGE_INTERVAL_SECONDS="0",
         SATCHEL_PUBLIC_URL=f"http://127.0.0.1:{port}",
     )
+    env.update(extra_env or {})
     venv = Path(sys.executable).parent
     if kind[0] == "uvicorn":
         argv = [str(venv / "uvicorn"), "--factory", "satchel.server.app:create_app"]

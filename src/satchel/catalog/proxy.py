@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from satchel.catalog.connection import CatalogConnection
+from satchel.catalog.connection import CatalogConnection, HotQuery
 from satchel.catalog.tables import proxy_entries, proxy_fetches, proxy_usage
 from satchel.core.proxy import ProxyEntry
 
@@ -17,6 +17,8 @@ _T = proxy_entries.c
 _U = proxy_usage.c
 _F = proxy_fetches.c
 _INSERTS: dict[str, Any] = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+# every read through the cache looks its entry up first
+_GET = HotQuery(select(proxy_entries).where(_T.entry_id == bindparam("entry_id")))
 
 
 class ProxyRows:
@@ -26,9 +28,7 @@ class ProxyRows:
         self.conn = conn
 
     async def get(self, entry_id: str) -> ProxyEntry | None:
-        row = (
-            await self.conn.execute(select(proxy_entries).where(_T.entry_id == entry_id))
-        ).first()
+        row = (await self.conn.execute(_GET, {"entry_id": entry_id})).first()
         return None if row is None else ProxyEntry.from_row(row)
 
     async def by_artifact(self, artifact_id: str) -> ProxyEntry | None:

@@ -10,6 +10,7 @@ committed): a download that breaks off or lies never reaches a client as a compl
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import os
 import tempfile
@@ -17,11 +18,18 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from satchel.core.errors import ArtifactStoreError, UpstreamError
+from satchel.core.errors import (
+    ArtifactStoreError,
+    InsufficientStorageError,
+    ProviderError,
+    UpstreamError,
+    is_disk_full,
+)
 
 __all__ = ["Flight", "Flights"]
 
 _READ_BYTES = 1024 * 1024
+_QUEUE_BYTES = 8 * 1024 * 1024
 
 
 class _Spool:
@@ -68,7 +76,12 @@ class Flight:
         self.key = key
         self._spool_dir = spool_dir
         self._spool: _Spool | None = None
-        self.written = 0
+        self.written = 0  # bytes in the spool, readable
+        self._queued: collections.deque[bytes] = collections.deque()
+        self._queued_bytes = 0
+        self._writer: asyncio.Task[None] | None = None
+        self._room = asyncio.Event()
+        self._work = asyncio.Event()
         self.info: dict[str, Any] = {}
         self.result: Any = None
         self.error: BaseException | None = None
@@ -85,24 +98,65 @@ class Flight:
     def start(self, **info: Any) -> None:
         self.info = info
         self._spool = _Spool(self._spool_dir)
+        self._writer = asyncio.create_task(self._write_out(self._spool))
         self.started.set()
 
-    def append(self, chunk: bytes) -> None:
-        assert self._spool is not None
-        self._spool.write(self.written, chunk)
-        self.written += len(chunk)
-        self._wake()
+    async def append(self, chunk: bytes) -> None:
+        """Queue *chunk* for the spool (written by a thread, so the download and the blob's
+        own writes go on meanwhile); waits while more than a few MiB are queued."""
+        while self._queued_bytes >= _QUEUE_BYTES and not self.finished.is_set():
+            self._room.clear()
+            await self._room.wait()
+        if self.finished.is_set():  # the spool could not be written: the flight has failed
+            self.raise_error()
+        self._queued.append(chunk)
+        self._queued_bytes += len(chunk)
+        self._work.set()
+
+    async def _write_out(self, spool: _Spool) -> None:
+        try:
+            await self._write_all(spool)
+        except Exception as exc:  # a full disk, say: every reader hears of it
+            why = f"the download could not be spooled: {exc}"
+            self.fail(InsufficientStorageError(why) if is_disk_full(exc) else ProviderError(why))
+
+    async def _write_all(self, spool: _Spool) -> None:
+        while True:
+            await self._work.wait()
+            self._work.clear()
+            while self._queued:
+                batch = b"".join(self._queued)
+                count = len(self._queued)
+                await asyncio.to_thread(spool.write, self.written, batch)
+                for _ in range(count):
+                    self._queued.popleft()
+                self._queued_bytes -= len(batch)
+                self.written += len(batch)
+                self._room.set()
+                self._wake()
+            if self.finished.is_set():
+                return
+
+    async def drain(self) -> None:
+        """Wait until every queued chunk is in the spool."""
+        while self._queued and self._writer is not None and not self._writer.done():
+            self._room.clear()
+            await self._room.wait()
 
     def succeed(self, result: Any = None) -> None:
+        """The verdict: complete (call :meth:`drain` first when bytes were appended)."""
         self.result = result
-        self.started.set()
-        self.finished.set()
-        self._wake()
+        self._finish()
 
     def fail(self, error: BaseException) -> None:
         self.error = error
+        self._finish()
+
+    def _finish(self) -> None:
         self.started.set()
         self.finished.set()
+        self._work.set()  # the writer sees the end
+        self._room.set()
         self._wake()
 
     def _wake(self) -> None:

@@ -16,9 +16,16 @@ from fastapi.responses import StreamingResponse
 
 from satchel.core.content import ArtifactContent
 from satchel.core.headers import content_disposition, quote_etag, repr_digest
+from satchel.core.proxy import ProxyAnswer
 from satchel.core.ranges import ByteRange
 
-__all__ = ["content_headers", "content_response", "read_conditions", "validator_headers"]
+__all__ = [
+    "content_headers",
+    "content_response",
+    "proxy_headers",
+    "read_conditions",
+    "validator_headers",
+]
 
 
 def read_conditions(request: Request) -> dict[str, Any]:
@@ -76,3 +83,31 @@ async def _closing(content: ArtifactContent) -> AsyncIterator[bytes]:
             yield chunk
     finally:
         await content.aclose()
+
+
+def proxy_headers(answer: ProxyAnswer) -> dict[str, str]:
+    """The headers of a read through the pull-through cache (a 200, or HEAD): a cached copy's
+    content headers, or a download's media type, name and declared size; then where it came
+    from (``X-Artifact-Source``) and, for a copy served past its freshness, how old it is."""
+    if answer.content is not None:
+        headers = content_headers(answer.content)
+    else:
+        headers = {
+            "Content-Type": answer.mime,
+            "Content-Disposition": content_disposition(answer.filename),
+            "X-Content-Type-Options": "nosniff",
+            "Cache-Control": "private, no-cache",
+        }
+        if answer.size is not None:
+            headers["Content-Length"] = str(answer.size)
+    headers.update(stale_headers(answer))
+    return headers
+
+
+def stale_headers(answer: ProxyAnswer) -> dict[str, str]:
+    headers = {"X-Artifact-Source": answer.source}
+    if answer.stale_age is not None:
+        headers["X-Artifact-Stale"] = "true"
+        headers["Age"] = str(int(answer.stale_age))
+        headers["Warning"] = '110 - "Response is Stale"'
+    return headers

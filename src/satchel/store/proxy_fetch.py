@@ -40,6 +40,8 @@ from satchel.store.proxy_lease import FetchLease
 
 __all__ = ["ProxyCounters", "ProxyFetcher", "detect_mime"]
 
+_BLOB_PIECE = 1024 * 1024
+
 
 @dataclasses.dataclass(slots=True)
 class ProxyCounters:
@@ -177,18 +179,30 @@ class ProxyFetcher:
         key = entry_id(self.context.sandbox_id, remote.name, path)
 
         async def tee() -> AsyncIterator[bytes]:
+            """Each chunk to the flight's readers at once; to the blob in pieces of about
+            1 MiB (one write, one hop to the writer's thread, per piece, not per 64 KiB)."""
             received = 0
+            pending: list[bytes] = []
+            pending_bytes = 0
             async for chunk in answer.chunks():
                 received += len(chunk)
                 if length is not None and received > length:
                     raise UpstreamError(f"{remote.name}: {path} is longer than declared")
-                flight.append(chunk)
-                yield chunk
-                await self.lease.keep(key)
+                await flight.append(chunk)
+                pending.append(chunk)
+                pending_bytes += len(chunk)
+                if pending_bytes >= _BLOB_PIECE:
+                    yield b"".join(pending)
+                    pending.clear()
+                    pending_bytes = 0
+                    await self.lease.keep(key)
             if length is not None and received != length:
                 raise UpstreamError(
                     f"{remote.name}: {path} ended after {received} of {length} bytes"
                 )
+            if pending:
+                yield b"".join(pending)
+            await flight.drain()
 
         meta = {"proxy": {"remote": remote.name, "path": path, "url": answer.url}}
         backend = self.ledger.route(meta, None, None)

@@ -11,10 +11,14 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict
 
-from satchel.core.headers import content_disposition
 from satchel.core.proxy import ProxyAnswer
 from satchel.server.bodies import request_body
-from satchel.server.content import content_response, read_conditions
+from satchel.server.content import (
+    content_response,
+    proxy_headers,
+    read_conditions,
+    stale_headers,
+)
 from satchel.server.deps import Access, GuardedRoute, access, get_store
 from satchel.server.routes.artifacts import body_mime
 
@@ -48,25 +52,11 @@ def proxy_response(request: Request, answer: ProxyAnswer) -> Response:
     arrives. ``X-Artifact-Source`` says which; a stale copy says how old it is."""
     if answer.content is not None:
         response = content_response(request, answer.content)
-    else:
-        headers = {
-            "Content-Type": answer.mime,
-            "Content-Disposition": content_disposition(answer.filename),
-            "X-Content-Type-Options": "nosniff",
-            "Cache-Control": "private, no-cache",
-        }
-        if answer.size is not None:
-            headers["Content-Length"] = str(answer.size)
-        if answer.chunks is None:
-            response = Response(status_code=200, headers=headers)
-        else:
-            response = StreamingResponse(_closing(answer), headers=headers)
-    response.headers["X-Artifact-Source"] = answer.source
-    if answer.stale_age is not None:
-        response.headers["X-Artifact-Stale"] = "true"
-        response.headers["Age"] = str(int(answer.stale_age))
-        response.headers["Warning"] = '110 - "Response is Stale"'
-    return response
+        response.headers.update(stale_headers(answer))
+        return response
+    if answer.chunks is None:
+        return Response(status_code=200, headers=proxy_headers(answer))
+    return StreamingResponse(_closing(answer), headers=proxy_headers(answer))
 
 
 async def _closing(answer: ProxyAnswer) -> Any:
