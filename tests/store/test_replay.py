@@ -4,15 +4,18 @@ every kind of state; on SQLite and PostgreSQL catalogs."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import select
+from tests.harness.origin import Origin
 from tests.store.conftest import MakeStore
 
 from satchel import ArtifactStore
@@ -20,6 +23,7 @@ from satchel.catalog import writer as writer_module
 from satchel.catalog.changes import VIEWS
 from satchel.catalog.replay import dump_views, replay
 from satchel.catalog.tables import events
+from satchel.core.errors import ArtifactNotFoundError
 from satchel.core.events import Audience
 from satchel.core.requests import MultipartUploadCompleteRequest, MultipartUploadInitRequest
 from satchel.testing import ManualClock
@@ -30,7 +34,7 @@ pytestmark = [
 ]
 
 
-async def _workload(store: ArtifactStore, clock: ManualClock) -> None:
+async def _workload(store: ArtifactStore, clock: ManualClock, origin: Origin) -> None:
     """Something of every kind of state, changed, and some of it deleted or expired."""
     alice = await store.create_session(user_id="alice")
     doomed = await store.create_session(user_id="carol", ttl_hours=0.001)
@@ -92,24 +96,55 @@ async def _workload(store: ArtifactStore, clock: ManualClock) -> None:
     await store.update_webhook(hook["webhook_id"], active=False, description="paused")
     dropped_hook = await store.create_webhook("http://127.0.0.1:9/other")
     await store.delete_webhook(dropped_hook["webhook_id"])
+    # the pull-through cache: fetched, remembered as missing, evicted, then revalidated
+    origin.files["rel/a.bin"] = b"a"
+    origin.files["rel/b.bin"] = b"b"
+    for path in ("a.bin", "b.bin", "none.bin"):
+        with contextlib.suppress(ArtifactNotFoundError):
+            await (await store.open_remote_file("rel", path)).read()
+    await store.evict_cached_files("rel", path="b.bin")
     # time passes: expiry, purge, garbage collection, verification
     clock.advance(1000)
+    await (await store.open_remote_file("rel", "a.bin")).read()  # a 304
     await store.purge_expired()
     await store.gc()
     await store.collect_garbage()
     await store.verify_storage()
 
 
+def _remotes(origin: Origin, tmp_path: Path) -> Path:
+    path = tmp_path / "remotes.yaml"
+    path.write_text(
+        f'remotes:\n  rel:\n    base_url: "{origin.url}/rel"\n    include_patterns: [".*"]\n'
+        "    cache: {file_ttl: 60}\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+@pytest.fixture
+def origin() -> Iterator[Origin]:
+    started = Origin()
+    yield started
+    started.stop()
+
+
 async def test_replay_rebuilds_every_view_row_by_row(
-    make_store: MakeStore, clock: ManualClock, catalog_dialect: str
+    make_store: MakeStore,
+    clock: ManualClock,
+    catalog_dialect: str,
+    origin: Origin,
+    tmp_path: Path,
 ) -> None:
-    store = await make_store(webhook_allowed_networks="127.0.0.1/32")
-    await _workload(store, clock)
+    store = await make_store(
+        webhook_allowed_networks="127.0.0.1/32", remotes_file=_remotes(origin, tmp_path)
+    )
+    await _workload(store, clock, origin)
     catalog = store._context.catalog
     async with catalog.read() as reader:
         before = await dump_views(reader.conn)
     wanted = ("artifacts", "uploads", "packages", "package_files", "holds", "api_keys", "aspects")
-    wanted += ("webhooks", "sessions", "blobs", "metadata_schemas")
+    wanted += ("webhooks", "sessions", "blobs", "metadata_schemas", "proxy_entries")
     assert [name for name in wanted if not before[name]] == []
     report = await replay(catalog)
     async with catalog.read() as reader:
