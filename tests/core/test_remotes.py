@@ -11,6 +11,7 @@ from satchel.core.errors import InvalidRequestError
 from satchel.core.remotes import (
     RemotesError,
     check_proxy_path,
+    checksum_from,
     is_index_file,
     load_remotes,
     parse_remotes,
@@ -178,3 +179,14 @@ def test_redirects_go_only_to_the_remote_host_or_listed_ones() -> None:
     assert not remote.may_redirect_to("file:///etc/passwd")
     described = remote.describe()
     assert described["redirect_hosts"] == ["objects.githubusercontent.com"]
+
+
+def test_checksum_files_in_the_forms_releases_publish() -> None:
+    digest = "ab" * 32
+    assert checksum_from(digest + "\n", "x.tar.gz") == f"sha256:{digest}"
+    assert checksum_from(f"{digest}  x.tar.gz\n", "x.tar.gz") == f"sha256:{digest}"
+    sums = f"{'cd' * 32}  y.tar.gz\n{digest} *dist/x.tar.gz\n"
+    assert checksum_from(sums, "x.tar.gz") == f"sha256:{digest}"
+    assert checksum_from(sums, "z.tar.gz") is None  # names other files only
+    assert checksum_from("not a checksum", "x.tar.gz") is None
+    assert checksum_from(f"{digest}\n{'cd' * 32}\n", "x.tar.gz") is None  # which one?

@@ -70,6 +70,10 @@ remotes:
   uploads:
     type: local
     description: our own files
+  checked:
+    base_url: "{origin.url}/checked"
+    include_patterns: [".*"]
+    checksum_suffix: ".sha256"
   small:
     base_url: "{origin.url}/small"
     include_patterns: [".*"]
@@ -359,7 +363,7 @@ async def test_remotes_and_configuration_are_listed(
 ) -> None:
     store = await make_store(remotes_file=remotes_file)
     names = [r["name"] for r in await store.list_remotes()]
-    assert names == ["alpine", "dead", "files", "private", "quiet", "small", "uploads"]
+    assert names == ["alpine", "checked", "dead", "files", "private", "quiet", "small", "uploads"]
     config = await store.proxy_config()
     assert config["remotes"]["alpine"]["cache"]["index_ttl"] == 300
     assert config["remotes"]["uploads"]["type"] == "local"
@@ -442,3 +446,27 @@ async def test_a_budget_evicts_the_least_recently_used_files_but_never_pinned_on
     ]
     answer, _ = await _read(store, "small", f"{files}/b.bin")
     assert answer.source == "remote"  # fetched again after its eviction
+
+
+@BACKENDS
+async def test_a_checksum_file_next_to_a_file_is_checked(
+    make_store: MakeStore, origin: Origin, remotes_file: Path, files: str
+) -> None:
+    store = await make_store(remotes_file=remotes_file)
+    good, bad, bare = f"{files}/good.tar.gz", f"{files}/bad.tar.gz", f"{files}/bare.tar.gz"
+    for path in (good, bad, bare):
+        origin.files[f"checked/{path}"] = path.encode()
+    digest = hashlib.sha256(good.encode()).hexdigest()
+    origin.files[f"checked/{good}.sha256"] = f"{digest}  good.tar.gz\n".encode()
+    origin.files[f"checked/{bad}.sha256"] = f"{'0' * 64}  bad.tar.gz\n".encode()
+    _, data = await _read(store, "checked", good)
+    assert data == good.encode()
+    answer = await store.open_remote_file("checked", bad)
+    with pytest.raises(ProviderError):  # upstream's file does not hash to its checksum file
+        await answer.read()
+    await answer.aclose()
+    assert (await store.list_cached_files("checked", prefix=bad))["items"] == []
+    _, data = await _read(store, "checked", bare)  # no checksum file: nothing to check
+    assert data == bare.encode()
+    cached = await store.list_cached_files("checked", prefix=files)
+    assert [item["path"] for item in cached["items"]] == [bare, good]

@@ -28,6 +28,7 @@ __all__ = [
     "RemoteAuth",
     "RemotesError",
     "check_proxy_path",
+    "checksum_from",
     "is_index_file",
     "load_remotes",
     "parse_remotes",
@@ -94,6 +95,9 @@ class Remote:
     offline: bool = False
     """Set on purpose: nothing is fetched; cached copies are served, however old."""
     auth: RemoteAuth | None = None
+    checksum_suffix: str | None = None
+    """A checksum file next to each file (``.sha256``: ``tool.tar.gz.sha256``, sha256sum's
+    format or a bare digest): when upstream has one, the download must hash to it."""
 
     def may_redirect_to(self, url: str) -> bool:
         """Whether a redirect to *url* may be followed (http(s), to base_url's host or a
@@ -138,6 +142,7 @@ class Remote:
             "max_file_bytes": self.max_file_bytes,
             "offline": self.offline,
             "auth": None if self.auth is None else {"type": self.auth.kind},  # never secrets
+            "checksum_suffix": self.checksum_suffix,
         }
 
 
@@ -201,7 +206,7 @@ def _remote(name: str, settings: object, where: str) -> Remote:
     if not isinstance(settings, dict):
         raise fail("settings", "a mapping of base_url, type, package, …")
     known = {"base_url", "type", "package", "description", "include_patterns", "cache"}
-    known |= {"redirect_hosts", "max_file_bytes", "offline", "auth"}
+    known |= {"redirect_hosts", "max_file_bytes", "offline", "auth", "checksum_suffix"}
     if unknown := sorted(set(map(str, settings)) - known):
         raise fail(unknown[0], f"unknown key (known: {', '.join(sorted(known))})")
     kind = settings.get("type", "remote")
@@ -230,7 +235,36 @@ def _remote(name: str, settings: object, where: str) -> Remote:
         max_file_bytes=_positive(settings.get("max_file_bytes"), "max_file_bytes", fail),
         offline=_flag(settings.get("offline", False), "offline", fail),
         auth=_auth(settings.get("auth"), fail),
+        checksum_suffix=_suffix(settings.get("checksum_suffix"), fail),
     )
+
+
+def _suffix(value: object, fail: Any) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not re.fullmatch(r"\.[A-Za-z0-9._-]{1,31}", value):
+        raise fail("checksum_suffix", f"a file name ending such as '.sha256', not {value!r}")
+    return value
+
+
+_HEX = re.compile(r"(?<![0-9a-fA-F])([0-9a-fA-F]{64})(?![0-9a-fA-F])")
+
+
+def checksum_from(text: str, filename: str) -> str | None:
+    """``sha256:<hex>`` a checksum file gives for *filename*: the line naming it (sha256sum's
+    ``<hex>  <name>`` or ``*<name>``), else the only digest in the file; None when it says
+    nothing usable."""
+    found = []
+    for line in text.splitlines():
+        match = _HEX.search(line)
+        if match is None:
+            continue
+        rest = line[match.end() :].strip().lstrip("*").strip()
+        if rest and rest.rsplit("/", 1)[-1] == filename:
+            return f"sha256:{match.group(1).lower()}"
+        if not rest:
+            found.append(match.group(1).lower())
+    return f"sha256:{found[0]}" if len(found) == 1 else None
 
 
 _REFERENCE = re.compile(r"(env:[A-Za-z_][A-Za-z0-9_]*|file:.+)\Z")

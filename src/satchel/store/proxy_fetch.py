@@ -28,7 +28,7 @@ from satchel.core.proxy import (
     entry_id,
     fresh_until,
 )
-from satchel.core.remotes import Remote
+from satchel.core.remotes import Remote, checksum_from, is_index_file
 from satchel.core.validation import check_mime
 from satchel.proxy.flight import Flight
 from satchel.proxy.upstream import Upstream, UpstreamAnswer
@@ -41,6 +41,7 @@ from satchel.store.proxy_lease import FetchLease
 __all__ = ["ProxyCounters", "ProxyFetcher", "detect_mime"]
 
 _BLOB_PIECE = 1024 * 1024
+_MAX_CHECKSUM_FILE = 64 * 1024
 
 
 @dataclasses.dataclass(slots=True)
@@ -154,7 +155,8 @@ class ProxyFetcher:
                 raise UpstreamError(f"{remote.name}: upstream answered {status} for {path}")
             else:
                 counters.misses += 1
-                fetched = await self._download(flight, remote, path, answer)
+                listed = await self._listed_digest(remote, path, credentials)
+                fetched = await self._download(flight, remote, path, answer, listed)
                 counters.bytes_fetched += fetched.bytes or 0
                 if on_fetched is not None:
                     await on_fetched(fetched)
@@ -164,8 +166,38 @@ class ProxyFetcher:
 
     # -- a 200: stream, judge, commit ------------------------------------------------------------
 
+    async def _listed_digest(
+        self, remote: Remote, path: str, credentials: dict[str, str]
+    ) -> str | None:
+        """The sha256 the remote's checksum file next to *path* gives (None: the remote names
+        no checksum files, upstream has none for this path, or it does not mention it)."""
+        suffix = remote.checksum_suffix
+        if suffix is None or path.endswith(suffix) or is_index_file(remote.package, path):
+            return None
+        answer = await self.upstream.get(remote, path + suffix, credentials=credentials)
+        try:
+            if answer.status in (404, 410):
+                return None
+            if answer.status != 200:
+                raise UpstreamError(
+                    f"{remote.name}: the checksum file {path + suffix} answered {answer.status}"
+                )
+            body = b""
+            async for chunk in answer.chunks():
+                body += chunk
+                if len(body) > _MAX_CHECKSUM_FILE:
+                    raise UpstreamError(f"{remote.name}: {path + suffix} is too large")
+        finally:
+            await answer.aclose()
+        return checksum_from(body.decode("utf-8", "replace"), path.rsplit("/", 1)[-1])
+
     async def _download(
-        self, flight: Flight, remote: Remote, path: str, answer: UpstreamAnswer
+        self,
+        flight: Flight,
+        remote: Remote,
+        path: str,
+        answer: UpstreamAnswer,
+        listed: str | None = None,
     ) -> ProxyEntry:
         settings = self.context.settings
         limit = min(
@@ -207,6 +239,11 @@ class ProxyFetcher:
         meta = {"proxy": {"remote": remote.name, "path": path, "url": answer.url}}
         backend = self.ledger.route(meta, None, None)
         expected = declared_digest(answer.headers)
+        if listed is not None and expected is not None and listed != expected:
+            raise UpstreamError(
+                f"{remote.name}: {path}: upstream declares {expected}, its checksum file {listed}"
+            )
+        expected = expected or listed
         try:
             info = await self.ledger.put(
                 tee(), backend=backend, max_bytes=limit, expected_digest=expected
