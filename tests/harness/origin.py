@@ -36,6 +36,7 @@ class Origin:
         self.declared_length: dict[str, int] = {}  # path -> a Content-Length that lies
         self.declared_sha256: dict[str, str] = {}  # path -> hex sent as Repr-Digest
         self.redirects: dict[str, str] = {}  # path -> Location
+        self.header_delay: dict[str, float] = {}  # path -> seconds before it answers at all
         self._lock = threading.Lock()
         self._server: http.server.ThreadingHTTPServer | None = None
         self.port = 0
@@ -51,6 +52,7 @@ class Origin:
                 table.clear()
             for other in (self.trickle, self.declared_length, self.declared_sha256, self.redirects):
                 other.clear()
+            self.header_delay.clear()
             self.requests.clear()
 
     def start(self) -> None:
@@ -85,6 +87,7 @@ class Origin:
             body = self.files.get(path)
             status = self.status.get(path)
         handler.close_connection = True
+        time.sleep(self.header_delay.get(path, 0))
         if path in self.redirects:
             self._send(handler, 302, b"", {"Location": self.redirects[path]})
         elif status is not None:

@@ -24,6 +24,7 @@ from satchel.core.errors import (
     ProviderError,
     RemoteUnavailableError,
     UpstreamError,
+    UpstreamTimeoutError,
 )
 from satchel.core.ranges import ByteRange
 from satchel.testing import ManualClock
@@ -470,3 +471,29 @@ async def test_a_checksum_file_next_to_a_file_is_checked(
     assert data == bare.encode()
     cached = await store.list_cached_files("checked", prefix=files)
     assert [item["path"] for item in cached["items"]] == [bare, good]
+
+
+@EMBEDDED
+@BACKENDS
+async def test_a_slow_or_rate_limiting_upstream_gets_a_timeout_or_the_stale_copy(
+    make_store: MakeStore, origin: Origin, remotes_file: Path, files: str, clock: ManualClock
+) -> None:
+    store = await make_store(remotes_file=remotes_file, proxy_timeout_seconds=0.5)
+    index = f"{files}/main/x86_64/APKINDEX.tar.gz"
+    origin.files[f"alpine/{index}"] = b"index"
+    origin.files[f"alpine/{files}/main/x86_64/slow.apk"] = b"slow"
+    origin.trickle[f"alpine/{index}"] = 0.01  # slow but steady: fine
+    await _read(store, "alpine", index)
+    origin.header_delay[f"alpine/{files}/main/x86_64/slow.apk"] = 2
+    with pytest.raises(UpstreamTimeoutError) as caught:  # no answer in time, nothing cached
+        await store.open_remote_file("alpine", f"{files}/main/x86_64/slow.apk")
+    assert caught.value.status_code == 504
+    clock.advance(400)  # the index is stale
+    origin.header_delay[f"alpine/{index}"] = 2
+    answer, data = await _read(store, "alpine", index)  # too slow: the stale copy
+    assert (answer.source, data) == ("cache", b"index")
+    assert answer.stale_age is not None
+    del origin.header_delay[f"alpine/{index}"]
+    origin.status[f"alpine/{index}"] = 429  # rate-limited: the stale copy too
+    answer, data = await _read(store, "alpine", index)
+    assert (answer.source, data, answer.stale_age is not None) == ("cache", b"index", True)
