@@ -189,7 +189,8 @@ def test_every_status_maps_back_to_the_tree(cls: type[errors.ArtifactStoreError]
 
 
 def test_statuses_outside_the_tree() -> None:
-    assert errors.error_for_status(504) is satchel.ProviderError
+    assert errors.error_for_status(504) is satchel.UpstreamTimeoutError  # a ProviderError
+    assert errors.error_for_status(599) is satchel.ProviderError
     assert errors.error_for_status(418) is satchel.ArtifactStoreError
     assert errors.error_for_status(500) is satchel.InternalError
 

@@ -44,11 +44,14 @@ from satchel.core.errors import (
     ProviderUnavailableError,
     QuotaExceededError,
     RangeNotSatisfiableError,
+    RemoteUnavailableError,
     RetainedError,
     SessionError,
     TooLargeError,
     UnauthorizedError,
     UnsupportedMediaTypeError,
+    UpstreamError,
+    UpstreamTimeoutError,
 )
 from satchel.core.models import ArtifactList, ArtifactMetadata, GridKeyComponents
 from satchel.core.ranges import ByteRange
@@ -103,6 +106,7 @@ __all__ = [
     "QuotaExceededError",
     "RangeNotSatisfiableError",
     "RemoteArtifactStore",
+    "RemoteUnavailableError",
     "RetainedError",
     "Scope",
     "SessionError",
@@ -117,6 +121,8 @@ __all__ = [
     "Unset",
     "UnsupportedMediaTypeError",
     "UploadStatus",
+    "UpstreamError",
+    "UpstreamTimeoutError",
     "__version__",
     "build_registry",
     "connect",

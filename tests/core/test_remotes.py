@@ -15,6 +15,7 @@ from satchel.core.remotes import (
     is_index_file,
     load_remotes,
     parse_remotes,
+    public_url,
 )
 
 SEED = r"""
@@ -128,6 +129,10 @@ def test_index_files_are_told_apart(package: str, path: str, index: bool) -> Non
         ({"remotes": {"gh": {**GH, "redirect_hosts": ["a b"]}}}, "redirect_hosts[0]"),
         ({"remotes": {"gh": {**GH, "max_file_bytes": 0}}}, "'gh': max_file_bytes"),
         ({"remotes": {"gh": {**GH, "offline": "yes"}}}, "'gh': offline"),
+        (
+            {"remotes": {"gh": {**GH, "base_url": "https://ci:pw@mirror.example"}}},
+            "'gh': base_url: no user or password",
+        ),
         ({"remotes": []}, "'remotes' maps"),
         ({"other": {}}, "one key"),
     ],
@@ -190,3 +195,10 @@ def test_checksum_files_in_the_forms_releases_publish() -> None:
     assert checksum_from(sums, "z.tar.gz") is None  # names other files only
     assert checksum_from("not a checksum", "x.tar.gz") is None
     assert checksum_from(f"{digest}\n{'cd' * 32}\n", "x.tar.gz") is None  # which one?
+
+
+def test_urls_shown_keep_no_signature() -> None:
+    signed = "https://objects.example.com:8443/a/b.tar.gz?X-Amz-Signature=abc&X-Amz-Expires=300"
+    assert public_url(signed) == "https://objects.example.com:8443/a/b.tar.gz"
+    [remote] = parse_remotes({"remotes": {"gh": GH}}).values()
+    assert remote.upstream_url("a/libstdc++-1.apk").endswith("/a/libstdc%2B%2B-1.apk")

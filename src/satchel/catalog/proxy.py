@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from satchel.catalog.connection import CatalogConnection, HotQuery
@@ -17,6 +17,14 @@ _T = proxy_entries.c
 _U = proxy_usage.c
 _F = proxy_fetches.c
 _INSERTS: dict[str, Any] = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+_ENTRY_LOCK = text("SELECT pg_advisory_xact_lock(:space, :key)")
+_LOCK_SPACE = 0x5A7C  # the two-key advisory lock space of proxy entries
+
+
+def _key(entry_id: str) -> int:
+    return int(entry_id[:7], 16)  # 28 bits of the id: a collision only makes two paths wait
+
+
 # every read through the cache looks its entry up first
 _GET = HotQuery(select(proxy_entries).where(_T.entry_id == bindparam("entry_id")))
 
@@ -26,6 +34,14 @@ class ProxyRows:
 
     def __init__(self, conn: CatalogConnection) -> None:
         self.conn = conn
+
+    async def lock(self, entry_id: str) -> ProxyEntry | None:
+        """The entry, read after taking this transaction's lock on its id (PostgreSQL: an
+        advisory lock held to commit, so writers of one path take turns, a path not cached yet
+        included; SQLite has one writer at a time already)."""
+        if self.conn.dialect.name == "postgresql":
+            await self.conn.execute(_ENTRY_LOCK, {"space": _LOCK_SPACE, "key": _key(entry_id)})
+        return await self.get(entry_id)
 
     async def get(self, entry_id: str) -> ProxyEntry | None:
         row = (await self.conn.execute(_GET, {"entry_id": entry_id})).first()

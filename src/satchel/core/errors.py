@@ -200,6 +200,9 @@ class UpstreamError(ProviderError):
 
     status_code = 502
     code = "upstream_error"
+    blames_upstream = True
+    """False when the failure was Satchel's own (no free connection): it does not count
+    against the remote (its breaker)."""
 
 
 class UpstreamTimeoutError(UpstreamError):

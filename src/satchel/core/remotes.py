@@ -32,6 +32,7 @@ __all__ = [
     "is_index_file",
     "load_remotes",
     "parse_remotes",
+    "public_url",
 ]
 
 PACKAGES = ("generic", "alpine", "rpm")
@@ -124,7 +125,7 @@ class Remote:
 
     def upstream_url(self, path: str) -> str:
         assert self.base_url is not None
-        return self.base_url.rstrip("/") + "/" + urllib.parse.quote(path, safe="/-._~+@:")
+        return self.base_url.rstrip("/") + "/" + urllib.parse.quote(path, safe="/-._~@:")
 
     def describe(self) -> dict[str, Any]:
         """The remote as ``GET /config`` shows it."""
@@ -144,6 +145,15 @@ class Remote:
             "auth": None if self.auth is None else {"type": self.auth.kind},  # never secrets
             "checksum_suffix": self.checksum_suffix,
         }
+
+
+def public_url(url: str) -> str:
+    """*url* as it may be shown (events, metadata, errors): without a query, which after a
+    redirect often carries a signature (GitHub's release downloads), or a fragment."""
+    parts = urllib.parse.urlsplit(url)
+    host = parts.hostname or ""
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    return urllib.parse.urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
 
 def is_index_file(package: str, path: str) -> bool:
@@ -336,6 +346,8 @@ def _base_url(value: object, fail: Any) -> str:
         raise fail("base_url", f"an absolute http(s) URL, not {value!r}")
     if parts.query or parts.fragment:
         raise fail("base_url", "no query or fragment")
+    if parts.username is not None or parts.password is not None:
+        raise fail("base_url", "no user or password in the URL: use auth (env:/file: references)")
     return value
 
 

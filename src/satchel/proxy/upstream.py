@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator, Mapping
 import httpx
 
 from satchel.core.errors import UpstreamError, UpstreamTimeoutError
-from satchel.core.remotes import Remote
+from satchel.core.remotes import Remote, public_url
 
 __all__ = ["MAX_REDIRECTS", "Upstream", "UpstreamAnswer"]
 
@@ -35,9 +35,13 @@ class UpstreamAnswer:
                 if chunk:
                     yield chunk
         except httpx.TimeoutException:
-            raise UpstreamTimeoutError(f"{self.url}: upstream stopped sending") from None
+            raise UpstreamTimeoutError(
+                f"{public_url(self.url)}: upstream stopped sending"
+            ) from None
         except httpx.HTTPError as exc:
-            raise UpstreamError(f"{self.url}: the download broke off: {_why(exc)}") from None
+            raise UpstreamError(
+                f"{public_url(self.url)}: the download broke off: {_why(exc)}"
+            ) from None
 
     async def aclose(self) -> None:
         await self.response.aclose()
@@ -45,6 +49,11 @@ class UpstreamAnswer:
 
 def _why(exc: BaseException) -> str:
     return str(exc) or type(exc).__name__
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urllib.parse.urlsplit(url)
+    return (parts.scheme, (parts.hostname or "").lower(), parts.port)
 
 
 class Upstream:
@@ -73,20 +82,28 @@ class Upstream:
         redirect). *validators* make it conditional; *credentials* (headers) go only to the
         remote's own host, never to a host it redirects to."""
         url = remote.upstream_url(path)
-        base_host = urllib.parse.urlsplit(url).hostname
+        origin = _origin(url)
         for _ in range(MAX_REDIRECTS + 1):
             headers = {"Accept-Encoding": "identity", "User-Agent": "satchel-proxy"}
             headers.update(validators or {})
-            if credentials and urllib.parse.urlsplit(url).hostname == base_host:
+            if credentials and _origin(url) == origin:  # scheme, host and port
                 headers.update(credentials)
             try:
                 request = self.client.build_request("GET", url, headers=headers)
                 response = await self.client.send(request, stream=True)
+            except httpx.PoolTimeout:
+                busy = UpstreamTimeoutError(
+                    f"{remote.name}: too many downloads under way; try again shortly"
+                )
+                busy.blames_upstream = False  # not the remote's fault: no breaker count
+                raise busy from None
             except httpx.TimeoutException:
-                raise UpstreamTimeoutError(f"{remote.name}: {url} did not answer in time") from None
+                raise UpstreamTimeoutError(
+                    f"{remote.name}: {public_url(url)} did not answer in time"
+                ) from None
             except (httpx.HTTPError, OSError) as exc:
                 raise UpstreamError(
-                    f"{remote.name}: {url} cannot be reached: {_why(exc)}"
+                    f"{remote.name}: {public_url(url)} cannot be reached: {_why(exc)}"
                 ) from None
             location = response.headers.get("location")
             if response.status_code not in _REDIRECTS or not location:
@@ -96,8 +113,8 @@ class Upstream:
             if not remote.may_redirect_to(target):
                 host = urllib.parse.urlsplit(target).hostname
                 raise UpstreamError(
-                    f"{remote.name}: {url} redirects to {host!r}, which the remote does not "
-                    "list in redirect_hosts"
+                    f"{remote.name}: {public_url(url)} redirects to {host!r}, which the "
+                    "remote does not list in redirect_hosts"
                 )
             url = target
         raise UpstreamError(f"{remote.name}: more than {MAX_REDIRECTS} redirects")

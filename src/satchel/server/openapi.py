@@ -107,9 +107,17 @@ class _Batch(BaseModel):
 _PACKAGE_FILE = "/v1/packages/{package_id}/files/{relative_path}"
 
 
+_PROXY_FILE = "/api/{remote}/{path}"
+_PROXY_PATHS = (_PROXY_FILE, "/config", "/cache-artifact", "/artifacts/{remote}", "/v1/proxy/")
+
+
 def _serves_bytes(path: str) -> bool:
     """Routes answering content (ranges, conditional GETs, any media type)."""
-    return path.endswith("/content") or path.startswith("/v1/signed/") or path == _PACKAGE_FILE
+    return (
+        path.endswith("/content")
+        or path.startswith("/v1/signed/")
+        or path in (_PACKAGE_FILE, _PROXY_FILE)
+    )
 
 
 def _json_body(model: type[BaseModel], *, required: bool = True) -> dict[str, Any]:
@@ -130,6 +138,7 @@ def _bodies() -> dict[tuple[str, str], dict[str, Any]]:
         ("post", "/v1/uploads/{upload_id}/complete"): _json_body(CompleteRequest),
         ("post", "/v1/batch"): _json_body(_Batch),
         ("put", _PACKAGE_FILE): _RAW,
+        ("put", _PROXY_FILE): _RAW,
         ("post", "/v1/tus/"): _TUS_BODY,
         ("patch", "/v1/tus/{upload_id}"): {**_TUS_BODY, "required": True},
     }
@@ -163,6 +172,8 @@ def _statuses(method: str, path: str, rule: Access | None) -> set[int]:
         found |= {412, 416}
     if path.startswith("/v1/tus/"):
         found |= {409, 412, 413, 415, 460}
+    if path.startswith(_PROXY_PATHS):  # an unknown remote; upstream failing, slow, blocked
+        found |= {404, 502, 503, 504}
     if rule is Access.PUBLIC:
         found -= {401, 403}
     return found

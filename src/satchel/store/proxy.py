@@ -79,7 +79,7 @@ class ProxyService:
         }
         self.counters = {name: ProxyCounters() for name in self.remotes}
         self.credentials = {name: credentials(remote) for name, remote in self.remotes.items()}
-        self.budget = ProxyBudget(context, self.remotes, self._evict)
+        self.budget = ProxyBudget(context, self.remotes, self._evict_for_budget)
 
     async def close(self) -> None:
         await self.flights.close()
@@ -231,7 +231,7 @@ class ProxyService:
         no longer hold (a failure to evict is logged; the download stands)."""
         self.budget.used(entry.entry_id)
         try:
-            await self.budget.enforce(self.remote(entry.remote))
+            await self.budget.enforce(self.remote(entry.remote), keep=entry.entry_id)
         except Exception:
             _log.exception("keeping the pull-through cache within its budget failed")
 
@@ -387,40 +387,51 @@ class ProxyService:
                 page = [entry for entry in page if entry.path == path]
             if not page:
                 break
+            lists = {"evicted": evicted, "kept": kept, "forgotten": forgotten}
             for entry in page:
-                if not await self._evict(entry):
-                    kept.append(entry.path)
-                else:
-                    (evicted if entry.cached else forgotten).append(entry.path)
+                outcome = await self._evict(entry)
+                if outcome is not None:
+                    lists[outcome].append(entry.path)
             after = page[-1].path
             if path is not None:
                 break
         await self.fetcher.ledger.collect_if_eager()
         return {"remote": remote, "evicted": evicted, "kept": kept, "forgotten": forgotten}
 
-    async def _evict(self, entry: ProxyEntry, reason: str = "asked") -> bool:
+    async def _evict(self, entry: ProxyEntry, reason: str = "asked") -> str | None:
+        """Drop *entry*'s copy and row, as they are now: ``evicted``, ``forgotten`` (a
+        remembered 404), ``kept`` (a hold or retention keeps the copy), or None when there is
+        nothing to do (gone; or, for the budget, holding another copy than the one chosen)."""
         now = self.context.now()
         async with self.context.catalog.write() as writer:
-            dropped = entry.artifact_id is None or await self.fetcher.drop_artifact(
-                writer, entry.artifact_id, "eviction"
-            )
-            if not dropped:
-                return False
-            await ProxyRows(writer.conn).delete(entry.entry_id)
+            rows = ProxyRows(writer.conn)
+            current = await rows.lock(entry.entry_id)
+            if current is None:
+                return None
+            if reason == "budget" and current.artifact_id != entry.artifact_id:
+                return None  # fetched again since it was chosen: no longer the oldest
+            if current.artifact_id is not None and not await self.fetcher.drop_artifact(
+                writer, current.artifact_id, "eviction"
+            ):
+                return "kept"
+            await rows.delete(current.entry_id)
             await writer.append_event(
                 type="v1.proxy.evicted",
-                subject=entry.entry_id,
+                subject=current.entry_id,
                 payload={
-                    "remote": entry.remote,
-                    "path": entry.path,
-                    "artifact_id": entry.artifact_id,
+                    "remote": current.remote,
+                    "path": current.path,
+                    "artifact_id": current.artifact_id,
                     "reason": reason,
                 },
                 actor=None,
                 time=now,
                 audience=Audience.everyone(self.context.sandbox_id),
             )
-        return True
+        return "evicted" if current.cached else "forgotten"
+
+    async def _evict_for_budget(self, entry: ProxyEntry) -> bool:
+        return await self._evict(entry, "budget") == "evicted"
 
     async def proxy_stats(self) -> dict[str, Any]:
         """Per remote: this process's counters, and the files and bytes cached (all replicas)."""
@@ -460,7 +471,6 @@ class ProxyService:
         chunks = _chunks(data)
         entry = await self.fetcher.store_local(config, path, chunks, detect_mime(path, mime))
         self.budget.used(entry.entry_id)
-        await self.budget.enforce(config)
         return _listed(entry, self.context.now())
 
 

@@ -26,7 +26,7 @@ __all__ = ["ProxyBudget"]
 _FLUSH_SECONDS = 5.0
 _CANDIDATES = 1000
 
-Evict = Callable[[ProxyEntry, str], Awaitable[bool]]
+Evict = Callable[[ProxyEntry], Awaitable[bool]]
 
 
 class ProxyBudget:
@@ -103,28 +103,33 @@ class ProxyBudget:
 
     # -- budgets ---------------------------------------------------------------------------------
 
-    async def enforce(self, remote: Remote) -> list[str]:
+    async def enforce(self, remote: Remote, keep: str | None = None) -> list[str]:
         """Evict least recently used files until *remote* and the whole cache are within
-        their budgets; the paths evicted (``remote/path``)."""
+        their budgets (never the entry *keep*, just cached); the paths evicted
+        (``remote/path``). Uploads to local remotes are neither counted nor evicted: they are
+        the only copies."""
         overall = self.context.settings.proxy_budget_bytes
-        if not remote.cache.max_bytes and not overall:
+        if remote.kind == "local" or (not remote.cache.max_bytes and not overall):
             return []
         async with self._lock:
             await self.flush()
             evicted: list[str] = []
             if remote.cache.max_bytes:
-                evicted += await self._shrink(remote.cache.max_bytes, remote.name)
+                evicted += await self._shrink(remote.cache.max_bytes, remote.name, keep)
             if overall:
-                evicted += await self._shrink(overall, None)
+                evicted += await self._shrink(overall, None, keep)
             return evicted
 
-    async def _shrink(self, budget: int, remote: str | None) -> list[str]:
+    async def _shrink(self, budget: int, remote: str | None, keep: str | None) -> list[str]:
         sandbox_id = self.context.sandbox_id
+        local = {name for name, config in self.remotes.items() if config.kind == "local"}
         async with self.context.catalog.read() as reader:
             rows = ProxyRows(reader.conn)
             usage = await rows.usage(sandbox_id)
             total = sum(
-                one["bytes"] for name, one in usage.items() if remote is None or name == remote
+                one["bytes"]
+                for name, one in usage.items()
+                if (remote is None or name == remote) and name not in local
             )
             if total <= budget:
                 return []
@@ -133,9 +138,9 @@ class ProxyBudget:
         for entry in candidates:
             if total <= budget:
                 break
-            if self._protected(entry):
+            if entry.entry_id == keep or self._protected(entry):
                 continue
-            if await self.evict(entry, "budget"):
+            if await self.evict(entry):
                 total -= entry.bytes or 0
                 evicted.append(f"{entry.remote}/{entry.path}")
         return evicted
@@ -144,6 +149,8 @@ class ProxyBudget:
         remote = self.remotes.get(entry.remote)
         if remote is None:
             return False  # a remote no longer configured: its files go first
+        if remote.kind == "local":
+            return True
         if is_index_file(remote.package, entry.path) or remote.cache.pinned(entry.path):
             return True
         return entry.artifact_id is not None and self.serving[entry.artifact_id] > 0

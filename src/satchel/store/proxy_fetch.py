@@ -28,7 +28,7 @@ from satchel.core.proxy import (
     entry_id,
     fresh_until,
 )
-from satchel.core.remotes import Remote, checksum_from, is_index_file
+from satchel.core.remotes import Remote, checksum_from, is_index_file, public_url
 from satchel.core.validation import check_mime
 from satchel.proxy.flight import Flight
 from satchel.proxy.upstream import Upstream, UpstreamAnswer
@@ -132,9 +132,10 @@ class ProxyFetcher:
             answer = await self.upstream.get(
                 remote, path, validators=validators, credentials=credentials
             )
-        except UpstreamError:
-            breaker.failed(self.context.now())
-            counters.upstream_errors += 1
+        except UpstreamError as exc:
+            if exc.blames_upstream:
+                breaker.failed(self.context.now())
+                counters.upstream_errors += 1
             raise
         try:
             status = answer.status
@@ -144,8 +145,15 @@ class ProxyFetcher:
                 raise UpstreamError(f"{remote.name}: upstream answered {status} for {path}")
             breaker.succeeded()
             if status == 304 and entry is not None and entry.cached:
+                fresh = await self._revalidated(remote, entry, answer)
+                if fresh is None:  # the copy went meanwhile: ask for the file itself
+                    await answer.aclose()
+                    await self._ask(
+                        flight, remote, path, None, breaker, counters, credentials, on_fetched
+                    )
+                    return
                 counters.revalidated += 1
-                flight.succeed(("revalidated", await self._revalidated(remote, entry, answer)))
+                flight.succeed(("revalidated", fresh))
             elif status in (404, 410):
                 counters.not_found += 1
                 await self._missing(remote, path, entry)
@@ -221,13 +229,13 @@ class ProxyFetcher:
                 if length is not None and received > length:
                     raise UpstreamError(f"{remote.name}: {path} is longer than declared")
                 await flight.append(chunk)
+                await self.lease.keep(key)  # renewed a third of the way in, however slow
                 pending.append(chunk)
                 pending_bytes += len(chunk)
                 if pending_bytes >= _BLOB_PIECE:
                     yield b"".join(pending)
                     pending.clear()
                     pending_bytes = 0
-                    await self.lease.keep(key)
             if length is not None and received != length:
                 raise UpstreamError(
                     f"{remote.name}: {path} ended after {received} of {length} bytes"
@@ -236,7 +244,8 @@ class ProxyFetcher:
                 yield b"".join(pending)
             await flight.drain()
 
-        meta = {"proxy": {"remote": remote.name, "path": path, "url": answer.url}}
+        shown = public_url(answer.url)  # a redirect's signed query is not kept or published
+        meta = {"proxy": {"remote": remote.name, "path": path, "url": shown}}
         backend = self.ledger.route(meta, None, None)
         expected = declared_digest(answer.headers)
         if listed is not None and expected is not None and listed != expected:
@@ -253,7 +262,7 @@ class ProxyFetcher:
         except InvalidRequestError as exc:  # the digest upstream declared does not match
             raise UpstreamError(f"{remote.name}: {path}: {exc}") from None
         upstream = {
-            "url": answer.url,
+            "url": shown,
             "etag": answer.headers.get("etag"),
             "modified": answer.headers.get("last-modified"),
         }
@@ -342,19 +351,29 @@ class ProxyFetcher:
 
     async def _revalidated(
         self, remote: Remote, entry: ProxyEntry, answer: UpstreamAnswer
-    ) -> ProxyEntry:
+    ) -> ProxyEntry | None:
+        """Upstream confirmed *entry*'s copy: fresh again. None when the entry no longer holds
+        that copy (evicted or replaced meanwhile): the caller downloads afresh."""
         now = self.context.now()
-        fresh = dataclasses.replace(
-            entry,
-            checked_at=now,
-            fresh_until=fresh_until(remote.ttl_of(entry.path), now),
-            upstream_etag=answer.headers.get("etag") or entry.upstream_etag,
-            upstream_modified=answer.headers.get("last-modified") or entry.upstream_modified,
-        )
         async with self.context.catalog.write() as writer:
-            values = fresh.to_dict()
-            values.pop("entry_id")
-            await ProxyRows(writer.conn).touch(entry.entry_id, **values)
+            rows = ProxyRows(writer.conn)
+            current = await rows.lock(entry.entry_id)
+            if current is None or current.artifact_id != entry.artifact_id:
+                return None
+            fresh = dataclasses.replace(
+                current,
+                checked_at=now,
+                fresh_until=fresh_until(remote.ttl_of(entry.path), now),
+                upstream_etag=answer.headers.get("etag") or current.upstream_etag,
+                upstream_modified=answer.headers.get("last-modified") or current.upstream_modified,
+            )
+            await rows.touch(
+                entry.entry_id,
+                checked_at=fresh.checked_at,
+                fresh_until=fresh.fresh_until,
+                upstream_etag=fresh.upstream_etag,
+                upstream_modified=fresh.upstream_modified,
+            )
             await self._event(writer, "v1.proxy.revalidated", fresh, {}, now)
         return fresh
 
@@ -392,7 +411,7 @@ class ProxyFetcher:
         (kept, only no longer the cached copy, while a hold or retention keeps it). Returns
         the old artifact's id."""
         rows = ProxyRows(writer.conn)
-        old = await rows.get(entry.entry_id)
+        old = await rows.lock(entry.entry_id)
         await rows.put(entry, exists=old is not None)
         if old is None or old.artifact_id is None or old.artifact_id == entry.artifact_id:
             return None

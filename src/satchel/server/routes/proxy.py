@@ -54,8 +54,11 @@ def proxy_response(request: Request, answer: ProxyAnswer) -> Response:
         response = content_response(request, answer.content)
         response.headers.update(stale_headers(answer))
         return response
-    if answer.chunks is None:
-        return Response(status_code=200, headers=proxy_headers(answer))
+    if answer.chunks is None:  # HEAD of a download under way
+        response = Response(status_code=200, headers=proxy_headers(answer))
+        if answer.size is None:  # unknown until it ends: not 0
+            del response.headers["content-length"]
+        return response
     return StreamingResponse(_closing(answer), headers=proxy_headers(answer))
 
 
