@@ -186,6 +186,7 @@ def test_index_names_follow_the_naming_convention(tmp_path: Path) -> None:
         "ix_packages_manifest_address_manifest_backend",
         "ix_proxy_entries_sandbox_id_remote_path",
         "ix_proxy_entries_artifact_id",
+        "ix_proxy_entries_sandbox_id_missing_until",
         "ix_package_files_sha256_backend",
         "ix_holds_target_kind_target_id_released_at",
         "ix_aspects_sandbox_id_entity_schema",

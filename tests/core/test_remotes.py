@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from satchel.core.errors import InvalidRequestError
+from satchel.core.proxy import ProxyEntry
 from satchel.core.remotes import (
     RemotesError,
     check_proxy_path,
@@ -202,3 +203,25 @@ def test_urls_shown_keep_no_signature() -> None:
     assert public_url(signed) == "https://objects.example.com:8443/a/b.tar.gz"
     [remote] = parse_remotes({"remotes": {"gh": GH}}).values()
     assert remote.upstream_url("a/libstdc++-1.apk").endswith("/a/libstdc%2B%2B-1.apk")
+
+
+def test_freshness_follows_the_ttl_configured_now() -> None:
+    entry = ProxyEntry(
+        entry_id="e" * 32,
+        sandbox_id="s",
+        remote="r",
+        path="p",
+        artifact_id="a" * 32,
+        sha256=None,
+        bytes=1,
+        upstream_etag=None,
+        upstream_modified=None,
+        fetched_at=100.0,
+        checked_at=200.0,
+        fresh_until=None,  # cached while the TTL was 0 (for ever)
+        missing_until=None,
+    )
+    assert entry.is_fresh(10_000.0, 0)
+    assert entry.is_fresh(299.0, 100)
+    assert not entry.is_fresh(300.0, 100)  # the TTL now in force counts from the last check
+    assert entry.expires(100) == 300.0

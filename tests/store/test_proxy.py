@@ -16,7 +16,9 @@ from typing import Any
 import pytest
 from tests.harness.origin import Origin
 from tests.store.conftest import MakeStore
+from tests.store.internals import catalog_of
 
+from satchel.catalog.proxy import ProxyRows
 from satchel.core.errors import (
     AccessDeniedError,
     ArtifactNotFoundError,
@@ -497,3 +499,53 @@ async def test_a_slow_or_rate_limiting_upstream_gets_a_timeout_or_the_stale_copy
     origin.status[f"alpine/{index}"] = 429  # rate-limited: the stale copy too
     answer, data = await _read(store, "alpine", index)
     assert (answer.source, data, answer.stale_age is not None) == ("cache", b"index", True)
+
+
+@EMBEDDED
+@BACKENDS
+async def test_prefetch_says_stale_when_only_an_expired_copy_could_be_kept(
+    make_store: MakeStore, origin: Origin, remotes_file: Path, files: str, clock: ManualClock
+) -> None:
+    store = await make_store(remotes_file=remotes_file)
+    index = f"{files}/main/x86_64/APKINDEX.tar.gz"
+    origin.files[f"alpine/{index}"] = b"index"
+    assert [r["status"] for r in await store.prefetch_remote_files("alpine", [index])] == [
+        "fetched"
+    ]
+    clock.advance(400)
+    origin.status[f"alpine/{index}"] = 502
+    [result] = await store.prefetch_remote_files("alpine", [index])
+    assert result["status"] == "stale"
+    del origin.status[f"alpine/{index}"]
+    [result] = await store.prefetch_remote_files("alpine", [index])
+    assert result["status"] == "revalidated"
+
+
+@EMBEDDED
+@pytest.mark.not_on("memory", "sqlite", "s3", reason="a catalog matter")
+async def test_remembered_404s_that_lapsed_are_forgotten(
+    make_store: MakeStore, origin: Origin, remotes_file: Path, files: str, clock: ManualClock
+) -> None:
+    store = await make_store(remotes_file=remotes_file)
+    for name in ("a.bin", "b.bin"):
+        with pytest.raises(ArtifactNotFoundError):
+            await store.open_remote_file("files", f"{files}/{name}")
+    clock.advance(61)  # not_found_ttl 60: both lapsed
+    with pytest.raises(ArtifactNotFoundError):
+        await store.open_remote_file("files", f"{files}/c.bin")
+    async with catalog_of(store).read() as reader:
+        remembered = await ProxyRows(reader.conn).listing(
+            store.sandbox_id, "files", after=None, prefix=files, limit=10, cached_only=False
+        )
+    assert [entry.path for entry in remembered] == [f"{files}/c.bin"]
+
+
+@pytest.mark.not_on("memory", "sqlite", "s3", reason="a budget is a catalog matter")
+async def test_budgets_leave_uploads_to_local_remotes_alone(
+    make_store: MakeStore, remotes_file: Path, files: str
+) -> None:
+    store = await make_store(remotes_file=remotes_file, proxy_budget_bytes=1000)
+    for name in ("a.bin", "b.bin", "c.bin"):
+        await store.put_remote_file("uploads", f"{files}/{name}", b"u" * 800)
+    listed = await store.list_cached_files("uploads", prefix=files)
+    assert len(listed["items"]) == 3  # 2,400 bytes over a 1,000 byte budget: the only copies

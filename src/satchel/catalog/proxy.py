@@ -72,6 +72,22 @@ class ProxyRows:
         await self.conn.execute(delete(proxy_entries).where(_T.entry_id == entry_id))
         await self.conn.execute(delete(proxy_usage).where(_U.entry_id == entry_id))
 
+    async def forget_lapsed(self, sandbox_id: str, now: float, limit: int) -> int:
+        """Delete up to *limit* remembered 404s whose time has passed; how many."""
+        query = (
+            select(_T.entry_id)
+            .where(
+                _T.sandbox_id == sandbox_id,
+                _T.missing_until < now,
+                _T.artifact_id.is_(None),
+            )
+            .limit(limit)
+        )
+        lapsed = [row[0] for row in await self.conn.execute(query)]
+        for entry_id in lapsed:
+            await self.conn.execute(delete(proxy_entries).where(_T.entry_id == entry_id))
+        return len(lapsed)
+
     async def record_use(self, uses: dict[str, float]) -> None:
         """When entries were last read (a later time than recorded wins)."""
         rows = [{"entry_id": key, "last_used_at": when} for key, when in sorted(uses.items())]

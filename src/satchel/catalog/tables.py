@@ -373,6 +373,7 @@ proxy_entries = Table(
 )
 Index(None, proxy_entries.c.sandbox_id, proxy_entries.c.remote, proxy_entries.c.path)
 Index(None, proxy_entries.c.artifact_id)
+Index(None, proxy_entries.c.sandbox_id, proxy_entries.c.missing_until)
 
 # When each cached file was last read, for least-recently-used eviction: use, not state (not a
 # view, so not logged; replay keeps it), written in batches by each process.

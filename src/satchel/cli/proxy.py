@@ -103,7 +103,7 @@ def prefetch(
     token: str | None = TOKEN_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
-    """Cache files of a remote now (exit 1 if any failed)."""
+    """Cache files of a remote now (exit 1 if any failed, or only a stale copy is cached)."""
     with _store(url, token) as store:
         results = store.prefetch_remote_files(remote, paths, patterns=patterns or None)
     if as_json:
@@ -112,7 +112,7 @@ def prefetch(
         for result in results:
             error = f"  {result['error']}" if result.get("error") else ""
             typer.echo(f"{result['status']}  {result['path']}{error}")
-    if any(result["status"] == "failed" for result in results):
+    if any(result["status"] in ("failed", "stale") for result in results):
         raise typer.Exit(1)
 
 

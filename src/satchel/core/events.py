@@ -104,7 +104,8 @@ EVENT_TYPES: dict[str, str] = {
     "v1.proxy.revalidated": "Upstream confirmed a cached copy is current (304): fresh again. "
     "Payload: remote, path, artifact_id, sha256, bytes.",
     "v1.proxy.missing": "Upstream answered 404: remembered for not_found_ttl; a copy cached "
-    "before is let go. Payload: remote, path, replaced.",
+    "before is let go, and remembered 404s that lapsed are forgotten. Payload: remote, path, "
+    "replaced.",
     "v1.proxy.evicted": "A cached file was evicted (its artifact deleted). Payload: remote, "
     "path, artifact_id, reason (asked, or budget).",
     # the log itself (docs/events.md: replay)

@@ -69,9 +69,15 @@ class ProxyEntry:
     def cached(self) -> bool:
         return self.artifact_id is not None
 
-    def is_fresh(self, now: float) -> bool:
+    def expires(self, ttl: int) -> float | None:
+        """When the copy stops being fresh under a TTL of *ttl* seconds (the remote's, as
+        configured now: a changed TTL applies to copies cached before), None: never."""
+        return fresh_until(ttl, self.checked_at)
+
+    def is_fresh(self, now: float, ttl: int) -> bool:
         """A cached copy that need not be checked with upstream yet."""
-        return self.cached and (self.fresh_until is None or now < self.fresh_until)
+        until = self.expires(ttl)
+        return self.cached and (until is None or now < until)
 
     def is_missing(self, now: float) -> bool:
         """Upstream answered 404 recently enough to answer 404 without asking again."""

@@ -167,6 +167,11 @@ class Flight:
         if self.error is not None:
             raise _again(self.error)
 
+    def error_copy(self) -> BaseException:
+        """The download's error, as a fresh exception for one more reader."""
+        assert self.error is not None
+        return _again(self.error)
+
     async def read(self) -> AsyncIterator[bytes]:
         """The downloaded bytes as they arrive; raises the download's error instead of its
         last byte when it fails."""

@@ -100,6 +100,7 @@ class ContentFastPath:
         except (_Fallback, ArtifactStoreError, ValueError):
             await self.app(scope, receive, send)
             return
+        scope["satchel_route"] = PROXY_PATH  # errors are counted under the route too
         try:
             answer: ProxyAnswer = await state.store.open_remote_file(remote, path)
         except ArtifactStoreError as exc:
@@ -110,7 +111,6 @@ class ContentFastPath:
                 (name.lower().encode("latin-1"), value.encode("latin-1"))
                 for name, value in proxy_headers(answer).items()
             ]
-            scope["satchel_route"] = PROXY_PATH
             await send({"type": "http.response.start", "status": 200, "headers": headers})
             async for chunk in answer:
                 await send({"type": "http.response.body", "body": chunk, "more_body": True})

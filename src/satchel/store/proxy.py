@@ -158,9 +158,12 @@ class ProxyService:
         if (
             entry is not None
             and entry.cached
-            and (entry.is_fresh(now) or config.kind == "local" or config.offline)
+            and (
+                entry.is_fresh(now, _ttl(config, path)) or config.kind == "local" or config.offline
+            )
         ):
-            stale = None if entry.is_fresh(now) or config.kind == "local" else entry.age(now)
+            fresh = entry.is_fresh(now, _ttl(config, path))
+            stale = None if fresh or config.kind == "local" else entry.age(now)
             answer = await self._cached(config, path, entry, conditions, stale)
             if answer is not None:
                 return answer
@@ -173,12 +176,13 @@ class ProxyService:
         if flight is None:
             breaker = self.breakers[remote]
             if not breaker.admits(now):
-                if entry is not None and entry.cached:
-                    return await self._stale(config, path, entry, conditions)
-                raise RemoteUnavailableError(
+                blocked = RemoteUnavailableError(
                     f"remote {remote!r} is failing; not asked again for a while",
                     retry_after=breaker.retry_after(now),
                 )
+                if entry is not None and entry.cached:
+                    return await self._stale(config, path, entry, conditions, blocked)
+                raise blocked
 
             async def fetch(flight: Flight) -> None:
                 await self.fetcher.fetch(
@@ -206,7 +210,7 @@ class ProxyService:
         await flight.started.wait()
         if flight.error is not None:
             if entry is not None and entry.cached and isinstance(flight.error, UpstreamError):
-                return await self._stale(remote, path, entry, conditions)
+                return await self._stale(remote, path, entry, conditions, flight.error_copy())
             flight.raise_error()
         if flight.streaming:
             info = flight.info
@@ -236,12 +240,19 @@ class ProxyService:
             _log.exception("keeping the pull-through cache within its budget failed")
 
     async def _stale(
-        self, remote: Remote, path: str, entry: ProxyEntry, conditions: dict[str, Any]
+        self,
+        remote: Remote,
+        path: str,
+        entry: ProxyEntry,
+        conditions: dict[str, Any],
+        failure: BaseException,
     ) -> ProxyAnswer:
+        """The expired copy, since upstream cannot be asked (*failure* says why; it is raised
+        when the copy is gone too)."""
         self.counters[remote.name].stale += 1
         answer = await self._cached(remote, path, entry, conditions, entry.age(self.context.now()))
         if answer is None:
-            raise UpstreamError(f"{remote.name} cannot be reached and {path} is not cached")
+            raise failure
         return answer
 
     async def _cached(
@@ -286,7 +297,8 @@ class ProxyService:
     ) -> list[dict[str, Any]]:
         """Cache each of *paths* (those matching one of the glob *patterns* too, when given)
         and say what became of it: ``cached`` (was fresh), ``fetched``, ``revalidated``,
-        ``skipped`` (matches no pattern), ``missing`` or ``failed`` (with ``error``)."""
+        ``skipped`` (matches no pattern), ``missing``, ``stale`` (upstream could not be asked;
+        the copy kept is expired) or ``failed`` (with ``error``)."""
         config = self.remote(remote)
         if config.kind == "local":
             raise InvalidRequestError(f"remote {remote!r} is local: it has nothing to fetch")
@@ -316,6 +328,9 @@ class ProxyService:
             before = await self._entry(key)
             answer = await self.open_remote_file(remote.name, path, head=True)
             await answer.aclose()
+            if answer.stale_age is not None:
+                why = "upstream could not be asked; the cached copy is stale"
+                return {**result, "status": "stale", "error": why}
             if answer.source == "remote":
                 flight = self.flights.get(key)
                 if flight is not None:
@@ -350,7 +365,8 @@ class ProxyService:
             page = await ProxyRows(reader.conn).listing(
                 self.context.sandbox_id, remote, after=after, prefix=prefix, limit=limit + 1
             )
-        items = [_listed(entry, now) for entry in page[:limit]]
+        config = self.remote(remote)
+        items = [_listed(entry, now, config) for entry in page[:limit]]
         return {
             "remote": remote,
             "items": items,
@@ -471,7 +487,7 @@ class ProxyService:
         chunks = _chunks(data)
         entry = await self.fetcher.store_local(config, path, chunks, detect_mime(path, mime))
         self.budget.used(entry.entry_id)
-        return _listed(entry, self.context.now())
+        return _listed(entry, self.context.now(), config)
 
 
 async def _chunks(data: bytes | AsyncIterable[bytes]) -> AsyncIterator[bytes]:
@@ -506,7 +522,12 @@ def vars_of(counters: ProxyCounters) -> dict[str, int]:
     return {name: getattr(counters, name) for name in counters.__slots__}
 
 
-def _listed(entry: ProxyEntry, now: float) -> dict[str, Any]:
+def _ttl(remote: Remote, path: str) -> int:
+    return 0 if remote.kind == "local" else remote.ttl_of(path)
+
+
+def _listed(entry: ProxyEntry, now: float, remote: Remote) -> dict[str, Any]:
+    ttl = _ttl(remote, entry.path)
     return {
         "path": entry.path,
         "artifact_id": entry.artifact_id,
@@ -514,8 +535,8 @@ def _listed(entry: ProxyEntry, now: float) -> dict[str, Any]:
         "bytes": entry.bytes,
         "fetched_at": entry.fetched_at,
         "checked_at": entry.checked_at,
-        "fresh_until": entry.fresh_until,
-        "fresh": entry.is_fresh(now),
+        "fresh_until": entry.expires(ttl),
+        "fresh": entry.is_fresh(now, ttl),
     }
 
 

@@ -400,6 +400,8 @@ class ProxyFetcher:
         if remote.cache.not_found_ttl == 0 and (entry is None or not entry.cached):
             return  # nothing to remember, nothing to let go
         async with context.catalog.write() as writer:
+            # remembered 404s that lapsed go as new ones come: their rows do not pile up
+            await ProxyRows(writer.conn).forget_lapsed(context.sandbox_id, now, 100)
             replaced = await self.replace_entry(writer, missing, "replacement")
             await self._event(writer, "v1.proxy.missing", missing, {"replaced": replaced}, now)
         await self.ledger.collect_if_eager()

@@ -43,6 +43,11 @@ def upgrade() -> None:
         ["sandbox_id", "remote", "path"],
     )
     op.create_index("ix_proxy_entries_artifact_id", "proxy_entries", ["artifact_id"])
+    op.create_index(
+        "ix_proxy_entries_sandbox_id_missing_until",
+        "proxy_entries",
+        ["sandbox_id", "missing_until"],
+    )
     op.create_table(
         "proxy_fetches",
         sa.Column("entry_id", sa.String(32), nullable=False),
@@ -61,6 +66,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("proxy_usage")
     op.drop_table("proxy_fetches")
+    op.drop_index("ix_proxy_entries_sandbox_id_missing_until", table_name="proxy_entries")
     op.drop_index("ix_proxy_entries_artifact_id", table_name="proxy_entries")
     op.drop_index("ix_proxy_entries_sandbox_id_remote_path", table_name="proxy_entries")
     op.drop_table("proxy_entries")
