@@ -17,12 +17,36 @@ app = typer.Typer(
 )
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(__version__)
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: bool = typer.Option(
+        False,
+        "--version",
+        callback=_print_version,
+        is_eager=True,
+        help="Print Satchel's version and exit.",
+    ),
+) -> None:
+    """Satchel: a self-hosted artifact store."""
+
+
 @app.command()
 def serve(
     host: str = typer.Option(None, help="address to bind (default SATCHEL_HOST, 127.0.0.1)"),
-    port: int = typer.Option(None, help="port (default SATCHEL_PORT, 8000)"),
+    port: int = typer.Option(
+        None, min=0, max=65535, help="port, 0-65535 (default SATCHEL_PORT, 8000)"
+    ),
     workers: int = typer.Option(
-        None, help="worker processes sharing the port (default SATCHEL_WORKERS, 1)"
+        None,
+        min=1,
+        max=64,
+        help="worker processes sharing the port, 1-64 (default SATCHEL_WORKERS, 1)",
     ),
     log_level: str = typer.Option(
         None, help="log level (default SATCHEL_LOG_LEVEL or ARTIFACTSTORE_LOG_LEVEL, info)"

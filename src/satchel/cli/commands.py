@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -202,6 +203,7 @@ def get(
         typer.Option("-o", "--output", help="where to write (default: its filename, here)"),
     ] = None,
     metadata_only: bool = typer.Option(False, "--meta", help="print the metadata, not the bytes"),
+    force: bool = typer.Option(False, "--force", "-f", help="overwrite an existing file"),
     session: str = SESSION_OPTION,
     user: str = USER_OPTION,
     as_json: bool = JSON_OPTION,
@@ -229,6 +231,8 @@ def get(
         target = output or Path((meta.filename or artifact_id).rsplit("/", 1)[-1] or artifact_id)
         if target.is_dir():
             target = target / (meta.filename or artifact_id).rsplit("/", 1)[-1]
+        if target.exists() and not force:
+            raise _fail(f"{target} exists (--force overwrites it)")
         with _progress(f"get {target.name}", meta.bytes) as report:
             store.download_file(artifact_id, target, progress=report, **ids)
         if as_json:
@@ -297,11 +301,19 @@ def rm(
     url: str = URL_OPTION,
     token: str = TOKEN_OPTION,
 ) -> None:
-    """Delete artifacts."""
+    """Delete artifacts (all that can be: exit 1 when some could not, naming them)."""
+    failed = 0
     with _store(url, token) as store:
         for artifact_id in artifact_ids:
-            store.delete(artifact_id, if_match=if_match, **_ids(user, session))
+            try:
+                store.delete(artifact_id, if_match=if_match, **_ids(user, session))
+            except ArtifactStoreError as exc:
+                failed += 1
+                stderr.print(f"error: {artifact_id}: {exc.code}: {exc.message}", highlight=False)
+                continue
             typer.echo(f"deleted {artifact_id}")
+    if failed:
+        raise _fail(f"{failed} of {len(artifact_ids)} not deleted")
 
 
 def presign(
@@ -430,9 +442,15 @@ def storage_verify(
 # -- keys -----------------------------------------------------------------------------------
 
 
+def _key_state(key: ApiKey) -> str:
+    if key.revoked_at is not None:
+        return "revoked"
+    return "live" if key.usable(time.time()) else "expired"
+
+
 def _key_row(key: ApiKey) -> str:
     role = "admin" if key.is_admin else "user"
-    state = "revoked" if key.revoked_at is not None else "live"
+    state = _key_state(key)
     expires = key.to_dict()["expires_at"] or "never"
     name = f"  {key.name}" if key.name else ""
     return f"{key.key_id}  {key.user_id}@{key.sandbox_id}  {role}  {state}  expires {expires}{name}"
@@ -443,7 +461,9 @@ def keys_create(
     user: str = typer.Option(..., "--user", help="the user the key acts as"),
     admin: bool = typer.Option(False, "--admin", help="give the key the admin role"),
     name: str = typer.Option("", "--name", help="a label for the key (who or what uses it)"),
-    ttl: int = typer.Option(None, "--ttl", help="seconds until the key expires (default never)"),
+    ttl: int = typer.Option(
+        None, "--ttl", min=1, help="seconds until the key expires (default never)"
+    ),
     url: str | None = URL_OPTION,
     token: str | None = TOKEN_OPTION,
     as_json: bool = JSON_OPTION,
@@ -473,7 +493,7 @@ def keys_list(
     with _store(url, token) as store:
         keys: list[ApiKey] = store.list_api_keys(include_revoked=include_revoked)
     if as_json:
-        _print_json([key.to_dict() for key in keys])
+        _print_json([{**key.to_dict(), "state": _key_state(key)} for key in keys])
         return
     if not keys:
         stderr.print("no API keys (static tokens live in SATCHEL_AUTH_TOKENS)")

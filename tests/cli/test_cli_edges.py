@@ -1,0 +1,50 @@
+"""What a new user trips over first (issue 16's list): options out of range are refused naming
+the option, `--version`, `get` never overwrites a file silently, `rm` deletes what it can and
+says what it could not, and expired keys are listed as expired."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+from tests.cli.helpers import run
+
+from satchel._version import __version__
+
+
+def test_options_out_of_range_are_refused_naming_the_option(tmp_path: Path) -> None:
+    for args, option in (
+        (["serve", "--port", "70000"], "--port"),
+        (["serve", "--workers", "0"], "--workers"),
+        (["keys", "create", "--user", "u", "--ttl", "0"], "--ttl"),
+    ):
+        refused = run(tmp_path, *args, ok=False)
+        assert refused.returncode == 2, (args, refused.stderr)
+        assert option in refused.stderr, (args, refused.stderr)
+    assert run(tmp_path, "--version").stdout.strip() == __version__
+
+
+def test_get_rm_and_keys_as_a_new_user_expects(tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text("first")
+    stored = run(tmp_path, "put", "a.txt", "--scope", "sandbox").stdout.strip()
+    (tmp_path / "a.txt").write_text("mine, not to be overwritten")
+    refused = run(tmp_path, "get", stored, ok=False)
+    assert refused.returncode == 1
+    assert "--force" in refused.stderr
+    assert (tmp_path / "a.txt").read_text() == "mine, not to be overwritten"
+    run(tmp_path, "get", stored, "--force")
+    assert (tmp_path / "a.txt").read_text() == "first"
+
+    missing = "0" * 32
+    removed = run(tmp_path, "rm", missing, stored, ok=False)
+    assert removed.returncode == 1
+    assert f"deleted {stored}" in removed.stdout  # went on past the missing one
+    assert missing in removed.stderr
+    assert "1 of 2 not deleted" in removed.stderr
+
+    run(tmp_path, "keys", "create", "--user", "ci", "--ttl", "1")
+    time.sleep(1.2)
+    [key] = json.loads(run(tmp_path, "keys", "list", "--json").stdout)
+    assert key["state"] == "expired"
+    assert "  expired  " in run(tmp_path, "keys", "list").stdout
