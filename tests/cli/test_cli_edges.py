@@ -48,3 +48,10 @@ def test_get_rm_and_keys_as_a_new_user_expects(tmp_path: Path) -> None:
     [key] = json.loads(run(tmp_path, "keys", "list", "--json").stdout)
     assert key["state"] == "expired"
     assert "  expired  " in run(tmp_path, "keys", "list").stdout
+
+
+def test_a_token_without_a_server_is_refused_naming_satchel_url(tmp_path: Path) -> None:
+    refused = run(tmp_path, "ls", ok=False, SATCHEL_TOKEN="some-token")
+    assert refused.returncode == 2
+    assert "SATCHEL_URL" in refused.stderr
+    assert not (tmp_path / "data").exists()  # nothing was created on the way

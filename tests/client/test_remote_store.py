@@ -278,11 +278,25 @@ async def test_admin_acts_for_users_and_health(remote: Make) -> None:
     assert stats["total_artifacts"] >= 1
 
 
-async def test_connect_picks_remote_or_embedded(server: Any, monkeypatch: Any) -> None:
+async def test_connect_picks_remote_or_embedded(
+    server: Any, monkeypatch: Any, tmp_path: Any
+) -> None:
     monkeypatch.delenv("SATCHEL_URL", raising=False)
+    monkeypatch.delenv("SATCHEL_TOKEN", raising=False)
     embedded = connect(storage_provider="memory")
     assert not isinstance(embedded, RemoteArtifactStore)
     await embedded.close()
+    monkeypatch.setenv("SATCHEL_DATA_DIR", str(tmp_path / "var"))
+    async with connect() as kept:  # as the CLI: files under the data directory, kept
+        assert not isinstance(kept, RemoteArtifactStore)
+        assert (kept.storage_provider, kept.persistent) == ("filesystem", True)
+        stored = await kept.store(b"kept", mime="text/plain", scope="sandbox")
+    async with connect() as again:
+        assert await again.retrieve(stored) == b"kept"
+    monkeypatch.setenv("SATCHEL_TOKEN", "alice-token-0001")
+    with pytest.raises(InvalidRequestError) as refused:  # a token is for a server
+        connect()
+    assert "SATCHEL_URL" in refused.value.message
     monkeypatch.setenv("SATCHEL_URL", server.url)
     monkeypatch.setenv("SATCHEL_TOKEN", "alice-token-0001")
     remote_store = connect()

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from satchel.client.remote import RemoteArtifactStore
 from satchel.config import Settings
+from satchel.core.errors import InvalidRequestError
 
 if TYPE_CHECKING:
     from satchel.store import ArtifactStore
@@ -18,13 +19,17 @@ _REMOTE_ONLY = ("timeout", "transport", "headers")
 def connect(
     url: str | None = None, token: str | None = None, **kwargs: Any
 ) -> ArtifactStore | RemoteArtifactStore:
-    """An ArtifactStore-compatible object: remote when *url* (or ``SATCHEL_URL``) is set.
+    """An ArtifactStore-compatible object, chosen as the CLI chooses (seed 002's local and
+    platform modes): a server when *url* (or ``SATCHEL_URL``) is set, else the embedded store.
 
-    Without a URL this is ``ArtifactStore(**kwargs)`` (imported only then, so a remote client
-    never loads the embedded store's dependencies); with one it is
+    Without a URL this is ``ArtifactStore(**kwargs)`` with its blobs as files under the data
+    directory (``SATCHEL_DATA_DIR``, default ``./var``: kept across runs, as the CLI keeps them;
+    pass ``storage_provider="memory"`` for a store that keeps nothing), imported only then, so a
+    remote client never loads the embedded store's dependencies. With a URL it is
     ``RemoteArtifactStore(url, token or SATCHEL_TOKEN)`` with the remote options of *kwargs*
-    (``timeout``, ``transport``, ``headers``; the embedded store's options are ignored).
-    The two answer the same calls with the same results and errors.
+    (``timeout``, ``transport``, ``headers``; the embedded store's options are ignored). The
+    two answer the same calls with the same results and errors. A token without a URL is a
+    mistake (it is for a server), refused with InvalidRequestError naming ``SATCHEL_URL``.
     """
     settings = kwargs.get("settings")
     if not isinstance(settings, Settings):
@@ -35,8 +40,15 @@ def connect(
         token = token or settings.token
     remote = {name: kwargs.pop(name) for name in _REMOTE_ONLY if name in kwargs}
     if not url:
+        if token:
+            raise InvalidRequestError(
+                "a token (SATCHEL_TOKEN or token=) is for a server, but no server is named: "
+                "set SATCHEL_URL (e.g. http://127.0.0.1:8000), or unset the token to use "
+                "the embedded store"
+            )
         from satchel.store import ArtifactStore
 
+        kwargs.setdefault("default_backend", "filesystem")
         return ArtifactStore(**kwargs)
     return RemoteArtifactStore(url, token, **remote)  # embedded-only options do not apply
 
