@@ -27,11 +27,16 @@ def test_version(tmp_path: Path) -> None:
 
 
 def test_put_ls_get_cat_rm_embedded(tmp_path: Path, sample: Path) -> None:
-    artifact_id = run(tmp_path, "put", str(sample), "--summary", "notes").stdout.strip()
+    put = run(tmp_path, "put", str(sample), "--summary", "notes")
+    artifact_id = put.stdout.strip()
     assert len(artifact_id) == 32
-    # session scope expires: the same file again is a new artifact (over the same bytes)
+    # the CLI keeps what it stores, in the sandbox's scope here (no user), and says so
+    assert "notes.txt: scope sandbox, kept until deleted" in put.stderr
     again = json.loads(run(tmp_path, "put", str(sample), "--summary", "notes", "--json").stdout)
-    assert again["artifact_id"] != artifact_id
+    assert again["artifact_id"] == artifact_id  # exactly the same upload: reused
+    assert (again["scope"], again["expires_at"]) == ("sandbox", None)
+    brief = run(tmp_path, "put", str(sample), "--scope", "session", "--ttl", "900")
+    assert "scope session, expires " in brief.stderr
 
     listing = run(tmp_path, "ls").stdout
     assert artifact_id in listing
@@ -178,7 +183,7 @@ def test_keys_embedded_then_used_by_a_server(tmp_path: Path, launch_server: Any)
 def test_url_mode_put_get_ls(tmp_path: Path, sample: Path, server: Any) -> None:
     remote = {"SATCHEL_URL": server.url, "SATCHEL_TOKEN": "alice-token-0001"}
     meta = json.loads(run(tmp_path, "put", str(sample), "--json", **remote).stdout)
-    assert meta["owner_id"] == "alice"
+    assert (meta["owner_id"], meta["scope"], meta["expires_at"]) == ("alice", "user", None)
     artifact_id = meta["artifact_id"]
     target = tmp_path / "remote.txt"
     run(tmp_path, "get", artifact_id, "-o", str(target), **remote)

@@ -128,6 +128,15 @@ def _ttl_option(raw: str | None) -> int | Unset | None:
     return int(raw)
 
 
+def _default_scope(store: SyncArtifactStore, user: str | None) -> str:
+    """The scope of what the CLI stores when none is named: the caller's user scope where it
+    has one (``--user``, or a user's token), else the sandbox's."""
+    if user is not None:
+        return "user"
+    who = store.whoami()
+    return "user" if who["user_id"] and not who["admin"] else "sandbox"
+
+
 def _ids(user: str | None, session: str | None) -> dict[str, str | None]:
     return {"user_id": user, "session_id": session}
 
@@ -156,10 +165,17 @@ def put(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
     mime: str = typer.Option(None, "--mime", help="media type (default: guessed from the name)"),
     summary: str = typer.Option("", "--summary"),
-    scope: str = typer.Option("session", "--scope", help="session | user | sandbox"),
+    scope: str = typer.Option(
+        None,
+        "--scope",
+        help="session | user | sandbox (default: your user's scope when you have one, else "
+        "the sandbox's)",
+    ),
     session: str = SESSION_OPTION,
     user: str = USER_OPTION,
-    ttl: str = typer.Option(None, "--ttl", help="seconds to live, or 'none'"),
+    ttl: str = typer.Option(
+        None, "--ttl", help="seconds to live (default: kept until deleted; 'none' too)"
+    ),
     meta: str = typer.Option(None, "--meta", help="custom metadata, a JSON object"),
     filename: str = typer.Option(None, "--name", help="artifact filename (default: the file's)"),
     dedup: bool = typer.Option(
@@ -172,10 +188,15 @@ def put(
     url: str = URL_OPTION,
     token: str = TOKEN_OPTION,
 ) -> None:
-    """Upload FILE (streamed) and print the new artifact's id."""
+    """Upload FILE (streamed) and print the new artifact's id; where it went and how long it is
+    kept are said on stderr. Unlike the library (seed 000's session scope, 15 minutes), what
+    the CLI stores is kept until deleted unless --ttl says otherwise."""
     custom = _meta_option(meta)
     expiry = _ttl_option(ttl)
+    if expiry is UNSET:
+        expiry = None
     with _store(url, token) as store:
+        scope = scope or _default_scope(store, user)
         with _progress(f"put {file.name}", file.stat().st_size) as report:
             artifact_id = store.upload_file(
                 file,
@@ -190,10 +211,18 @@ def put(
                 ttl=expiry,
                 progress=report,
             )
+        stored = store.metadata(artifact_id, **_ids(user, session))
         if as_json:
-            _print_json(store.metadata(artifact_id, **_ids(user, session)).to_dict())
+            _print_json(stored.to_dict())
         else:
             typer.echo(artifact_id)
+        owner = f" of {stored.owner_id}" if stored.scope == "user" and stored.owner_id else ""
+        kept = (
+            "kept until deleted"
+            if stored.expires_at is None
+            else f"expires {stored.expires_at}"
+        )
+        stderr.print(f"{stored.filename}: scope {stored.scope}{owner}, {kept}", highlight=False)
 
 
 def get(

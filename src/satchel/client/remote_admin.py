@@ -127,6 +127,11 @@ class RemoteAdminMixin(RemoteBase):
         key = response.json().get("key")
         return None if key is None else api_key_from_dict(key)
 
+    async def whoami(self) -> dict[str, Any]:
+        """Whom the client's token acts as (``GET /v1/whoami``)."""
+        found: dict[str, Any] = (await self._request("GET", "/v1/whoami")).json()
+        return found
+
     async def revoke_api_key(self, key_id: str) -> ApiKey:
         """Revoke a key at once; ArtifactNotFoundError when there is no such live key."""
         path = _path("/v1/keys/{key_id}", key_id=check_key_id(key_id))

@@ -302,6 +302,7 @@ class SyncArtifactStore:
     list_api_keys = blocking(API.list_api_keys)
     revoke_api_key = blocking(API.revoke_api_key)
     authenticate_api_key = blocking(API.authenticate_api_key)
+    whoami = blocking(API.whoami)
 
     create_package = blocking(API.create_package)
     ingest_file = blocking(API.ingest_file)

@@ -292,6 +292,7 @@ class ArtifactStore(ArtifactStoreAPI):
     list_api_keys = forward(API.list_api_keys, "_keys")
     revoke_api_key = forward(API.revoke_api_key, "_keys")
     authenticate_api_key = forward(API.authenticate_api_key, "_keys")
+    whoami = forward(API.whoami, "_keys")
 
     create_package = forward(API.create_package, "_packages")
     ingest_file = forward(API.ingest_file, "_packages")

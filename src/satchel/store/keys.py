@@ -4,6 +4,8 @@ the ``/v1/keys`` admin routes manage them."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from satchel.core.apikeys import (
     ApiKey,
     check_key_id,
@@ -92,6 +94,16 @@ class KeyService:
             found = await writer.get_api_key(key_id)
         assert found is not None
         return found[0]
+
+    async def whoami(self) -> dict[str, Any]:
+        """The embedded store acts as the application itself (callers name users per call)."""
+        return {
+            "user_id": None,
+            "sandbox_id": self.context.sandbox_id,
+            "admin": True,
+            "name": "embedded",
+            "key": None,
+        }
 
     async def authenticate_api_key(self, token: str) -> ApiKey | None:
         parts = split_api_token(token)

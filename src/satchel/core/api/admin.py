@@ -118,6 +118,11 @@ class AdminAPI(Protocol):
     async def authenticate_api_key(self, token: str) -> ApiKey | None:
         """The live key of this sandbox that *token* belongs to, else None."""
 
+    async def whoami(self) -> dict[str, Any]:
+        """Whom this store acts as: ``user_id`` (None for the trusted application, as the
+        embedded store and admin tokens act), ``sandbox_id``, ``admin``, ``name`` and ``key``
+        (the API key of the token, when it is one)."""
+
     # -- derived -------------------------------------------------------------------------------
 
     @derived
