@@ -217,11 +217,7 @@ def put(
         else:
             typer.echo(artifact_id)
         owner = f" of {stored.owner_id}" if stored.scope == "user" and stored.owner_id else ""
-        kept = (
-            "kept until deleted"
-            if stored.expires_at is None
-            else f"expires {stored.expires_at}"
-        )
+        kept = "kept until deleted" if stored.expires_at is None else f"expires {stored.expires_at}"
         stderr.print(f"{stored.filename}: scope {stored.scope}{owner}, {kept}", highlight=False)
 
 

@@ -28,6 +28,7 @@ from satchel.server.metrics import Metrics
 from satchel.server.openapi import install_openapi
 from satchel.server.recovery import RunMarker, recover
 from satchel.server.routes import ROUTERS
+from satchel.server.routes.docs import mount_docs_assets
 from satchel.store import ArtifactStore
 
 __all__ = ["create_app"]
@@ -101,7 +102,10 @@ def create_app(
         description="Self-hosted artifact store: content-addressed blobs, typed metadata, "
         "scoped access control, presigned URLs, multipart and resumable uploads.",
         lifespan=lifespan,
+        docs_url=None,  # served from the installed swagger-ui-bundle, never a CDN (routes/docs)
+        redoc_url=None,
     )
+    mount_docs_assets(app)
     app.state.settings = store.settings
     app.state.store = store
     app.state.tokens = _token_table(store.settings, store)

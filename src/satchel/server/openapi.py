@@ -10,7 +10,9 @@ refined here from the same constants the checks use:
   digests; JSON parameters as ``application/json`` content);
 - every operation lists the error statuses it can answer, each with the one error body, and
   FastAPI's 422 (never sent: a bad request is 400) is gone;
-- content routes answer any media type; ``HEAD`` and ``204`` answers have no body.
+- content routes answer any media type; ``HEAD`` and ``204`` answers have no body;
+- a bearer security scheme, required by routes for principals and admins and optional on
+  reads (anonymous reads may be allowed), so the explorer at ``/docs`` has an Authorize button.
 """
 
 from __future__ import annotations
@@ -211,6 +213,10 @@ def _refine_operation(
         responses.setdefault("304", {"description": "not modified (If-None-Match)"})
         if method != "head":
             responses["206"]["content"] = {"*/*": _BYTES}
+    if rule in (Access.PRINCIPAL, Access.ADMIN):
+        operation["security"] = [{"bearer": []}]
+    elif rule is Access.READ:  # a token, or none where anonymous reads are allowed
+        operation["security"] = [{"bearer": []}, {}]
     for status in sorted(_statuses(method, path, rule)):
         responses.setdefault(
             str(status),
@@ -251,6 +257,14 @@ def refine(schema: dict[str, Any], app: FastAPI) -> dict[str, Any]:
     components.pop("HTTPValidationError", None)
     components.pop("ValidationError", None)
     components["Error"] = _ERROR_SCHEMA
+    schema["components"]["securitySchemes"] = {
+        "bearer": {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "an API key (satchel keys create), a static token or the admin "
+            "token of the data directory",
+        }
+    }
     for model in (MultipartUploadInitRequest, CompleteRequest, PartUrlRequest, _Batch):
         model_schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
         for name, definition in model_schema.pop("$defs", {}).items():

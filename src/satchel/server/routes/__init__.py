@@ -7,6 +7,7 @@ from satchel.server.routes import (
     artifacts,
     aspects,
     batch,
+    docs,
     events,
     health,
     keys,
@@ -22,6 +23,7 @@ from satchel.server.routes import (
 
 ROUTERS: list[APIRouter] = [
     health.router,
+    docs.router,
     artifacts.router,
     batch.router,
     signed.router,
