@@ -15,25 +15,20 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    DownloadColumn,
-    Progress,
-    TextColumn,
-    TimeRemainingColumn,
-    TransferSpeedColumn,
-)
-from rich.table import Table
 
-from satchel.client.sync import SyncArtifactStore, connect_sync
-from satchel.core.apikeys import ApiKey
 from satchel.core.errors import ArtifactStoreError, InvalidRequestError
-from satchel.core.models import ArtifactMetadata
 from satchel.core.unset import UNSET, Unset
+
+if TYPE_CHECKING:  # the client and its models load when a command runs, not for --help
+    from rich.table import Table
+
+    from satchel.client.sync import SyncArtifactStore
+    from satchel.core.apikeys import ApiKey
+    from satchel.core.models import ArtifactMetadata
 
 __all__ = ["keys_app", "register", "storage_app"]
 
@@ -67,6 +62,8 @@ def _store(url: str | None, token: str | None) -> Iterator[SyncArtifactStore]:
     """The store a command works on; store errors become a message and exit status 1 (2 for
     bad input)."""
     try:
+        from satchel.client.sync import connect_sync
+
         store = connect_sync(url, token, default_backend="filesystem")
     except ArtifactStoreError as exc:
         raise _fail(f"{exc.code}: {exc.message}", _exit_code(exc)) from None
@@ -82,6 +79,15 @@ def _store(url: str | None, token: str | None) -> Iterator[SyncArtifactStore]:
 @contextmanager
 def _progress(description: str, total: int | None) -> Iterator[Callable[[int, int | None], None]]:
     """A transfer bar on stderr (only on a terminal); yields the library's progress callback."""
+    from rich.progress import (
+        BarColumn,
+        DownloadColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+        TransferSpeedColumn,
+    )
+
     progress = Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -142,6 +148,8 @@ def _ids(user: str | None, session: str | None) -> dict[str, str | None]:
 
 
 def _metadata_table(items: list[ArtifactMetadata]) -> Table:
+    from rich.table import Table
+
     table = Table(box=None, header_style="bold")
     for column in ("artifact_id", "filename", "bytes", "mime", "scope", "session_id", "stored_at"):
         table.add_column(column, no_wrap=column in ("artifact_id", "session_id"))

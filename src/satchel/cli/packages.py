@@ -11,7 +11,7 @@ import os
 import sys
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -28,9 +28,11 @@ from satchel.cli.commands import (
     stderr,
     stdout,
 )
-from satchel.core.api import ArtifactStoreAPI
 from satchel.core.errors import InvalidRequestError, PackageFinalizedError
 from satchel.core.validation import check_relative_path
+
+if TYPE_CHECKING:
+    from satchel.core.api import ArtifactStoreAPI
 
 __all__ = ["register"]
 
