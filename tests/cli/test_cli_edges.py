@@ -28,6 +28,9 @@ def test_options_out_of_range_are_refused_naming_the_option(tmp_path: Path) -> N
 def test_get_rm_and_keys_as_a_new_user_expects(tmp_path: Path) -> None:
     (tmp_path / "a.txt").write_text("first")
     stored = run(tmp_path, "put", "a.txt", "--scope", "sandbox").stdout.strip()
+    listing = run(tmp_path, "ls").stdout
+    assert "5 B" in listing  # sizes for people, and when it expires
+    assert "never" in listing
     (tmp_path / "a.txt").write_text("mine, not to be overwritten")
     refused = run(tmp_path, "get", stored, ok=False)
     assert refused.returncode == 1
@@ -55,3 +58,15 @@ def test_a_token_without_a_server_is_refused_naming_satchel_url(tmp_path: Path) 
     assert refused.returncode == 2
     assert "SATCHEL_URL" in refused.stderr
     assert not (tmp_path / "data").exists()  # nothing was created on the way
+
+
+def test_sizes_read_as_people_read_them() -> None:
+    from satchel.cli.commands import human_size
+
+    assert [human_size(n) for n in (0, 512, 4096, 1536 * 1024, 3 * 2**30)] == [
+        "0 B",
+        "512 B",
+        "4.0 KiB",
+        "1.5 MiB",
+        "3.0 GiB",
+    ]

@@ -151,19 +151,38 @@ def _metadata_table(items: list[ArtifactMetadata]) -> Table:
     from rich.table import Table
 
     table = Table(box=None, header_style="bold")
-    for column in ("artifact_id", "filename", "bytes", "mime", "scope", "session_id", "stored_at"):
-        table.add_column(column, no_wrap=column in ("artifact_id", "session_id"))
+    columns = ("artifact_id", "filename", "size", "mime", "scope", "stored_at", "expires")
+    for column in columns:
+        if column == "size":
+            table.add_column(column, justify="right")
+        else:
+            table.add_column(column, no_wrap=column == "artifact_id")
     for item in items:
         table.add_row(
             item.artifact_id,
             item.filename or "",
-            str(item.bytes),
+            human_size(item.bytes),
             item.mime,
             str(item.scope.value),
-            item.session_id,
-            item.stored_at,
+            _minutes(item.stored_at),
+            _minutes(item.expires_at) if item.expires_at else "never",
         )
     return table
+
+
+def human_size(size: int) -> str:
+    """*size* bytes as people read it: ``512 B``, ``4.0 KiB``, ``1.5 GiB``."""
+    value = float(size)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if value < 1024 or unit == "TiB":
+            return f"{size} B" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    raise AssertionError("unreachable")
+
+
+def _minutes(iso: str) -> str:
+    """An ISO 8601 UTC time to the minute (``2026-12-01 01:45``)."""
+    return iso[:16].replace("T", " ")
 
 
 # -- artifact commands ----------------------------------------------------------------------
