@@ -14,16 +14,12 @@ Every figure is the median of --runs, printed with its ratio to the baseline fro
 
 from __future__ import annotations
 
-import argparse
 import os
 import shutil
-import statistics
-import sys
-import tempfile
 from pathlib import Path
 
 import httpx
-from servers import GET_LUA, TOKEN, curl_seconds, free_port, start, wrk
+from servers import GET_LUA, TOKEN, curl_seconds, free_port, nginx_rounds, start, wrk
 from service import NGINX_GET_LUA, UVICORN, start_nginx
 
 PROXY_GET_LUA = """
@@ -103,31 +99,7 @@ COMPARED = [
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--big-mib", type=int, default=1024)
-    parser.add_argument("--seconds", type=int, default=5)
-    parser.add_argument("--runs", type=int, default=3)
-    args = parser.parse_args()
-    for tool in ("wrk", "nginx", "curl"):
-        if shutil.which(tool) is None:
-            sys.exit(f"{tool} is missing (make bench-proxy installs it with apt-get)")
-    root = Path(tempfile.mkdtemp(prefix="satchel-bench-proxy-"))
-    root.chmod(0o755)  # nginx's workers (an unprivileged user) must reach the files
-    try:
-        big = root / "big.bin"
-        with open(big, "wb") as out:
-            for _ in range(args.big_mib):
-                out.write(os.urandom(2**20))
-        samples = []
-        for run in range(args.runs):
-            run_root = root / f"run-{run}"
-            run_root.mkdir()
-            run_root.chmod(0o755)
-            samples.append(one_run(big, args.seconds, run_root))
-            shutil.rmtree(run_root)
-    finally:
-        shutil.rmtree(root, ignore_errors=True)
-    median = {key: statistics.median(s[key] for s in samples) for key in samples[0]}
+    median = nginx_rounds(one_run, "bench-proxy", __doc__ or "")
     for key, value in median.items():
         print(f"{key:44}{value:12.1f}")
     print()

@@ -18,10 +18,12 @@ import os
 import re
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -123,6 +125,39 @@ def wait_up(proc: subprocess.Popen[bytes], url: str, what: str) -> subprocess.Po
             time.sleep(0.1)
     proc.kill()
     raise RuntimeError(f"{what} did not come up")
+
+
+def nginx_rounds(
+    one_run: Callable[[Path, int, Path], dict[str, float]], make_target: str, about: str
+) -> dict[str, float]:
+    """The command line of a benchmark against nginx (``--big-mib``, ``--seconds``,
+    ``--runs``): *one_run(big_file, seconds, directory)* run that many times, each in a fresh
+    directory beside one big file of random bytes; the median of each figure."""
+    parser = argparse.ArgumentParser(description=about.splitlines()[0])
+    parser.add_argument("--big-mib", type=int, default=1024)
+    parser.add_argument("--seconds", type=int, default=5)
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    for tool in ("wrk", "nginx", "curl"):
+        if shutil.which(tool) is None:
+            sys.exit(f"{tool} is missing (make {make_target} installs it with apt-get)")
+    root = Path(tempfile.mkdtemp(prefix=f"satchel-{make_target}-"))
+    root.chmod(0o755)  # nginx's workers (an unprivileged user) must reach the files
+    try:
+        big = root / "big.bin"
+        with open(big, "wb") as out:
+            for _ in range(args.big_mib):
+                out.write(os.urandom(2**20))
+        samples = []
+        for run in range(args.runs):
+            run_root = root / f"run-{run}"
+            run_root.mkdir()
+            run_root.chmod(0o755)
+            samples.append(one_run(big, args.seconds, run_root))
+            shutil.rmtree(run_root)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    return {key: statistics.median(s[key] for s in samples) for key in samples[0]}
 
 
 def wrk(script: str, url: str, seconds: int, workdir: Path) -> float:

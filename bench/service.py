@@ -18,14 +18,11 @@ ceiling of uvicorn itself on this machine (bench/ceiling.py: a raw ASGI app answ
 
 from __future__ import annotations
 
-import argparse
 import os
 import re
 import shutil
-import statistics
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import httpx
@@ -36,6 +33,7 @@ from servers import (
     big_transfers,
     curl_seconds,
     free_port,
+    nginx_rounds,
     start,
     wait_up,
     wrk,
@@ -213,30 +211,7 @@ TARGETS = [
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--big-mib", type=int, default=1024)
-    parser.add_argument("--seconds", type=int, default=5)
-    parser.add_argument("--runs", type=int, default=3)
-    args = parser.parse_args()
-    for tool in ("wrk", "nginx", "curl"):
-        if shutil.which(tool) is None:
-            sys.exit(f"{tool} is missing (make bench-service installs it with apt-get)")
-    root = Path(tempfile.mkdtemp(prefix="satchel-bench-service-"))
-    root.chmod(0o755)  # nginx's workers (an unprivileged user) must reach the files
-    try:
-        big = root / "big.bin"
-        with open(big, "wb") as out:
-            for _ in range(args.big_mib):
-                out.write(os.urandom(2**20))
-        samples = []
-        for run in range(args.runs):
-            run_root = root / f"run-{run}"
-            run_root.mkdir()
-            samples.append(one_run(big, args.seconds, run_root))
-            shutil.rmtree(run_root)
-    finally:
-        shutil.rmtree(root, ignore_errors=True)
-    median = {key: statistics.median(s[key] for s in samples) for key in samples[0]}
+    median = nginx_rounds(one_run, "bench-service", __doc__ or "")
     for key, value in median.items():
         print(f"{key:44}{value:12.1f}")
     print()
