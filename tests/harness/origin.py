@@ -15,6 +15,8 @@ import time
 import urllib.parse
 from typing import Any
 
+from tests.harness.threaded import serve, shut
+
 __all__ = ["Origin"]
 
 LAST_MODIFIED = "Wed, 01 Jan 2025 00:00:00 GMT"
@@ -38,22 +40,13 @@ class Origin:
         self.redirects: dict[str, str] = {}  # path -> Location
         self.header_delay: dict[str, float] = {}  # path -> seconds before it answers at all
         self._lock = threading.Lock()
-        self._server: http.server.ThreadingHTTPServer | None = None
+        self._server: http.server.HTTPServer | None = None
         self.port = 0
         self.start()
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
-
-    def reset(self) -> None:
-        with self._lock:
-            for table in (self.files, self.gets, self.status, self.hold, self.half_sent):
-                table.clear()
-            for other in (self.trickle, self.declared_length, self.declared_sha256, self.redirects):
-                other.clear()
-            self.header_delay.clear()
-            self.requests.clear()
 
     def start(self) -> None:
         origin = self
@@ -67,17 +60,12 @@ class Origin:
             def log_message(self, *args: Any) -> None:
                 pass
 
-        server = http.server.ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        server.daemon_threads = True
-        self.port = server.server_address[1]
-        self._server = server
-        threading.Thread(target=server.serve_forever, daemon=True).start()
+        self._server = serve(self.port, Handler)
+        self.port = self._server.server_address[1]
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
+        shut(self._server)
+        self._server = None
 
     def _answer(self, handler: http.server.BaseHTTPRequestHandler) -> None:
         path = urllib.parse.unquote(urllib.parse.urlsplit(handler.path).path.lstrip("/"))

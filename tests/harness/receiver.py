@@ -10,6 +10,8 @@ import threading
 import time
 from typing import Any
 
+from tests.harness.threaded import serve, shut
+
 from satchel.core.webhooks import sign
 
 __all__ = ["Receiver"]
@@ -25,7 +27,7 @@ class Receiver:
         self.in_flight = 0
         self.most_in_flight = 0
         self._lock = threading.Lock()
-        self._server: http.server.ThreadingHTTPServer | None = None
+        self._server: http.server.HTTPServer | None = None
         self.port = 0
         self.start()
 
@@ -55,17 +57,12 @@ class Receiver:
             def log_message(self, *args: Any) -> None:
                 pass
 
-        server = http.server.ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        server.daemon_threads = True
-        self.port = server.server_address[1]
-        self._server = server
-        threading.Thread(target=server.serve_forever, daemon=True).start()
+        self._server = serve(self.port, Handler)
+        self.port = self._server.server_address[1]
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
+        shut(self._server)
+        self._server = None
 
     def _record(self, headers: dict[str, str], body: bytes) -> int:
         event = json.loads(body)
