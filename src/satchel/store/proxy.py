@@ -155,15 +155,9 @@ class ProxyService:
             raise ArtifactNotFoundError(
                 f"{remote} has no {path} (asked {entry.age(now):.0f} s ago)"
             )
-        if (
-            entry is not None
-            and entry.cached
-            and (
-                entry.is_fresh(now, _ttl(config, path)) or config.kind == "local" or config.offline
-            )
-        ):
-            fresh = entry.is_fresh(now, _ttl(config, path))
-            stale = None if fresh or config.kind == "local" else entry.age(now)
+        fresh = entry is not None and entry.is_fresh(now, _ttl(config, path))  # local: always
+        if entry is not None and entry.cached and (fresh or config.offline):
+            stale = None if fresh else entry.age(now)
             answer = await self._cached(config, path, entry, conditions, stale)
             if answer is not None:
                 return answer
