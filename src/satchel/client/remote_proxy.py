@@ -9,9 +9,9 @@ from typing import Any
 
 import httpx
 
-from satchel.client.transport import RemoteBase, _params, content_info, raise_for_response
+from satchel.client.transport import RemoteBase, _params, content_info
 from satchel.core.content import ArtifactContent
-from satchel.core.errors import ArtifactStoreError, InvalidRequestError, ProviderUnavailableError
+from satchel.core.errors import InvalidRequestError, ProviderUnavailableError
 from satchel.core.proxy import ProxyAnswer
 from satchel.core.ranges import ByteRange
 from satchel.core.remotes import check_proxy_path
@@ -91,11 +91,8 @@ class RemoteProxyMixin(RemoteBase):
             headers["If-Range"] = if_range
         if if_none_match is not None:
             headers["If-None-Match"] = if_none_match
-        response = await self._send("HEAD" if head else "GET", url, headers)
+        response = await self._open_stream("HEAD" if head else "GET", url, headers=headers)
         try:
-            if response.status_code >= 400:
-                await response.aread()
-                raise_for_response(response)
             rest = None if head or response.status_code == 304 else _body(response, url)
             source = response.headers.get("x-artifact-source", "remote")
             stale = (
@@ -121,17 +118,6 @@ class RemoteProxyMixin(RemoteBase):
         except BaseException:
             await response.aclose()
             raise
-
-    async def _send(self, method: str, url: str, headers: dict[str, str]) -> httpx.Response:
-        if self._closed:
-            raise ArtifactStoreError("this RemoteArtifactStore is closed")
-        request = self._client.build_request(method, url, headers=headers)
-        try:
-            return await self._client.send(request, stream=True)
-        except httpx.TimeoutException as exc:
-            raise ProviderUnavailableError(f"{method} {url}: timed out ({exc})") from exc
-        except httpx.TransportError as exc:
-            raise ProviderUnavailableError(f"cannot reach {self.url}: {exc}") from exc
 
     async def prefetch_remote_files(
         self, remote: str, paths: list[str], *, patterns: list[str] | None = None

@@ -258,6 +258,33 @@ class RemoteBase(ArtifactStoreAPI):
             raise_for_response(response)
         return response
 
+    async def _open_stream(
+        self,
+        method: str,
+        path: str,
+        params: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> httpx.Response:
+        """A request whose answer's body is still to be read (close the answer); an error
+        answer is raised as the error tree's class, a failure to connect as
+        ProviderUnavailableError."""
+        if self._closed:
+            raise ArtifactStoreError("this RemoteArtifactStore is closed")
+        request = self._client.build_request(method, path, params=params, headers=headers)
+        try:
+            answer = await self._client.send(request, stream=True)
+        except httpx.TimeoutException as exc:
+            raise ProviderUnavailableError(f"{method} {path}: timed out ({exc})") from exc
+        except httpx.TransportError as exc:
+            raise ProviderUnavailableError(f"cannot reach {self.url}: {exc}") from exc
+        if answer.status_code >= 400:
+            try:
+                await answer.aread()
+            finally:
+                await answer.aclose()
+            raise_for_response(answer)
+        return answer
+
     @contextlib.asynccontextmanager
     async def _streaming(
         self,
@@ -266,18 +293,15 @@ class RemoteBase(ArtifactStoreAPI):
         headers: dict[str, str] | None = None,
     ) -> AsyncIterator[httpx.Response]:
         """A GET whose body is read as it arrives; errors mapped to the error tree."""
-        if self._closed:
-            raise ArtifactStoreError("this RemoteArtifactStore is closed")
+        answer = await self._open_stream("GET", path, params, headers)
         try:
-            async with self._client.stream("GET", path, params=params, headers=headers) as answer:
-                if answer.status_code >= 400:
-                    await answer.aread()
-                    raise_for_response(answer)
-                yield answer
+            yield answer
         except httpx.TimeoutException as exc:
             raise ProviderUnavailableError(f"GET {path}: timed out ({exc})") from exc
         except httpx.TransportError as exc:
             raise ProviderUnavailableError(f"cannot reach {self.url}: {exc}") from exc
+        finally:
+            await answer.aclose()
 
     async def _pinned_chunks(
         self,

@@ -14,7 +14,9 @@ failing is blocked for a while (``Breaker``). The rules live in ``satchel.core.r
 from __future__ import annotations
 
 import base64
+import dataclasses
 import fnmatch
+import functools
 import logging
 import re
 from collections.abc import AsyncIterable, AsyncIterator
@@ -43,7 +45,7 @@ from satchel.store.creation import ArtifactCreator
 from satchel.store.gate import AccessGate
 from satchel.store.ledger import BlobLedger
 from satchel.store.proxy_budget import ProxyBudget
-from satchel.store.proxy_fetch import ProxyCounters, ProxyFetcher, detect_mime
+from satchel.store.proxy_fetch import FetchJob, ProxyCounters, ProxyFetcher, detect_mime
 
 __all__ = ["ProxyService"]
 
@@ -178,19 +180,16 @@ class ProxyService:
                     return await self._stale(config, path, entry, conditions, blocked)
                 raise blocked
 
-            async def fetch(flight: Flight) -> None:
-                await self.fetcher.fetch(
-                    flight,
-                    config,
-                    path,
-                    entry,
-                    breaker,
-                    counters,
-                    self.credentials[remote],
-                    on_fetched=self._within_budget,
-                )
-
-            flight = self.flights.join(key, fetch)
+            job = FetchJob(
+                config,
+                path,
+                entry,
+                breaker,
+                counters,
+                self.credentials[remote],
+                on_fetched=self._within_budget,
+            )
+            flight = self.flights.join(key, functools.partial(self.fetcher.fetch, job=job))
         return await self._from_flight(config, path, flight, entry, conditions)
 
     async def _from_flight(
@@ -454,7 +453,7 @@ class ProxyService:
             counters = self.counters[name]
             asked = counters.hits + counters.misses
             stats[name] = {
-                **vars_of(counters),
+                **dataclasses.asdict(counters),
                 "hit_ratio": None if asked == 0 else round(counters.hits / asked, 4),
                 "cached_files": usage.get(name, {}).get("files", 0),
                 "cached_bytes": usage.get(name, {}).get("bytes", 0),
@@ -510,10 +509,6 @@ def credentials(remote: Remote) -> dict[str, str]:
     password = resolve_reference(auth.password, what + ".password")
     pair = base64.b64encode(f"{username}:{password}".encode()).decode()
     return {"Authorization": f"Basic {pair}"}
-
-
-def vars_of(counters: ProxyCounters) -> dict[str, int]:
-    return {name: getattr(counters, name) for name in counters.__slots__}
 
 
 def _ttl(remote: Remote, path: str) -> int:

@@ -38,7 +38,7 @@ from satchel.store.gate import AccessGate
 from satchel.store.ledger import BlobLedger
 from satchel.store.proxy_lease import FetchLease
 
-__all__ = ["ProxyCounters", "ProxyFetcher", "detect_mime"]
+__all__ = ["FetchJob", "ProxyCounters", "ProxyFetcher", "detect_mime"]
 
 _BLOB_PIECE = 1024 * 1024
 _MAX_CHECKSUM_FILE = 64 * 1024
@@ -70,6 +70,20 @@ def detect_mime(path: str, declared: str | None) -> str:
         return guessed
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class FetchJob:
+    """One path to ask a remote for: what the cache holds of it (*entry*), the remote's
+    breaker, counters and credentials, and what to do once a download is committed."""
+
+    remote: Remote
+    path: str
+    entry: ProxyEntry | None
+    breaker: Breaker
+    counters: ProxyCounters
+    credentials: dict[str, str]
+    on_fetched: Callable[[ProxyEntry], Awaitable[None]] | None = None
+
+
 class ProxyFetcher:
     def __init__(
         self,
@@ -86,42 +100,23 @@ class ProxyFetcher:
         self.upstream = upstream
         self.lease = FetchLease(context)
 
-    async def fetch(
-        self,
-        flight: Flight,
-        remote: Remote,
-        path: str,
-        entry: ProxyEntry | None,
-        breaker: Breaker,
-        counters: ProxyCounters,
-        credentials: dict[str, str],
-        on_fetched: Callable[[ProxyEntry], Awaitable[None]] | None = None,
-    ) -> None:
-        """Ask upstream and end *flight* (``succeed(outcome)`` or raise); *on_fetched* runs
-        after a download is committed, before the readers get its last byte. While another
-        replica downloads the path, wait for its outcome instead."""
-        key = entry_id(self.context.sandbox_id, remote.name, path)
+    async def fetch(self, flight: Flight, job: FetchJob) -> None:
+        """Ask upstream for *job*'s path and end *flight* (``succeed(outcome)`` or raise);
+        ``job.on_fetched`` runs after a download is committed, before the readers get its last
+        byte. While another replica downloads the path, wait for its outcome instead."""
+        key = entry_id(self.context.sandbox_id, job.remote.name, job.path)
         while not await self.lease.claim(key):
-            outcome = await self.lease.wait_for_peer(key, entry)
+            outcome = await self.lease.wait_for_peer(key, job.entry)
             if outcome is not None:
                 flight.succeed(outcome)
                 return
         try:
-            await self._ask(flight, remote, path, entry, breaker, counters, credentials, on_fetched)
+            await self._ask(flight, job)
         finally:
             await self.lease.release(key)
 
-    async def _ask(
-        self,
-        flight: Flight,
-        remote: Remote,
-        path: str,
-        entry: ProxyEntry | None,
-        breaker: Breaker,
-        counters: ProxyCounters,
-        credentials: dict[str, str],
-        on_fetched: Callable[[ProxyEntry], Awaitable[None]] | None,
-    ) -> None:
+    async def _ask(self, flight: Flight, job: FetchJob) -> None:
+        remote, path, entry, counters = job.remote, job.path, job.entry, job.counters
         validators: dict[str, str] = {}
         if entry is not None and entry.cached:
             if entry.upstream_etag:
@@ -130,27 +125,25 @@ class ProxyFetcher:
                 validators["If-Modified-Since"] = entry.upstream_modified
         try:
             answer = await self.upstream.get(
-                remote, path, validators=validators, credentials=credentials
+                remote, path, validators=validators, credentials=job.credentials
             )
         except UpstreamError as exc:
             if exc.blames_upstream:
-                breaker.failed(self.context.now())
+                job.breaker.failed(self.context.now())
                 counters.upstream_errors += 1
             raise
         try:
             status = answer.status
             if status == 429 or status >= 500:
-                breaker.failed(self.context.now())
+                job.breaker.failed(self.context.now())
                 counters.upstream_errors += 1
                 raise UpstreamError(f"{remote.name}: upstream answered {status} for {path}")
-            breaker.succeeded()
+            job.breaker.succeeded()
             if status == 304 and entry is not None and entry.cached:
                 fresh = await self._revalidated(remote, entry, answer)
                 if fresh is None:  # the copy went meanwhile: ask for the file itself
                     await answer.aclose()
-                    await self._ask(
-                        flight, remote, path, None, breaker, counters, credentials, on_fetched
-                    )
+                    await self._ask(flight, dataclasses.replace(job, entry=None))
                     return
                 counters.revalidated += 1
                 flight.succeed(("revalidated", fresh))
@@ -163,11 +156,11 @@ class ProxyFetcher:
                 raise UpstreamError(f"{remote.name}: upstream answered {status} for {path}")
             else:
                 counters.misses += 1
-                listed = await self._listed_digest(remote, path, credentials)
+                listed = await self._listed_digest(remote, path, job.credentials)
                 fetched = await self._download(flight, remote, path, answer, listed)
                 counters.bytes_fetched += fetched.bytes or 0
-                if on_fetched is not None:
-                    await on_fetched(fetched)
+                if job.on_fetched is not None:
+                    await job.on_fetched(fetched)
                 flight.succeed(("fetched", fetched))
         finally:
             await answer.aclose()
