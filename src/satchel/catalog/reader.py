@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 import dataclasses
+import fnmatch
 import logging
 import math
 import re
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Numeric, and_, bindparam, case, cast, func, or_, select, tuple_
+from sqlalchemy import Numeric, and_, bindparam, case, cast, func, or_, select
 
 from satchel.catalog import apikeys as key_rows
 from satchel.catalog import uploads as upload_rows
 from satchel.catalog.aspects import AspectRows
 from satchel.catalog.connection import CatalogConnection, HotQuery
+from satchel.catalog.ordering import ORDERS, Ordering, glob_like
 from satchel.catalog.packages import PackageRows
-from satchel.catalog.rows import decode_cursor, encode_cursor, to_artifact, to_session
+from satchel.catalog.rows import to_artifact, to_session
 from satchel.catalog.tables import (
     artifacts,
     blobs,
@@ -28,7 +30,6 @@ from satchel.catalog.tables import (
 )
 from satchel.catalog.verification import BlobChecks
 from satchel.core.apikeys import ApiKey
-from satchel.core.errors import InvalidRequestError
 from satchel.core.models import ArtifactRecord, SessionRecord
 from satchel.core.scopes import Scope
 from satchel.core.uploads import UploadRecord
@@ -43,7 +44,6 @@ _EVENT_FIELDS = tuple(column for column in events.c if column.name != "changes")
 logger = logging.getLogger("satchel.catalog")
 
 _PLAIN_KEY = re.compile(r"^[A-Za-z0-9_]{1,128}$")
-_MAX_TIME = 1e12  # epoch seconds far beyond any stored_at
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -115,6 +115,9 @@ class SearchFilter:
     sha256: str | None = None
     readable: Readable | None = None
     """Only what this caller may read (None: everything, for the trusted application)."""
+    filename_glob: str | None = None
+    """A shell glob the whole filename matches (``*`` spans ``/``; case-sensitive)."""
+    order: Ordering = ORDERS["stored_at"]
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -171,6 +174,14 @@ def _postgres_meta_clause(key: str, value: Any) -> Any | None:
         exact = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
         return number == bindparam(None, exact, type_=Numeric(asdecimal=True))
     return None
+
+
+def _matches(record: ArtifactRecord, flt: SearchFilter) -> bool:
+    """What SQL could only narrow: exact metadata, the glob's classes and case."""
+    if flt.meta_filter and not meta_matches(record.meta, flt.meta_filter):
+        return False
+    glob = flt.filename_glob
+    return glob is None or fnmatch.fnmatchcase(record.filename or "", glob)
 
 
 def meta_matches(meta: dict[str, Any], wanted: dict[str, Any]) -> bool:
@@ -268,41 +279,37 @@ class CatalogReader:
             clause = _meta_clause(key, value, self.conn.dialect.name)
             if clause is not None:
                 clauses.append(clause)
+        if flt.filename_glob is not None:
+            like = glob_like(flt.filename_glob)
+            clauses.append(artifacts.c.filename.like(like, escape="\\"))
         query = select(artifacts).where(*clauses)
-        if not flt.meta_filter:
-            return await self._keyset_page(query, limit=limit, cursor=cursor)
-        # Non-scalar meta values are matched in Python; keep reading pages until full.
+        order = flt.order
+        if not flt.meta_filter and flt.filename_glob is None:
+            return await self._keyset_page(query, limit=limit, cursor=cursor, order=order)
+        # Non-scalar meta values, glob classes and case are matched in Python; keep reading
+        # pages until full.
         found: list[ArtifactRecord] = []
         next_cursor = cursor
         while len(found) < limit:
-            page = await self._keyset_page(query, limit=limit, cursor=next_cursor)
+            page = await self._keyset_page(query, limit=limit, cursor=next_cursor, order=order)
             for record in page.items:
-                if meta_matches(record.meta, flt.meta_filter):
+                if _matches(record, flt):
                     found.append(record)
                     if len(found) == limit:
-                        last = record
-                        return ArtifactPage(found, encode_cursor(last.stored_at, last.artifact_id))
+                        return ArtifactPage(found, order.cursor(record))
             next_cursor = page.next_cursor
             if next_cursor is None:
                 break
         return ArtifactPage(found, None)
 
-    async def _keyset_page(self, query: Any, *, limit: int, cursor: str | None) -> ArtifactPage:
-        order = (artifacts.c.stored_at, artifacts.c.artifact_id)
+    async def _keyset_page(
+        self, query: Any, *, limit: int, cursor: str | None, order: Ordering = ORDERS["stored_at"]
+    ) -> ArtifactPage:
         if cursor is not None:
-            stored_at, artifact_id = decode_cursor(cursor, 2)
-            if (
-                isinstance(stored_at, bool)
-                or not isinstance(stored_at, int | float)
-                or not isinstance(artifact_id, str)
-                or not -_MAX_TIME <= stored_at <= _MAX_TIME
-            ):
-                raise InvalidRequestError("malformed page cursor")
-            query = query.where(tuple_(*order) > tuple_(float(stored_at), artifact_id))
-        rows = (await self.conn.execute(query.order_by(*order).limit(limit + 1))).all()
+            query = order.after(query, cursor)
+        rows = (await self.conn.execute(order.ordered(query).limit(limit + 1))).all()
         more = len(rows) > limit
-        last = rows[limit - 1] if more else None
-        next_cursor = encode_cursor(last.stored_at, last.artifact_id) if last is not None else None
+        next_cursor = order.cursor(rows[limit - 1]) if more else None
         return ArtifactPage(_records(rows[:limit]), next_cursor)
 
     async def get_session(self, session_id: str) -> SessionRecord | None:

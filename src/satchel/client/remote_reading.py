@@ -123,8 +123,11 @@ class RemoteReadingMixin(RemoteBase):
         session_id: str | None = None,
         cursor: str | None = None,
         sha256: str | None = None,
+        filename_glob: str | None = None,
+        order: str = "stored_at",
     ) -> ArtifactList:
-        """Find live artifacts by owner, scope, MIME prefix, digest and custom metadata."""
+        """Find live artifacts by owner, scope, MIME prefix, digest, filename glob and custom
+        metadata, in *order*."""
         params = _params(
             view="search",
             user_id=user_id,
@@ -135,5 +138,7 @@ class RemoteReadingMixin(RemoteBase):
             session_id=session_id,
             cursor=cursor,
             sha256=sha256,
+            filename_glob=filename_glob,
+            order=None if order == "stored_at" else order,
         )
         return self._list(await self._request("GET", "/v1/artifacts", params=params))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from satchel.catalog import Readable, SearchFilter
+from satchel.catalog.ordering import check_order
 from satchel.core.access import Caller, check_read
 from satchel.core.digests import check_digest
 from satchel.core.errors import AccessDeniedError
@@ -107,8 +108,13 @@ class ListingService:
         session_id: str | None = None,
         cursor: str | None = None,
         sha256: str | None = None,
+        filename_glob: str | None = None,
+        order: str = "stored_at",
     ) -> ArtifactList:
         check_limit(limit)
+        ordering = check_order(order)
+        if filename_glob is not None:
+            check_text("filename_glob", filename_glob, max_chars=1024)
         parsed_scope = None if scope is None else parse_scope(scope)
         if mime_prefix is not None:
             check_text("mime_prefix", mime_prefix, max_chars=255)
@@ -127,6 +133,8 @@ class ListingService:
             meta_filter=wanted,
             sha256=digest,
             readable=_readable(caller),
+            filename_glob=filename_glob,
+            order=ordering,
         )
         async with self.context.catalog.read() as reader:
             page = await reader.search(flt, limit=limit, cursor=cursor)

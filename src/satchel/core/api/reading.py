@@ -77,9 +77,15 @@ class ReadingAPI(Protocol):
         session_id: str | None = None,
         cursor: str | None = None,
         sha256: str | None = None,
+        filename_glob: str | None = None,
+        order: str = "stored_at",
     ) -> ArtifactList:
-        """Find live artifacts by owner, scope, MIME prefix, content digest and exact
-        custom-metadata matches, oldest first; pass ``next_cursor`` for more.
+        """Find live artifacts by owner, scope, MIME prefix, content digest, filename glob and
+        exact custom-metadata matches; pass ``next_cursor`` for more.
+
+        ``order`` is ``stored_at`` (oldest first, the default), ``filename`` or ``bytes``; a
+        leading ``-`` reverses it (``-stored_at``: newest first). ``filename_glob`` is a shell
+        glob the whole filename matches (``*`` spans ``/``; case-sensitive).
 
         ``user_id`` both filters by owner and identifies the caller; a caller naming no user
         and no session is the trusted application and may search everything in the sandbox.

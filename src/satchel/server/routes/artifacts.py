@@ -174,7 +174,15 @@ async def upload_artifact(
 _VIEW_TAKES = {
     "session": ("cursor",),
     "directory": ("prefix",),
-    "search": ("scope", "mime_prefix", "meta_filter", "cursor", "sha256"),
+    "search": (
+        "scope",
+        "mime_prefix",
+        "meta_filter",
+        "cursor",
+        "sha256",
+        "filename_glob",
+        "order",
+    ),
 }
 
 
@@ -192,15 +200,19 @@ async def list_artifacts(
     cursor: str | None = None,
     view: str | None = None,
     sha256: str | None = None,
+    filename_glob: str | None = None,
+    order: str | None = None,
 ) -> JSONResponse:
     """``view=session`` lists a session, ``view=directory`` a session's filename prefix,
-    ``view=search`` searches; without ``view`` the parameters given choose."""
+    ``view=search`` searches; without ``view`` the parameters given choose. A search takes
+    ``order`` (``stored_at``, default, ``filename``, ``bytes``; ``-`` reverses) and
+    ``filename_glob`` (a shell glob of the whole filename)."""
     store = get_store(request)
     ids = caller_ids(
         request, get_principal(request), user_id=user_id, session_id=session_id, read=True
     )
     if view is None:
-        filters = (scope, mime_prefix, meta_filter, sha256)
+        filters = (scope, mime_prefix, meta_filter, sha256, filename_glob, order)
         searching = any(value is not None for value in filters)
         if session_id is None or searching:
             view = "search"
@@ -215,6 +227,8 @@ async def list_artifacts(
         "meta_filter": meta_filter,
         "cursor": cursor,
         "sha256": sha256,
+        "filename_glob": filename_glob,
+        "order": order,
     }
     unused = sorted(
         k for k, v in given.items() if v is not None and k not in _VIEW_TAKES.get(view, ())
@@ -243,6 +257,8 @@ async def list_artifacts(
             session_id=ids["session_id"],
             cursor=cursor,
             sha256=sha256,
+            filename_glob=filename_glob,
+            order=order or "stored_at",
         )
     return JSONResponse(
         {"items": [item.to_dict() for item in page], "next_cursor": page.next_cursor}
