@@ -100,3 +100,18 @@ def test_globs_become_like_patterns_that_never_miss() -> None:
     assert glob_like("a?[bc]d") == "a__d"
     assert glob_like("100%_x\\y") == "100\\%\\_x\\\\y"
     assert glob_like("[") == "["
+
+
+async def test_a_session_lists_in_any_order(remote: Make) -> None:
+    store = remote("alice")
+    session = await store.create_session(user_id="alice")
+    for size in (3, 1, 2):
+        await store.store(b"s" * size, filename=f"f{size}", session_id=session, user_id="alice")
+    oldest = await store.list_by_session(session, user_id="alice")
+    newest = await store.list_by_session(session, user_id="alice", order="-stored_at")
+    by_size = await store.list_by_session(session, user_id="alice", order="-bytes")
+    assert [m.filename for m in oldest] == ["f3", "f1", "f2"]
+    assert [m.artifact_id for m in newest] == [m.artifact_id for m in reversed(oldest)]
+    assert [m.bytes for m in by_size] == [3, 2, 1]
+    with pytest.raises(InvalidRequestError, match="order must be one of"):
+        await store.list_by_session(session, user_id="alice", order="name")

@@ -222,8 +222,9 @@ class CatalogReader:
         limit: int,
         cursor: str | None,
         readable: Readable | None = None,
+        order: Ordering = ORDERS["stored_at"],
     ) -> ArtifactPage:
-        """A session's live artifacts, oldest first; only those *readable* allows (None: all),
+        """A session's live artifacts in *order*; only those *readable* allows (None: all),
         so pages are full and a cursor names only a row its reader may see."""
         query = select(artifacts).where(
             artifacts.c.session_id == session_id,
@@ -231,7 +232,7 @@ class CatalogReader:
             _live(now),
             *_readable_clauses(readable),
         )
-        return await self._keyset_page(query, limit=limit, cursor=cursor)
+        return await self._keyset_page(query, limit=limit, cursor=cursor, order=order)
 
     async def list_directory(
         self,

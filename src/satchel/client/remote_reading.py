@@ -83,14 +83,17 @@ class RemoteReadingMixin(RemoteBase):
         *,
         cursor: str | None = None,
         user_id: str | None = None,
+        order: str = "stored_at",
     ) -> ArtifactList:
-        """The live artifacts of one session, oldest first; pass ``next_cursor`` for more."""
+        """The live artifacts of one session, oldest first (or in *order*); pass
+        ``next_cursor`` for more."""
         params = _params(
             view="session",
             session_id=session_id,
             limit=check_limit(limit),
             cursor=cursor,
             user_id=user_id,
+            order=None if order == "stored_at" else order,
         )
         return self._list(await self._request("GET", "/v1/artifacts", params=params))
 

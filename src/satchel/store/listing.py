@@ -55,8 +55,10 @@ class ListingService:
         *,
         cursor: str | None = None,
         user_id: str | None = None,
+        order: str = "stored_at",
     ) -> ArtifactList:
         check_limit(limit)
+        ordering = check_order(order)
         caller = await self._session_caller(session_id, user_id)
         if caller is None:
             return ArtifactList([], None)
@@ -69,6 +71,7 @@ class ListingService:
                 limit=limit,
                 cursor=cursor,
                 readable=_readable(caller),
+                order=ordering,
             )
         return ArtifactList(self._readable(page.items, caller), page.next_cursor)
 

@@ -53,8 +53,10 @@ class ReadingAPI(Protocol):
         *,
         cursor: str | None = None,
         user_id: str | None = None,
+        order: str = "stored_at",
     ) -> ArtifactList:
-        """The live artifacts of one session, oldest first; pass ``next_cursor`` for more."""
+        """The live artifacts of one session, oldest first (or in *order*, as :meth:`search`
+        takes it); pass ``next_cursor`` for more."""
 
     async def get_directory_contents(
         self,

@@ -172,7 +172,7 @@ async def upload_artifact(
 
 # The optional parameters each view reads; any other one given is refused, never ignored.
 _VIEW_TAKES = {
-    "session": ("cursor",),
+    "session": ("cursor", "order"),
     "directory": ("prefix",),
     "search": (
         "scope",
@@ -212,7 +212,7 @@ async def list_artifacts(
         request, get_principal(request), user_id=user_id, session_id=session_id, read=True
     )
     if view is None:
-        filters = (scope, mime_prefix, meta_filter, sha256, filename_glob, order)
+        filters = (scope, mime_prefix, meta_filter, sha256, filename_glob)
         searching = any(value is not None for value in filters)
         if session_id is None or searching:
             view = "search"
@@ -241,7 +241,11 @@ async def list_artifacts(
         )
     elif view == "session":
         page = await store.list_by_session(
-            str(session_id), limit, cursor=cursor, user_id=ids["user_id"]
+            str(session_id),
+            limit,
+            cursor=cursor,
+            user_id=ids["user_id"],
+            order=order or "stored_at",
         )
     elif view != "search":
         raise InvalidRequestError("view must be session, directory or search")

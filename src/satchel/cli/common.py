@@ -1,0 +1,227 @@
+"""What every ``satchel`` command shares: the store it works on, options, output and errors.
+
+Output follows mc and ``aws s3``: results on stdout (``--json``: one JSON object per line for
+commands that report items, one object for the rest), notes and progress bars on stderr
+(``-q`` silences both), errors on stderr always. Exit status: 0 all done, 1 something failed
+(the rest was still done, and a summary says what), 2 bad usage or input.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from typing import TYPE_CHECKING, Any
+
+import typer
+from rich.console import Console
+
+from satchel.core.errors import ArtifactStoreError, InvalidRequestError
+from satchel.core.unset import UNSET, Unset
+
+if TYPE_CHECKING:  # the client loads when a command runs, not for --help
+    from satchel.client.sync import SyncArtifactStore
+
+__all__ = [
+    "JSON_OPTION",
+    "QUIET_OPTION",
+    "SESSION_OPTION",
+    "TOKEN_OPTION",
+    "URL_OPTION",
+    "USER_OPTION",
+    "Outcome",
+    "fail",
+    "human_size",
+    "meta_option",
+    "minutes",
+    "open_store",
+    "print_json",
+    "progress_bar",
+    "stderr",
+    "stdout",
+    "ttl_option",
+]
+
+stdout = Console() if sys.stdout.isatty() else Console(width=400)  # pipes: never truncate
+stderr = Console(stderr=True) if sys.stderr.isatty() else Console(stderr=True, width=400)
+
+URL_OPTION = typer.Option(
+    None, "--url", metavar="URL", help="server URL (default SATCHEL_URL; none: embedded)"
+)
+TOKEN_OPTION = typer.Option(
+    None, "--token", metavar="TOKEN", help="bearer token or API key (default SATCHEL_TOKEN)"
+)
+USER_OPTION = typer.Option(None, "--user", metavar="USER", help="act as this user")
+SESSION_OPTION = typer.Option(
+    None, "--session", metavar="SESSION", help="act in / list this session"
+)
+JSON_OPTION = typer.Option(False, "--json", help="machine-readable JSON on stdout")
+QUIET_OPTION = typer.Option(False, "--quiet", "-q", help="no notes or progress bars on stderr")
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    """Print *message* as an error and return the exit to raise (1: failed, 2: bad usage)."""
+    stderr.print(f"[red]error:[/red] {message}", highlight=False, markup=True)
+    return typer.Exit(code)
+
+
+def exit_code(exc: ArtifactStoreError) -> int:
+    return 2 if isinstance(exc, InvalidRequestError) else 1
+
+
+@contextmanager
+def open_store(url: str | None, token: str | None) -> Iterator[SyncArtifactStore]:
+    """The store a command works on (:func:`satchel.connect`'s rule: a URL → that server; none →
+    the embedded store under the data directory); store errors become a message and exit
+    status 1 (2 for bad input)."""
+    try:
+        from satchel.client.sync import connect_sync
+
+        store = connect_sync(url, token, default_backend="filesystem")
+    except ArtifactStoreError as exc:
+        raise fail(f"{exc.code}: {exc.message}", exit_code(exc)) from None
+    try:
+        yield store
+    except ArtifactStoreError as exc:
+        raise fail(f"{exc.code}: {exc.message}", exit_code(exc)) from None
+    finally:
+        with suppress(ArtifactStoreError):
+            store.close()
+
+
+ProgressCallback = Callable[[int, int | None], None]
+
+
+class _Bars:
+    """Rich progress bars on stderr (drawn only on a terminal, never with ``-q``)."""
+
+    def __init__(self, quiet: bool) -> None:
+        from rich.progress import (
+            BarColumn,
+            DownloadColumn,
+            Progress,
+            TextColumn,
+            TimeRemainingColumn,
+            TransferSpeedColumn,
+        )
+
+        self.progress = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            DownloadColumn(),
+            TransferSpeedColumn(),
+            TimeRemainingColumn(),
+            console=stderr,
+            transient=True,
+            disable=quiet or not stderr.is_terminal,
+        )
+
+    def bar(self, description: str, total: int | None) -> ProgressCallback:
+        """A new bar; returns the library's progress callback for it."""
+        task = self.progress.add_task(description, total=total)
+
+        def report(done: int, total_bytes: int | None) -> None:
+            self.progress.update(task, completed=done, total=total_bytes)
+
+        return report
+
+
+@contextmanager
+def progress_bar(description: str, total: int | None, *, quiet: bool = False) -> Iterator[Any]:
+    """One transfer bar; yields its progress callback."""
+    with progress_bars(quiet=quiet) as bars:
+        yield bars.bar(description, total)
+
+
+@contextmanager
+def progress_bars(*, quiet: bool = False) -> Iterator[_Bars]:
+    """A set of bars (``bars.bar(description, total)`` adds one, e.g. hashing then upload)."""
+    bars = _Bars(quiet)
+    with bars.progress:
+        yield bars
+
+
+def print_json(value: Any, *, lines: bool = False) -> None:
+    """*value* as JSON on stdout: indented, or on one line (``lines``: one item of a stream)."""
+    text = json.dumps(value, default=str) if lines else json.dumps(value, indent=2, default=str)
+    sys.stdout.write(text + "\n")
+    sys.stdout.flush()
+
+
+class Outcome:
+    """The items of a command that works on several: prints each result as it comes, keeps
+    going past failures, and ends with a summary and exit status 1 when any failed."""
+
+    def __init__(self, verb: str, *, as_json: bool, quiet: bool) -> None:
+        self.verb = verb
+        self.as_json = as_json
+        self.quiet = quiet
+        self.done = 0
+        self.failed = 0
+
+    def ok(self, record: dict[str, Any], text: str) -> None:
+        self.done += 1
+        if self.as_json:
+            print_json(record, lines=True)
+        else:
+            typer.echo(text)
+
+    def note(self, text: str) -> None:
+        if not self.quiet:
+            stderr.print(text, highlight=False, markup=False)
+
+    def error(self, subject: str, exc: ArtifactStoreError | OSError | str) -> None:
+        self.failed += 1
+        if isinstance(exc, ArtifactStoreError):
+            message = f"{exc.code}: {exc.message}"
+        elif isinstance(exc, OSError):
+            message = exc.strerror or str(exc)
+        else:
+            message = exc
+        stderr.print(f"[red]error:[/red] {subject}: {message}", highlight=False, markup=True)
+        if self.as_json:
+            print_json({"subject": subject, "error": message}, lines=True)
+
+    def finish(self) -> None:
+        if self.failed:
+            total = self.done + self.failed
+            raise fail(f"{self.failed} of {total} not {self.verb}")
+
+
+def meta_option(raw: str | None, option: str = "--meta") -> dict[str, Any] | None:
+    if raw is None:
+        return None
+    try:
+        value = json.loads(raw)
+    except ValueError as exc:
+        raise fail(f"{option} is not JSON: {exc}", 2) from None
+    if not isinstance(value, dict):
+        raise fail(f"{option} must be a JSON object", 2)
+    return value
+
+
+def ttl_option(raw: str | None) -> int | Unset | None:
+    """``--ttl``: seconds, or ``none`` for no expiry; absent → UNSET."""
+    if raw is None:
+        return UNSET
+    if raw.lower() == "none":
+        return None
+    if not raw.isdigit() or int(raw) < 1:
+        raise fail("--ttl is a positive number of seconds or 'none'", 2)
+    return int(raw)
+
+
+def human_size(size: int) -> str:
+    """*size* bytes as people read it: ``512 B``, ``4.0 KiB``, ``1.5 GiB``."""
+    value = float(size)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if value < 1024 or unit == "TiB":
+            return f"{size} B" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    raise AssertionError("unreachable")
+
+
+def minutes(iso: str) -> str:
+    """An ISO 8601 UTC time to the minute (``2026-12-01 01:45``)."""
+    return iso[:16].replace("T", " ")
