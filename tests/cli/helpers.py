@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from satchel.testing.env import is_configuration
 
-__all__ = ["cli_env", "run"]
+__all__ = ["cli_env", "lines", "run"]
 
 
 def cli_env(tmp_path: Path, **extra: str) -> dict[str, str]:
@@ -35,3 +37,8 @@ def run(
     if ok:
         assert result.returncode == 0, result.stderr
     return result
+
+
+def lines(text: str) -> list[Any]:
+    """The objects of JSON-lines output (what ``--json`` prints for a stream of items)."""
+    return [json.loads(line) for line in text.splitlines() if line.strip()]

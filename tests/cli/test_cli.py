@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
-from tests.cli.helpers import run
+from tests.cli.helpers import lines, run
 
 import satchel
 
@@ -41,9 +41,9 @@ def test_put_ls_get_cat_rm_embedded(tmp_path: Path, sample: Path) -> None:
     listing = run(tmp_path, "ls").stdout
     assert artifact_id in listing
     assert "notes.txt" in listing
-    page = json.loads(run(tmp_path, "ls", "--json", "--limit", "1").stdout)
-    assert len(page["items"]) == 1
-    assert page["next_cursor"]
+    page = run(tmp_path, "ls", "--json", "--limit", "1")
+    assert len(lines(page.stdout)) == 1  # JSON lines: one object per artifact
+    assert "more: --cursor " in page.stderr
 
     assert run(tmp_path, "cat", artifact_id).stdout == "hello from the cli\n"
     target = tmp_path / "out.txt"
@@ -56,8 +56,8 @@ def test_put_ls_get_cat_rm_embedded(tmp_path: Path, sample: Path) -> None:
     assert run(tmp_path, "get", artifact_id, "-o", "-").stdout == "hello from the cli\n"
 
     session_id = fetched["session_id"]
-    in_session = json.loads(run(tmp_path, "ls", "--session", session_id, "--json").stdout)
-    assert artifact_id in {item["artifact_id"] for item in in_session["items"]}
+    in_session = lines(run(tmp_path, "ls", "--session", session_id, "--json").stdout)
+    assert artifact_id in {item["artifact_id"] for item in in_session}
 
     assert run(tmp_path, "rm", artifact_id).stdout.strip() == f"deleted {artifact_id}"
     missing = run(tmp_path, "cat", artifact_id, ok=False)
@@ -89,9 +89,9 @@ def test_put_reuses_only_an_identical_artifact(tmp_path: Path, sample: Path) -> 
         assert fresh["artifact_id"] != kept["artifact_id"], changed
         assert fresh[check[0]] == check[1], changed
         assert fresh["sha256"] == kept["sha256"]
-    stats = json.loads(run(tmp_path, "ls", "--json", "--limit", "1000").stdout)
-    assert len(stats["items"]) >= 7
-    assert len({item["sha256"] for item in stats["items"]}) == 1
+    stats = lines(run(tmp_path, "ls", "--json", "--limit", "1000").stdout)
+    assert len(stats) >= 7
+    assert len({item["sha256"] for item in stats}) == 1
 
 
 def test_put_options_and_json(tmp_path: Path, sample: Path) -> None:
@@ -117,8 +117,8 @@ def test_put_options_and_json(tmp_path: Path, sample: Path) -> None:
     assert meta["owner_id"] == "carol"
     assert meta["expires_at"] is None
     assert meta["meta"] == {"project": "x"}
-    listed = json.loads(run(tmp_path, "ls", "--user", "carol", "--scope", "user", "--json").stdout)
-    assert [item["artifact_id"] for item in listed["items"]] == [meta["artifact_id"]]
+    listed = lines(run(tmp_path, "ls", "--user", "carol", "--scope", "user", "--json").stdout)
+    assert [item["artifact_id"] for item in listed] == [meta["artifact_id"]]
     bad = run(tmp_path, "put", str(sample), "--meta", "[1]", ok=False)
     assert bad.returncode == 2
     denied = run(tmp_path, "cat", meta["artifact_id"], "--user", "dave", ok=False)
@@ -188,8 +188,8 @@ def test_url_mode_put_get_ls(tmp_path: Path, sample: Path, server: Any) -> None:
     target = tmp_path / "remote.txt"
     run(tmp_path, "get", artifact_id, "-o", str(target), **remote)
     assert target.read_text() == "hello from the cli\n"
-    listed = json.loads(run(tmp_path, "ls", "--json", "--user", "alice", **remote).stdout)
-    assert artifact_id in {item["artifact_id"] for item in listed["items"]}
+    listed = lines(run(tmp_path, "ls", "--json", "--user", "alice", **remote).stdout)
+    assert artifact_id in {item["artifact_id"] for item in listed}
     # --url/--token flags instead of the environment; bob may not read alice's session artifact
     flags = ["--url", server.url, "--token", "bob-token-00001"]
     denied = run(tmp_path, "cat", artifact_id, *flags, ok=False)

@@ -61,7 +61,7 @@ def test_a_token_without_a_server_is_refused_naming_satchel_url(tmp_path: Path) 
 
 
 def test_sizes_read_as_people_read_them() -> None:
-    from satchel.cli.commands import human_size
+    from satchel.cli.common import human_size
 
     assert [human_size(n) for n in (0, 512, 4096, 1536 * 1024, 3 * 2**30)] == [
         "0 B",

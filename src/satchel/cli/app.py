@@ -10,10 +10,11 @@ import typer
 from satchel._version import __version__
 
 app = typer.Typer(
+    rich_markup_mode="markdown",
     name="satchel",
     help="Satchel: a self-hosted artifact store.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
 )
 
 
@@ -130,14 +131,20 @@ def version() -> None:
 
 
 def _register_commands() -> None:
+    from satchel.cli.artifacts import register as register_artifacts
     from satchel.cli.aspects import register as register_aspects
     from satchel.cli.commands import register
     from satchel.cli.events import register as register_events
+    from satchel.cli.listing import register as register_listing
     from satchel.cli.packages import register as register_packages
     from satchel.cli.proxy import register as register_proxy
     from satchel.cli.retention import register as register_retention
+    from satchel.cli.sync import register as register_sync
     from satchel.cli.webhooks import register as register_webhooks
 
+    register_artifacts(app)
+    register_listing(app)
+    register_sync(app)
     register(app)
     register_packages(app)
     register_retention(app)

@@ -9,19 +9,23 @@ from typing import Any
 
 import typer
 
-from satchel.cli.commands import (
+from satchel.cli.common import (
     JSON_OPTION,
     TOKEN_OPTION,
     URL_OPTION,
     USER_OPTION,
-    _fail,
-    _print_json,
-    _store,
+    fail,
+    open_store,
+    print_json,
 )
 
 __all__ = ["register"]
 
-aspects_app = typer.Typer(help="Aspects: typed metadata about entities.", no_args_is_help=True)
+aspects_app = typer.Typer(
+    rich_markup_mode="markdown",
+    help="Aspects: typed metadata about entities.",
+    no_args_is_help=True,
+)
 
 SCHEMA_OPTION = typer.Option(None, "--schema", help="slug[@N] or a built-in schema (else $schema)")
 CONTENT_ARGUMENT = typer.Argument(..., help="the aspect as JSON, or @FILE")
@@ -32,15 +36,15 @@ def _content(raw: str) -> dict[str, Any]:
         text = Path(raw[1:]).read_text() if raw.startswith("@") else raw
         value = json.loads(text)
     except (OSError, ValueError) as exc:
-        raise _fail(f"the aspect is not JSON: {exc}", 2) from None
+        raise fail(f"the aspect is not JSON: {exc}", 2) from None
     if not isinstance(value, dict):
-        raise _fail("the aspect is a JSON object", 2)
+        raise fail("the aspect is a JSON object", 2)
     return value
 
 
 def _show(aspect: dict[str, Any], as_json: bool) -> None:
     if as_json:
-        _print_json(aspect)
+        print_json(aspect)
         return
     state = "" if aspect["state"] == "active" else f"  ({aspect['state']})"
     content = json.dumps(aspect["content"], separators=(",", ":"))
@@ -59,7 +63,7 @@ def _write(
     token: str | None,
 ) -> None:
     aspect = _content(content)
-    with _store(url, token) as store:
+    with open_store(url, token) as store:
         found = getattr(store, method)(entity, aspect, schema=schema, policy=policy, user_id=user)
     _show(found, as_json)
 
@@ -102,8 +106,8 @@ def aspects_get(
     token: str = TOKEN_OPTION,
 ) -> None:
     """One aspect as JSON."""
-    with _store(url, token) as store:
-        _print_json(store.get_aspect(aspect_id, user_id=user))
+    with open_store(url, token) as store:
+        print_json(store.get_aspect(aspect_id, user_id=user))
 
 
 @aspects_app.command("ls")
@@ -118,12 +122,12 @@ def aspects_ls(
     token: str = TOKEN_OPTION,
 ) -> None:
     """List aspects, oldest first."""
-    with _store(url, token) as store:
+    with open_store(url, token) as store:
         page = store.list_aspects(
             entity, schema, include_retracted=include_retracted, limit=limit, user_id=user
         )
     if as_json:
-        _print_json(page)
+        print_json(page)
         return
     for aspect in page["items"]:
         _show(aspect, False)
@@ -137,7 +141,7 @@ def aspects_retract(
     token: str = TOKEN_OPTION,
 ) -> None:
     """Retract an aspect."""
-    with _store(url, token) as store:
+    with open_store(url, token) as store:
         _show(store.retract_aspect(aspect_id, user_id=user), False)
 
 
@@ -151,10 +155,10 @@ def lineage(
     token: str = TOKEN_OPTION,
 ) -> None:
     """Provenance: the jobs and inputs ENTITY came from (or, --down, what used it)."""
-    with _store(url, token) as store:
+    with open_store(url, token) as store:
         graph = store.lineage(entity, "down" if down else "up", depth, user_id=user)
     if as_json:
-        _print_json(graph)
+        print_json(graph)
         return
     for edge in graph["edges"]:
         typer.echo(f"{edge['entity']}  {edge['relation']}  {edge['job']}")

@@ -159,6 +159,7 @@ class Outcome:
         self.quiet = quiet
         self.done = 0
         self.failed = 0
+        self.bad_input = 0
 
     def ok(self, record: dict[str, Any], text: str) -> None:
         self.done += 1
@@ -173,6 +174,8 @@ class Outcome:
 
     def error(self, subject: str, exc: ArtifactStoreError | OSError | str) -> None:
         self.failed += 1
+        if isinstance(exc, InvalidRequestError):
+            self.bad_input += 1
         if isinstance(exc, ArtifactStoreError):
             message = f"{exc.code}: {exc.message}"
         elif isinstance(exc, OSError):
@@ -184,9 +187,12 @@ class Outcome:
             print_json({"subject": subject, "error": message}, lines=True)
 
     def finish(self) -> None:
+        """Exit 1 when some item failed (2 when nothing was done and every failure was bad
+        input, as for a single item)."""
         if self.failed:
             total = self.done + self.failed
-            raise fail(f"{self.failed} of {total} not {self.verb}")
+            usage = self.done == 0 and self.bad_input == self.failed
+            raise fail(f"{self.failed} of {total} not {self.verb}", 2 if usage else 1)
 
 
 def meta_option(raw: str | None, option: str = "--meta") -> dict[str, Any] | None:

@@ -10,13 +10,13 @@ from typing import Any
 
 import typer
 
-from satchel.cli.commands import (
+from satchel.cli.common import (
     SESSION_OPTION,
     TOKEN_OPTION,
     URL_OPTION,
     USER_OPTION,
-    _fail,
-    _store,
+    fail,
+    open_store,
 )
 
 __all__ = ["register"]
@@ -44,7 +44,7 @@ def events(
     token: str = TOKEN_OPTION,
 ) -> None:
     """Print the event log after a sequence number, oldest first; --follow waits for more."""
-    with _store(url, token) as store:
+    with open_store(url, token) as store:
         feed = store.events(
             after,
             types=types or None,
@@ -80,11 +80,11 @@ def replay(
     from satchel.store import ArtifactStore
 
     if Settings().url:
-        raise _fail("replay works on the embedded catalog (unset SATCHEL_URL)", 2)
-    with _store(None, None) as store:
+        raise fail("replay works on the embedded catalog (unset SATCHEL_URL)", 2)
+    with open_store(None, None) as store:
         embedded = store.wrapped
         if not isinstance(embedded, ArtifactStore):  # pragma: no cover - no URL, so embedded
-            raise _fail("replay works on the embedded catalog", 2)
+            raise fail("replay works on the embedded catalog", 2)
         report: dict[str, Any] = store.call(embedded.replay_events, check=check)
     differences = report.get("differences") or {}
     if as_json:

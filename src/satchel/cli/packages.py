@@ -15,16 +15,16 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from satchel.cli.commands import (
+from satchel.cli.common import (
     JSON_OPTION,
     TOKEN_OPTION,
     URL_OPTION,
     USER_OPTION,
-    _fail,
-    _meta_option,
-    _print_json,
-    _progress,
-    _store,
+    fail,
+    meta_option,
+    open_store,
+    print_json,
+    progress_bar,
     stderr,
     stdout,
 )
@@ -38,7 +38,9 @@ __all__ = ["register"]
 
 _CHUNK = 1024 * 1024
 
-packages_app = typer.Typer(help="Packages: list, show, delete.", no_args_is_help=True)
+packages_app = typer.Typer(
+    rich_markup_mode="markdown", help="Packages: list, show, delete.", no_args_is_help=True
+)
 
 
 # -- files of a directory ----------------------------------------------------------------------
@@ -57,7 +59,7 @@ def _tree(root: Path) -> dict[str, Path]:
             try:
                 found[check_relative_path(relative)] = path
             except InvalidRequestError as exc:
-                raise _fail(f"{relative!r} cannot be a package path: {exc.message}", 2) from None
+                raise fail(f"{relative!r} cannot be a package path: {exc.message}", 2) from None
     return dict(sorted(found.items()))
 
 
@@ -161,11 +163,11 @@ def push(
     Files already in the package (a push that stopped half-way: same name, producer and subject,
     or the same --version) are not sent again.
     """
-    meta = _meta_option(metadata) or {}
+    meta = meta_option(metadata) or {}
     files = _tree(directory)
     label = name or directory.resolve().name
     digests = {relative: _digest(path) for relative, path in files.items()}
-    with _store(url, token) as store:
+    with open_store(url, token) as store:
         wanted = {
             "name": label,
             "producer": producer,
@@ -192,14 +194,14 @@ def push(
         there = {f["relative_path"]: f["sha256"] for f in store.list_package_files(package_id)}
         package = store.get_package(package_id, user_id=user)
         if package["state"] == "finalized" and set(there) != set(files):
-            raise _fail(
+            raise fail(
                 f"{label}@{version} is finalized with other files (package {package_id}); "
                 "a name and version are written once",
                 1,
             )
         extra = sorted(set(there) - set(files))
         if extra:  # the open package has files this directory lacks
-            raise _fail(
+            raise fail(
                 f"the open package {package_id} holds files {directory} lacks "
                 f"({', '.join(extra[:5])}{'…' if len(extra) > 5 else ''}); delete it with "
                 f"`satchel packages rm {package_id}` or push under another name",
@@ -207,7 +209,7 @@ def push(
             )
         todo = [(r, files[r], digests[r][0]) for r in files if there.get(r) != digests[r][0]]
         total = sum(digests[r][1] for r, _, _ in todo)
-        with _progress(f"push {label}", total) as report:
+        with progress_bar(f"push {label}", total) as report:
             done = [0]
 
             def advance(count: int) -> None:
@@ -227,7 +229,7 @@ def push(
         try:
             address = store.finalize_package(package_id, actor, user_id=user)
         except PackageFinalizedError as exc:
-            raise _fail(f"{exc.code}: {exc.message}") from None
+            raise fail(f"{exc.code}: {exc.message}") from None
     result = {
         "package_id": package_id,
         "manifest_address": address,
@@ -236,7 +238,7 @@ def push(
         "bytes_sent": total,
     }
     if as_json:
-        _print_json(result)
+        print_json(result)
         return
     typer.echo(f"package {package_id}")
     typer.echo(f"manifest {address}")
@@ -247,7 +249,7 @@ def _inside(root: Path, relative: str) -> Path:
     """Where *relative* goes under *root*; refuses anything that would land outside it."""
     target = (root / check_relative_path(relative)).resolve()
     if not target.is_relative_to(root.resolve()):
-        raise _fail(f"{relative!r} would be written outside {root}", 1)
+        raise fail(f"{relative!r} would be written outside {root}", 1)
     return target
 
 
@@ -263,19 +265,19 @@ def pull(
 
     For a finalized package the files must also be exactly the ones its manifest lists.
     """
-    with _store(url, token) as store:
+    with open_store(url, token) as store:
         files = store.list_package_files(package_id, user_id=user)
         package = store.get_package(package_id, user_id=user)
         if package["state"] == "finalized":
             body = store.get_manifest_bytes(package_id, "json", user_id=user)
             if "sha256:" + hashlib.sha256(body).hexdigest() != package["manifest_address"]:
-                raise _fail("the manifest does not match its address", 1)
+                raise fail("the manifest does not match its address", 1)
             listed = {(f["relative_path"], f["sha256"]) for f in json.loads(body)["files"]}
             if listed != {(f["relative_path"], f["sha256"]) for f in files}:
-                raise _fail("the package's files differ from its manifest", 1)
+                raise fail("the package's files differ from its manifest", 1)
         total = sum(f["size"] for f in files)
         fetched = 0
-        with _progress(f"pull {package['name']}", total) as report:
+        with progress_bar(f"pull {package['name']}", total) as report:
             for entry in files:
                 target = _inside(directory, entry["relative_path"])
                 if target.is_file() and _digest(target)[0] == entry["sha256"]:
@@ -285,7 +287,7 @@ def pull(
                 try:
                     target.parent.mkdir(parents=True, exist_ok=True)
                 except OSError as exc:
-                    raise _fail(f"cannot write {entry['relative_path']!r}: {exc}", 1) from None
+                    raise fail(f"cannot write {entry['relative_path']!r}: {exc}", 1) from None
                 partial = target.with_name(target.name + ".satchel-part")
                 hasher = hashlib.sha256()
                 content = store.open_package_file(package_id, entry["relative_path"], user_id=user)
@@ -297,10 +299,10 @@ def pull(
                         report(fetched, total)
                 if f"sha256:{hasher.hexdigest()}" != entry["sha256"]:
                     partial.unlink()
-                    raise _fail(f"{entry['relative_path']}: the bytes received hash otherwise", 1)
+                    raise fail(f"{entry['relative_path']}: the bytes received hash otherwise", 1)
                 partial.replace(target)
     if as_json:
-        _print_json({"package_id": package_id, "files": len(files), "bytes": total})
+        print_json({"package_id": package_id, "files": len(files), "bytes": total})
     else:
         typer.echo(f"{len(files)} files, {total} bytes, every sha256 checked: {directory}")
 
@@ -318,15 +320,15 @@ def manifest(
     The sha256 of the JSON form is the manifest's address.
     """
     if format not in ("json", "cbor"):
-        raise _fail("--format is json or cbor", 2)
-    with _store(url, token) as store:
+        raise fail("--format is json or cbor", 2)
+    with open_store(url, token) as store:
         body: bytes = store.get_manifest_bytes(package_id, format, user_id=user)
     if output is not None:
         output.write_bytes(body)
         typer.echo(str(output))
         return
     if format == "cbor" and sys.stdout.isatty():
-        raise _fail("CBOR is binary: use -o FILE or a pipe", 2)
+        raise fail("CBOR is binary: use -o FILE or a pipe", 2)
     sys.stdout.buffer.write(body + (b"\n" if format == "json" else b""))
     sys.stdout.buffer.flush()
 
@@ -349,7 +351,7 @@ def packages_ls(
     token: str = TOKEN_OPTION,
 ) -> None:
     """List packages, newest first."""
-    with _store(url, token) as store:
+    with open_store(url, token) as store:
         page: dict[str, Any] = store.list_packages(
             name=name,
             producer=producer,
@@ -361,7 +363,7 @@ def packages_ls(
             user_id=user,
         )
     if as_json:
-        _print_json(page)
+        print_json(page)
         return
     if not page["items"]:
         stderr.print("no packages")
@@ -385,8 +387,8 @@ def packages_show(
     token: str = TOKEN_OPTION,
 ) -> None:
     """A package's attributes, retention and holds (JSON)."""
-    with _store(url, token) as store:
-        _print_json(store.get_package(package_id, user_id=user))
+    with open_store(url, token) as store:
+        print_json(store.get_package(package_id, user_id=user))
 
 
 @packages_app.command("rm")
@@ -400,7 +402,7 @@ def packages_rm(
     token: str = TOKEN_OPTION,
 ) -> None:
     """Delete a package (refused while held or retained)."""
-    with _store(url, token) as store:
+    with open_store(url, token) as store:
         store.delete_package(
             package_id,
             bypass_governance=bypass_governance,

@@ -9,11 +9,12 @@ from typing import Any
 
 import typer
 
-from satchel.cli.commands import JSON_OPTION, TOKEN_OPTION, URL_OPTION, _print_json, _store
+from satchel.cli.common import JSON_OPTION, TOKEN_OPTION, URL_OPTION, open_store, print_json
 
 __all__ = ["register"]
 
 proxy_app = typer.Typer(
+    rich_markup_mode="markdown",
     help="The pull-through cache: remote release files, fetched once, served from the cache.",
     no_args_is_help=True,
 )
@@ -34,10 +35,10 @@ def remotes(
     url: str | None = URL_OPTION, token: str | None = TOKEN_OPTION, as_json: bool = JSON_OPTION
 ) -> None:
     """List the configured remotes."""
-    with _store(url, token) as store:
+    with open_store(url, token) as store:
         listed = store.list_remotes()
     if as_json:
-        _print_json(listed)
+        print_json(listed)
         return
     for remote in listed:
         state = "offline" if remote["offline"] else "online"
@@ -58,10 +59,10 @@ def ls(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """List a remote's cached files (path, size, sha256, fresh or stale)."""
-    with _store(url, token) as store:
+    with open_store(url, token) as store:
         page = store.list_cached_files(remote, after=after, prefix=prefix, limit=limit)
     if as_json:
-        _print_json(page)
+        print_json(page)
         return
     for item in page["items"]:
         typer.echo(f"{item['path']}  {item['bytes']}  {item['sha256']}  {_age(item)}")
@@ -78,7 +79,7 @@ def get(
     token: str | None = TOKEN_OPTION,
 ) -> None:
     """Read a remote's file through the cache (fetching it on a miss)."""
-    with _store(url, token) as store:
+    with open_store(url, token) as store:
         answer = store.open_remote_file(remote, path)
         try:
             if output is None:
@@ -104,10 +105,10 @@ def prefetch(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Cache files of a remote now (exit 1 if any failed, or only a stale copy is cached)."""
-    with _store(url, token) as store:
+    with open_store(url, token) as store:
         results = store.prefetch_remote_files(remote, paths, patterns=patterns or None)
     if as_json:
-        _print_json(results)
+        print_json(results)
     else:
         for result in results:
             error = f"  {result['error']}" if result.get("error") else ""
@@ -129,10 +130,10 @@ def evict(
     """Drop cached files (a hold or retention keeps theirs)."""
     if [path is not None, prefix is not None, everything].count(True) != 1:
         raise typer.BadParameter("name a path, --prefix or --all")
-    with _store(url, token) as store:
+    with open_store(url, token) as store:
         done = store.evict_cached_files(remote, path=path, prefix="" if everything else prefix)
     if as_json:
-        _print_json(done)
+        print_json(done)
         return
     typer.echo(f"evicted {len(done['evicted'])}, kept {len(done['kept'])} (held or retained)")
 
@@ -142,10 +143,10 @@ def stats(
     url: str | None = URL_OPTION, token: str | None = TOKEN_OPTION, as_json: bool = JSON_OPTION
 ) -> None:
     """Per remote: hits, misses, bytes from the cache and fetched, cached files."""
-    with _store(url, token) as store:
+    with open_store(url, token) as store:
         found = store.proxy_stats()
     if as_json:
-        _print_json(found)
+        print_json(found)
         return
     for name, one in found["remotes"].items():
         ratio = "-" if one["hit_ratio"] is None else f"{one['hit_ratio']:.0%}"

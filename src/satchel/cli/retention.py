@@ -9,21 +9,29 @@ from typing import Annotated, Any
 
 import typer
 
-from satchel.cli.commands import (
+from satchel.cli.common import (
     JSON_OPTION,
     TOKEN_OPTION,
     URL_OPTION,
     USER_OPTION,
-    _fail,
-    _print_json,
-    _store,
+    fail,
+    open_store,
+    print_json,
 )
 
 __all__ = ["register"]
 
-retention_app = typer.Typer(help="Retention: classes, sweep, set, history.", no_args_is_help=True)
-hold_app = typer.Typer(help="Legal holds: apply, release, list.", no_args_is_help=True)
-schemas_app = typer.Typer(help="Metadata schemas (JSON Schema).", no_args_is_help=True)
+retention_app = typer.Typer(
+    rich_markup_mode="markdown",
+    help="Retention: classes, sweep, set, history.",
+    no_args_is_help=True,
+)
+hold_app = typer.Typer(
+    rich_markup_mode="markdown", help="Legal holds: apply, release, list.", no_args_is_help=True
+)
+schemas_app = typer.Typer(
+    rich_markup_mode="markdown", help="Metadata schemas (JSON Schema).", no_args_is_help=True
+)
 
 KIND_OPTION = typer.Option("package", "--kind", help="package | artifact")
 
@@ -36,10 +44,10 @@ def retention_classes(
     as_json: bool = JSON_OPTION, url: str = URL_OPTION, token: str = TOKEN_OPTION
 ) -> None:
     """The configured retention classes."""
-    with _store(url, token) as store:
+    with open_store(url, token) as store:
         classes: list[dict[str, Any]] = store.retention_classes()
     if as_json:
-        _print_json(classes)
+        print_json(classes)
         return
     for item in classes:
         seconds = item["duration_seconds"]
@@ -56,10 +64,10 @@ def retention_sweep(
     token: str = TOKEN_OPTION,
 ) -> None:
     """Record which finalized packages may be deleted, and the rule that decided each."""
-    with _store(url, token) as store:
+    with open_store(url, token) as store:
         report: dict[str, Any] = store.sweep_retention(dry_run=dry_run)
     if as_json:
-        _print_json(report)
+        print_json(report)
         return
     for item in report["eligible"]:
         typer.echo(f"eligible  {item['package_id']}  {item['rule']}")
@@ -86,7 +94,7 @@ def retention_set(
     value: float | str | None = None if until == "forever" else until
     if isinstance(value, str) and value.replace(".", "", 1).isdigit():
         value = float(value)
-    with _store(url, token) as store:
+    with open_store(url, token) as store:
         result = store.set_retention(
             target_id,
             value,
@@ -96,7 +104,7 @@ def retention_set(
             user_id=user,
         )
     if as_json:
-        _print_json(result)
+        print_json(result)
     else:
         typer.echo(f"{target_id} retained until {result['retain_until'] or 'forever'}")
 
@@ -111,10 +119,10 @@ def retention_history(
     token: str = TOKEN_OPTION,
 ) -> None:
     """Who changed what about an item's lifecycle, when and why."""
-    with _store(url, token) as store:
+    with open_store(url, token) as store:
         events: list[dict[str, Any]] = store.retention_history(target_id, kind=kind, user_id=user)
     if as_json:
-        _print_json(events)
+        print_json(events)
         return
     for event in events:
         payload = json.dumps(event["payload"], separators=(",", ":"), default=str)
@@ -133,10 +141,10 @@ def hold_apply(
     token: str = TOKEN_OPTION,
 ) -> None:
     """Put a legal hold on a package or artifact (admins)."""
-    with _store(url, token) as store:
+    with open_store(url, token) as store:
         hold = store.apply_hold(target_id, name, reason, kind=kind, actor=actor)
     if as_json:
-        _print_json(hold)
+        print_json(hold)
     else:
         typer.echo(hold["hold_id"])
 
@@ -150,7 +158,7 @@ def hold_release(
     token: str = TOKEN_OPTION,
 ) -> None:
     """Release a legal hold (admins)."""
-    with _store(url, token) as store:
+    with open_store(url, token) as store:
         store.release_hold(hold_id, reason, actor=actor)
     typer.echo(f"released {hold_id}")
 
@@ -166,12 +174,12 @@ def hold_ls(
     token: str = TOKEN_OPTION,
 ) -> None:
     """The holds on a package or artifact."""
-    with _store(url, token) as store:
+    with open_store(url, token) as store:
         holds: list[dict[str, Any]] = store.list_holds(
             target_id, kind=kind, include_released=include_released, user_id=user
         )
     if as_json:
-        _print_json(holds)
+        print_json(holds)
         return
     for hold in holds:
         state = "released" if hold["released_at"] else "in force"
@@ -188,10 +196,10 @@ def gc(
 
     Bytes go once nothing has referenced them for the grace period (SATCHEL_GC_GRACE_SECONDS).
     """
-    with _store(url, token) as store:
+    with open_store(url, token) as store:
         report: dict[str, Any] = store.gc(dry_run=dry_run)
     if as_json:
-        _print_json(report)
+        print_json(report)
         return
     verb = "would delete" if dry_run else "deleted"
     for item in report["packages_deleted"]:
@@ -216,8 +224,8 @@ def schemas_register(
     try:
         document = json.loads(file.read_text())
     except (OSError, ValueError) as exc:
-        raise _fail(f"{file}: {exc}", 2) from None
-    with _store(url, token) as store:
+        raise fail(f"{file}: {exc}", 2) from None
+    with open_store(url, token) as store:
         result = store.register_schema(slug, document, version=version)
     typer.echo(f"{result['slug']}@{result['version']}")
 
@@ -227,10 +235,10 @@ def schemas_ls(
     as_json: bool = JSON_OPTION, url: str = URL_OPTION, token: str = TOKEN_OPTION
 ) -> None:
     """Registered metadata schemas."""
-    with _store(url, token) as store:
+    with open_store(url, token) as store:
         schemas: list[dict[str, Any]] = store.list_schemas()
     if as_json:
-        _print_json(schemas)
+        print_json(schemas)
         return
     for item in schemas:
         typer.echo(f"{item['slug']}@{item['version']}")

@@ -8,13 +8,15 @@ from typing import Any
 
 import typer
 
-from satchel.cli.commands import JSON_OPTION, TOKEN_OPTION, URL_OPTION, _print_json, _store
+from satchel.cli.common import JSON_OPTION, TOKEN_OPTION, URL_OPTION, open_store, print_json
 from satchel.core.unset import UNSET
 
 __all__ = ["register"]
 
 webhooks_app = typer.Typer(
-    help="Webhooks: deliver the event feed to URLs, signed, in order.", no_args_is_help=True
+    rich_markup_mode="markdown",
+    help="Webhooks: deliver the event feed to URLs, signed, in order.",
+    no_args_is_help=True,
 )
 
 TYPE_OPTION = typer.Option(None, "--type", help="event type or prefix (v1.package.); repeatable")
@@ -34,7 +36,7 @@ def _line(webhook: dict[str, Any]) -> str:
 
 def _show(webhook: dict[str, Any], as_json: bool) -> None:
     if as_json:
-        _print_json(webhook)
+        print_json(webhook)
         return
     typer.echo(_line(webhook))
     if "secret" in webhook:
@@ -56,7 +58,7 @@ def add(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Subscribe a URL to the event feed (from now on, or after --after SEQ)."""
-    with _store(url, token) as store:
+    with open_store(url, token) as store:
         created = store.create_webhook(
             target,
             types=types or None,
@@ -75,10 +77,10 @@ def ls(
     url: str | None = URL_OPTION, token: str | None = TOKEN_OPTION, as_json: bool = JSON_OPTION
 ) -> None:
     """List subscriptions and how their delivery goes."""
-    with _store(url, token) as store:
+    with open_store(url, token) as store:
         listed = store.list_webhooks()
     if as_json:
-        _print_json(listed)
+        print_json(listed)
         return
     for webhook in listed:
         typer.echo(_line(webhook))
@@ -92,12 +94,12 @@ def show(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """One subscription and its delivery status."""
-    with _store(url, token) as store:
+    with open_store(url, token) as store:
         _show(store.get_webhook(webhook_id), as_json)
 
 
 def _set_active(webhook_id: str, active: bool, url: str | None, token: str | None) -> None:
-    with _store(url, token) as store:
+    with open_store(url, token) as store:
         typer.echo(_line(store.update_webhook(webhook_id, active=active)))
 
 
@@ -125,7 +127,7 @@ def update(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Change a subscription's URL, types, secret or attempts."""
-    with _store(url, token) as store:
+    with open_store(url, token) as store:
         updated = store.update_webhook(
             webhook_id,
             url=UNSET if target is None else target,
@@ -139,7 +141,7 @@ def update(
 @webhooks_app.command("rm")
 def rm(webhook_id: str, url: str | None = URL_OPTION, token: str | None = TOKEN_OPTION) -> None:
     """Delete a subscription (and its dead letters)."""
-    with _store(url, token) as store:
+    with open_store(url, token) as store:
         store.delete_webhook(webhook_id)
     typer.echo(f"deleted {webhook_id}")
 
@@ -152,7 +154,7 @@ def rewind(
     token: str | None = TOKEN_OPTION,
 ) -> None:
     """Redeliver every matching event after a sequence number, in order."""
-    with _store(url, token) as store:
+    with open_store(url, token) as store:
         typer.echo(_line(store.rewind_webhook(webhook_id, after)))
 
 
@@ -166,10 +168,10 @@ def dead(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """The events a subscription gave up on."""
-    with _store(url, token) as store:
+    with open_store(url, token) as store:
         letters = store.list_dead_letters(webhook_id, limit=limit, pending=not show_all)
     if as_json:
-        _print_json(letters)
+        print_json(letters)
         return
     for letter in letters:
         done = "  redelivered" if letter["redelivered_at"] else ""
@@ -187,7 +189,7 @@ def redeliver(
     token: str | None = TOKEN_OPTION,
 ) -> None:
     """Send a dead letter again now (exit status 1 if the receiver still fails)."""
-    with _store(url, token) as store:
+    with open_store(url, token) as store:
         letter = store.redeliver_dead_letter(webhook_id, seq)
     if letter["redelivered_at"] is None:
         typer.echo(f"{seq}: still failing: {letter['last_error']}", err=True)
@@ -200,10 +202,10 @@ def deliver(
     url: str | None = URL_OPTION, token: str | None = TOKEN_OPTION, as_json: bool = JSON_OPTION
 ) -> None:
     """Run one delivery round now (the service delivers on its own)."""
-    with _store(url, token) as store:
+    with open_store(url, token) as store:
         counts = store.deliver_webhooks()
     if as_json:
-        _print_json(counts)
+        print_json(counts)
     else:
         typer.echo(
             f"delivered {counts['delivered']}, failed {counts['failed']}, dead {counts['dead']}"

@@ -49,14 +49,20 @@ _END = object()
 API = ArtifactStoreAPI
 
 
-def file_sha256(path: str | os.PathLike[str]) -> tuple[str, int]:
-    """The content address (``sha256:<hex>``) and size of a local file, read in chunks."""
+def file_sha256(
+    path: str | os.PathLike[str], progress: ProgressCallback | None = None
+) -> tuple[str, int]:
+    """The content address (``sha256:<hex>``) and size of a local file, read in chunks
+    (*progress* is told the bytes hashed so far and the file's size)."""
     digest = hashlib.sha256()
     size = 0
     with open(path, "rb") as handle:
+        total = os.fstat(handle.fileno()).st_size
         while chunk := handle.read(_CHUNK):
             digest.update(chunk)
             size += len(chunk)
+            if progress is not None:
+                progress(size, total)
     return f"sha256:{digest.hexdigest()}", size
 
 
@@ -502,8 +508,10 @@ class SyncArtifactStore:
         filename: str | None = None,
         ttl: int | Unset | None = UNSET,
         progress: ProgressCallback | None = None,
+        hashing: ProgressCallback | None = None,
     ) -> str:
         """Upload a local file (streamed, constant memory) and return the artifact id.
+        *hashing* follows the first pass (the digest), *progress* the upload.
 
         The file's sha256 is computed here first. With ``dedup`` (the default), an artifact
         the caller can read that is exactly what this upload would create (same content,
@@ -515,7 +523,7 @@ class SyncArtifactStore:
         if not source.is_file():
             raise InvalidRequestError(f"{source} is not a file")
         name = filename or source.name
-        digest, size = file_sha256(source)
+        digest, size = file_sha256(source, hashing)
         if dedup:
             found = self.find_reusable(
                 digest,
@@ -547,6 +555,35 @@ class SyncArtifactStore:
         if ttl is not UNSET:
             fields["ttl"] = ttl
         return self.stream_upload(StreamUploadRequest(**fields))
+
+    def update_from_file(
+        self,
+        artifact_id: str,
+        path: str | os.PathLike[str],
+        *,
+        if_match: str | None = None,
+        progress: ProgressCallback | None = None,
+        user_id: str | None = None,
+        session_id: str | None = None,
+    ) -> ArtifactMetadata:
+        """Replace an artifact's content with a local file's (streamed; same id, a new version;
+        with *if_match*, only if it is still at that etag)."""
+        source = Path(path)
+        if not source.is_file():
+            raise InvalidRequestError(f"{source} is not a file")
+        total = source.stat().st_size
+
+        async def chunks() -> AsyncIterator[bytes]:
+            sent = 0
+            async for chunk in _file_chunks(source):
+                sent += len(chunk)
+                if progress is not None:
+                    progress(sent, total)
+                yield chunk
+
+        return self.update_file_stream(
+            artifact_id, chunks(), if_match=if_match, user_id=user_id, session_id=session_id
+        )
 
 
 def connect_sync(
