@@ -1,11 +1,32 @@
 """The command-line face (``satchel``)."""
 
-from satchel.cli.app import app
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+__all__ = ["app", "main"]
 
 
 def main() -> None:
     """Entry point of the ``satchel`` console script."""
+    if sys.argv[1:] in (["--version"], ["version"]):  # answered before typer and rich load
+        from satchel._version import __version__
+
+        print(__version__)
+        return
+    # httpx imports its own command line (click, rich, pygments) when imported, 70-100 ms of
+    # every command's start; this process never runs it, so that import is skipped (only in
+    # the CLI's process: the library leaves httpx as it is).
+    sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
+    from satchel.cli.app import app
+
     app()
 
 
-__all__ = ["app", "main"]
+def __getattr__(name: str) -> Any:
+    if name == "app":
+        from satchel.cli.app import app
+
+        return app
+    raise AttributeError(name)

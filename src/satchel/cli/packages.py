@@ -4,7 +4,6 @@ are in :mod:`satchel.cli.retention`)."""
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
 import os
@@ -74,6 +73,8 @@ def _digest(path: Path) -> tuple[str, int]:
 
 
 async def _file_chunks(path: Path, advance: Callable[[int], None]) -> AsyncIterator[bytes]:
+    import asyncio  # (here: the CLI starts without it)
+
     handle = await asyncio.to_thread(path.open, "rb")
     try:
         while chunk := await asyncio.to_thread(handle.read, _CHUNK):
@@ -93,6 +94,8 @@ async def _upload_all(
     actor: str | None,
     user_id: str | None,
 ) -> None:
+    import asyncio
+
     gate = asyncio.Semaphore(parallel)
 
     async def one(relative: str, path: Path, digest: str) -> None:

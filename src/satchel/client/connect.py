@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING, Any
 
 from satchel.client.remote import RemoteArtifactStore
-from satchel.config import Settings
 from satchel.core.errors import InvalidRequestError
 
 if TYPE_CHECKING:
@@ -31,11 +31,14 @@ def connect(
     two answer the same calls with the same results and errors. A token without a URL is a
     mistake (it is for a server), refused with InvalidRequestError naming ``SATCHEL_URL``.
     """
-    settings = kwargs.get("settings")
-    if not isinstance(settings, Settings):
-        settings = None
+    given = kwargs.get("settings")
+    if given is None:  # what the environment says outranks ./.env, so Settings may be skipped
+        url = url or _environment("SATCHEL_URL", "ARTIFACTSTORE_API_URL")
+        token = token or _environment("SATCHEL_TOKEN", "ARTIFACTSTORE_API_TOKEN")
     if url is None or token is None:
-        settings = settings or Settings()
+        from satchel.config import Settings
+
+        settings = given if isinstance(given, Settings) else Settings()
         url = url or settings.url
         token = token or settings.token
     remote = {name: kwargs.pop(name) for name in _REMOTE_ONLY if name in kwargs}
@@ -51,6 +54,14 @@ def connect(
         kwargs.setdefault("default_backend", "filesystem")
         return ArtifactStore(**kwargs)
     return RemoteArtifactStore(url, token, **remote)  # embedded-only options do not apply
+
+
+def _environment(*names: str) -> str | None:
+    """The first of *names* set (non-empty) in the environment, which outranks ./.env."""
+    for name in names:
+        if value := os.environ.get(name):
+            return value
+    return None
 
 
 def build_registry(**kwargs: Any) -> ArtifactStore:

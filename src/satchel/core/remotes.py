@@ -17,8 +17,6 @@ import urllib.parse
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from satchel.core.errors import InvalidRequestError
 
 __all__ = [
@@ -187,6 +185,8 @@ def load_remotes(path: Path) -> dict[str, Remote]:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise RemotesError(f"{path}: cannot be read: {exc}") from None
+    import yaml  # (here: clients that never read a remotes file start without it)
+
     try:
         document = yaml.safe_load(text)
     except yaml.YAMLError as exc:
