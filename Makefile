@@ -3,23 +3,34 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+RUNTIME := $(VENV)/.runtime-stamp
 # pytest-xdist workers of `make test` (auto: one per core; 0: one process)
 TEST_WORKERS ?= auto
 
-.PHONY: run demo test crash-stress system-deps lint typecheck bench bench-service bench-proxy bench-growth bench-servers bench-soak clean
+.PHONY: run demo test crash-stress system-deps lint typecheck bench bench-service bench-proxy bench-growth bench-servers bench-soak bench-startup clean
+
+# The runtime alone (what `make run` needs); the development tools come with $(STAMP).
+$(RUNTIME): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet -e .
+	touch $(RUNTIME)
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
-	touch $(STAMP)
+	touch $(STAMP) $(RUNTIME)
 
 ## run: the HTTP service on the embedded default (SQLite + files under ./var) at 127.0.0.1:8000
-run: $(STAMP)
+##      (SATCHEL_PORT another port); installs the runtime and the extras the configuration uses
+run: $(RUNTIME)
+	@extras=$$($(BIN)/python -m satchel.extras) && if [ -n "$$extras" ]; then \
+		echo "installing the extras this configuration uses: $$extras"; \
+		$(BIN)/python -m pip install --quiet -e ".[$$extras]"; fi
 	$(BIN)/satchel serve
 
 ## demo: a tour of the embedded library (no server needed)
-demo: $(STAMP)
+demo: $(RUNTIME)
 	$(BIN)/python -m satchel.demo
 
 ## system-deps: Debian packages the tests start on loopback (PostgreSQL, Redis, Ceph RGW)
@@ -54,6 +65,11 @@ bench-proxy: $(STAMP)
 	command -v wrk >/dev/null || apt-get install -y wrk
 	command -v curl >/dev/null || apt-get install -y curl
 	$(BIN)/python bench/proxy.py
+
+## bench-startup: how fast `satchel --help`, `version` and `ls` (against a server) answer
+bench-startup: $(STAMP)
+	command -v curl >/dev/null || apt-get install -y curl
+	$(BIN)/python bench/startup.py
 
 ## bench-growth: list/search latency with 10k, 100k and 1M artifacts in the SQLite catalog
 bench-growth: $(STAMP)
