@@ -225,3 +225,24 @@ def test_freshness_follows_the_ttl_configured_now() -> None:
     assert entry.is_fresh(299.0, 100)
     assert not entry.is_fresh(300.0, 100)  # the TTL now in force counts from the last check
     assert entry.expires(100) == 300.0
+
+
+def test_an_empty_pin_list_pins_nothing() -> None:
+    remotes = parse_remotes(
+        {
+            "remotes": {
+                "r": {
+                    "base_url": "https://example.org",
+                    "include_patterns": [".*"],
+                    "cache": {"pin_patterns": []},
+                }
+            }
+        },
+        where="remotes.yaml",
+    )
+    assert remotes["r"].cache.pin_patterns == ()
+    with pytest.raises(RemotesError, match="include_patterns"):
+        parse_remotes(
+            {"remotes": {"r": {"base_url": "https://example.org", "include_patterns": []}}},
+            where="remotes.yaml",
+        )

@@ -8,7 +8,14 @@ from typing import Any
 
 import typer
 
-from satchel.cli.common import JSON_OPTION, TOKEN_OPTION, URL_OPTION, open_store, print_json
+from satchel.cli.common import (
+    JSON_OPTION,
+    TOKEN_OPTION,
+    URL_OPTION,
+    open_store,
+    print_json,
+    stderr,
+)
 from satchel.core.unset import UNSET
 
 __all__ = ["register"]
@@ -56,6 +63,9 @@ def add(
     url: str | None = URL_OPTION,
     token: str | None = TOKEN_OPTION,
     as_json: bool = JSON_OPTION,
+    id_only: bool = typer.Option(
+        False, "--quiet", "-q", help="print only its id (the made-up secret goes to stderr)"
+    ),
 ) -> None:
     """Subscribe a URL to the event feed (from now on, or after --after SEQ)."""
     with open_store(url, token) as store:
@@ -69,6 +79,11 @@ def add(
             active=not paused,
             after=after,
         )
+    if id_only and not as_json:
+        typer.echo(created["webhook_id"])
+        if "secret" in created:
+            stderr.print(f"secret (shown once): {created['secret']}", highlight=False)
+        return
     _show(created, as_json)
 
 

@@ -382,7 +382,7 @@ def _cache(value: object, fail: Any) -> CacheRules:
         raise fail(f"cache.{unknown[0]}", f"unknown key (known: {', '.join(sorted(known))})")
     numbers: dict[str, Any] = {}
     pins = value.get("pin_patterns")
-    if pins is not None:
+    if pins is not None and pins != []:  # an empty list pins nothing, as leaving it out does
         numbers["pin_patterns"] = _patterns(pins, "remote", fail, key="cache.pin_patterns")
     for key in sorted(numeric):
         number = value.get(key, getattr(_DEFAULT_RULES, key))
