@@ -11,7 +11,7 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-from pydantic import AliasChoices, Field, field_validator, model_validator
+from pydantic import AliasChoices, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from satchel.blobs.registry import keeps_data, normalise_provider
@@ -44,6 +44,13 @@ class Settings(ProxySettings):
         extra="ignore",
         populate_by_name=True,
     )
+
+    def __init__(self, **values: Any) -> None:
+        """Read the settings; a bad value is an InvalidRequestError naming its variable."""
+        try:
+            super().__init__(**values)
+        except ValidationError as exc:
+            raise InvalidRequestError(_describe(type(self), exc)) from None
 
     data_dir: Path | None = Field(
         default=Path("./var"),
@@ -556,3 +563,21 @@ def load_signing_key(settings: Settings, *, persistent: bool) -> bytes:
     finally:
         os.unlink(temp)
     return path.read_bytes().strip()
+
+
+def _describe(settings: type[Settings], exc: ValidationError) -> str:
+    """``SATCHEL_PORT='70000': must be 65535 or less``-style text for each bad setting."""
+    parts = []
+    for error in exc.errors()[:5]:
+        name = str(error["loc"][0]) if error["loc"] else ""
+        field = settings.model_fields.get(name)
+        alias = getattr(field.validation_alias, "choices", None) if field else None
+        if field is None:  # reported under the variable's own name
+            variable = name.upper() or "settings"
+        else:
+            variable = str(alias[0]).upper() if alias else f"SATCHEL_{name}".upper()
+        given = error.get("input")
+        shown = f"={given!r}" if isinstance(given, str | int | float) and name else ""
+        message = str(error["msg"]).removeprefix("Value error, ")
+        parts.append(f"{variable}{shown}: {message}")
+    return "invalid configuration: " + "; ".join(parts)

@@ -8,6 +8,7 @@ import json
 import time
 from pathlib import Path
 
+import pytest
 from tests.cli.helpers import run
 
 from satchel._version import __version__
@@ -70,3 +71,21 @@ def test_sizes_read_as_people_read_them() -> None:
         "1.5 MiB",
         "3.0 GiB",
     ]
+
+
+def test_a_bad_setting_is_named_not_a_traceback(tmp_path: Path) -> None:
+    for args, env in (
+        (["serve"], {"SATCHEL_PORT": "70000"}),
+        (["serve"], {"SATCHEL_WORKERS": "0"}),
+        (["ls"], {"SATCHEL_DEFAULT_TTL": "soon"}),
+        (["put", "x"], {"SATCHEL_MAX_UPLOAD_BYTES": "-1"}),
+    ):
+        refused = run(tmp_path, *args, ok=False, **env)
+        [variable] = env
+        assert refused.returncode == 2, refused.stderr
+        assert variable in refused.stderr
+        assert "Traceback" not in refused.stderr
+    from satchel import InvalidRequestError, Settings
+
+    with pytest.raises(InvalidRequestError, match="SATCHEL_PORT='99999'"):
+        Settings(port="99999")

@@ -36,3 +36,30 @@ def test_the_document_declares_who_may_call_what(server: Any) -> None:
         for path in operations.values()
         for operation in path.values()
     )
+
+
+# The only writes that take no body at all (their options are query parameters).
+BODYLESS = {
+    "/v1/admin/purge",
+    "/v1/admin/gc",
+    "/v1/admin/storage/check",
+    "/v1/admin/storage/verify",
+    "/v1/retention/sweep",
+    "/v1/retention/gc",
+    "/v1/admin/webhooks/{webhook_id}/dead-letters/{seq}/redeliver",
+    "/v1/admin/deliver-webhooks",
+}
+
+
+def test_every_body_is_declared_and_every_operation_is_unique(server: Any) -> None:
+    with server.client() as anonymous:
+        document = anonymous.get("/openapi.json").json()
+    undeclared = {
+        path
+        for path, operations in document["paths"].items()
+        for method, operation in operations.items()
+        if method in ("post", "put", "patch") and "requestBody" not in operation
+    }
+    assert undeclared == BODYLESS
+    ids = [op["operationId"] for ops in document["paths"].values() for op in ops.values()]
+    assert len(ids) == len(set(ids))

@@ -20,8 +20,13 @@ def main() -> None:
     # the CLI's process: the library leaves httpx as it is).
     sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
     from satchel.cli.app import app
+    from satchel.core.errors import ArtifactStoreError, InvalidRequestError
 
-    app()
+    try:
+        app()
+    except ArtifactStoreError as exc:  # whatever a command did not catch: a message, no trace
+        print(f"error: {exc.code}: {exc.message}", file=sys.stderr)
+        sys.exit(2 if isinstance(exc, InvalidRequestError) else 1)
 
 
 def __getattr__(name: str) -> Any:

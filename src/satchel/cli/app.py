@@ -15,6 +15,7 @@ app = typer.Typer(
     help="Satchel: a self-hosted artifact store.",
     no_args_is_help=True,
     add_completion=True,
+    pretty_exceptions_enable=False,  # Satchel's errors are messages (satchel.cli.main)
 )
 
 

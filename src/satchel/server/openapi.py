@@ -36,6 +36,7 @@ from satchel.core.validation import (
     MIME_PATTERN,
 )
 from satchel.server.deps import ACCESS_ATTRIBUTE, Access, walk_routes
+from satchel.server.routes.packages import ActorBody
 from satchel.server.routes.uploads import CompleteRequest, PartUrlRequest
 
 __all__ = ["install_openapi"]
@@ -139,6 +140,7 @@ def _bodies() -> dict[tuple[str, str], dict[str, Any]]:
         ),
         ("post", "/v1/uploads/{upload_id}/complete"): _json_body(CompleteRequest),
         ("post", "/v1/batch"): _json_body(_Batch),
+        ("post", "/v1/packages/{package_id}/finalize"): _json_body(ActorBody, required=False),
         ("put", _PACKAGE_FILE): _RAW,
         ("put", _PROXY_FILE): _RAW,
         ("post", "/v1/tus/"): _TUS_BODY,
@@ -265,7 +267,7 @@ def refine(schema: dict[str, Any], app: FastAPI) -> dict[str, Any]:
             "token of the data directory",
         }
     }
-    for model in (MultipartUploadInitRequest, CompleteRequest, PartUrlRequest, _Batch):
+    for model in (MultipartUploadInitRequest, CompleteRequest, PartUrlRequest, _Batch, ActorBody):
         model_schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
         for name, definition in model_schema.pop("$defs", {}).items():
             components.setdefault(name, definition)

@@ -35,9 +35,8 @@ class PrefetchBody(BaseModel):
     patterns: list[str] | None = None
 
 
-@router.api_route(
+@router.get(
     "/api/{remote}/{path:path}",
-    methods=["GET", "HEAD"],
     summary="A remote's file through the cache (fetched on first access)",
     response_class=Response,
 )
@@ -45,6 +44,16 @@ class PrefetchBody(BaseModel):
 async def read_remote_file(request: Request, remote: str, path: str) -> Response:
     answer = await get_store(request).open_remote_file(remote, path, **read_conditions(request))
     return proxy_response(request, answer)
+
+
+@router.head(
+    "/api/{remote}/{path:path}",
+    summary="A remote's file's headers (fetching it into the cache as a GET would)",
+    response_class=Response,
+)
+@access(Access.READ)
+async def head_remote_file(request: Request, remote: str, path: str) -> Response:
+    return await read_remote_file(request, remote, path)
 
 
 def proxy_response(request: Request, answer: ProxyAnswer) -> Response:
