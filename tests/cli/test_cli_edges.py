@@ -5,6 +5,7 @@ says what it could not, and expired keys are listed as expired."""
 from __future__ import annotations
 
 import json
+import re
 import time
 from pathlib import Path
 
@@ -89,3 +90,29 @@ def test_a_bad_setting_is_named_not_a_traceback(tmp_path: Path) -> None:
 
     with pytest.raises(InvalidRequestError, match="SATCHEL_PORT='99999'"):
         Settings(port="99999")
+
+
+def test_every_help_page_reads_cleanly() -> None:
+    """No literal markup in any help page: backticks, typer's <bool>/<str>, {file}."""
+    from typer.main import get_command
+    from typer.testing import CliRunner
+
+    from satchel.cli.app import app
+
+    runner = CliRunner()
+    pages = 0
+
+    def walk(command: object, path: list[str]) -> None:
+        nonlocal pages
+        shown = runner.invoke(app, [*path, "--help"])
+        assert shown.exit_code == 0, (path, shown.output)
+        assert not re.search(r"`|<[a-z]+(\[\w+\])?>|\{[a-z_.]+\}", shown.output), (
+            path,
+            shown.output,
+        )
+        pages += 1
+        for name, sub in getattr(command, "commands", {}).items():
+            walk(sub, [*path, name])
+
+    walk(get_command(app), [])
+    assert pages > 60

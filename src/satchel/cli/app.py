@@ -10,7 +10,7 @@ import typer
 from satchel._version import __version__
 
 app = typer.Typer(
-    rich_markup_mode="markdown",
+    rich_markup_mode=None,
     name="satchel",
     help="Satchel: a self-hosted artifact store.",
     no_args_is_help=True,

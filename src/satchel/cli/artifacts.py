@@ -155,7 +155,7 @@ def put(
     it is kept are said on stderr.
 
     Unlike the library (seed 000's session scope, 15 minutes), what the CLI stores is kept
-    until deleted unless --ttl says otherwise. `put -r DIR` names each file by its path under
+    until deleted unless --ttl says otherwise. 'put -r DIR' names each file by its path under
     DIR (with --prefix in front).
     """
     if filename is not None and (len(paths) != 1 or recursive):
@@ -207,7 +207,7 @@ def get(
     token: str = TOKEN_OPTION,
 ) -> None:
     """Download artifacts to files named as they are (never over an existing file without
-    --force), or one to stdout with `-o -`."""
+    --force), or one to stdout with '-o -'."""
     if metadata_only:
         stat(artifact_ids, session, user, as_json, url, token)
         return

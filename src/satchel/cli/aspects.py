@@ -22,7 +22,7 @@ from satchel.cli.common import (
 __all__ = ["register"]
 
 aspects_app = typer.Typer(
-    rich_markup_mode="markdown",
+    rich_markup_mode=None,
     help="Aspects: typed metadata about entities.",
     no_args_is_help=True,
 )

@@ -28,12 +28,12 @@ if TYPE_CHECKING:  # the client and its models load when a command runs, not for
 __all__ = ["keys_app", "register", "storage_app"]
 
 keys_app = typer.Typer(
-    rich_markup_mode="markdown",
-    help="API keys (bearer tokens) for `satchel serve`.",
+    rich_markup_mode=None,
+    help="API keys (bearer tokens) for satchel serve.",
     no_args_is_help=True,
 )
 storage_app = typer.Typer(
-    rich_markup_mode="markdown", help="Storage integrity (fsck).", no_args_is_help=True
+    rich_markup_mode=None, help="Storage integrity (fsck).", no_args_is_help=True
 )
 
 
@@ -178,7 +178,7 @@ def keys_create(
     """Create an API key and print its token (shown only now; the catalog keeps a digest).
 
     Embedded, the key goes straight into the local catalog; with --url it is created through
-    the server (needs an admin token). `satchel serve` accepts it at once, no restart.
+    the server (needs an admin token). 'satchel serve' accepts it at once, no restart.
     """
     with open_store(url, token) as store:
         secret, key = store.create_api_key(user, admin=admin, name=name, ttl=ttl)
@@ -210,7 +210,7 @@ def keys_list(
 
 @keys_app.command("revoke")
 def keys_revoke(
-    key_id: str = typer.Argument(..., help="the key id (from `satchel keys list`)"),
+    key_id: str = typer.Argument(..., help="the key id (from satchel keys list)"),
     url: str | None = URL_OPTION,
     token: str | None = TOKEN_OPTION,
     as_json: bool = JSON_OPTION,

@@ -38,7 +38,7 @@ __all__ = ["register"]
 _CHUNK = 1024 * 1024
 
 packages_app = typer.Typer(
-    rich_markup_mode="markdown", help="Packages: list, show, delete.", no_args_is_help=True
+    rich_markup_mode=None, help="Packages: list, show, delete.", no_args_is_help=True
 )
 
 

@@ -14,7 +14,7 @@ from satchel.cli.common import JSON_OPTION, TOKEN_OPTION, URL_OPTION, open_store
 __all__ = ["register"]
 
 proxy_app = typer.Typer(
-    rich_markup_mode="markdown",
+    rich_markup_mode=None,
     help="The pull-through cache: remote release files, fetched once, served from the cache.",
     no_args_is_help=True,
 )

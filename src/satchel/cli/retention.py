@@ -22,15 +22,15 @@ from satchel.cli.common import (
 __all__ = ["register"]
 
 retention_app = typer.Typer(
-    rich_markup_mode="markdown",
+    rich_markup_mode=None,
     help="Retention: classes, sweep, set, history.",
     no_args_is_help=True,
 )
 hold_app = typer.Typer(
-    rich_markup_mode="markdown", help="Legal holds: apply, release, list.", no_args_is_help=True
+    rich_markup_mode=None, help="Legal holds: apply, release, list.", no_args_is_help=True
 )
 schemas_app = typer.Typer(
-    rich_markup_mode="markdown", help="Metadata schemas (JSON Schema).", no_args_is_help=True
+    rich_markup_mode=None, help="Metadata schemas (JSON Schema).", no_args_is_help=True
 )
 
 KIND_OPTION = typer.Option("package", "--kind", help="package | artifact")

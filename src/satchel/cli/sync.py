@@ -208,8 +208,8 @@ def sync(
     url: str = URL_OPTION,
     token: str = TOKEN_OPTION,
 ) -> None:
-    """Make TARGET match SOURCE: `satchel sync ./out store:runs/7/` uploads what is new or
-    changed (by sha256), `satchel sync store:runs/7/ ./copy` downloads it.
+    """Make TARGET match SOURCE: 'satchel sync ./out store:runs/7/' uploads what is new or
+    changed (by sha256), 'satchel sync store:runs/7/ ./copy' downloads it.
 
     --delete also removes from TARGET what SOURCE does not have; --dry-run only says what
     would change. Each action is printed as it is done (--json: one object per line).

@@ -21,7 +21,7 @@ from satchel.core.unset import UNSET
 __all__ = ["register"]
 
 webhooks_app = typer.Typer(
-    rich_markup_mode="markdown",
+    rich_markup_mode=None,
     help="Webhooks: deliver the event feed to URLs, signed, in order.",
     no_args_is_help=True,
 )
