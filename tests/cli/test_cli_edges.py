@@ -116,3 +116,27 @@ def test_every_help_page_reads_cleanly() -> None:
 
     walk(get_command(app), [])
     assert pages > 60
+
+
+def test_every_command_speaks_json() -> None:
+    """--json on every command but serve (a server), cat (raw bytes) and the three that print
+    JSON whatever is asked (a manifest, a package, an aspect)."""
+    exempt = (["serve"], ["cat"], ["manifest"], ["packages", "show"], ["aspects", "get"])
+    from typer.main import get_command
+
+    from satchel.cli.app import app
+
+    missing = []
+
+    def walk(command: object, path: list[str]) -> None:
+        subcommands = getattr(command, "commands", None)
+        if subcommands:
+            for name, sub in subcommands.items():
+                walk(sub, [*path, name])
+            return
+        options = {o for p in getattr(command, "params", []) for o in getattr(p, "opts", [])}
+        if "--json" not in options and path not in exempt:
+            missing.append(" ".join(path))
+
+    walk(get_command(app), [])
+    assert missing == []

@@ -57,6 +57,14 @@ def test_push_pull_and_manifest_embedded(tmp_path: Path) -> None:
     for relative, expected in files.items():
         assert (out / relative).read_bytes() == expected
     assert not list(out.rglob("*.satchel-part"))
+    edited = out / sorted(files)[0]
+    edited.write_bytes(b"changed here")  # a local edit is never overwritten silently
+    refused = run(tmp_path, "pull", package_id, str(out), ok=False)
+    assert refused.returncode == 1
+    assert "exists and differs (--force overwrites it)" in refused.stderr
+    assert edited.read_bytes() == b"changed here"
+    run(tmp_path, "pull", package_id, str(out), "--force")
+    assert edited.read_bytes() == files[sorted(files)[0]]
 
     listed = json.loads(run(tmp_path, "packages", "ls", "--json").stdout)
     assert [p["package_id"] for p in listed["items"]] == [package_id]

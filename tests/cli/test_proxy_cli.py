@@ -40,6 +40,15 @@ def test_the_cache_from_the_command_line(tmp_path: Path, origin: Origin) -> None
     got = run(tmp_path, "proxy", "get", "hashicorp", path, "-o", "t.zip", **env)
     assert (tmp_path / "t.zip").read_bytes() == b"PK zip"
     assert "cache: hashicorp/" in got.stderr
+    (tmp_path / "t.zip").write_bytes(b"mine")
+    refused = run(tmp_path, "proxy", "get", "hashicorp", path, "-o", "t.zip", ok=False, **env)
+    assert refused.returncode == 1
+    assert "--force" in refused.stderr
+    assert (tmp_path / "t.zip").read_bytes() == b"mine"
+    forced = run(tmp_path, "proxy", "get", "hashicorp", path, "-o", "t.zip", "-f", "--json", **env)
+    assert json.loads(forced.stdout)["source"] == "cache"
+    assert (tmp_path / "t.zip").read_bytes() == b"PK zip"
+    assert not list(tmp_path.glob("*.satchel-part"))
     assert origin.gets[path] == 1
     evicted = run(tmp_path, "proxy", "evict", "hashicorp", "--all", **env)
     assert "evicted 1, kept 0" in evicted.stdout

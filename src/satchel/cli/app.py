@@ -126,8 +126,16 @@ def _raise_open_file_limit(wanted: int) -> None:
 
 
 @app.command()
-def version() -> None:
+def version(
+    as_json: bool = typer.Option(False, "--json", help="machine-readable JSON on stdout"),
+) -> None:
     """Print Satchel's version."""
+    if as_json:
+        import json
+        import sys
+
+        print(json.dumps({"version": __version__, "python": sys.version.split()[0]}))
+        return
     typer.echo(__version__)
 
 

@@ -139,10 +139,11 @@ def aspects_retract(
     user: str = USER_OPTION,
     url: str = URL_OPTION,
     token: str = TOKEN_OPTION,
+    as_json: bool = JSON_OPTION,
 ) -> None:
     """Retract an aspect."""
     with open_store(url, token) as store:
-        _show(store.retract_aspect(aspect_id, user_id=user), False)
+        _show(store.retract_aspect(aspect_id, user_id=user), as_json)
 
 
 def lineage(

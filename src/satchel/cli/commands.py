@@ -61,6 +61,7 @@ def health(
 
 def migrate(
     url: str = URL_OPTION,
+    as_json: bool = JSON_OPTION,
 ) -> None:
     """Open the embedded store, running catalog migrations up to the newest revision."""
     from satchel.config import Settings
@@ -70,6 +71,9 @@ def migrate(
     with open_store(None, None) as store:
         store.call(store.wrapped.open)
         stats: dict[str, Any] = store.get_stats()
+    if as_json:
+        print_json({"catalog": "up to date", **stats})
+        return
     typer.echo(
         f"catalog up to date ({stats.get('storage_provider')} blobs, "
         f"{stats.get('total_artifacts', 0)} artifacts)"

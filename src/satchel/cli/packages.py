@@ -63,13 +63,9 @@ def _tree(root: Path) -> dict[str, Path]:
 
 
 def _digest(path: Path) -> tuple[str, int]:
-    hasher = hashlib.sha256()
-    size = 0
-    with path.open("rb") as handle:
-        while chunk := handle.read(_CHUNK):
-            hasher.update(chunk)
-            size += len(chunk)
-    return f"sha256:{hasher.hexdigest()}", size
+    from satchel.client.sync import file_sha256
+
+    return file_sha256(path)
 
 
 async def _file_chunks(path: Path, advance: Callable[[int], None]) -> AsyncIterator[bytes]:
@@ -259,6 +255,7 @@ def _inside(root: Path, relative: str) -> Path:
 def pull(
     package_id: str = typer.Argument(...),
     directory: Annotated[Path, typer.Argument(file_okay=False)] = Path("."),
+    force: bool = typer.Option(False, "--force", "-f", help="overwrite files that differ"),
     user: str = USER_OPTION,
     as_json: bool = JSON_OPTION,
     url: str = URL_OPTION,
@@ -266,8 +263,11 @@ def pull(
 ) -> None:
     """Download a package's files into DIRECTORY, checking every sha256.
 
-    For a finalized package the files must also be exactly the ones its manifest lists.
+    For a finalized package the files must also be exactly the ones its manifest lists. A file
+    already there with the same content is kept; one that differs is left alone (and named,
+    exit status 1) unless --force.
     """
+    refused: list[str] = []
     with open_store(url, token) as store:
         files = store.list_package_files(package_id, user_id=user)
         package = store.get_package(package_id, user_id=user)
@@ -287,6 +287,10 @@ def pull(
                     fetched += entry["size"]
                     report(fetched, total)
                     continue
+                if target.exists() and not force:
+                    refused.append(entry["relative_path"])
+                    stderr.print(f"error: {target} exists and differs (--force overwrites it)")
+                    continue
                 try:
                     target.parent.mkdir(parents=True, exist_ok=True)
                 except OSError as exc:
@@ -304,6 +308,8 @@ def pull(
                     partial.unlink()
                     raise fail(f"{entry['relative_path']}: the bytes received hash otherwise", 1)
                 partial.replace(target)
+    if refused:
+        raise fail(f"{len(refused)} of {len(files)} files not written")
     if as_json:
         print_json({"package_id": package_id, "files": len(files), "bytes": total})
     else:
@@ -403,6 +409,7 @@ def packages_rm(
     user: str = USER_OPTION,
     url: str = URL_OPTION,
     token: str = TOKEN_OPTION,
+    as_json: bool = JSON_OPTION,
 ) -> None:
     """Delete a package (refused while held or retained)."""
     with open_store(url, token) as store:
@@ -413,7 +420,10 @@ def packages_rm(
             actor=actor,
             user_id=user,
         )
-    typer.echo(f"deleted {package_id}")
+    if as_json:
+        print_json({"package_id": package_id, "deleted": True})
+    else:
+        typer.echo(f"deleted {package_id}")
 
 
 def register(app: typer.Typer) -> None:

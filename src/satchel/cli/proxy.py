@@ -9,7 +9,15 @@ from typing import Any
 
 import typer
 
-from satchel.cli.common import JSON_OPTION, TOKEN_OPTION, URL_OPTION, open_store, print_json
+from satchel.cli.common import (
+    JSON_OPTION,
+    TOKEN_OPTION,
+    URL_OPTION,
+    fail,
+    open_store,
+    print_json,
+    progress_bar,
+)
 
 __all__ = ["register"]
 
@@ -75,10 +83,15 @@ def get(
     remote: str = typer.Argument(..., help="the remote"),
     path: str = typer.Argument(..., help="the file's path below the remote"),
     output: Path | None = OUTPUT_OPTION,
+    force: bool = typer.Option(False, "--force", "-f", help="overwrite an existing file"),
     url: str | None = URL_OPTION,
     token: str | None = TOKEN_OPTION,
+    as_json: bool = JSON_OPTION,
 ) -> None:
-    """Read a remote's file through the cache (fetching it on a miss)."""
+    """Read a remote's file through the cache (fetching it on a miss): to stdout, or to a file
+    with -o (never over an existing one without --force; written whole or not at all)."""
+    if output is not None and output.exists() and not force:
+        raise fail(f"{output} exists (--force overwrites it)")
     with open_store(url, token) as store:
         answer = store.open_remote_file(remote, path)
         try:
@@ -87,11 +100,22 @@ def get(
                     sys.stdout.buffer.write(chunk)
                 sys.stdout.buffer.flush()
             else:
-                with output.open("wb") as handle:
-                    for chunk in answer:
-                        handle.write(chunk)
+                partial = output.with_name(output.name + ".satchel-part")
+                try:
+                    with progress_bar(f"get {output.name}", answer.size) as report:
+                        done = 0
+                        with partial.open("wb") as handle:
+                            for chunk in answer:
+                                handle.write(chunk)
+                                done += len(chunk)
+                                report(done, answer.size)
+                    partial.replace(output)
+                finally:
+                    partial.unlink(missing_ok=True)
         finally:
             answer.close()
+    if as_json and output is not None:
+        print_json({"remote": remote, "path": path, "source": answer.source, "file": str(output)})
     typer.echo(f"{answer.source}: {remote}/{path}", err=True)
 
 

@@ -156,11 +156,15 @@ def hold_release(
     actor: str = typer.Option(None, "--actor"),
     url: str = URL_OPTION,
     token: str = TOKEN_OPTION,
+    as_json: bool = JSON_OPTION,
 ) -> None:
     """Release a legal hold (admins)."""
     with open_store(url, token) as store:
-        store.release_hold(hold_id, reason, actor=actor)
-    typer.echo(f"released {hold_id}")
+        released = store.release_hold(hold_id, reason, actor=actor)
+    if as_json:
+        print_json(released)
+    else:
+        typer.echo(f"released {hold_id}")
 
 
 @hold_app.command("ls")
@@ -219,6 +223,7 @@ def schemas_register(
     version: int = typer.Option(None, "--version", min=1),
     url: str = URL_OPTION,
     token: str = TOKEN_OPTION,
+    as_json: bool = JSON_OPTION,
 ) -> None:
     """Register the JSON Schema in FILE under SLUG (admins)."""
     try:
@@ -227,7 +232,10 @@ def schemas_register(
         raise fail(f"{file}: {exc}", 2) from None
     with open_store(url, token) as store:
         result = store.register_schema(slug, document, version=version)
-    typer.echo(f"{result['slug']}@{result['version']}")
+    if as_json:
+        print_json(result)
+    else:
+        typer.echo(f"{result['slug']}@{result['version']}")
 
 
 @schemas_app.command("ls")

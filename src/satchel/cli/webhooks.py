@@ -113,21 +113,33 @@ def show(
         _show(store.get_webhook(webhook_id), as_json)
 
 
-def _set_active(webhook_id: str, active: bool, url: str | None, token: str | None) -> None:
+def _set_active(
+    webhook_id: str, active: bool, url: str | None, token: str | None, as_json: bool
+) -> None:
     with open_store(url, token) as store:
-        typer.echo(_line(store.update_webhook(webhook_id, active=active)))
+        _show(store.update_webhook(webhook_id, active=active), as_json)
 
 
 @webhooks_app.command("pause")
-def pause(webhook_id: str, url: str | None = URL_OPTION, token: str | None = TOKEN_OPTION) -> None:
+def pause(
+    webhook_id: str,
+    url: str | None = URL_OPTION,
+    token: str | None = TOKEN_OPTION,
+    as_json: bool = JSON_OPTION,
+) -> None:
     """Stop delivering (the cursor stays; resume goes on from it)."""
-    _set_active(webhook_id, False, url, token)
+    _set_active(webhook_id, False, url, token, as_json)
 
 
 @webhooks_app.command("resume")
-def resume(webhook_id: str, url: str | None = URL_OPTION, token: str | None = TOKEN_OPTION) -> None:
+def resume(
+    webhook_id: str,
+    url: str | None = URL_OPTION,
+    token: str | None = TOKEN_OPTION,
+    as_json: bool = JSON_OPTION,
+) -> None:
     """Deliver again, from where it stopped."""
-    _set_active(webhook_id, True, url, token)
+    _set_active(webhook_id, True, url, token, as_json)
 
 
 @webhooks_app.command("update")
@@ -154,11 +166,19 @@ def update(
 
 
 @webhooks_app.command("rm")
-def rm(webhook_id: str, url: str | None = URL_OPTION, token: str | None = TOKEN_OPTION) -> None:
+def rm(
+    webhook_id: str,
+    url: str | None = URL_OPTION,
+    token: str | None = TOKEN_OPTION,
+    as_json: bool = JSON_OPTION,
+) -> None:
     """Delete a subscription (and its dead letters)."""
     with open_store(url, token) as store:
         store.delete_webhook(webhook_id)
-    typer.echo(f"deleted {webhook_id}")
+    if as_json:
+        print_json({"webhook_id": webhook_id, "deleted": True})
+    else:
+        typer.echo(f"deleted {webhook_id}")
 
 
 @webhooks_app.command("rewind")
@@ -167,10 +187,11 @@ def rewind(
     after: int = typer.Option(..., "--after", min=0, help="redeliver events after this seq"),
     url: str | None = URL_OPTION,
     token: str | None = TOKEN_OPTION,
+    as_json: bool = JSON_OPTION,
 ) -> None:
     """Redeliver every matching event after a sequence number, in order."""
     with open_store(url, token) as store:
-        typer.echo(_line(store.rewind_webhook(webhook_id, after)))
+        _show(store.rewind_webhook(webhook_id, after), as_json)
 
 
 @webhooks_app.command("dead")
@@ -202,10 +223,16 @@ def redeliver(
     seq: int,
     url: str | None = URL_OPTION,
     token: str | None = TOKEN_OPTION,
+    as_json: bool = JSON_OPTION,
 ) -> None:
     """Send a dead letter again now (exit status 1 if the receiver still fails)."""
     with open_store(url, token) as store:
         letter = store.redeliver_dead_letter(webhook_id, seq)
+    if as_json:
+        print_json(letter)
+        if letter["redelivered_at"] is None:
+            raise typer.Exit(1)
+        return
     if letter["redelivered_at"] is None:
         typer.echo(f"{seq}: still failing: {letter['last_error']}", err=True)
         raise typer.Exit(1)
