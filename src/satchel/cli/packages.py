@@ -62,6 +62,22 @@ def _tree(root: Path) -> dict[str, Path]:
     return dict(sorted(found.items()))
 
 
+def _digests(files: dict[str, Path], label: str) -> dict[str, tuple[str, int]]:
+    """The sha256 and size of every file, with one bar over all of them (the hashing pass)."""
+    from satchel.client.sync import file_sha256
+
+    total = sum(path.stat().st_size for path in files.values())
+    found: dict[str, tuple[str, int]] = {}
+    with progress_bar(f"hash {label}", total) as report:
+        before = 0
+        for relative, path in files.items():
+            found[relative] = file_sha256(
+                path, lambda done, _, start=before: report(start + done, total)
+            )
+            before += found[relative][1]
+    return found
+
+
 def _digest(path: Path) -> tuple[str, int]:
     from satchel.client.sync import file_sha256
 
@@ -165,7 +181,7 @@ def push(
     meta = meta_option(metadata) or {}
     files = _tree(directory)
     label = name or directory.resolve().name
-    digests = {relative: _digest(path) for relative, path in files.items()}
+    digests = _digests(files, label)
     with open_store(url, token) as store:
         wanted = {
             "name": label,
