@@ -69,12 +69,14 @@ def _digests(files: dict[str, Path], label: str) -> dict[str, tuple[str, int]]:
     total = sum(path.stat().st_size for path in files.values())
     found: dict[str, tuple[str, int]] = {}
     with progress_bar(f"hash {label}", total) as report:
-        before = 0
+        hashed = 0
+
+        def advance(done: int, _size: int | None) -> None:
+            report(hashed + done, total)
+
         for relative, path in files.items():
-            found[relative] = file_sha256(
-                path, lambda done, _, start=before: report(start + done, total)
-            )
-            before += found[relative][1]
+            found[relative] = file_sha256(path, advance)
+            hashed += found[relative][1]
     return found
 
 
