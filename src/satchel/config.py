@@ -575,7 +575,9 @@ def _describe(settings: type[Settings], exc: ValidationError) -> str:
         if field is None:  # reported under the variable's own name
             variable = name.upper() or "settings"
         else:
-            variable = str(alias[0]).upper() if alias else f"SATCHEL_{name}".upper()
+            names = [str(a).upper() for a in alias] if alias else [f"SATCHEL_{name}".upper()]
+            given = [n for n in names if n in {k.upper() for k in os.environ}]
+            variable = (given or names)[0]  # the one the caller set, else the main name
         given = error.get("input")
         shown = f"={given!r}" if isinstance(given, str | int | float) and name else ""
         message = str(error["msg"]).removeprefix("Value error, ")

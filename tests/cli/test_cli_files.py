@@ -167,3 +167,49 @@ def test_usage_errors_exit_2_and_completion_works(tmp_path: Path) -> None:
     completed = subprocess.run([str(command)], env=env, capture_output=True, text=True, timeout=60)
     assert completed.stdout.split() == ["sync"], completed.stderr
     assert os.environ.get("_SATCHEL_COMPLETE") is None
+
+
+def test_what_callers_named_cannot_break_or_steer_the_cli(tmp_path: Path) -> None:
+    """Found by review: names are text (never markup), sync keeps to its session and its
+    directory (links included), a prefix is a directory, downloads get normal permissions."""
+    (tmp_path / "f").write_text("x")
+    odd = lines(run(tmp_path, "put", "f", "--name", "x/[/oops] tag[bold]y.txt", "--json").stdout)
+    listing = run(tmp_path, "ls")
+    assert "x/[/oops] tag[bold]y.txt" in listing.stdout
+    assert "Traceback" not in listing.stderr
+    missing = run(tmp_path, "stat", "[/x]", ok=False)
+    assert missing.returncode in (1, 2)
+    assert "[/x]" in missing.stderr
+    assert "Traceback" not in missing.stderr
+
+    for session, name in (("s-one", "runs/a.txt"), ("s-two", "runs/b.txt")):
+        run(tmp_path, "put", "f", "--name", name, "--scope", "session", "--session", session)
+    only = run(tmp_path, "sync", "store:runs", "one", "--session", "s-one", "--scope", "session")
+    assert only.stdout.splitlines() == ["download: runs/a.txt"]  # s-two's is not this session's
+    assert sorted(p.name for p in (tmp_path / "one").iterdir()) == ["a.txt"]
+    assert (tmp_path / "one" / "a.txt").stat().st_mode & 0o777 == 0o666 & ~_umask()
+
+    run(tmp_path, "put", "f", "--name", "mirror/sub/x.txt", "--scope", "sandbox")
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "m").mkdir()
+    (tmp_path / "m" / "sub").symlink_to(tmp_path / "elsewhere")
+    escaped = run(tmp_path, "sync", "store:mirror/", "m", ok=False)
+    assert escaped.returncode == 1
+    assert "leads outside" in escaped.stderr
+    assert list((tmp_path / "elsewhere").iterdir()) == []
+
+    assert (
+        run(
+            tmp_path, "get", odd[0]["artifact_id"], odd[0]["artifact_id"], "-o", "f", ok=False
+        ).returncode
+        == 2
+    )
+    assert (tmp_path / "f").read_text() == "x"
+    in_session = run(tmp_path, "ls", "-q", "--session", "s-one", "--name", "*.txt").stdout.split()
+    assert len(in_session) == 1
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

@@ -51,12 +51,15 @@ def test_push_pull_and_manifest_embedded(tmp_path: Path) -> None:
     cbor = tmp_path / "m.cbor"
     run(tmp_path, "manifest", package_id, "--format", "cbor", "-o", str(cbor))
     assert decode(cbor.read_bytes()) == manifest
+    kept = run(tmp_path, "manifest", package_id, "-o", str(cbor), ok=False)
+    assert "--force" in kept.stderr
+    assert decode(cbor.read_bytes()) == manifest  # not replaced by the JSON form
 
     out = tmp_path / "out"
     run(tmp_path, "pull", package_id, str(out))
     for relative, expected in files.items():
         assert (out / relative).read_bytes() == expected
-    assert not list(out.rglob("*.satchel-part"))
+    assert not list(out.rglob(".*.part"))
     edited = out / sorted(files)[0]
     edited.write_bytes(b"changed here")  # a local edit is never overwritten silently
     refused = run(tmp_path, "pull", package_id, str(out), ok=False)

@@ -48,7 +48,7 @@ def test_the_cache_from_the_command_line(tmp_path: Path, origin: Origin) -> None
     forced = run(tmp_path, "proxy", "get", "hashicorp", path, "-o", "t.zip", "-f", "--json", **env)
     assert json.loads(forced.stdout)["source"] == "cache"
     assert (tmp_path / "t.zip").read_bytes() == b"PK zip"
-    assert not list(tmp_path.glob("*.satchel-part"))
+    assert not list(tmp_path.glob(".*.part"))
     assert origin.gets[path] == 1
     evicted = run(tmp_path, "proxy", "evict", "hashicorp", "--all", **env)
     assert "evicted 1, kept 0" in evicted.stdout

@@ -3,11 +3,15 @@ every order pages each row exactly once, globs are exact (classes, case), bad in
 
 from __future__ import annotations
 
+import fnmatch
+import re
 import uuid
 from collections.abc import Callable
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from satchel import ArtifactMetadata, InvalidRequestError, RemoteArtifactStore
 from satchel.catalog.ordering import glob_like
@@ -95,11 +99,36 @@ async def test_bad_orders_and_foreign_cursors_are_refused(remote: Make) -> None:
         await store.search(user_id="alice", cursor=page.next_cursor)
 
 
+def _like(pattern: str, name: str) -> bool:
+    """SQL LIKE with escape character backslash, case-sensitive (PostgreSQL's)."""
+    parts, escaped = [], False
+    for char in pattern:
+        if escaped:
+            parts.append(re.escape(char))
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        else:
+            parts.append(".*" if char == "%" else "." if char == "_" else re.escape(char))
+    return re.fullmatch("".join(parts), name, re.DOTALL) is not None
+
+
 def test_globs_become_like_patterns_that_never_miss() -> None:
     assert glob_like("*.txt") == "%.txt"
     assert glob_like("a?[bc]d") == "a__d"
     assert glob_like("100%_x\\y") == "100\\%\\_x\\\\y"
     assert glob_like("[") == "["
+    assert glob_like("data[].json") == "data[].json"  # no closing "]": fnmatch's literal
+
+
+@settings(max_examples=3000, deadline=None)
+@given(
+    glob=st.text(alphabet="ab[]!*?%_\\", max_size=8),
+    name=st.text(alphabet="ab[]!%_\\", max_size=8),
+)
+def test_every_name_a_glob_matches_passes_its_sql_prefilter(glob: str, name: str) -> None:
+    if fnmatch.fnmatchcase(name, glob):
+        assert _like(glob_like(glob), name), (glob, glob_like(glob), name)
 
 
 async def test_a_session_lists_in_any_order(remote: Make) -> None:

@@ -98,7 +98,10 @@ def check_order(order: str) -> Ordering:
     return found
 
 
-_GLOB_PART = re.compile(r"\[!?\]?[^\]]*\]|[*?]|[^*?\[]+|\[")
+# A class as fnmatch reads one: "[", an optional "!", an optional "]" as its first member, then
+# up to the next "]". Possessive, so "[]" or "[!]" with no later "]" is not a class (fnmatch
+# takes them literally) and is never turned into "_".
+_GLOB_PART = re.compile(r"\[!?+\]?+[^\]]*\]|[*?]|[^*?\[]+|\[")
 
 
 def glob_like(pattern: str) -> str:

@@ -43,6 +43,7 @@ _EVENT_FIELDS = tuple(column for column in events.c if column.name != "changes")
 
 logger = logging.getLogger("satchel.catalog")
 
+_FILTER_BATCH = 500  # rows read per round when matches are decided after SQL
 _PLAIN_KEY = re.compile(r"^[A-Za-z0-9_]{1,128}$")
 
 
@@ -291,8 +292,9 @@ class CatalogReader:
         # pages until full.
         found: list[ArtifactRecord] = []
         next_cursor = cursor
+        batch = max(limit, _FILTER_BATCH)  # rows per round trip, however small the page
         while len(found) < limit:
-            page = await self._keyset_page(query, limit=limit, cursor=next_cursor, order=order)
+            page = await self._keyset_page(query, limit=batch, cursor=next_cursor, order=order)
             for record in page.items:
                 if _matches(record, flt):
                     found.append(record)

@@ -27,6 +27,10 @@ def main() -> None:
     except ArtifactStoreError as exc:  # whatever a command did not catch: a message, no trace
         print(f"error: {exc.code}: {exc.message}", file=sys.stderr)
         sys.exit(2 if isinstance(exc, InvalidRequestError) else 1)
+    except OSError as exc:  # a local file or directory that cannot be read or written
+        where = f": {exc.filename}" if exc.filename else ""
+        print(f"error: {exc.strerror or exc}{where}", file=sys.stderr)
+        sys.exit(1)
 
 
 def __getattr__(name: str) -> Any:

@@ -223,6 +223,8 @@ def get(
                 sys.stdout.buffer.write(chunk)
         sys.stdout.buffer.flush()
         return
+    if several and output is not None and Path(output).exists() and not Path(output).is_dir():
+        raise fail(f"-o {output} is a file; several artifacts go into a directory", 2)
     directory = output is not None and (several or output.endswith("/") or Path(output).is_dir())
     into = Path(output) if output is not None and directory else None
     if into is not None:

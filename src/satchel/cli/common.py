@@ -9,13 +9,16 @@ commands that report items, one object for the rest), notes and progress bars on
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from satchel.core.errors import ArtifactStoreError, InvalidRequestError
 from satchel.core.unset import UNSET, Unset
@@ -38,13 +41,21 @@ __all__ = [
     "open_store",
     "print_json",
     "progress_bar",
+    "replacing",
     "stderr",
     "stdout",
     "ttl_option",
 ]
 
-stdout = Console() if sys.stdout.isatty() else Console(width=400)  # pipes: never truncate
-stderr = Console(stderr=True) if sys.stderr.isatty() else Console(stderr=True, width=400)
+# Markup is off: what is printed holds names and messages callers chose ("[bold]" in a filename
+# is text). Pipes get a width no table reaches, so nothing is cut.
+_PIPE_WIDTH = 1 << 16
+stdout = Console(markup=False) if sys.stdout.isatty() else Console(markup=False, width=_PIPE_WIDTH)
+stderr = (
+    Console(stderr=True, markup=False)
+    if sys.stderr.isatty()
+    else Console(stderr=True, markup=False, width=_PIPE_WIDTH)
+)
 
 URL_OPTION = typer.Option(
     None, "--url", metavar="URL", help="server URL (default SATCHEL_URL; none: embedded)"
@@ -62,7 +73,7 @@ QUIET_OPTION = typer.Option(False, "--quiet", "-q", help="no notes or progress b
 
 def fail(message: str, code: int = 1) -> typer.Exit:
     """Print *message* as an error and return the exit to raise (1: failed, 2: bad usage)."""
-    stderr.print(f"[red]error:[/red] {message}", highlight=False, markup=True)
+    stderr.print(f"[red]error:[/red] {escape(message)}", highlight=False, markup=True)
     return typer.Exit(code)
 
 
@@ -142,6 +153,24 @@ def progress_bars(*, quiet: bool = False) -> Iterator[_Bars]:
         yield bars
 
 
+@contextmanager
+def replacing(target: Path) -> Iterator[BinaryIO]:
+    """A new file in *target*'s directory (a fresh name, never an existing file or a link
+    followed) that becomes *target* when the block ends, and is removed if it fails; written
+    with the permissions the umask gives new files."""
+    from satchel.client.localfiles import fresh_file
+
+    fd, temp = fresh_file(target)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            yield handle
+        os.replace(temp, target)
+    except BaseException:
+        with suppress(OSError):
+            os.unlink(temp)
+        raise
+
+
 def print_json(value: Any, *, lines: bool = False) -> None:
     """*value* as JSON on stdout: indented, or on one line (``lines``: one item of a stream)."""
     text = json.dumps(value, default=str) if lines else json.dumps(value, indent=2, default=str)
@@ -182,7 +211,8 @@ class Outcome:
             message = exc.strerror or str(exc)
         else:
             message = exc
-        stderr.print(f"[red]error:[/red] {subject}: {message}", highlight=False, markup=True)
+        text = escape(f"{subject}: {message}")
+        stderr.print(f"[red]error:[/red] {text}", highlight=False, markup=True)
         if self.as_json:
             print_json({"subject": subject, "error": message}, lines=True)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 import glob
 from typing import TYPE_CHECKING, Any
 
@@ -124,10 +125,8 @@ def _page(
     cursor: str | None,
     query: dict[str, Any],
 ) -> ArtifactList:
-    if session is not None and scope is None and mime is None and glob_pattern is None:
-        return store.list_by_session(session, limit, cursor=cursor, user_id=user, **query)
-    if session is not None and scope is None:
-        scope = "session"  # a session's artifacts, filtered
+    if session is not None:  # everything stored in the session, whatever its scope
+        return _session_page(store, session, user, scope, mime, glob_pattern, limit, cursor, query)
     return store.search(
         user_id=user,
         scope=scope,
@@ -138,6 +137,37 @@ def _page(
         cursor=cursor,
         **query,
     )
+
+
+def _session_page(
+    store: SyncArtifactStore,
+    session: str,
+    user: str | None,
+    scope: str | None,
+    mime: str | None,
+    glob_pattern: str | None,
+    limit: int,
+    cursor: str | None,
+    query: dict[str, Any],
+) -> ArtifactList:
+    """A session's listing with the filters applied here (the store lists a session whole):
+    pages are read until *limit* match or the session ends; the cursor continues after the
+    last page read."""
+    from satchel.core.models import ArtifactList
+
+    found: list[ArtifactMetadata] = []
+    while True:
+        page = store.list_by_session(session, limit, cursor=cursor, user_id=user, **query)
+        found.extend(
+            item
+            for item in page
+            if (scope is None or item.scope.value == scope)
+            and (mime is None or item.mime.startswith(mime))
+            and (glob_pattern is None or fnmatch.fnmatchcase(item.filename or "", glob_pattern))
+        )
+        cursor = page.next_cursor
+        if cursor is None or len(found) >= limit:
+            return ArtifactList(found, cursor)
 
 
 def _show(page: ArtifactList, *, as_json: bool, ids_only: bool, long: bool) -> None:

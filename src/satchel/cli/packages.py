@@ -24,6 +24,7 @@ from satchel.cli.common import (
     open_store,
     print_json,
     progress_bar,
+    replacing,
     stderr,
     stdout,
 )
@@ -64,7 +65,7 @@ def _tree(root: Path) -> dict[str, Path]:
 
 def _digests(files: dict[str, Path], label: str) -> dict[str, tuple[str, int]]:
     """The sha256 and size of every file, with one bar over all of them (the hashing pass)."""
-    from satchel.client.sync import file_sha256
+    from satchel.client.localfiles import file_sha256
 
     total = sum(path.stat().st_size for path in files.values())
     found: dict[str, tuple[str, int]] = {}
@@ -81,7 +82,7 @@ def _digests(files: dict[str, Path], label: str) -> dict[str, tuple[str, int]]:
 
 
 def _digest(path: Path) -> tuple[str, int]:
-    from satchel.client.sync import file_sha256
+    from satchel.client.localfiles import file_sha256
 
     return file_sha256(path)
 
@@ -313,19 +314,16 @@ def pull(
                     target.parent.mkdir(parents=True, exist_ok=True)
                 except OSError as exc:
                     raise fail(f"cannot write {entry['relative_path']!r}: {exc}", 1) from None
-                partial = target.with_name(target.name + ".satchel-part")
                 hasher = hashlib.sha256()
                 content = store.open_package_file(package_id, entry["relative_path"], user_id=user)
-                with content, partial.open("wb") as out:
+                with content, replacing(target) as out:
                     for chunk in content:
                         hasher.update(chunk)
                         out.write(chunk)
                         fetched += len(chunk)
                         report(fetched, total)
-                if f"sha256:{hasher.hexdigest()}" != entry["sha256"]:
-                    partial.unlink()
-                    raise fail(f"{entry['relative_path']}: the bytes received hash otherwise", 1)
-                partial.replace(target)
+                    if f"sha256:{hasher.hexdigest()}" != entry["sha256"]:
+                        raise fail(f"{entry['relative_path']}: the bytes received hash otherwise")
     if refused:
         raise fail(f"{len(refused)} of {len(files)} files not written")
     if as_json:
@@ -338,6 +336,7 @@ def manifest(
     package_id: str = typer.Argument(...),
     format: str = typer.Option("json", "--format", help="json (canonical) | cbor"),
     output: Annotated[Path | None, typer.Option("-o", "--output", help="write to a file")] = None,
+    force: bool = typer.Option(False, "--force", "-f", help="overwrite an existing file"),
     user: str = USER_OPTION,
     url: str = URL_OPTION,
     token: str = TOKEN_OPTION,
@@ -351,7 +350,10 @@ def manifest(
     with open_store(url, token) as store:
         body: bytes = store.get_manifest_bytes(package_id, format, user_id=user)
     if output is not None:
-        output.write_bytes(body)
+        if output.exists() and not force:
+            raise fail(f"{output} exists (--force overwrites it)")
+        with replacing(output) as handle:
+            handle.write(body)
         typer.echo(str(output))
         return
     if format == "cbor" and sys.stdout.isatty():

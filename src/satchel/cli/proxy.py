@@ -17,6 +17,7 @@ from satchel.cli.common import (
     open_store,
     print_json,
     progress_bar,
+    replacing,
 )
 
 __all__ = ["register"]
@@ -100,18 +101,13 @@ def get(
                     sys.stdout.buffer.write(chunk)
                 sys.stdout.buffer.flush()
             else:
-                partial = output.with_name(output.name + ".satchel-part")
-                try:
-                    with progress_bar(f"get {output.name}", answer.size) as report:
-                        done = 0
-                        with partial.open("wb") as handle:
-                            for chunk in answer:
-                                handle.write(chunk)
-                                done += len(chunk)
-                                report(done, answer.size)
-                    partial.replace(output)
-                finally:
-                    partial.unlink(missing_ok=True)
+                with progress_bar(f"get {output.name}", answer.size) as report:
+                    done = 0
+                    with replacing(output) as handle:
+                        for chunk in answer:
+                            handle.write(chunk)
+                            done += len(chunk)
+                            report(done, answer.size)
         finally:
             answer.close()
     if as_json and output is not None:

@@ -62,7 +62,7 @@ class _Plan:
 
     def same(self, path: Path, meta: ArtifactMetadata) -> bool:
         """Whether local *path* holds exactly *meta*'s content (size first, then sha256)."""
-        from satchel.client.sync import file_sha256
+        from satchel.client.localfiles import file_sha256
 
         if path.stat().st_size != meta.bytes:
             return False
@@ -72,15 +72,15 @@ class _Plan:
 
 
 def _remote(
-    store: SyncArtifactStore, prefix: str, scope: str, user: str | None
+    store: SyncArtifactStore, prefix: str, scope: str, ids: dict[str, Any]
 ) -> dict[str, list[ArtifactMetadata]]:
-    """Every live artifact under *prefix* the caller can read in *scope*, by name, newest
-    first."""
+    """Every live artifact under *prefix* the caller can read in *scope* (and its session,
+    with --session), by name, newest first."""
     found: dict[str, list[ArtifactMetadata]] = {}
     cursor = None
     while True:
         page = store.search(
-            user_id=user,
+            **ids,
             scope=scope,
             filename_glob=glob.escape(prefix) + "*",
             order="-stored_at",
@@ -105,6 +105,11 @@ def _relative(name: str, prefix: str) -> str | None:
     return rest
 
 
+def _inside(root: Path, path: Path) -> bool:
+    """Whether *path*, with every symbolic link on the way followed, stays under *root*."""
+    return path.resolve().is_relative_to(root.resolve())
+
+
 def _local(root: Path) -> Iterator[tuple[str, Path]]:
     if root.is_dir():
         for path in walk(root):
@@ -112,7 +117,7 @@ def _local(root: Path) -> Iterator[tuple[str, Path]]:
 
 
 def _up(plan: _Plan, root: Path, prefix: str, delete: bool, fields: dict[str, Any]) -> None:
-    remote = _remote(plan.store, prefix, fields["scope"], fields["user_id"])
+    remote = _remote(plan.store, prefix, fields["scope"], plan.ids)
     local = dict(_local(root))
     for relative, path in local.items():
         name = prefix + relative
@@ -160,8 +165,8 @@ def _remove_artifact(plan: _Plan, meta: ArtifactMetadata, path: Path) -> None:
     plan.act("delete", name, path, meta.artifact_id)
 
 
-def _down(plan: _Plan, root: Path, prefix: str, delete: bool, scope: str, user: str | None) -> None:
-    remote = _remote(plan.store, prefix, scope, user)
+def _down(plan: _Plan, root: Path, prefix: str, delete: bool, scope: str) -> None:
+    remote = _remote(plan.store, prefix, scope, plan.ids)
     wanted: set[str] = set()
     for name, versions in sorted(remote.items()):
         relative = _relative(name, prefix)
@@ -170,6 +175,9 @@ def _down(plan: _Plan, root: Path, prefix: str, delete: bool, scope: str, user: 
             continue
         wanted.add(relative)
         newest, path = versions[0], root / relative
+        if not _inside(root, path):
+            plan.outcome.error(name, f"{path} leads outside {root} (a symbolic link); left out")
+            continue
         try:
             if path.is_file() and plan.same(path, newest):
                 plan.unchanged += 1
@@ -218,6 +226,8 @@ def sync(
     if up == source.startswith(STORE_SIDE):
         raise fail("one side is a directory and the other store:PREFIX", 2)
     prefix = (target if up else source)[len(STORE_SIDE) :]
+    if prefix and not prefix.endswith("/"):
+        prefix += "/"  # a prefix names a directory, as aws s3 sync reads it
     root = Path(source if up else target)
     if up and not root.is_dir():
         raise fail(f"{root} is not a directory", 2)
@@ -232,7 +242,7 @@ def sync(
             fields = {"scope": chosen, "ttl": None, "dedup": True, **ids}
             _up(plan, root, prefix, delete, fields)
         else:
-            _down(plan, root, prefix, delete, chosen, user)
+            _down(plan, root, prefix, delete, chosen)
     changed = "to change" if dry_run else "changed"
     outcome.note(f"{outcome.done} {changed}, {plan.unchanged} unchanged, {outcome.failed} failed")
     outcome.finish()

@@ -36,9 +36,10 @@ def connect(
         url = url or _environment("SATCHEL_URL", "ARTIFACTSTORE_API_URL")
         token = token or _environment("SATCHEL_TOKEN", "ARTIFACTSTORE_API_TOKEN")
     if url is None or token is None:
-        from satchel.config import Settings
+        from satchel.config_client import ClientSettings
 
-        settings = given if isinstance(given, Settings) else Settings()
+        # (the server's settings are read only by an embedded store, which uses them)
+        settings = given if given is not None else ClientSettings()
         url = url or settings.url
         token = token or settings.token
     remote = {name: kwargs.pop(name) for name in _REMOTE_ONLY if name in kwargs}

@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-import hashlib
 import inspect
 import io
 import os
@@ -26,6 +25,8 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar, get_args
 
 from satchel.client.connect import connect
+from satchel.client.localfiles import file_chunks as _file_chunks
+from satchel.client.localfiles import file_sha256, fresh_file
 from satchel.client.remote import RemoteArtifactStore
 from satchel.client.sync_content import SyncArtifactContent
 from satchel.core.api import ArtifactStoreAPI
@@ -39,7 +40,7 @@ from satchel.core.unset import UNSET, Unset
 if TYPE_CHECKING:
     from satchel.store import ArtifactStore
 
-__all__ = ["SyncArtifactStore", "blocking", "connect_sync", "file_sha256"]
+__all__ = ["SyncArtifactStore", "blocking", "connect_sync", "file_sha256", "fresh_file"]
 
 _T = TypeVar("_T")
 _P = ParamSpec("_P")
@@ -47,32 +48,6 @@ _R = TypeVar("_R")
 _CHUNK = 1024 * 1024
 _END = object()
 API = ArtifactStoreAPI
-
-
-def file_sha256(
-    path: str | os.PathLike[str], progress: ProgressCallback | None = None
-) -> tuple[str, int]:
-    """The content address (``sha256:<hex>``) and size of a local file, read in chunks
-    (*progress* is told the bytes hashed so far and the file's size)."""
-    digest = hashlib.sha256()
-    size = 0
-    with open(path, "rb") as handle:
-        total = os.fstat(handle.fileno()).st_size
-        while chunk := handle.read(_CHUNK):
-            digest.update(chunk)
-            size += len(chunk)
-            if progress is not None:
-                progress(size, total)
-    return f"sha256:{digest.hexdigest()}", size
-
-
-async def _file_chunks(path: Path, chunk_size: int = _CHUNK) -> AsyncIterator[bytes]:
-    handle = await asyncio.to_thread(open, path, "rb")
-    try:
-        while chunk := await asyncio.to_thread(handle.read, chunk_size):
-            yield chunk
-    finally:
-        await asyncio.to_thread(handle.close)
 
 
 def blocking(
@@ -410,7 +385,7 @@ class SyncArtifactStore:
         """Write the artifact's content to *path* (replaced only once the download completes)."""
         target = Path(path)
         target.parent.mkdir(parents=True, exist_ok=True)
-        fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+        fd, temp = fresh_file(target)
         try:
             with os.fdopen(fd, "wb") as handle:
                 for chunk in self.iter_chunks(
