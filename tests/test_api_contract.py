@@ -38,8 +38,8 @@ FACE_EXTRAS = {
     },
     RemoteArtifactStore: {"url", "token"},
     SyncArtifactStore: {
-        "wrapped", "call", "open", "upload_file", "download_file", "as_local_file",
-        "iter_chunks", "find_reusable",
+        "wrapped", "call", "open", "upload_file", "update_from_file", "download_file",
+        "as_local_file", "iter_chunks", "find_reusable",
     },
 }  # fmt: skip
 
