@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
 import glob
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -97,12 +98,19 @@ def ls(
     order = _ORDERS[sort]
     if reverse:
         order = order[1:] if order.startswith("-") else f"-{order}"
-    glob_pattern = name if prefix is None else glob.escape(prefix) + "*"
-    query: dict[str, Any] = {"order": order}
+    wanted = _Query(
+        session=session,
+        user=user,
+        scope=scope,
+        mime=mime,
+        glob=name if prefix is None else glob.escape(prefix) + "*",
+        limit=limit,
+        order=order,
+    )
     shown = 0
     with open_store(url, token) as store:
         while True:
-            page = _page(store, session, user, scope, mime, glob_pattern, limit, cursor, query)
+            page = wanted.page(store, cursor)
             shown += len(page)
             _show(page, as_json=as_json, ids_only=ids_only, long=long)
             cursor = page.next_cursor
@@ -114,60 +122,55 @@ def ls(
         stderr.print("no artifacts")
 
 
-def _page(
-    store: SyncArtifactStore,
-    session: str | None,
-    user: str | None,
-    scope: str | None,
-    mime: str | None,
-    glob_pattern: str | None,
-    limit: int,
-    cursor: str | None,
-    query: dict[str, Any],
-) -> ArtifactList:
-    if session is not None:  # everything stored in the session, whatever its scope
-        return _session_page(store, session, user, scope, mime, glob_pattern, limit, cursor, query)
-    return store.search(
-        user_id=user,
-        scope=scope,
-        mime_prefix=mime,
-        filename_glob=glob_pattern,
-        session_id=session,
-        limit=limit,
-        cursor=cursor,
-        **query,
-    )
+@dataclasses.dataclass(frozen=True)
+class _Query:
+    """What ``ls`` asks for; one page of it at a time."""
 
+    session: str | None
+    user: str | None
+    scope: str | None
+    mime: str | None
+    glob: str | None
+    limit: int
+    order: str
 
-def _session_page(
-    store: SyncArtifactStore,
-    session: str,
-    user: str | None,
-    scope: str | None,
-    mime: str | None,
-    glob_pattern: str | None,
-    limit: int,
-    cursor: str | None,
-    query: dict[str, Any],
-) -> ArtifactList:
-    """A session's listing with the filters applied here (the store lists a session whole):
-    pages are read until *limit* match or the session ends; the cursor continues after the
-    last page read."""
-    from satchel.core.models import ArtifactList
-
-    found: list[ArtifactMetadata] = []
-    while True:
-        page = store.list_by_session(session, limit, cursor=cursor, user_id=user, **query)
-        found.extend(
-            item
-            for item in page
-            if (scope is None or item.scope.value == scope)
-            and (mime is None or item.mime.startswith(mime))
-            and (glob_pattern is None or fnmatch.fnmatchcase(item.filename or "", glob_pattern))
+    def page(self, store: SyncArtifactStore, cursor: str | None) -> ArtifactList:
+        if self.session is not None:  # everything stored in the session, whatever its scope
+            return self._session_page(store, self.session, cursor)
+        return store.search(
+            user_id=self.user,
+            scope=self.scope,
+            mime_prefix=self.mime,
+            filename_glob=self.glob,
+            limit=self.limit,
+            cursor=cursor,
+            order=self.order,
         )
-        cursor = page.next_cursor
-        if cursor is None or len(found) >= limit:
-            return ArtifactList(found, cursor)
+
+    def _session_page(
+        self, store: SyncArtifactStore, session: str, cursor: str | None
+    ) -> ArtifactList:
+        """A session's listing with the filters applied here (the store lists a session
+        whole): pages are read until *limit* match or the session ends; the cursor continues
+        after the last page read."""
+        from satchel.core.models import ArtifactList
+
+        found: list[ArtifactMetadata] = []
+        while True:
+            page = store.list_by_session(
+                session, self.limit, cursor=cursor, user_id=self.user, order=self.order
+            )
+            found.extend(item for item in page if self._wanted(item))
+            cursor = page.next_cursor
+            if cursor is None or len(found) >= self.limit:
+                return ArtifactList(found, cursor)
+
+    def _wanted(self, item: ArtifactMetadata) -> bool:
+        return (
+            (self.scope is None or item.scope.value == self.scope)
+            and (self.mime is None or item.mime.startswith(self.mime))
+            and (self.glob is None or fnmatch.fnmatchcase(item.filename or "", self.glob))
+        )
 
 
 def _show(page: ArtifactList, *, as_json: bool, ids_only: bool, long: bool) -> None:
