@@ -568,6 +568,7 @@ def load_signing_key(settings: Settings, *, persistent: bool) -> bytes:
 def _describe(settings: type[Settings], exc: ValidationError) -> str:
     """``SATCHEL_PORT='70000': must be 65535 or less``-style text for each bad setting."""
     parts = []
+    present = {name.upper() for name in os.environ}
     for error in exc.errors()[:5]:
         name = str(error["loc"][0]) if error["loc"] else ""
         field = settings.model_fields.get(name)
@@ -576,7 +577,7 @@ def _describe(settings: type[Settings], exc: ValidationError) -> str:
             variable = name.upper() or "settings"
         else:
             names = [str(a).upper() for a in alias] if alias else [f"SATCHEL_{name}".upper()]
-            given = [n for n in names if n in {k.upper() for k in os.environ}]
+            given = [n for n in names if n in present]
             variable = (given or names)[0]  # the one the caller set, else the main name
         given = error.get("input")
         shown = f"={given!r}" if isinstance(given, str | int | float) and name else ""

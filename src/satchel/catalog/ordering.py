@@ -43,7 +43,8 @@ class Ordering:
 
     def after(self, query: Any, cursor: str) -> Any:
         """*query* narrowed to rows after the one *cursor* names."""
-        parts = decode_cursor(cursor, 3) if self.name != "stored_at" else _legacy(cursor)
+        # the default order's cursors carry two parts, as before orders existed
+        parts = decode_cursor(cursor, 2 if self.name == "stored_at" else 3)
         value, artifact_id = parts[0], parts[1]
         if len(parts) == 3 and parts[2] != self.name:
             raise InvalidRequestError("the page cursor belongs to another order")
@@ -61,11 +62,6 @@ class Ordering:
         if self.name == "stored_at":  # the form every earlier cursor had
             return encode_cursor(row.stored_at, row.artifact_id)
         return encode_cursor(self.value(row), row.artifact_id, self.name)
-
-
-def _legacy(cursor: str) -> list[Any]:
-    """Cursors of the default order carry two parts (as before orders existed)."""
-    return decode_cursor(cursor, 2)
 
 
 def _valid(kind: type, value: Any) -> bool:

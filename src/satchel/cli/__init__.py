@@ -20,17 +20,13 @@ def main() -> None:
     # the CLI's process: the library leaves httpx as it is).
     sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
     from satchel.cli.app import app
-    from satchel.core.errors import ArtifactStoreError, InvalidRequestError
+    from satchel.cli.common import report_error
+    from satchel.core.errors import ArtifactStoreError
 
     try:
         app()
-    except ArtifactStoreError as exc:  # whatever a command did not catch: a message, no trace
-        print(f"error: {exc.code}: {exc.message}", file=sys.stderr)
-        sys.exit(2 if isinstance(exc, InvalidRequestError) else 1)
-    except OSError as exc:  # a local file or directory that cannot be read or written
-        where = f": {exc.filename}" if exc.filename else ""
-        print(f"error: {exc.strerror or exc}{where}", file=sys.stderr)
-        sys.exit(1)
+    except (ArtifactStoreError, OSError) as exc:  # what a command did not catch: one line
+        sys.exit(report_error(exc))
 
 
 def __getattr__(name: str) -> Any:

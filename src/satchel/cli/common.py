@@ -77,25 +77,28 @@ def fail(message: str, code: int = 1) -> typer.Exit:
     return typer.Exit(code)
 
 
-def exit_code(exc: ArtifactStoreError) -> int:
-    return 2 if isinstance(exc, InvalidRequestError) else 1
+def report_error(exc: ArtifactStoreError | OSError) -> int:
+    """Print what a command did not catch as one line (never a traceback) and return its exit
+    status: 2 for bad input, 1 otherwise (:func:`satchel.cli.main` does this for every
+    command)."""
+    if isinstance(exc, ArtifactStoreError):
+        code = 2 if isinstance(exc, InvalidRequestError) else 1
+        fail(f"{exc.code}: {exc.message}", code)
+        return code
+    where = f": {exc.filename}" if exc.filename else ""  # a local file that cannot be used
+    fail(f"{exc.strerror or exc}{where}")
+    return 1
 
 
 @contextmanager
 def open_store(url: str | None, token: str | None) -> Iterator[SyncArtifactStore]:
     """The store a command works on (:func:`satchel.connect`'s rule: a URL → that server; none →
-    the embedded store under the data directory); store errors become a message and exit
-    status 1 (2 for bad input)."""
-    try:
-        from satchel.client.sync import connect_sync
+    the embedded store under the data directory), closed when the command ends."""
+    from satchel.client.sync import connect_sync
 
-        store = connect_sync(url, token, default_backend="filesystem")
-    except ArtifactStoreError as exc:
-        raise fail(f"{exc.code}: {exc.message}", exit_code(exc)) from None
+    store = connect_sync(url, token, default_backend="filesystem")
     try:
         yield store
-    except ArtifactStoreError as exc:
-        raise fail(f"{exc.code}: {exc.message}", exit_code(exc)) from None
     finally:
         with suppress(ArtifactStoreError):
             store.close()

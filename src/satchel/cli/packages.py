@@ -81,12 +81,6 @@ def _digests(files: dict[str, Path], label: str) -> dict[str, tuple[str, int]]:
     return found
 
 
-def _digest(path: Path) -> tuple[str, int]:
-    from satchel.client.localfiles import file_sha256
-
-    return file_sha256(path)
-
-
 async def _file_chunks(path: Path, advance: Callable[[int], None]) -> AsyncIterator[bytes]:
     import asyncio  # (here: the CLI starts without it)
 
@@ -287,6 +281,8 @@ def pull(
     exit status 1) unless --force.
     """
     refused: list[str] = []
+    from satchel.client.localfiles import file_sha256
+
     with open_store(url, token) as store:
         files = store.list_package_files(package_id, user_id=user)
         package = store.get_package(package_id, user_id=user)
@@ -302,7 +298,7 @@ def pull(
         with progress_bar(f"pull {package['name']}", total) as report:
             for entry in files:
                 target = _inside(directory, entry["relative_path"])
-                if target.is_file() and _digest(target)[0] == entry["sha256"]:
+                if target.is_file() and file_sha256(target)[0] == entry["sha256"]:
                     fetched += entry["size"]
                     report(fetched, total)
                     continue
