@@ -44,3 +44,24 @@ class RemoteEventsMixin(RemoteBase):
         )
         page: dict[str, Any] = response.json()
         return page
+
+    async def record_tool_call(
+        self,
+        tool: str,
+        *,
+        outcome: str = "ok",
+        subjects: Sequence[str] = (),
+        client: str | None = None,
+        user_id: str | None = None,
+        session_id: str | None = None,
+    ) -> None:
+        """Log an agent's tool call (see the contract)."""
+        body = {
+            "tool": tool,
+            "outcome": outcome,
+            "subjects": list(subjects),
+            "client": client,
+            "user_id": user_id,
+            "session_id": session_id,
+        }
+        await self._request("POST", "/v1/events/tool-calls", json_body=body)

@@ -18,7 +18,7 @@ from satchel.core.errors import InvalidRequestError
 from satchel.core.headers import repr_digest
 from satchel.core.ranges import ByteRange
 from satchel.core.requests import MultipartUploadCompleteRequest, MultipartUploadInitRequest
-from satchel.core.scopes import DEFAULT_PRESIGN_EXPIRES
+from satchel.core.scopes import DEFAULT_PRESIGN_EXPIRES, Scope
 from satchel.core.signing import PresignedURL
 from satchel.core.streams import as_chunks
 from satchel.core.unset import UNSET, Unset
@@ -67,6 +67,7 @@ class RemoteUploadsMixin(RemoteBase):
         expires: int = DEFAULT_PRESIGN_EXPIRES,
         *,
         user_id: str | None = None,
+        scope: Scope | str = Scope.SESSION,
     ) -> tuple[PresignedURL, str]:
         """A URL a client PUTs a file to, and the artifact id it will have once registered."""
         response = await self._request(
@@ -74,7 +75,11 @@ class RemoteUploadsMixin(RemoteBase):
             "/v1/presign-upload",
             params=_params(user_id=user_id, session_id=session_id),
             json_body=_json_body(
-                session_id=session_id, filename=filename, mime_type=mime_type, expires=expires
+                session_id=session_id,
+                filename=filename,
+                mime_type=mime_type,
+                expires=expires,
+                scope=str(getattr(scope, "value", scope)),
             ),
         )
         body = response.json()

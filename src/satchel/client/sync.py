@@ -303,6 +303,7 @@ class SyncArtifactStore:
     sweep_retention = blocking(API.sweep_retention)
     gc = blocking(API.gc)
     list_events = blocking(API.list_events)
+    record_tool_call = blocking(API.record_tool_call)
     events = _blocking_iterator(API.events)
     add_aspect = blocking(API.add_aspect)
     update_aspect = blocking(API.update_aspect)

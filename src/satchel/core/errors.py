@@ -282,6 +282,11 @@ class UnauthorizedError(AccessDeniedError):
     status_code = 401
     code = "unauthorized"
 
+    @property
+    def headers(self) -> dict[str, str]:
+        """RFC 9110: a 401 names the scheme that would be accepted."""
+        return {"WWW-Authenticate": 'Bearer realm="satchel"'}
+
 
 class RangeNotSatisfiableError(InvalidRequestError):
     """A byte range lies beyond the content (HTTP 416, with ``Content-Range: bytes */size``)."""

@@ -316,6 +316,7 @@ class ArtifactStore(ArtifactStoreAPI):
     list_schemas = forward(API.list_schemas, "_schemas")
 
     list_events = forward(API.list_events, "_feed")
+    record_tool_call = forward(API.record_tool_call, "_feed")
     add_aspect = forward(API.add_aspect, "_aspects")
     update_aspect = forward(API.update_aspect, "_aspects")
     retract_aspect = forward(API.retract_aspect, "_aspects")

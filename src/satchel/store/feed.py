@@ -7,21 +7,70 @@ own commits wake it at once, other processes' are found by polling the log every
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Sequence
 from typing import Any
 
 from satchel.catalog.feed import read_events
+from satchel.core.access import Caller
 from satchel.core.errors import InvalidRequestError
-from satchel.core.events import MAX_SEQ, MAX_WAIT_SECONDS, EventPage, check_event_types
-from satchel.core.validation import check_limit, check_optional_id
+from satchel.core.events import (
+    MAX_SEQ,
+    MAX_WAIT_SECONDS,
+    Audience,
+    EventPage,
+    check_event_types,
+)
+from satchel.core.validation import check_id, check_limit, check_optional_id
 from satchel.store.context import StoreContext
 from satchel.store.gate import AccessGate
 
-__all__ = ["POLL_SECONDS", "EventFeed", "check_after"]
+__all__ = ["MAX_CALL_SUBJECTS", "POLL_SECONDS", "EventFeed", "check_after"]
 
 POLL_SECONDS = 0.25
 """How often a waiting reader looks for events other processes committed."""
+
+
+MAX_CALL_SUBJECTS = 20
+"""The most ids one recorded tool call names."""
+
+_NAME_RE = re.compile(r"[a-z][a-z0-9_]{0,63}")
+_MAX_CLIENT = 200
+
+
+def _check_name(kind: str, value: object) -> str:
+    if not isinstance(value, str) or not _NAME_RE.fullmatch(value):
+        raise InvalidRequestError(
+            f"{kind} must be 1-64 lowercase letters, digits and _, starting with a letter"
+        )
+    return value
+
+
+def _check_client(value: object) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or len(value) > _MAX_CLIENT or not value.isprintable():
+        raise InvalidRequestError(f"client must be printable text of at most {_MAX_CLIENT} chars")
+    return value
+
+
+def _check_subjects(value: object) -> list[str]:
+    if isinstance(value, (str, bytes)) or not isinstance(value, (list, tuple)):
+        raise InvalidRequestError("subjects must be a list of ids")
+    if len(value) > MAX_CALL_SUBJECTS:
+        raise InvalidRequestError(f"subjects may name at most {MAX_CALL_SUBJECTS} ids")
+    return [check_id("subject", item) for item in value]
+
+
+def _audience_of(caller: Caller, sandbox_id: str) -> Audience:
+    """A tool call is seen by whoever made it (and admins): its user, else its session."""
+    if caller.user_id is not None:
+        return Audience(sandbox_id=sandbox_id, scope="user", owner_id=caller.user_id)
+    if caller.session_id is not None:
+        owner = caller.session_owner
+        return Audience(sandbox_id, "session", owner_id=owner, session_id=caller.session_id)
+    return Audience.admins(sandbox_id)
 
 
 def check_after(value: object) -> int:
@@ -78,3 +127,29 @@ class EventFeed:
                 return page.to_dict()
             after = page.next_after  # past what this caller may not see
             await context.catalog.wait_for_events(min(left, POLL_SECONDS))
+
+    async def record_tool_call(
+        self,
+        tool: str,
+        *,
+        outcome: str = "ok",
+        subjects: Sequence[str] = (),
+        client: str | None = None,
+        user_id: str | None = None,
+        session_id: str | None = None,
+    ) -> None:
+        tool = _check_name("tool", tool)
+        outcome = _check_name("outcome", outcome)
+        ids = _check_subjects(subjects)
+        client = _check_client(client)
+        context = self.context
+        caller = await self.gate.caller(user_id, session_id)
+        async with context.catalog.write() as writer:
+            await writer.append_event(
+                type="v1.mcp.tool_called",
+                subject=ids[0] if ids else tool,
+                payload={"tool": tool, "outcome": outcome, "subjects": ids, "client": client},
+                actor=caller.user_id,
+                time=context.now(),
+                audience=_audience_of(caller, context.sandbox_id),
+            )

@@ -61,6 +61,7 @@ class PresignedUploadService:
         expires: int = DEFAULT_PRESIGN_EXPIRES,
         *,
         user_id: str | None = None,
+        scope: Scope | str = Scope.SESSION,
     ) -> tuple[PresignedURL, str]:
         seconds = self.signer.check_expires(expires)
         await self.context.ensure_open()
@@ -70,7 +71,7 @@ class PresignedUploadService:
             meta=None,
             filename=filename,
             ttl=UNSET,
-            scope=Scope.SESSION,
+            scope=scope,
             user_id=user_id,
             session_id=session_id,
         )

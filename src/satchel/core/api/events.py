@@ -34,6 +34,22 @@ class EventsAPI(Protocol):
         Resume with ``after=next_after``: nothing is missed, nothing comes twice.
         """
 
+    async def record_tool_call(
+        self,
+        tool: str,
+        *,
+        outcome: str = "ok",
+        subjects: Sequence[str] = (),
+        client: str | None = None,
+        user_id: str | None = None,
+        session_id: str | None = None,
+    ) -> None:
+        """Log that an agent called *tool* (an MCP tool) as the caller: a
+        ``v1.mcp.tool_called`` event whose actor is the caller's user, so agents' actions are
+        attributed. *outcome* is ``ok`` or the error code the call ended with; *subjects* are
+        the ids it was about (at most 20); *client* names the agent's software. The event is
+        seen by the caller (its user or session) and by admins."""
+
     @derived
     async def events(
         self,

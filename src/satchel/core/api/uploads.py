@@ -9,7 +9,7 @@ from satchel.core.api._derived import derived
 from satchel.core.content import ArtifactContent
 from satchel.core.ranges import ByteRange
 from satchel.core.requests import MultipartUploadCompleteRequest, MultipartUploadInitRequest
-from satchel.core.scopes import DEFAULT_PRESIGN_EXPIRES
+from satchel.core.scopes import DEFAULT_PRESIGN_EXPIRES, Scope
 from satchel.core.signing import PresignedURL
 from satchel.core.unset import UNSET, Unset
 from satchel.core.uploads import SignedUpload, UploadStatus
@@ -42,8 +42,10 @@ class UploadsAPI(Protocol):
         expires: int = DEFAULT_PRESIGN_EXPIRES,
         *,
         user_id: str | None = None,
+        scope: Scope | str = Scope.SESSION,
     ) -> tuple[PresignedURL, str]:
-        """A URL a client PUTs a file to, and the artifact id it will have once registered."""
+        """A URL a client PUTs a file to, and the artifact id it will have once registered
+        (in *scope*: the session's, by default, or the user's or the sandbox's)."""
 
     async def register_uploaded_artifact(
         self,

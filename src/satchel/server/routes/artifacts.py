@@ -116,6 +116,7 @@ class PresignUploadBody(_Body):
     filename: str | None = None
     mime_type: str | None = None
     expires: int = DEFAULT_PRESIGN_EXPIRES
+    scope: str = "session"
 
 
 class RegisterBody(_Body):
@@ -491,6 +492,7 @@ async def presign_upload(
         body.mime_type,
         body.expires,
         user_id=ids["user_id"],
+        scope=body.scope,
     )
     return JSONResponse(
         {"upload_url": url.url, "artifact_id": artifact_id, "expires_at": url.expires_at}

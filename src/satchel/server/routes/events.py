@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 import cbor2
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 
 from satchel.core.events import MAX_SEQ, MAX_WAIT_SECONDS
 from satchel.core.validation import MAX_PAGE
@@ -72,3 +72,30 @@ async def list_events(
     if cbor:
         return Response(cbor2.dumps(page, canonical=True), media_type=CBOR, headers=headers)
     return JSONResponse(page, headers=headers)
+
+
+class ToolCallBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    tool: str = Field(description="the tool's name")
+    outcome: str = Field("ok", description="ok, or the error code the call ended with")
+    subjects: list[str] = Field(default_factory=list, description="the ids it was about")
+    client: str | None = Field(None, description="the agent's software")
+    user_id: str | None = None
+    session_id: str | None = None
+
+
+@router.post(
+    "/v1/events/tool-calls",
+    summary="Log an agent's MCP tool call as the caller (a v1.mcp.tool_called event)",
+    status_code=204,
+)
+@access(Access.PRINCIPAL)
+async def record_tool_call(request: Request, body: ToolCallBody) -> Response:
+    ids = caller_ids(
+        request, get_principal(request), user_id=body.user_id, session_id=body.session_id
+    )
+    await get_store(request).record_tool_call(
+        body.tool, outcome=body.outcome, subjects=body.subjects, client=body.client, **ids
+    )
+    return Response(status_code=204)
