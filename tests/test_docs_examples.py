@@ -10,6 +10,8 @@ Each fenced block says what it is, and is checked by what it is:
   from a fresh clone by tests/test_newcomer.py);
 - ``dotenv``, ``toml``, ``yaml``: configuration, loaded by what Satchel loads it with (settings,
   retention classes, remotes) or, for Kubernetes manifests, checked against the settings;
+- ``json``: parsed; an MCP client's configuration is started as the client would start it and
+  asked for its tools (tests/mcp_face/test_mcp_docs.py);
 - ``text``: output, diagrams and HTTP exchanges shown for reading; not run.
 
 A block with no kind, or another kind, fails the test: every example is one of these.
@@ -17,6 +19,7 @@ A block with no kind, or another kind, fails the test: every example is one of t
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -37,7 +40,7 @@ from satchel.testing.env import is_configuration
 ROOT = Path(__file__).resolve().parent.parent
 DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 _FENCE = re.compile(r"^```([^\n`]*)\n(.*?)^```$", re.DOTALL | re.MULTILINE)
-KINDS = {"python", "bash", "dotenv", "toml", "yaml", "text"}
+KINDS = {"python", "bash", "dotenv", "toml", "yaml", "json", "text"}
 VENV_BIN = Path(sys.executable).parent
 
 
@@ -247,6 +250,13 @@ def _check_kubernetes(
     settings = _settings_of(variables, monkeypatch)
     assert needed_extras(settings) == ["postgres", "redis", "s3"]
     assert settings.signing_key
+
+
+def test_the_json_examples_parse() -> None:
+    examples = _blocks("json")
+    assert examples
+    for where, _, source in examples:
+        assert isinstance(json.loads(source), dict), where
 
 
 def test_no_table_is_cut_by_a_blank_line() -> None:

@@ -119,9 +119,9 @@ def test_every_help_page_reads_cleanly() -> None:
 
 
 def test_every_command_speaks_json() -> None:
-    """--json on every command but serve (a server), cat (raw bytes) and the three that print
+    """--json on every command but serve and mcp (servers), cat (raw bytes) and the three that print
     JSON whatever is asked (a manifest, a package, an aspect)."""
-    exempt = (["serve"], ["cat"], ["manifest"], ["packages", "show"], ["aspects", "get"])
+    exempt = (["serve"], ["mcp"], ["cat"], ["manifest"], ["packages", "show"], ["aspects", "get"])
     from typer.main import get_command
 
     from satchel.cli.app import app

@@ -145,6 +145,7 @@ def _register_commands() -> None:
     from satchel.cli.commands import register
     from satchel.cli.events import register as register_events
     from satchel.cli.listing import register as register_listing
+    from satchel.cli.mcp_server import register as register_mcp
     from satchel.cli.packages import register as register_packages
     from satchel.cli.proxy import register as register_proxy
     from satchel.cli.retention import register as register_retention
@@ -161,6 +162,7 @@ def _register_commands() -> None:
     register_aspects(app)
     register_webhooks(app)
     register_proxy(app)
+    register_mcp(app)
 
 
 _register_commands()

@@ -10,8 +10,10 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
+from starlette.routing import Route
 
 from satchel._version import __version__
 from satchel.config import Settings
@@ -30,6 +32,9 @@ from satchel.server.recovery import RunMarker, recover
 from satchel.server.routes import ROUTERS
 from satchel.server.routes.docs import mount_docs_assets
 from satchel.store import ArtifactStore
+
+if TYPE_CHECKING:
+    from satchel.server.mcp_http import McpEndpoint
 
 __all__ = ["create_app"]
 
@@ -86,7 +91,10 @@ def create_app(
         if store.settings.webhook_deliver:
             tasks.append(asyncio.create_task(store.run_webhook_delivery()))
         try:
-            yield
+            async with contextlib.AsyncExitStack() as stack:
+                if mcp is not None:
+                    await stack.enter_async_context(mcp.running())
+                yield
         finally:
             for task in tasks:
                 task.cancel()
@@ -117,4 +125,15 @@ def create_app(
     app.state.metrics.install(app)
     for router in ROUTERS:
         app.include_router(router)
+    mcp = _mount_mcp(app) if store.settings.mcp_enabled else None
     return app
+
+
+def _mount_mcp(app: FastAPI) -> McpEndpoint:
+    """``/mcp`` (GET, POST, DELETE): MCP over streamable HTTP; it authenticates each request
+    itself (server/mcp_http.py)."""
+    from satchel.server.mcp_http import McpEndpoint  # the MCP SDK loads only when served
+
+    endpoint = McpEndpoint(app.state.store, app.state.settings, app.state.tokens)
+    app.router.routes.append(Route("/mcp", endpoint, methods=["GET", "POST", "DELETE"]))
+    return endpoint

@@ -1,0 +1,108 @@
+"""``/mcp``: the MCP server over streamable HTTP, inside ``satchel serve``.
+
+Every request authenticates by its own bearer token (a static token or an API key), as every
+other route does; an admin token may act for a user named in ``X-Satchel-User``. Requests are
+stateless (no MCP session is kept between them), so any worker or replica answers any request.
+A browser's cross-site request (an ``Origin`` other than this server's) is refused.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
+from urllib.parse import urlsplit
+
+from mcp.server.context import ServerRequestContext
+from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
+from mcp.server.transport_security import TransportSecuritySettings
+from starlette.datastructures import Headers
+from starlette.types import Receive, Scope, Send
+
+from satchel.config import Settings
+from satchel.core.api import ArtifactStoreAPI
+from satchel.core.errors import AccessDeniedError, UnauthorizedError
+from satchel.mcp import Actor, McpOptions, build_server
+from satchel.server.auth import TokenTable
+from satchel.server.deps import ids_for, principal_for
+
+__all__ = ["ACT_AS_HEADER", "McpEndpoint"]
+
+ACT_AS_HEADER = "x-satchel-user"
+_ACTOR = "satchel_mcp_actor"
+
+
+class McpEndpoint:
+    """The ASGI app answering ``/mcp``; run :meth:`running` for as long as the app serves."""
+
+    def __init__(self, store: ArtifactStoreAPI, settings: Settings, tokens: TokenTable) -> None:
+        self.store = store
+        self.tokens = tokens
+        self.public = urlsplit(settings.resolved_public_url()).netloc
+        server = build_server(store, McpOptions.from_settings(settings), self._identify)
+        self.manager = StreamableHTTPSessionManager(
+            app=server,
+            json_response=True,
+            stateless=True,
+            security_settings=TransportSecuritySettings(enable_dns_rebinding_protection=False),
+        )
+
+    @contextlib.asynccontextmanager
+    async def running(self) -> AsyncIterator[None]:
+        """Run the SDK's request manager for as long as this context lasts. It runs in a task
+        of its own: its task group must end in the task that began it, and an app's lifespan
+        may begin and end in different tasks (as test fixtures do)."""
+        ready, stop = asyncio.Event(), asyncio.Event()
+
+        async def hold() -> None:
+            async with self.manager.run():
+                ready.set()
+                await stop.wait()
+
+        task = asyncio.create_task(hold())
+        started = asyncio.create_task(ready.wait())
+        await asyncio.wait({task, started}, return_when=asyncio.FIRST_COMPLETED)
+        if task.done():  # it failed to start
+            started.cancel()
+            task.result()
+        try:
+            yield
+        finally:
+            stop.set()
+            await task
+
+    @staticmethod
+    def _identify(ctx: ServerRequestContext[Any]) -> Actor:
+        request = ctx.request
+        actor = getattr(getattr(request, "state", None), _ACTOR, None)
+        if not isinstance(actor, Actor):  # never: __call__ sets it before the SDK runs
+            raise UnauthorizedError("this request carries no principal")
+        return actor
+
+    def _check_origin(self, headers: Headers) -> None:
+        origin = headers.get("origin")
+        if origin is None:
+            return
+        netloc = urlsplit(origin).netloc
+        if netloc not in (headers.get("host"), self.public):
+            raise AccessDeniedError(f"requests from {origin} are not accepted here")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        headers = Headers(scope=scope)
+        self._check_origin(headers)
+        values = headers.getlist("authorization")
+        if len(values) > 1:
+            raise UnauthorizedError("send one Authorization header, not several")
+        principal = await principal_for(values[0] if values else "", self.store, self.tokens)
+        if principal.anonymous:
+            raise UnauthorizedError("MCP needs a bearer token (a static token or an API key)")
+        act_as = headers.get(ACT_AS_HEADER) or None
+        ids = ids_for(principal, anon_read=False, user_id=act_as)
+        actor = Actor(
+            user_id=ids["user_id"],
+            is_admin=principal.is_admin and act_as is None,
+            name=principal.name,
+        )
+        scope.setdefault("state", {})[_ACTOR] = actor
+        await self.manager.handle_request(scope, receive, send)
