@@ -17,7 +17,7 @@ import pytest
 from mcp.shared.exceptions import MCPError
 from tests.conftest import ServerProcess
 from tests.harness.processes import free_port
-from tests.mcp_face.helpers import call, failure, http_client
+from tests.mcp_face.helpers import call, every_tool_and_resource, failure, http_client
 from tests.mcp_face.test_mcp_tools import READ_ONLY, WRITES
 
 MIB = 1024 * 1024
@@ -117,6 +117,11 @@ async def test_principals_and_access_rules(writer: ServerProcess) -> None:
     assert ("list_artifacts", "ok", "alice") in calls  # the admin's call on alice's behalf
     assert not any(tool == "get_metadata" for tool, _, _ in calls)  # bob's calls are bob's
     assert {e["payload"]["client"] for e in page["events"]} == {"satchel-tests"}
+
+
+async def test_every_tool_and_resource(writer: ServerProcess, exchange: Path) -> None:
+    async with http_client(writer.url, writer.headers("alice")) as client:
+        await every_tool_and_resource(client, exchange)
 
 
 async def test_an_api_key_is_a_principal(writer: ServerProcess) -> None:

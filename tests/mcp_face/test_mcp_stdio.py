@@ -16,7 +16,8 @@ from mcp import Client
 from mcp.client.stdio import StdioServerParameters
 from tests.cli.helpers import cli_env, lines, run
 from tests.conftest import ServerProcess
-from tests.mcp_face.helpers import CLIENT_INFO, call, failure
+from tests.harness.processes import free_port
+from tests.mcp_face.helpers import CLIENT_INFO, call, every_tool_and_resource, failure
 from tests.mcp_face.test_mcp_tools import READ_ONLY, WRITES
 
 
@@ -69,6 +70,23 @@ async def test_on_the_embedded_store(tmp_path: Path) -> None:
     # what the agent stored is in the data directory, where the CLI finds it
     listed = lines(run(tmp_path, "ls", "--user", "alice", "--json").stdout)
     assert sorted(item["filename"] for item in listed) == ["data.json", "kept.txt"]
+
+
+async def test_every_tool_and_resource(tmp_path: Path) -> None:
+    """On the embedded store; presigned URLs are answered by `satchel serve` on the same data
+    directory (as docs/mcp.md says), here on a port of its own."""
+    exchange = tmp_path / "exchange"
+    exchange.mkdir()
+    (tmp_path / "data").mkdir()
+    beside = ServerProcess(data_dir=tmp_path / "data", port=free_port(), extra_env={})
+    beside.start()
+    try:
+        flags = ("--allow-write", "--allow-delete", "--allow-dir", str(exchange), "--user", "alice")
+        port = str(beside.port)
+        async with stdio_client(tmp_path, *flags, SATCHEL_PORT=port) as client:
+            await every_tool_and_resource(client, exchange)
+    finally:
+        beside.stop()
 
 
 async def test_on_a_server_as_the_tokens_user(server: ServerProcess, tmp_path: Path) -> None:
