@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -50,7 +49,8 @@ async def failure(client: Client, tool: str, **arguments: Any) -> dict[str, Any]
 
 
 def size_of(result: Any) -> int:
-    return len(json.dumps(result.model_dump(mode="json", by_alias=True, exclude_none=True)))
+    """The bytes of *result* as JSON on the wire."""
+    return len(result.model_dump_json(by_alias=True, exclude_none=True).encode())
 
 
 class Recorder:

@@ -5,6 +5,7 @@ whose presigned URL curl fetches)."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import os
 import subprocess
@@ -19,6 +20,10 @@ from tests.conftest import ServerProcess
 from tests.harness.processes import free_port
 from tests.mcp_face.helpers import call, every_tool_and_resource, failure, http_client
 from tests.mcp_face.test_mcp_tools import READ_ONLY, WRITES
+from tests.server.inprocess import ALICE, client, running_app
+
+from satchel.config import Settings
+from satchel.server import create_app
 
 MIB = 1024 * 1024
 
@@ -112,16 +117,21 @@ async def test_principals_and_access_rules(writer: ServerProcess) -> None:
         assert (await call(admin_as_alice, "whoami"))["user_id"] == "alice"
     async with http_client(writer.url, writer.headers("alice")) as alice:
         page = await call(alice, "list_events", types=["v1.mcp."], limit=100)
-    calls = [(e["payload"]["tool"], e["payload"]["outcome"], e["actor"]) for e in page["events"]]
-    assert ("write_artifact", "ok", "alice") in calls
-    assert ("list_artifacts", "ok", "alice") in calls  # the admin's call on alice's behalf
-    assert not any(tool == "get_metadata" for tool, _, _ in calls)  # bob's calls are bob's
+    calls = [
+        (e["payload"]["tool"], e["payload"]["outcome"], e["actor"], e["payload"]["principal"])
+        for e in page["events"]
+    ]
+    assert ("write_artifact", "ok", "alice", "alice") in calls
+    assert ("list_artifacts", "ok", "alice", "ops") in calls  # the admin, on alice's behalf
+    assert not any(call[0] == "get_metadata" for call in calls)  # bob's calls are bob's
     assert {e["payload"]["client"] for e in page["events"]} == {"satchel-tests"}
 
 
 async def test_every_tool_and_resource(writer: ServerProcess, exchange: Path) -> None:
+    mine = exchange / "alice"  # each user has a directory of its own on a shared server
+    mine.mkdir(exist_ok=True)
     async with http_client(writer.url, writer.headers("alice")) as client:
-        await every_tool_and_resource(client, exchange)
+        await every_tool_and_resource(client, mine)
 
 
 async def test_an_api_key_is_a_principal(writer: ServerProcess) -> None:
@@ -175,14 +185,56 @@ async def test_a_20_mib_file_never_passes_through_the_model(
         assert second["status"] == 409  # registered once
 
 
-async def test_import_and_export_on_the_server(writer: ServerProcess, exchange: Path) -> None:
-    (exchange / "report.csv").write_text("a,b\n1,2\n")
-    async with http_client(writer.url, writer.headers("alice")) as client:
-        made = await call(client, "import_file", path="report.csv")
+async def test_each_user_has_its_own_directories(writer: ServerProcess, exchange: Path) -> None:
+    (exchange / "alice").mkdir(exist_ok=True)
+    (exchange / "alice" / "report.csv").write_text("a,b\n1,2\n")
+    async with http_client(writer.url, writer.headers("alice")) as alice:
+        assert (await call(alice, "whoami"))["allowed_dirs"] == [str(exchange / "alice")]
+        made = await call(alice, "import_file", path="report.csv")
         assert made["mime"] == "text/csv"
-        out = await call(client, "export_file", artifact_id=made["artifact_id"], path="copy.csv")
-        assert Path(out["path"]).read_text() == "a,b\n1,2\n"  # noqa: ASYNC240
-        refused = await failure(client, "import_file", path="/etc/hostname")
-        assert refused["status"] == 403
-        gone = await call(client, "delete_artifact", artifact_id=made["artifact_id"])
-        assert gone["deleted"] is True
+        out = await call(alice, "export_file", artifact_id=made["artifact_id"], path="copy.csv")
+        assert out["path"] == str(exchange / "alice" / "copy.csv")
+        assert (exchange / "alice" / "copy.csv").stat().st_mode & 0o777 == 0o600
+        assert (await failure(alice, "import_file", path="/etc/hostname"))["status"] == 403
+    async with http_client(writer.url, writer.headers("bob")) as bob:
+        assert (await call(bob, "whoami"))["allowed_dirs"] == [str(exchange / "bob")]
+        assert (await failure(bob, "import_file", path="copy.csv"))["status"] == 400  # not his
+        for path in ("../alice/copy.csv", str(exchange / "alice" / "copy.csv")):
+            assert (await failure(bob, "import_file", path=path))["status"] == 403
+        refused = await failure(bob, "export_file", artifact_id=made["artifact_id"], path="x")
+        assert refused["status"] == 403  # nor alice's artifact
+    async with http_client(writer.url, writer.headers("admin")) as admin:  # the application
+        assert (await call(admin, "whoami"))["allowed_dirs"] == [str(exchange)]
+        back = await call(admin, "import_file", path="alice/copy.csv")
+        assert back["sha256"] == made["sha256"]
+
+
+async def test_the_shell_line_of_a_link_runs_as_given(
+    writer: ServerProcess, tmp_path: Path
+) -> None:
+    name = "$(touch pwned) `touch pwned2`.bin"
+    async with http_client(writer.url, writer.headers("alice")) as client:
+        made = await call(client, "write_artifact", filename=name, base64="AAECAw==")
+        url = await call(client, "presign", artifact_id=made["artifact_id"])
+    ran = await asyncio.create_subprocess_exec("bash", "-c", url["curl"], cwd=tmp_path)
+    assert await ran.wait() == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == [name]  # noqa: ASYNC240
+    assert (tmp_path / name).read_bytes() == b"\x00\x01\x02\x03"
+
+
+async def test_the_endpoint_lives_with_the_app(tmp_path: Path) -> None:
+    """/mcp answers while the app runs, is refused (not hung) once it stopped, and is not
+    there when SATCHEL_MCP_ENABLED is off."""
+    hello = {"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {}}
+    headers = {"Accept": "application/json, text/event-stream", "Authorization": f"Bearer {ALICE}"}
+    headers["MCP-Protocol-Version"] = "2025-06-18"
+    settings = Settings(data_dir=tmp_path / "on", auth_tokens=f"{ALICE}=alice")
+    app = create_app(settings, purge_interval=0)
+    async with app.router.lifespan_context(app), client(app, None) as http:
+        answer = await http.post("/mcp", json=hello, headers=headers)
+        assert answer.status_code == 200, answer.text
+        assert "whoami" in {tool["name"] for tool in answer.json()["result"]["tools"]}
+    async with client(app, None) as http:
+        assert (await http.post("/mcp", json=hello, headers=headers)).status_code == 503
+    async with running_app(tmp_path / "off", mcp_enabled=False) as off, client(off, ALICE) as http:
+        assert (await http.post("/mcp", json=hello, headers=headers)).status_code == 404

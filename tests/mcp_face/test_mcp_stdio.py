@@ -118,9 +118,11 @@ async def test_on_a_server_as_the_tokens_user(server: ServerProcess, tmp_path: P
     [
         (("--allow-dir", "/no/such/dir"), "is not a directory"),
         (("--result-limit", "10"), "--result-limit"),
+        (("--allow-dir", "data/blobs"), "overlaps Satchel's own data"),
     ],
 )
 def test_bad_options_are_one_line(tmp_path: Path, args: tuple[str, ...], message: str) -> None:
+    (tmp_path / "data" / "blobs").mkdir(parents=True)
     result = run(tmp_path, "mcp", *args, ok=False)
     assert result.returncode == 2
     assert message in result.stderr

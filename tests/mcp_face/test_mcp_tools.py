@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
+import shlex
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from tests.mcp_face.helpers import CLIENT_INFO, call, failure, size_of
 
 from satchel import ArtifactStore
 from satchel.config import Settings
+from satchel.core.errors import InvalidRequestError
 from satchel.mcp import Actor, McpOptions, build_server
 
 ALICE = Actor(user_id="alice", name="alice")
@@ -222,9 +224,22 @@ async def test_bad_arguments_and_store_errors_are_tool_errors(
         assert (await call(client, "list_artifacts"))["items"] == []  # nothing was stored
 
 
-async def test_users_reach_only_their_own(store: ArtifactStore, everything: McpOptions) -> None:
+async def test_users_reach_only_their_own(
+    store: ArtifactStore, everything: McpOptions, exchange: Path
+) -> None:
+    (exchange / "pkg").mkdir()
+    (exchange / "pkg" / "private.txt").write_text("alice's")
     async with _client(store, everything) as alice:
         mine = await call(alice, "write_artifact", filename="secret.txt", text="alice's")
+        package = await call(
+            alice,
+            "push_package",
+            path="pkg",
+            producer="ci",
+            subject="s",
+            retention_class="transient",
+        )
+        assert (await store.get_package(package["package_id"]))["scope"] == "user"  # not published
     bob = Actor(user_id="bob", name="bob")
     async with _client(store, everything, bob) as client:
         for tool in ("get_metadata", "read_artifact", "presign", "delete_artifact"):
@@ -240,6 +255,19 @@ async def test_users_reach_only_their_own(store: ArtifactStore, everything: McpO
             await client.read_resource(mine["uri"])
         assert "access denied" in denied.value.error.message
         assert (await client.list_resources()).resources == []
+        hidden = await failure(client, "get_manifest", package_id=package["package_id"])
+        assert hidden["status"] == 404  # a package a caller may not read is not there for it
+        with pytest.raises(MCPError):
+            await client.read_resource(f"satchel://package/{package['package_id']}")
+        assert (await call(client, "list_packages"))["items"] == []
+    # bob's attempts are on record, as bob's, naming what he asked for
+    tried = await store.list_events(types=["v1.mcp."], user_id="bob", limit=100)
+    outcomes = {(e["payload"]["tool"], e["payload"]["outcome"]) for e in tried["events"]}
+    assert ("get_metadata", "access_denied") in outcomes
+    assert ("read_resource", "access_denied") in outcomes
+    denied_reads = [e for e in tried["events"] if e["payload"]["tool"] == "get_metadata"]
+    assert denied_reads[0]["payload"]["subjects"] == [mine["artifact_id"]]
+    assert {e["actor"] for e in tried["events"]} == {"bob"}
 
 
 async def test_resources_and_templates(
@@ -282,8 +310,9 @@ async def test_resources_and_templates(
         with pytest.raises(MCPError) as missing:
             await client.read_resource("satchel://artifact/nope")
         assert missing.value.error.code == -32002
-        with pytest.raises(MCPError):
+        with pytest.raises(MCPError) as foreign:
             await client.read_resource("file:///etc/passwd")
+        assert foreign.value.error.code == -32002
         templates = (await client.list_resource_templates()).resource_templates
         assert {t.uri_template for t in templates} == {
             "satchel://artifact/{artifact_id}",
@@ -420,3 +449,87 @@ async def test_no_result_exceeds_the_limit(store: ArtifactStore, exchange: Path)
         isinstance(r.content[0], types.ResourceLink) for r in results
     )  # a link, not a cut body
     assert any(not r.is_error and len(r.structured_content.get("items", [])) == 1 for r in results)
+
+
+async def test_a_name_cannot_reach_the_shell(store: ArtifactStore, everything: McpOptions) -> None:
+    name = "$(touch pwned) `id` 'q'.bin"
+    async with _client(store, everything) as client:
+        made = await call(client, "write_artifact", filename=name, base64="AAE=")
+        url = await call(client, "presign", artifact_id=made["artifact_id"])
+        assert shlex.split(url["curl"]) == ["curl", "-fsS", "-o", name, url["url"]]
+        linked = await client.call_tool("read_artifact", {"artifact_id": made["artifact_id"]})
+        assert shlex.quote(name) in linked.content[1].text
+        begun = await call(client, "begin_upload", filename=f"dir/{name}")
+        assert shlex.split(begun["curl"]) == ["curl", "-fsS", "-T", name, begun["upload_url"]]
+
+
+async def test_special_files_and_protected_directories(
+    store: ArtifactStore, exchange: Path, tmp_path: Path
+) -> None:
+    os.mkfifo(exchange / "pipe")
+    (exchange / "tree").mkdir()
+    (exchange / "tree" / "ok.txt").write_text("ok")
+    os.mkfifo(exchange / "tree" / "pipe")
+    async with _client(store, McpOptions(allow_dirs=(exchange,), allow_write=True)) as client:
+        refused = await failure(client, "import_file", path="pipe")  # returns: nothing blocks
+        assert (refused["status"], refused["message"]) == (400, "pipe is not a regular file")
+        push = await failure(
+            client,
+            "push_package",
+            path="tree",
+            producer="p",
+            subject="s",
+            retention_class="transient",
+        )
+        assert push["status"] == 400
+        assert (await call(client, "list_packages"))["items"] == []  # no half-made package
+        assert (await failure(client, "import_file", path="tree"))["status"] == 400
+        assert (await failure(client, "import_file", path="missing"))["status"] == 400
+    async with _client(store, McpOptions(allow_dirs=(exchange,))) as client:
+        made = await store.store(b"x", filename="x.txt", user_id="alice", scope="user")
+        (exchange / "x.txt").write_text("mine")
+        denied = await failure(
+            client, "export_file", artifact_id=made, path="x.txt", overwrite=True
+        )
+        assert denied["status"] == 403  # replacing a file needs a server that allows writes
+        assert (exchange / "x.txt").read_text() == "mine"
+    data = tmp_path / "data"
+    for allowed in (data, data / "blobs", tmp_path):
+        allowed.mkdir(exist_ok=True)
+        with pytest.raises(InvalidRequestError, match="overlaps Satchel's own data"):
+            McpOptions(allow_dirs=(allowed,), protected=(data,))
+
+
+async def test_resource_lists_and_reads_stay_within_the_limit(store: ArtifactStore) -> None:
+    options = McpOptions(allow_write=True, result_limit=16 * 1024)
+    async with _client(store, options) as client:
+        for number in range(60):
+            await call(
+                client,
+                "write_artifact",
+                filename=f"{number:02}-" + "n" * 200,
+                text="x",
+                summary="s" * 900,
+            )
+        controls = await call(client, "write_artifact", filename="c.txt", text="\x01" * 8000)
+        pages, cursor = [], None
+        while True:
+            page = await client.list_resources(cursor=cursor)
+            pages.append(page)
+            cursor = page.next_cursor
+            if cursor is None:
+                break
+        listed = [r for page in pages for r in page.resources]
+        assert len(listed) == 61
+        assert len({r.uri for r in listed}) == 61  # nothing twice, nothing missed
+        assert (
+            max(len(p.model_dump_json(by_alias=True, exclude_none=True).encode()) for p in pages)
+            <= 16 * 1024
+        )
+        with pytest.raises(MCPError) as big:  # 8000 bytes, 48000 as JSON
+            await client.read_resource(controls["uri"])
+        assert big.value.error.data["code"] == "too_large"
+        assert big.value.error.data["presigned_url"].startswith("http")
+        read = await client.call_tool("read_artifact", {"artifact_id": controls["artifact_id"]})
+        assert size_of(read) <= 16 * 1024
+        assert isinstance(read.content[0], types.ResourceLink)

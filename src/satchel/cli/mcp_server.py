@@ -58,13 +58,12 @@ def mcp(
     from satchel.config import Settings
     from satchel.mcp import McpOptions
 
-    settings = Settings()
-    defaults = McpOptions.from_settings(settings)
-    options = McpOptions(
-        allow_write=defaults.allow_write if allow_write is None else allow_write,
-        allow_delete=allow_delete or defaults.allow_delete,
-        allow_dirs=tuple(allow_dir) if allow_dir else defaults.allow_dirs,
-        result_limit=result_limit or defaults.result_limit,
+    options = McpOptions.from_settings(
+        Settings(),
+        allow_write=allow_write,
+        allow_delete=allow_delete or None,
+        allow_dirs=tuple(allow_dir) if allow_dir else None,
+        result_limit=result_limit,
     )
     anyio.run(_serve, options, user, session, url, token)
 

@@ -52,10 +52,12 @@ class RemoteEventsMixin(RemoteBase):
         outcome: str = "ok",
         subjects: Sequence[str] = (),
         client: str | None = None,
+        principal: str | None = None,
         user_id: str | None = None,
         session_id: str | None = None,
     ) -> None:
-        """Log an agent's tool call (see the contract)."""
+        """Log an agent's tool call (see the contract; the server records the principal of
+        this client's token, so *principal* is not sent)."""
         body = {
             "tool": tool,
             "outcome": outcome,

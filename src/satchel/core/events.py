@@ -83,7 +83,7 @@ EVENT_TYPES: dict[str, str] = {
     # agents
     "v1.mcp.tool_called": "An agent called an MCP tool (the subject is the first id it was "
     "about, else the tool's name). Payload: tool, outcome (ok or an error code), subjects, "
-    "client.",
+    "client, principal (the credential used).",
     "v1.api_key.created": "An API key was created. Payload: user_id, admin, name.",
     "v1.api_key.revoked": "An API key was revoked. Payload: (empty).",
     # storage verification

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import shlex
 from typing import Any
 
 import mcp_types as types
@@ -12,7 +13,15 @@ import mcp_types as types
 from satchel.core.models import ArtifactMetadata
 from satchel.mcp.registry import Call, Output
 
-__all__ = ["IMAGE_TYPES", "artifact_uri", "is_text", "item", "read_output"]
+__all__ = [
+    "IMAGE_TYPES",
+    "artifact_uri",
+    "curl_get",
+    "is_text",
+    "item",
+    "local_name",
+    "read_output",
+]
 
 IMAGE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
 """Images MCP clients show; others come back as links."""
@@ -65,6 +74,18 @@ def item(meta: ArtifactMetadata) -> dict[str, Any]:
     }
 
 
+def local_name(meta: ArtifactMetadata) -> str:
+    """The file name a download takes: the last part of the filename, or the id when that
+    could not be a file name."""
+    leaf = (meta.filename or "").replace("\\", "/").rsplit("/", 1)[-1]
+    return meta.artifact_id if leaf in ("", ".", "..") or "\x00" in leaf else leaf
+
+
+def curl_get(meta: ArtifactMetadata, url: str) -> str:
+    """The shell line that downloads *url* to the artifact's name (quoted for the shell)."""
+    return f"curl -fsS -o {shlex.quote(local_name(meta))} {shlex.quote(url)}"
+
+
 def _decoded(data: bytes) -> str | None:
     try:
         return data.decode("utf-8")
@@ -76,10 +97,9 @@ async def link_output(call: Call, meta: ArtifactMetadata, reason: str, expires: 
     """A resource link, and a presigned URL the agent's environment can fetch."""
     url = await call.store.presign(meta.artifact_id, expires, **call.actor.ids())
     name = meta.filename or meta.artifact_id
-    local = name.replace("\\", "/").rsplit("/", 1)[-1] or meta.artifact_id
     text = (
         f"{name} ({meta.bytes} bytes, {meta.mime}) is not returned inline: {reason}. "
-        f"Fetch it outside the conversation: curl -fsS -o {json.dumps(local)} '{url.url}' "
+        f"Fetch it outside the conversation: {curl_get(meta, url.url)} "
         f"(the URL works for {expires} seconds), or read {artifact_uri(meta.artifact_id)}."
     )
     link = types.ResourceLink(

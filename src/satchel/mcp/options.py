@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from satchel.core.errors import AccessDeniedError, InvalidRequestError
+from satchel.mcp.roots import Roots
 
 __all__ = ["Actor", "McpOptions"]
 
@@ -46,28 +47,44 @@ class McpOptions:
     allow_delete: bool = False
     allow_dirs: tuple[Path, ...] = ()
     result_limit: int = 512 * KIB
+    per_principal: bool = False
+    """Each user gets a subdirectory of each allowed directory (a server shared by users)."""
+    protected: tuple[Path, ...] = ()
+    """Directories an allowed one may not overlap (Satchel's own data)."""
     page_size: int = 20
     """Items a list returns when the call names no limit (small: results fit a context)."""
     max_page: int = 100
 
     def __post_init__(self) -> None:
         roots = []
+        protected = [Path(p).resolve() for p in self.protected]
         for raw in self.allow_dirs:
             path = Path(os.path.expanduser(str(raw))).resolve()
             if not path.is_dir():
                 raise InvalidRequestError(f"allowed directory {str(raw)!r} is not a directory")
+            for own in protected:
+                if path.is_relative_to(own) or own.is_relative_to(path):
+                    raise InvalidRequestError(
+                        f"allowed directory {str(raw)!r} overlaps Satchel's own data ({own})"
+                    )
             roots.append(path)
         object.__setattr__(self, "allow_dirs", tuple(roots))
 
     @classmethod
-    def from_settings(cls, settings: Any) -> McpOptions:
+    def from_settings(cls, settings: Any, **changes: Any) -> McpOptions:
+        """The options *settings* give (``SATCHEL_MCP_*``), with *changes*; Satchel's data
+        and blob directories are protected."""
         dirs = tuple(Path(p.strip()) for p in settings.mcp_allow_dirs.split(",") if p.strip())
-        return cls(
-            allow_write=settings.mcp_allow_write,
-            allow_delete=settings.mcp_allow_delete,
-            allow_dirs=dirs,
-            result_limit=settings.mcp_result_limit,
-        )
+        protected = tuple(p for p in (settings.data_dir, settings.fs_root) if p is not None)
+        values: dict[str, Any] = {
+            "allow_write": settings.mcp_allow_write,
+            "allow_delete": settings.mcp_allow_delete,
+            "allow_dirs": dirs,
+            "result_limit": settings.mcp_result_limit,
+            "protected": protected,
+        }
+        values.update({key: value for key, value in changes.items() if value is not None})
+        return cls(**values)
 
     @property
     def inline_limit(self) -> int:
@@ -75,18 +92,17 @@ class McpOptions:
         the result needs room."""
         return (self.result_limit - 8 * KIB) * 3 // 4
 
-    def local_path(self, raw: str) -> Path:
-        """*raw* (absolute, or relative to the first allowed directory) resolved, symlinks
-        followed; AccessDeniedError unless it lies inside an allowed directory."""
-        if not self.allow_dirs:
-            raise AccessDeniedError("this MCP server was started without --allow-dir")
-        if not isinstance(raw, str) or not raw or "\x00" in raw:
-            raise InvalidRequestError("path must be a non-empty path")
-        path = Path(os.path.expanduser(raw))
-        if not path.is_absolute():
-            path = self.allow_dirs[0] / path
-        resolved = path.resolve()
-        if not any(resolved.is_relative_to(root) for root in self.allow_dirs):
-            allowed = ", ".join(str(root) for root in self.allow_dirs)
-            raise AccessDeniedError(f"{raw} is outside the allowed directories ({allowed})")
-        return resolved
+    def roots_for(self, actor: Actor) -> Roots:
+        """The directories *actor* may use: the allowed ones, or on a shared server
+        (*per_principal*) a user's own subdirectory of each (made on first use, mode 0700);
+        the application and admins acting as it get the directories themselves."""
+        if not self.per_principal or actor.user_id is None:
+            return Roots(self.allow_dirs)
+        mine = []
+        for root in self.allow_dirs:
+            path = root / actor.user_id  # a checked id: one path segment
+            path.mkdir(mode=0o700, exist_ok=True)
+            if path.is_symlink() or not path.resolve().is_relative_to(root):
+                raise AccessDeniedError(f"{path} is not a directory of its own")
+            mine.append(path.resolve())
+        return Roots(tuple(mine))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import re
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any
 
@@ -19,9 +20,10 @@ from pydantic import BaseModel, ValidationError
 
 from satchel.core.api import ArtifactStoreAPI
 from satchel.core.errors import ArtifactStoreError
+from satchel.core.validation import ID_PATTERN, MAX_ID_LENGTH
 from satchel.mcp.options import Actor, McpOptions
 
-__all__ = ["Call", "Output", "ToolSpec", "Toolbox"]
+__all__ = ["Call", "Output", "ToolSpec", "Toolbox", "requested_ids"]
 
 logger = logging.getLogger("satchel.mcp")
 
@@ -99,6 +101,24 @@ def _error(code: str, message: str, status: int) -> types.CallToolResult:
     )
 
 
+_ID = re.compile(ID_PATTERN)
+_URI_PREFIXES = ("satchel://artifact/", "satchel://package/")
+
+
+def requested_ids(arguments: dict[str, Any]) -> list[str]:
+    """The ids a call's arguments name (recorded with a call that failed, so an attempt on
+    someone else's artifact is on record too)."""
+    found = []
+    for key in ("artifact_id", "package_id"):
+        value = arguments.get(key)
+        if isinstance(value, str):
+            for prefix in _URI_PREFIXES:
+                value = value.removeprefix(prefix)
+            if len(value) <= MAX_ID_LENGTH and _ID.fullmatch(value) and ".." not in value:
+                found.append(value)
+    return found
+
+
 def _invalid(exc: ValidationError) -> str:
     parts = []
     for err in exc.errors(include_url=False, include_input=False):
@@ -137,10 +157,12 @@ class Toolbox:
         self, name: str, arguments: dict[str, Any], call: Call, *, client: str | None = None
     ) -> types.CallToolResult:
         spec = self.offered.get(name)
+        asked = requested_ids(arguments)
         if spec is None:
             known = self.all.get(name)
             if known is None:
                 raise MCPError(types.INVALID_PARAMS, f"unknown tool {name!r}")
+            await self.record(call, name, "not_offered", asked, client)
             flags = " and ".join(_FLAGS[need] for need in sorted(known.needs))
             raise MCPError(
                 types.INVALID_PARAMS, f"tool {name!r} is off: this server runs without {flags}"
@@ -152,7 +174,7 @@ class Toolbox:
             result, outcome = _error("invalid_request", _invalid(exc), 400), "invalid_request"
         else:
             result, outcome, subjects = await self._run(spec, call, params)
-        await self.record(call, name, outcome, subjects, client)
+        await self.record(call, name, outcome, subjects or asked, client)
         return result
 
     async def _run(
@@ -170,7 +192,7 @@ class Toolbox:
                 (),
             )
         result = _result(output)
-        size = len(result.model_dump_json(by_alias=True, exclude_none=True))
+        size = len(result.model_dump_json(by_alias=True, exclude_none=True).encode())
         limit = self.options.result_limit
         if size > limit:
             message = (
@@ -186,6 +208,7 @@ class Toolbox:
         try:
             await call.store.record_tool_call(
                 tool,
+                principal=call.actor.name or None,
                 outcome=outcome,
                 subjects=list(subjects)[:20],
                 client="".join(ch for ch in client if ch.isprintable())[:200] if client else None,

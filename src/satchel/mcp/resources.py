@@ -54,32 +54,36 @@ def _resource(meta: ArtifactMetadata) -> types.Resource:
 
 
 async def list_resources(call: Call, cursor: str | None) -> types.ListResourcesResult:
-    """The caller's artifacts (newest first), then its packages. The cursor says which list
-    and where: ``a:<cursor>`` or ``p:<cursor>``."""
+    """The caller's artifacts (newest first), then its packages, as many per page as fit the
+    result limit (at most ``max_page``). The cursor says which list and where: ``a:<cursor>``
+    or ``p:<cursor>``."""
     kind, _, inner = (cursor or "a:").partition(":")
-    page = call.options.max_page
-    ids = call.actor.ids()
-    if kind == "a":
-        if ids["session_id"] is not None:
-            found = await call.store.list_by_session(
-                ids["session_id"],
-                page,
-                cursor=inner or None,
-                user_id=ids["user_id"],
-                order="-stored_at",
-            )
-        else:
-            found = await call.store.search(
-                limit=page, cursor=inner or None, order="-stored_at", **ids
-            )
-        following = f"a:{found.next_cursor}" if found.next_cursor else "p:"
-        return types.ListResourcesResult(
-            resources=[_resource(m) for m in found], next_cursor=following
-        )
-    if kind != "p":
+    if kind not in ("a", "p"):
         raise MCPError(types.INVALID_PARAMS, "this cursor did not come from resources/list")
+    page = call.options.max_page
+    while True:
+        listed = await (_artifacts if kind == "a" else _packages)(call, inner or None, page)
+        size = len(listed.model_dump_json(by_alias=True, exclude_none=True).encode())
+        if size <= call.options.result_limit or page == 1:
+            return listed
+        page = max(1, page // 2)
+
+
+async def _artifacts(call: Call, cursor: str | None, page: int) -> types.ListResourcesResult:
+    ids = call.actor.ids()
+    if ids["session_id"] is not None:
+        found = await call.store.list_by_session(
+            ids["session_id"], page, cursor=cursor, user_id=ids["user_id"], order="-stored_at"
+        )
+    else:
+        found = await call.store.search(limit=page, cursor=cursor, order="-stored_at", **ids)
+    following = f"a:{found.next_cursor}" if found.next_cursor else "p:"
+    return types.ListResourcesResult(resources=[_resource(m) for m in found], next_cursor=following)
+
+
+async def _packages(call: Call, cursor: str | None, page: int) -> types.ListResourcesResult:
     packages = await call.store.list_packages(
-        mine=True, limit=page, cursor=inner or None, user_id=call.actor.user_id
+        mine=True, limit=page, cursor=cursor, user_id=call.actor.user_id
     )
     listed = [
         types.Resource(
@@ -114,16 +118,8 @@ async def read_resource(call: Call, uri: str) -> types.ReadResourceResult:
 async def _read_artifact(call: Call, uri: str, ident: str) -> types.ReadResourceResult:
     store, ids = call.store, call.actor.ids()
     meta = await store.metadata(ident, **ids)
-    limit = call.options.inline_limit
-    if meta.bytes > limit:
-        url = await store.presign(ident, 3600, **ids)
-        message = (
-            f"{meta.filename or ident} is {meta.bytes} bytes, above what this server returns "
-            f"inline ({limit}); fetch it from the presigned URL in this error's data (valid "
-            "for an hour) or ask the presign tool for one"
-        )
-        data = {"uri": uri, "bytes": meta.bytes, "limit": limit, "presigned_url": url.url}
-        raise MCPError(types.INVALID_PARAMS, message, data)
+    if meta.bytes > call.options.inline_limit:
+        raise await _too_large(call, meta, uri, "above what this server returns inline")
     body = await store.retrieve(ident, **ids)
     if is_text(meta.mime):
         try:
@@ -131,11 +127,36 @@ async def _read_artifact(call: Call, uri: str, ident: str) -> types.ReadResource
         except UnicodeDecodeError:
             pass
         else:
+            if _json_size(text) > call.options.result_limit:
+                raise await _too_large(call, meta, uri, "escaped as JSON, it exceeds the limit")
             contents = types.TextResourceContents(uri=uri, text=text, mime_type=meta.mime)
             return types.ReadResourceResult(contents=[contents])
     blob = base64.b64encode(body).decode("ascii")
     binary = types.BlobResourceContents(uri=uri, blob=blob, mime_type=meta.mime)
     return types.ReadResourceResult(contents=[binary])
+
+
+def _json_size(text: str) -> int:
+    return len(json.dumps(text, ensure_ascii=False).encode())
+
+
+async def _too_large(call: Call, meta: ArtifactMetadata, uri: str, why: str) -> MCPError:
+    url = await call.store.presign(meta.artifact_id, 3600, **call.actor.ids())
+    limit = call.options.inline_limit
+    message = (
+        f"{meta.filename or meta.artifact_id} is {meta.bytes} bytes, {why} ({limit}): fetch it "
+        "from the presigned URL in this error's data (valid for an hour), or ask the presign "
+        "tool for one"
+    )
+    data = {
+        "uri": uri,
+        "code": "too_large",
+        "status": 413,
+        "bytes": meta.bytes,
+        "limit": limit,
+        "presigned_url": url.url,
+    }
+    return MCPError(types.INVALID_PARAMS, message, data)
 
 
 async def _read_package(call: Call, uri: str, ident: str) -> types.ReadResourceResult:
@@ -146,8 +167,10 @@ async def _read_package(call: Call, uri: str, ident: str) -> types.ReadResourceR
         text = raw.decode("utf-8")
     else:
         text = json.dumps(package, separators=(",", ":"), default=str)
-    if len(text) > call.options.result_limit:
+    if _json_size(text) > call.options.result_limit:
         message = f"this package's manifest is {len(text)} bytes, above the result limit"
-        raise MCPError(types.INVALID_PARAMS, message, {"uri": uri})
+        raise MCPError(
+            types.INVALID_PARAMS, message, {"uri": uri, "code": "too_large", "status": 413}
+        )
     contents = types.TextResourceContents(uri=uri, text=text, mime_type="application/json")
     return types.ReadResourceResult(contents=[contents])

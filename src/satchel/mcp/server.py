@@ -4,8 +4,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 import mcp_types as types
 from mcp.server.context import ServerRequestContext
@@ -15,9 +15,10 @@ from mcp.shared.exceptions import MCPError
 
 from satchel._version import __version__
 from satchel.core.api import ArtifactStoreAPI
+from satchel.core.errors import ArtifactStoreError
 from satchel.mcp.options import Actor, McpOptions
-from satchel.mcp.registry import Call, Toolbox
-from satchel.mcp.resources import TEMPLATES, list_resources, read_resource
+from satchel.mcp.registry import Call, Toolbox, requested_ids
+from satchel.mcp.resources import RESOURCE_NOT_FOUND, TEMPLATES, list_resources, read_resource
 from satchel.mcp.tools_files import FILE_TOOLS
 from satchel.mcp.tools_read import READ_TOOLS
 from satchel.mcp.tools_write import WRITE_TOOLS
@@ -25,6 +26,7 @@ from satchel.mcp.tools_write import WRITE_TOOLS
 __all__ = ["INSTRUCTIONS", "Identify", "build_server", "run_stdio"]
 
 logger = logging.getLogger("satchel.mcp")
+_T = TypeVar("_T")
 
 Identify = Callable[[ServerRequestContext[Any]], Actor]
 """Who a request acts as (the stdio server's configured actor, or the HTTP request's token)."""
@@ -43,6 +45,37 @@ def _client(ctx: ServerRequestContext[Any]) -> str | None:
     info = getattr(params, "client_info", None)
     name = getattr(info, "name", None)
     return str(name) if name else None
+
+
+async def guarded(
+    toolbox: Toolbox,
+    call: Call,
+    client: str | None,
+    name: str,
+    subjects: list[str],
+    work: Awaitable[_T],
+) -> _T:
+    """Run a resource request: the error tree as MCP errors (never a stack trace), and the
+    request recorded as a call of *name* with its outcome."""
+    outcome = "ok"
+    try:
+        return await work
+    except MCPError as exc:
+        data = exc.error.data if isinstance(exc.error.data, dict) else {}
+        fallback = "not_found" if exc.code == RESOURCE_NOT_FOUND else "invalid_request"
+        outcome = str(data.get("code") or fallback)
+        raise
+    except ArtifactStoreError as exc:
+        outcome = exc.code
+        data = {"code": exc.code, "status": exc.status_code}
+        raise MCPError(types.INVALID_PARAMS, str(exc), data) from None
+    except Exception:
+        logger.exception("MCP %s failed", name)
+        outcome = "internal_error"
+        message = "the request failed; see the server's log"
+        raise MCPError(types.INTERNAL_ERROR, message) from None
+    finally:
+        await toolbox.record(call, name, outcome, subjects, client)
 
 
 def build_server(store: ArtifactStoreAPI, options: McpOptions, identify: Identify) -> Server[Any]:
@@ -66,7 +99,9 @@ def build_server(store: ArtifactStoreAPI, options: McpOptions, identify: Identif
     async def resources(
         ctx: ServerRequestContext[Any], params: types.PaginatedRequestParams | None
     ) -> types.ListResourcesResult:
-        return await list_resources(call_of(ctx), params.cursor if params else None)
+        call = call_of(ctx)
+        work = list_resources(call, params.cursor if params else None)
+        return await guarded(toolbox, call, _client(ctx), "list_resources", [], work)
 
     async def templates(
         ctx: ServerRequestContext[Any], params: types.PaginatedRequestParams | None
@@ -78,23 +113,9 @@ def build_server(store: ArtifactStoreAPI, options: McpOptions, identify: Identif
     ) -> types.ReadResourceResult:
         call = call_of(ctx)
         uri = str(params.uri)
-        outcome, subject = "ok", uri.rsplit("/", 1)[-1]
-        try:
-            return await read_resource(call, uri)
-        except MCPError as exc:
-            data = exc.error.data if isinstance(exc.error.data, dict) else {}
-            outcome = str(
-                data.get("code") or ("not_found" if exc.code == -32002 else "invalid_request")
-            )
-            raise
-        except Exception:
-            logger.exception("reading MCP resource %s failed", uri)
-            outcome = "internal_error"
-            raise MCPError(
-                types.INTERNAL_ERROR, "reading the resource failed; see the server's log"
-            ) from None
-        finally:
-            await toolbox.record(call, "read_resource", outcome, [subject], _client(ctx))
+        asked = requested_ids({"artifact_id": uri.removeprefix("satchel://package/")})
+        work = read_resource(call, uri)
+        return await guarded(toolbox, call, _client(ctx), "read_resource", asked, work)
 
     return Server(
         "satchel",

@@ -4,19 +4,18 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field
 
-from satchel.client.localfiles import file_chunks, file_sha256, fresh_file
-from satchel.core.errors import ConflictError, InvalidRequestError
+from satchel.core.errors import AccessDeniedError, InvalidRequestError
 from satchel.core.mime import guess_mime
 from satchel.core.requests import StreamDownloadRequest, StreamUploadRequest
 from satchel.mcp.content import item
 from satchel.mcp.registry import DIRS, WRITE, Call, Output, ToolSpec
+from satchel.mcp.roots import Roots, fd_chunks
 from satchel.mcp.tools_read import Args, ArtifactArgs, artifact_id
 from satchel.mcp.tools_write import Placement, scope_of, session_of
 
@@ -33,72 +32,67 @@ class ImportArgs(Placement):
 
 
 async def _import(call: Call, args: ImportArgs) -> Output:
-    path = call.options.local_path(args.path)
-    if not path.is_file():
-        raise InvalidRequestError(f"{args.path} is not a regular file")
+    roots = call.options.roots_for(call.actor)
+    fd, path, size = await asyncio.to_thread(roots.open_file, args.path)
     name = args.filename or path.name
-    size = path.stat().st_size
-    ident = await call.store.stream_upload(
-        StreamUploadRequest(
-            data_stream=file_chunks(path),
-            mime=args.mime or guess_mime(name),
-            summary=args.summary,
-            filename=name,
-            meta=args.meta,
-            session_id=session_of(call, args),
-            user_id=call.actor.user_id,
-            scope=scope_of(call, args),
-            ttl=None if args.ttl == "none" else args.ttl,
-            content_length=size,
-        )
+    request = StreamUploadRequest(
+        data_stream=fd_chunks(fd),
+        mime=args.mime or guess_mime(name),
+        summary=args.summary,
+        filename=name,
+        meta=args.meta,
+        session_id=session_of(call, args),
+        user_id=call.actor.user_id,
+        scope=scope_of(call, args),
+        ttl=None if args.ttl == "none" else args.ttl,
+        content_length=size,
     )
+    try:
+        ident = await call.store.stream_upload(request)
+    finally:
+        os.close(fd)
     meta = await call.store.metadata(ident, **call.actor.ids())
     return Output({**item(meta), "sha256": meta.sha256, "path": str(path)}, subjects=[ident])
 
 
 class ExportArgs(ArtifactArgs):
     path: str = Field(description="where to write it: " + PATH + "; a directory keeps the name")
-    overwrite: bool = Field(False, description="replace a file already there")
+    overwrite: bool = Field(
+        False, description="replace a file already there (needs a server that allows writes)"
+    )
 
 
-def _target(call: Call, raw: str, name: str) -> Path:
-    path = call.options.local_path(raw)
+def _target(roots: Roots, raw: str, name: str) -> Path:
+    path = roots.resolve(raw)
     if path.is_dir():
         leaf = name.replace("\\", "/").rsplit("/", 1)[-1]
         if leaf in ("", ".", "..") or "\x00" in leaf:
             raise InvalidRequestError("name the file to write: the artifact's name is not one")
-        path = call.options.local_path(str(path / leaf))
+        path = roots.resolve(str(path / leaf))
     if not path.parent.is_dir():
         raise InvalidRequestError(f"{path.parent} is not a directory")
     return path
 
 
 async def _export(call: Call, args: ExportArgs) -> Output:
+    if args.overwrite and not call.options.allow_write:
+        raise AccessDeniedError("overwrite replaces a file: this server runs without --allow-write")
     ident = artifact_id(args.artifact_id)
     meta = await call.store.metadata(ident, **call.actor.ids())
-    target = _target(call, args.path, meta.filename or ident)
-    if target.exists() and not args.overwrite:
-        raise ConflictError(f"{target} exists (pass overwrite to replace it)")
-    fd, temp = await asyncio.to_thread(fresh_file, target)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            chunks = call.store.stream_download(
-                StreamDownloadRequest(artifact_id=ident, chunk_size=1 << 20, **call.actor.ids())
-            )
-            async for chunk in chunks:
-                await asyncio.to_thread(handle.write, chunk)
-            await asyncio.to_thread(os.fsync, handle.fileno())
-        if args.overwrite:
-            await asyncio.to_thread(os.replace, temp, target)
-        else:  # link: never replaces a file that appeared meanwhile
-            await asyncio.to_thread(os.link, temp, target)
-    except FileExistsError:
-        raise ConflictError(f"{target} exists (pass overwrite to replace it)") from None
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temp)
+    roots = call.options.roots_for(call.actor)
+    target = await asyncio.to_thread(_target, roots, args.path, meta.filename or ident)
+    request = StreamDownloadRequest(artifact_id=ident, chunk_size=1 << 20, **call.actor.ids())
+    async with roots.new_file(target, overwrite=args.overwrite) as fd:
+        async for chunk in call.store.stream_download(request):
+            await asyncio.to_thread(_write_all, fd, chunk)
     data = {"artifact_id": ident, "path": str(target), "bytes": meta.bytes, "sha256": meta.sha256}
     return Output(data, subjects=[ident])
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
 
 
 class PushArgs(Args):
@@ -108,31 +102,19 @@ class PushArgs(Args):
     retention_class: str = Field(description="e.g. raw-evidence (see the retention classes)")
     name: str | None = Field(None, description="default: the directory's name")
     version: str | None = Field(None, description="written once")
-    scope: str = Field("sandbox", description="sandbox (published) or user")
+    scope: Literal["user", "sandbox"] | None = Field(
+        None, description="user (yours) or sandbox (published); default: the user's"
+    )
     metadata: dict[str, Any] | None = None
 
 
-def _tree(root: Path, call: Call) -> dict[str, Path]:
-    files: dict[str, Path] = {}
-    for dirpath, _dirs, names in os.walk(root):
-        for name in sorted(names):
-            path = Path(dirpath) / name
-            if path.is_symlink():  # a link may lead out of the allowed directories
-                call.options.local_path(str(path))
-            if path.is_file():
-                files[path.relative_to(root).as_posix()] = path
-            if len(files) > MAX_PACKAGE_FILES:
-                raise InvalidRequestError(
-                    f"a package pushed here holds {MAX_PACKAGE_FILES} files at most"
-                )
-    return dict(sorted(files.items()))
-
-
 async def _push(call: Call, args: PushArgs) -> Output:
-    root = call.options.local_path(args.path)
-    if not root.is_dir():
-        raise InvalidRequestError(f"{args.path} is not a directory")
-    files = await asyncio.to_thread(_tree, root, call)
+    roots = call.options.roots_for(call.actor)
+    root = await asyncio.to_thread(roots.resolve, args.path)
+    files = await asyncio.to_thread(lambda: list(roots.walk(args.path)))
+    if len(files) > MAX_PACKAGE_FILES:
+        raise InvalidRequestError(f"a package pushed here holds {MAX_PACKAGE_FILES} files at most")
+    await asyncio.to_thread(_check_all, roots, files)  # before a package is made
     user = call.actor.user_id
     store = call.store
     package_id = await store.create_package(
@@ -143,20 +125,19 @@ async def _push(call: Call, args: PushArgs) -> Output:
         call.actor.name or None,
         args.metadata,
         version=args.version,
-        scope=args.scope,
+        scope=args.scope or ("user" if user is not None else "sandbox"),
         user_id=user,
     )
     total = 0
-    for relative, path in files.items():
-        digest, size = await asyncio.to_thread(file_sha256, path)
-        await store.ingest_file(
-            package_id,
-            relative,
-            guess_mime(relative),
-            file_chunks(path),
-            sha256=digest,
-            user_id=user,
-        )
+    for relative, path in files:
+        fd, _, size = await asyncio.to_thread(roots.open_file, path)
+        try:
+            chunks = fd_chunks(fd)
+            await store.ingest_file(
+                package_id, relative, guess_mime(relative), chunks, user_id=user
+            )
+        finally:
+            os.close(fd)
         total += size
     address = await store.finalize_package(package_id, user_id=user)
     data = {
@@ -166,6 +147,12 @@ async def _push(call: Call, args: PushArgs) -> Output:
         "bytes": total,
     }
     return Output(data, subjects=[package_id])
+
+
+def _check_all(roots: Roots, files: list[tuple[str, str]]) -> None:
+    """Every file is a regular file inside the allowed directories (each opened and closed)."""
+    for _, path in files:
+        os.close(roots.open_file(path)[0])
 
 
 FILE_TOOLS = [

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from satchel.core.models import ArtifactList
 from satchel.core.scopes import DEFAULT_PRESIGN_EXPIRES
-from satchel.mcp.content import item, read_output
+from satchel.mcp.content import curl_get, item, read_output
 from satchel.mcp.registry import Call, Output, ToolSpec
 
 __all__ = ["READ_TOOLS", "Args", "Paged"]
@@ -54,7 +54,7 @@ async def _whoami(call: Call, args: Args) -> Output:
         "sandbox_id": store.get("sandbox_id"),
         "writes": options.allow_write,
         "deletes": options.allow_delete,
-        "allowed_dirs": [str(path) for path in options.allow_dirs],
+        "allowed_dirs": [str(path) for path in options.roots_for(call.actor).dirs],
         "result_limit": options.result_limit,
         "default_scope": call.actor.default_scope,
     }
@@ -138,7 +138,8 @@ class PresignArgs(ArtifactArgs):
 async def _presign(call: Call, args: PresignArgs) -> Output:
     ident = artifact_id(args.artifact_id)
     url = await call.store.presign(ident, args.expires, **call.actor.ids())
-    data = {"url": url.url, "expires_at": url.expires_at, "curl": f"curl -fsSO '{url.url}'"}
+    meta = await call.store.metadata(ident, **call.actor.ids())
+    data = {"url": url.url, "expires_at": url.expires_at, "curl": curl_get(meta, url.url)}
     return Output(data, subjects=[ident])
 
 

@@ -181,7 +181,8 @@ async def _begin(call: Call, args: BeginArgs) -> Output:
         "upload_url": url.url,
         "method": "PUT",
         "expires_at": url.expires_at,
-        "curl": f"curl -fsS -T {shlex.quote(args.filename.rsplit('/', 1)[-1])} '{url.url}'",
+        "curl": f"curl -fsS -T {shlex.quote(args.filename.rsplit('/', 1)[-1])} "
+        + shlex.quote(url.url),
         "next": "PUT the file's bytes to upload_url (the curl line), then call finish_upload "
         "with this artifact_id",
     }

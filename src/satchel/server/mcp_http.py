@@ -16,13 +16,16 @@ from urllib.parse import urlsplit
 
 from mcp.server.context import ServerRequestContext
 from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
-from mcp.server.transport_security import TransportSecuritySettings
+from mcp.server.transport_security import (
+    DEFAULT_MAX_REQUEST_BODY_SIZE,
+    TransportSecuritySettings,
+)
 from starlette.datastructures import Headers
 from starlette.types import Receive, Scope, Send
 
 from satchel.config import Settings
 from satchel.core.api import ArtifactStoreAPI
-from satchel.core.errors import AccessDeniedError, UnauthorizedError
+from satchel.core.errors import AccessDeniedError, ProviderUnavailableError, UnauthorizedError
 from satchel.mcp import Actor, McpOptions, build_server
 from satchel.server.auth import TokenTable
 from satchel.server.deps import ids_for, principal_for
@@ -40,37 +43,54 @@ class McpEndpoint:
         self.store = store
         self.tokens = tokens
         self.public = urlsplit(settings.resolved_public_url()).netloc
-        server = build_server(store, McpOptions.from_settings(settings), self._identify)
-        self.manager = StreamableHTTPSessionManager(
-            app=server,
+        self.options = McpOptions.from_settings(settings, per_principal=True)
+        self.server = build_server(store, self.options, self._identify)
+        self.manager: StreamableHTTPSessionManager | None = None
+        self.task: asyncio.Task[None] | None = None
+
+    def _manager(self) -> StreamableHTTPSessionManager:
+        return StreamableHTTPSessionManager(
+            app=self.server,
             json_response=True,
             stateless=True,
+            # (Origin is checked here, and every request needs its own bearer token)
             security_settings=TransportSecuritySettings(enable_dns_rebinding_protection=False),
+            # a write_artifact of result_limit bytes, as base64 in JSON
+            max_request_body_size=max(DEFAULT_MAX_REQUEST_BODY_SIZE, self.options.result_limit * 2),
         )
 
     @contextlib.asynccontextmanager
     async def running(self) -> AsyncIterator[None]:
-        """Run the SDK's request manager for as long as this context lasts. It runs in a task
-        of its own: its task group must end in the task that began it, and an app's lifespan
-        may begin and end in different tasks (as test fixtures do)."""
+        """Run the SDK's request manager (a new one each time: one runs only once) for as long
+        as this context lasts. It runs in a task of its own: its task group must end in the
+        task that began it, and an app's lifespan may begin and end in different tasks (as
+        test fixtures do)."""
+        manager = self._manager()
         ready, stop = asyncio.Event(), asyncio.Event()
 
         async def hold() -> None:
-            async with self.manager.run():
+            async with manager.run():
                 ready.set()
                 await stop.wait()
 
-        task = asyncio.create_task(hold())
+        task = asyncio.create_task(hold(), name="satchel-mcp")
         started = asyncio.create_task(ready.wait())
-        await asyncio.wait({task, started}, return_when=asyncio.FIRST_COMPLETED)
-        if task.done():  # it failed to start
-            started.cancel()
-            task.result()
         try:
+            await asyncio.wait({task, started}, return_when=asyncio.FIRST_COMPLETED)
+            if task.done():  # it failed to start
+                task.result()
+            self.manager, self.task = manager, task
             yield
         finally:
+            self.manager = None
+            started.cancel()
             stop.set()
-            await task
+            if not task.done():
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(asyncio.shield(task), 5)
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
     @staticmethod
     def _identify(ctx: ServerRequestContext[Any]) -> Actor:
@@ -104,5 +124,8 @@ class McpEndpoint:
             is_admin=principal.is_admin and act_as is None,
             name=principal.name,
         )
+        manager, task = self.manager, self.task
+        if manager is None or task is None or task.done():
+            raise ProviderUnavailableError("MCP is not running in this process")
         scope.setdefault("state", {})[_ACTOR] = actor
-        await self.manager.handle_request(scope, receive, send)
+        await manager.handle_request(scope, receive, send)

@@ -47,11 +47,11 @@ def _check_name(kind: str, value: object) -> str:
     return value
 
 
-def _check_client(value: object) -> str | None:
+def _check_client(kind: str, value: object) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str) or len(value) > _MAX_CLIENT or not value.isprintable():
-        raise InvalidRequestError(f"client must be printable text of at most {_MAX_CLIENT} chars")
+        raise InvalidRequestError(f"{kind} must be printable text of at most {_MAX_CLIENT} chars")
     return value
 
 
@@ -135,20 +135,28 @@ class EventFeed:
         outcome: str = "ok",
         subjects: Sequence[str] = (),
         client: str | None = None,
+        principal: str | None = None,
         user_id: str | None = None,
         session_id: str | None = None,
     ) -> None:
         tool = _check_name("tool", tool)
         outcome = _check_name("outcome", outcome)
         ids = _check_subjects(subjects)
-        client = _check_client(client)
+        client = _check_client("client", client)
+        principal = _check_client("principal", principal)
         context = self.context
         caller = await self.gate.caller(user_id, session_id)
         async with context.catalog.write() as writer:
             await writer.append_event(
                 type="v1.mcp.tool_called",
                 subject=ids[0] if ids else tool,
-                payload={"tool": tool, "outcome": outcome, "subjects": ids, "client": client},
+                payload={
+                    "tool": tool,
+                    "outcome": outcome,
+                    "subjects": ids,
+                    "client": client,
+                    "principal": principal,
+                },
                 actor=caller.user_id,
                 time=context.now(),
                 audience=_audience_of(caller, context.sandbox_id),

@@ -41,14 +41,17 @@ class EventsAPI(Protocol):
         outcome: str = "ok",
         subjects: Sequence[str] = (),
         client: str | None = None,
+        principal: str | None = None,
         user_id: str | None = None,
         session_id: str | None = None,
     ) -> None:
         """Log that an agent called *tool* (an MCP tool) as the caller: a
         ``v1.mcp.tool_called`` event whose actor is the caller's user, so agents' actions are
         attributed. *outcome* is ``ok`` or the error code the call ended with; *subjects* are
-        the ids it was about (at most 20); *client* names the agent's software. The event is
-        seen by the caller (its user or session) and by admins."""
+        the ids it was about (at most 20); *client* names the agent's software; *principal*
+        names the credential it used (an API key's name, an admin acting for the user). Over
+        HTTP the server sets *principal* from the request's token, whatever the caller says.
+        The event is seen by the caller (its user or session) and by admins."""
 
     @derived
     async def events(

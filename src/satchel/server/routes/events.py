@@ -87,7 +87,8 @@ class ToolCallBody(BaseModel):
 
 @router.post(
     "/v1/events/tool-calls",
-    summary="Log an agent's MCP tool call as the caller (a v1.mcp.tool_called event)",
+    summary="Log an agent's MCP tool call as the caller (a v1.mcp.tool_called event; "
+    "self-reported, with the token's principal)",
     status_code=204,
 )
 @access(Access.PRINCIPAL)
@@ -95,7 +96,13 @@ async def record_tool_call(request: Request, body: ToolCallBody) -> Response:
     ids = caller_ids(
         request, get_principal(request), user_id=body.user_id, session_id=body.session_id
     )
+    principal = get_principal(request)
     await get_store(request).record_tool_call(
-        body.tool, outcome=body.outcome, subjects=body.subjects, client=body.client, **ids
+        body.tool,
+        outcome=body.outcome,
+        subjects=body.subjects,
+        client=body.client,
+        principal=principal.name or None,
+        **ids,
     )
     return Response(status_code=204)
