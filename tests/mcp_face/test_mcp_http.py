@@ -69,12 +69,17 @@ def test_every_request_needs_a_valid_token(writer: ServerProcess) -> None:
             "/mcp", json=hello, headers={**accept, "Authorization": "Bearer nope-nope-nope"}
         )
         assert wrong.status_code == 401
-        cross = http.post(
-            "/mcp",
-            json=hello,
-            headers={**accept, **writer.headers("alice"), "Origin": "https://evil.example"},
-        )
-        assert cross.status_code == 403
+        alice = {**accept, **writer.headers("alice")}
+        port = writer.port
+        for origin, host in (
+            ("https://evil.example", None),
+            (f"http://evil.example:{port}", f"evil.example:{port}"),  # DNS rebinding
+        ):
+            headers = {**alice, "Origin": origin, **({"Host": host} if host else {})}
+            assert http.post("/mcp", json=hello, headers=headers).status_code == 403, origin
+        for origin in (writer.url, f"http://localhost:{port}", "http://127.0.0.1:6274"):
+            headers = {**alice, "Origin": origin}
+            assert http.post("/mcp", json=hello, headers=headers).status_code == 200, origin
         as_bob = {**accept, **writer.headers("alice"), "X-Satchel-User": "bob"}
         assert http.post("/mcp", json=hello, headers=as_bob).status_code == 403
 

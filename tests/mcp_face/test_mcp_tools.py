@@ -533,3 +533,74 @@ async def test_resource_lists_and_reads_stay_within_the_limit(store: ArtifactSto
         read = await client.call_tool("read_artifact", {"artifact_id": controls["artifact_id"]})
         assert size_of(read) <= 16 * 1024
         assert isinstance(read.content[0], types.ResourceLink)
+
+
+async def test_what_a_caller_sends_is_never_echoed_at_length(
+    store: ArtifactStore, everything: McpOptions
+) -> None:
+    async with _client(store, everything) as client:
+        results = [
+            await client.call_tool("list_events", {"types": [0] * 100_000}),
+            await client.call_tool("get_metadata", {"artifact_id": "x", "k" * 100_000: 1}),
+            await client.call_tool("get_metadata", {"artifact_id": "a" * 100_000}),
+            await client.call_tool("import_file", {"path": "/" + "a" * 100_000}),
+            await client.call_tool("search_artifacts", {"meta": {str(n): n for n in range(5000)}}),
+        ]
+        for result in results:
+            assert result.is_error
+            assert size_of(result) < 6000, result.content[0].text[:300]
+        with pytest.raises(MCPError) as unknown:
+            await client.call_tool("t" * 100_000, {})
+        assert len(unknown.value.error.message) < 200
+        with pytest.raises(MCPError) as long_uri:
+            await client.read_resource("satchel://artifact/" + "a" * 100_000)
+        assert len(long_uri.value.error.message) < 200
+
+
+async def test_odd_paths_are_clear_errors(store: ArtifactStore, exchange: Path) -> None:
+    (exchange / "loop1").symlink_to(exchange / "loop2")
+    (exchange / "loop2").symlink_to(exchange / "loop1")
+    (exchange / "tree").mkdir()
+    (exchange / "tree" / "back\\slash.txt").write_text("x")
+    (exchange / "mine.txt").write_text("mine")
+    (exchange / "linked.txt").hardlink_to(exchange / "mine.txt")
+    options = McpOptions(allow_write=True, allow_dirs=(exchange,))
+    async with _client(store, options) as client:
+        for path in ("loop1", "x" * 300, f"{'d' * 300}/f"):
+            assert (await failure(client, "import_file", path=path))["status"] == 400, path
+        made = await call(client, "write_artifact", filename="a.txt", text="a")
+        error = await failure(
+            client, "export_file", artifact_id=made["artifact_id"], path="y" * 300
+        )
+        assert error["status"] == 400
+        push = await failure(
+            client,
+            "push_package",
+            path="tree",
+            producer="p",
+            subject="s",
+            retention_class="transient",
+        )
+        assert push["status"] == 400
+        assert (await call(client, "list_packages"))["items"] == []  # nothing half made
+        assert (await call(client, "import_file", path="linked.txt"))[
+            "bytes"
+        ] == 4  # one user: fine
+    shared = McpOptions(allow_write=True, allow_dirs=(exchange,), per_principal=True)
+    (exchange / "alice").mkdir()
+    (exchange / "alice" / "linked.txt").hardlink_to(exchange / "mine.txt")
+    async with _client(store, shared) as client:
+        linked = await failure(client, "import_file", path="linked.txt")
+        assert (linked["status"], "hard links" in linked["message"]) == (403, True)
+
+
+async def test_download_names_are_never_options_or_hidden_files(
+    store: ArtifactStore, everything: McpOptions
+) -> None:
+    async with _client(store, everything) as client:
+        for name, local in (("-", "_-"), ("dir/.bashrc", "_.bashrc"), ("-rf", "_-rf")):
+            made = await call(client, "write_artifact", filename=name, text="x")
+            url = await call(client, "presign", artifact_id=made["artifact_id"])
+            assert shlex.split(url["curl"])[3] == local
+        begun = await call(client, "begin_upload", filename="-")
+        assert shlex.split(begun["curl"])[3] == "./-"

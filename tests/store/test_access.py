@@ -178,6 +178,9 @@ async def test_bob_cannot_list_alices_session(store: ArtifactStore, world: World
         assert list(await store.list_by_session(session_id, user_id="bob")) == []
         assert list(await store.get_directory_contents(session_id, "docs/", user_id="bob")) == []
         assert list(await store.list_files(session_id, "docs/", user_id="bob")) == []
+        assert list(await store.search(session_id=session_id, user_id="bob")) == []
+        found = await store.search(session_id=session_id, user_id="bob", scope="session")
+        assert list(found) == []
     assert await state(store) == before
     # Alice may, and sees her session's artifacts (the user-scoped one was stored from it too).
     mine = {m.artifact_id for m in await store.list_by_session(world.sa, user_id="alice")}
@@ -188,12 +191,13 @@ async def test_bob_cannot_list_alices_session(store: ArtifactStore, world: World
     assert bobs == {world.b_own}
 
 
-async def test_search_naming_bob_with_alices_session_is_refused(
+async def test_search_naming_bob_with_alices_session_finds_nothing(
     store: ArtifactStore, world: World
 ) -> None:
-    # Naming bob with alice's session is refused outright.
-    with pytest.raises(AccessDeniedError):
-        await store.search(user_id="bob", session_id=world.sa)
+    # Searching alice's session as bob finds what an unknown session finds: nothing (a
+    # refusal would tell bob the session exists).
+    assert list(await store.search(user_id="bob", session_id=world.sa)) == []
+    assert list(await store.search(user_id="bob", session_id="no-such-session")) == []
     # Bob's own session lists only bob's artifacts.
     listed = await store.list_by_session(world.sb)
     assert [m.artifact_id for m in listed] == [world.b_own]

@@ -78,7 +78,10 @@ def local_name(meta: ArtifactMetadata) -> str:
     """The file name a download takes: the last part of the filename, or the id when that
     could not be a file name."""
     leaf = (meta.filename or "").replace("\\", "/").rsplit("/", 1)[-1]
-    return meta.artifact_id if leaf in ("", ".", "..") or "\x00" in leaf else leaf
+    if leaf in ("", ".", "..") or "\x00" in leaf:
+        return meta.artifact_id
+    # never an option ("-" is stdout), never a hidden file (".bashrc")
+    return "_" + leaf if leaf[0] in "-." else leaf
 
 
 def curl_get(meta: ArtifactMetadata, url: str) -> str:

@@ -96,8 +96,9 @@ class McpOptions:
         """The directories *actor* may use: the allowed ones, or on a shared server
         (*per_principal*) a user's own subdirectory of each (made on first use, mode 0700);
         the application and admins acting as it get the directories themselves."""
+        strict = self.per_principal
         if not self.per_principal or actor.user_id is None:
-            return Roots(self.allow_dirs)
+            return Roots(self.allow_dirs, strict=strict)
         mine = []
         for root in self.allow_dirs:
             path = root / actor.user_id  # a checked id: one path segment
@@ -105,4 +106,4 @@ class McpOptions:
             if path.is_symlink() or not path.resolve().is_relative_to(root):
                 raise AccessDeniedError(f"{path} is not a directory of its own")
             mine.append(path.resolve())
-        return Roots(tuple(mine))
+        return Roots(tuple(mine), strict=strict)

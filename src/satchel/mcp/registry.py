@@ -23,7 +23,7 @@ from satchel.core.errors import ArtifactStoreError
 from satchel.core.validation import ID_PATTERN, MAX_ID_LENGTH
 from satchel.mcp.options import Actor, McpOptions
 
-__all__ = ["Call", "Output", "ToolSpec", "Toolbox", "requested_ids"]
+__all__ = ["MAX_MESSAGE", "Call", "Output", "ToolSpec", "Toolbox", "clip", "requested_ids"]
 
 logger = logging.getLogger("satchel.mcp")
 
@@ -92,7 +92,16 @@ class ToolSpec:
         )
 
 
+MAX_MESSAGE = 2000
+"""The longest error message a result carries (a message may quote what the caller sent)."""
+
+
+def clip(text: str, limit: int = MAX_MESSAGE) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def _error(code: str, message: str, status: int) -> types.CallToolResult:
+    message = clip(message)
     data = {"error": {"code": code, "status": status, "message": message}}
     return types.CallToolResult(
         content=[types.TextContent(type="text", text=f"{code} ({status}): {message}")],
@@ -120,11 +129,13 @@ def requested_ids(arguments: dict[str, Any]) -> list[str]:
 
 
 def _invalid(exc: ValidationError) -> str:
+    errors = exc.errors(include_url=False, include_input=False)
     parts = []
-    for err in exc.errors(include_url=False, include_input=False):
-        where = ".".join(str(part) for part in err["loc"]) or "arguments"
-        parts.append(f"{where}: {err['msg']}")
-    return "invalid arguments: " + "; ".join(parts)
+    for err in errors[:10]:
+        where = ".".join(clip(str(part), 64) for part in err["loc"]) or "arguments"
+        parts.append(f"{where}: {clip(err['msg'], 200)}")
+    more = f" (and {len(errors) - 10} more)" if len(errors) > 10 else ""
+    return "invalid arguments: " + "; ".join(parts) + more
 
 
 def _result(output: Output) -> types.CallToolResult:
@@ -161,7 +172,7 @@ class Toolbox:
         if spec is None:
             known = self.all.get(name)
             if known is None:
-                raise MCPError(types.INVALID_PARAMS, f"unknown tool {name!r}")
+                raise MCPError(types.INVALID_PARAMS, f"unknown tool {clip(name, 64)!r}")
             await self.record(call, name, "not_offered", asked, client)
             flags = " and ".join(_FLAGS[need] for need in sorted(known.needs))
             raise MCPError(

@@ -12,7 +12,7 @@ from mcp.shared.exceptions import MCPError
 from satchel.core.errors import ArtifactNotFoundError, ArtifactStoreError
 from satchel.core.models import ArtifactMetadata
 from satchel.mcp.content import artifact_uri, is_text
-from satchel.mcp.registry import Call
+from satchel.mcp.registry import Call, clip
 
 __all__ = ["RESOURCE_NOT_FOUND", "TEMPLATES", "list_resources", "read_resource"]
 
@@ -101,7 +101,7 @@ async def _packages(call: Call, cursor: str | None, page: int) -> types.ListReso
 def _store_error(exc: ArtifactStoreError, uri: str) -> MCPError:
     code = RESOURCE_NOT_FOUND if isinstance(exc, ArtifactNotFoundError) else types.INVALID_PARAMS
     data = {"uri": uri, "code": exc.code, "status": exc.status_code}
-    return MCPError(code, str(exc), data)
+    return MCPError(code, clip(str(exc)), data)
 
 
 async def read_resource(call: Call, uri: str) -> types.ReadResourceResult:

@@ -50,8 +50,11 @@ def _where(fd: int) -> Path:
 class Roots:
     """The allowed directories of one call (absolute, resolved)."""
 
-    def __init__(self, dirs: tuple[Path, ...]) -> None:
+    def __init__(self, dirs: tuple[Path, ...], *, strict: bool = False) -> None:
         self.dirs = dirs
+        self.strict = strict
+        """Refuse files with other hard links (on a shared server a link may lead into
+        another user's directory or Satchel's data, and where it leads cannot be told)."""
 
     def _inside(self, path: Path) -> bool:
         return any(path == root or path.is_relative_to(root) for root in self.dirs)
@@ -63,8 +66,11 @@ class Roots:
             raise AccessDeniedError("this MCP server was started without --allow-dir")
         if not isinstance(raw, str) or not raw or "\x00" in raw:
             raise InvalidRequestError("path must be a non-empty path")
-        path = Path(os.path.expanduser(raw))
-        resolved = (path if path.is_absolute() else self.dirs[0] / path).resolve()
+        try:
+            path = Path(os.path.expanduser(raw))
+            resolved = (path if path.is_absolute() else self.dirs[0] / path).resolve()
+        except (OSError, RuntimeError) as exc:  # a link loop, a name too long
+            raise InvalidRequestError(f"{raw} cannot be resolved: {exc}") from None
         if not self._inside(resolved):
             allowed = ", ".join(str(root) for root in self.dirs)
             raise AccessDeniedError(f"{raw} is outside the allowed directories ({allowed})")
@@ -87,6 +93,9 @@ class Roots:
         if not stat.S_ISREG(info.st_mode):
             os.close(fd)
             raise InvalidRequestError(f"{raw} is not a regular file")
+        if self.strict and info.st_nlink > 1:
+            os.close(fd)
+            raise AccessDeniedError(f"{raw} has other hard links: copy it instead of linking")
         self._check(fd, raw)
         os.set_blocking(fd, True)
         return fd, path, info.st_size

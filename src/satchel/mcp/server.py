@@ -17,7 +17,7 @@ from satchel._version import __version__
 from satchel.core.api import ArtifactStoreAPI
 from satchel.core.errors import ArtifactStoreError
 from satchel.mcp.options import Actor, McpOptions
-from satchel.mcp.registry import Call, Toolbox, requested_ids
+from satchel.mcp.registry import Call, Toolbox, clip, requested_ids
 from satchel.mcp.resources import RESOURCE_NOT_FOUND, TEMPLATES, list_resources, read_resource
 from satchel.mcp.tools_files import FILE_TOOLS
 from satchel.mcp.tools_read import READ_TOOLS
@@ -27,6 +27,7 @@ __all__ = ["INSTRUCTIONS", "Identify", "build_server", "run_stdio"]
 
 logger = logging.getLogger("satchel.mcp")
 _T = TypeVar("_T")
+MAX_URI = 1024
 
 Identify = Callable[[ServerRequestContext[Any]], Actor]
 """Who a request acts as (the stdio server's configured actor, or the HTTP request's token)."""
@@ -68,7 +69,7 @@ async def guarded(
     except ArtifactStoreError as exc:
         outcome = exc.code
         data = {"code": exc.code, "status": exc.status_code}
-        raise MCPError(types.INVALID_PARAMS, str(exc), data) from None
+        raise MCPError(types.INVALID_PARAMS, clip(str(exc)), data) from None
     except Exception:
         logger.exception("MCP %s failed", name)
         outcome = "internal_error"
@@ -113,6 +114,8 @@ def build_server(store: ArtifactStoreAPI, options: McpOptions, identify: Identif
     ) -> types.ReadResourceResult:
         call = call_of(ctx)
         uri = str(params.uri)
+        if len(uri) > MAX_URI:
+            raise MCPError(types.INVALID_PARAMS, f"a resource URI is at most {MAX_URI} characters")
         asked = requested_ids({"artifact_id": uri.removeprefix("satchel://package/")})
         work = read_resource(call, uri)
         return await guarded(toolbox, call, _client(ctx), "read_resource", asked, work)

@@ -13,9 +13,10 @@ from pydantic import Field
 from satchel.core.errors import AccessDeniedError, InvalidRequestError
 from satchel.core.mime import guess_mime
 from satchel.core.requests import StreamDownloadRequest, StreamUploadRequest
+from satchel.core.validation import check_relative_path
 from satchel.mcp.content import item
 from satchel.mcp.registry import DIRS, WRITE, Call, Output, ToolSpec
-from satchel.mcp.roots import Roots, fd_chunks
+from satchel.mcp.roots import Roots, fd_chunks, os_error
 from satchel.mcp.tools_read import Args, ArtifactArgs, artifact_id
 from satchel.mcp.tools_write import Placement, scope_of, session_of
 
@@ -64,13 +65,16 @@ class ExportArgs(ArtifactArgs):
 
 def _target(roots: Roots, raw: str, name: str) -> Path:
     path = roots.resolve(raw)
-    if path.is_dir():
-        leaf = name.replace("\\", "/").rsplit("/", 1)[-1]
-        if leaf in ("", ".", "..") or "\x00" in leaf:
-            raise InvalidRequestError("name the file to write: the artifact's name is not one")
-        path = roots.resolve(str(path / leaf))
-    if not path.parent.is_dir():
-        raise InvalidRequestError(f"{path.parent} is not a directory")
+    try:
+        if path.is_dir():
+            leaf = name.replace("\\", "/").rsplit("/", 1)[-1]
+            if leaf in ("", ".", "..") or "\x00" in leaf:
+                raise InvalidRequestError("name the file to write: the artifact's name is not one")
+            path = roots.resolve(str(path / leaf))
+        if not path.parent.is_dir():
+            raise InvalidRequestError(f"{path.parent} is not a directory")
+    except OSError as exc:
+        raise os_error(exc, raw) from None
     return path
 
 
@@ -105,7 +109,7 @@ class PushArgs(Args):
     scope: Literal["user", "sandbox"] | None = Field(
         None, description="user (yours) or sandbox (published); default: the user's"
     )
-    metadata: dict[str, Any] | None = None
+    metadata: dict[str, Any] | None = Field(None, max_length=1000)
 
 
 async def _push(call: Call, args: PushArgs) -> Output:
@@ -150,8 +154,11 @@ async def _push(call: Call, args: PushArgs) -> Output:
 
 
 def _check_all(roots: Roots, files: list[tuple[str, str]]) -> None:
-    """Every file is a regular file inside the allowed directories (each opened and closed)."""
-    for _, path in files:
+    """Every file has a name a package takes, and is a regular file inside the allowed
+    directories (each opened and closed): nothing is made of a directory that cannot be
+    pushed whole."""
+    for relative, path in files:
+        check_relative_path(relative)
         os.close(roots.open_file(path)[0])
 
 

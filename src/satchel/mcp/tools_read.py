@@ -86,7 +86,9 @@ async def _list(call: Call, args: ListArgs) -> Output:
 class SearchArgs(Paged):
     filename_glob: str | None = Field(None, description="shell glob the whole filename matches")
     mime_prefix: str | None = Field(None, description="e.g. image/ or text/csv")
-    meta: dict[str, Any] | None = Field(None, description="exact matches on custom metadata")
+    meta: dict[str, Any] | None = Field(
+        None, max_length=100, description="exact matches on custom metadata"
+    )
     scope: str | None = Field(None, description="session, user or sandbox")
     session_id: str | None = None
     sha256: str | None = Field(None, description="sha256:<hex>: artifacts holding this content")
@@ -177,7 +179,9 @@ async def _manifest(call: Call, args: PackageArgs) -> Output:
 
 class EventsArgs(Args):
     after: int = Field(0, ge=0, description="the sequence number to read after")
-    types: list[str] | None = Field(None, description="types or prefixes (v1.artifact.)")
+    types: list[str] | None = Field(
+        None, max_length=50, description="types or prefixes (v1.artifact.)"
+    )
     subject: str | None = Field(None, description="only events about this id")
     limit: int | None = Field(None, ge=1, le=100, description="events per page (default 20)")
 

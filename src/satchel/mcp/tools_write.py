@@ -30,7 +30,9 @@ class Placement(Args):
     )
     session_id: str | None = None
     summary: str = ""
-    meta: dict[str, Any] | None = Field(None, description="custom metadata (a JSON object)")
+    meta: dict[str, Any] | None = Field(
+        None, max_length=1000, description="custom metadata (a JSON object)"
+    )
     ttl: int | Literal["none"] = Field("none", description=TTL)
 
 
@@ -92,7 +94,9 @@ async def _write(call: Call, args: WriteArgs) -> Output:
 
 
 class UpdateArgs(ArtifactArgs):
-    meta: dict[str, Any] | None = Field(None, description="custom metadata to merge (or replace)")
+    meta: dict[str, Any] | None = Field(
+        None, max_length=1000, description="custom metadata to merge (or replace)"
+    )
     replace_meta: bool = Field(False, description="replace the custom metadata, not merge")
     summary: str | None = None
     filename: str | None = None
@@ -122,7 +126,9 @@ async def _update(call: Call, args: UpdateArgs) -> Output:
 class CopyArgs(ArtifactArgs):
     new_filename: str | None = None
     target_session_id: str | None = None
-    meta: dict[str, Any] | None = Field(None, description="custom metadata of the copy")
+    meta: dict[str, Any] | None = Field(
+        None, max_length=1000, description="custom metadata of the copy"
+    )
     summary: str | None = None
 
 
@@ -143,7 +149,7 @@ async def _copy(call: Call, args: CopyArgs) -> Output:
 class MoveArgs(ArtifactArgs):
     new_filename: str | None = None
     new_session_id: str | None = None
-    meta: dict[str, Any] | None = Field(None, description="new custom metadata")
+    meta: dict[str, Any] | None = Field(None, max_length=1000, description="new custom metadata")
 
 
 async def _move(call: Call, args: MoveArgs) -> Output:
@@ -167,6 +173,12 @@ class BeginArgs(Args):
     expires: int = Field(DEFAULT_PRESIGN_EXPIRES, ge=1, description="seconds the URL works")
 
 
+def _upload_name(filename: str) -> str:
+    """The local file a begin_upload's curl line sends (never an option: - is stdin)."""
+    leaf = filename.replace("\\", "/").rsplit("/", 1)[-1] or "FILE"
+    return "./" + leaf if leaf.startswith("-") else leaf
+
+
 async def _begin(call: Call, args: BeginArgs) -> Output:
     url, ident = await call.store.presign_upload(
         args.session_id or call.actor.session_id,
@@ -181,8 +193,7 @@ async def _begin(call: Call, args: BeginArgs) -> Output:
         "upload_url": url.url,
         "method": "PUT",
         "expires_at": url.expires_at,
-        "curl": f"curl -fsS -T {shlex.quote(args.filename.rsplit('/', 1)[-1])} "
-        + shlex.quote(url.url),
+        "curl": f"curl -fsS -T {shlex.quote(_upload_name(args.filename))} " + shlex.quote(url.url),
         "next": "PUT the file's bytes to upload_url (the curl line), then call finish_upload "
         "with this artifact_id",
     }
@@ -194,7 +205,9 @@ class FinishArgs(Args):
     filename: str | None = Field(None, description="default: the name given to begin_upload")
     mime: str | None = None
     summary: str = ""
-    meta: dict[str, Any] | None = Field(None, description="custom metadata (a JSON object)")
+    meta: dict[str, Any] | None = Field(
+        None, max_length=1000, description="custom metadata (a JSON object)"
+    )
     ttl: int | Literal["none"] = Field("none", description=TTL)
 
 

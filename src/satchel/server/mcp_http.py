@@ -27,12 +27,14 @@ from satchel.config import Settings
 from satchel.core.api import ArtifactStoreAPI
 from satchel.core.errors import AccessDeniedError, ProviderUnavailableError, UnauthorizedError
 from satchel.mcp import Actor, McpOptions, build_server
+from satchel.mcp.registry import clip
 from satchel.server.auth import TokenTable
 from satchel.server.deps import ids_for, principal_for
 
 __all__ = ["ACT_AS_HEADER", "McpEndpoint"]
 
 ACT_AS_HEADER = "x-satchel-user"
+_LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 _ACTOR = "satchel_mcp_actor"
 
 
@@ -42,7 +44,8 @@ class McpEndpoint:
     def __init__(self, store: ArtifactStoreAPI, settings: Settings, tokens: TokenTable) -> None:
         self.store = store
         self.tokens = tokens
-        self.public = urlsplit(settings.resolved_public_url()).netloc
+        public = urlsplit(settings.resolved_public_url())
+        self.public = f"{public.scheme}://{public.netloc}"
         self.options = McpOptions.from_settings(settings, per_principal=True)
         self.server = build_server(store, self.options, self._identify)
         self.manager: StreamableHTTPSessionManager | None = None
@@ -101,12 +104,17 @@ class McpEndpoint:
         return actor
 
     def _check_origin(self, headers: Headers) -> None:
+        """A browser's request comes from this server's public origin or from software on
+        this machine (loopback); anything else, a rebound DNS name included, is refused."""
         origin = headers.get("origin")
         if origin is None:
             return
-        netloc = urlsplit(origin).netloc
-        if netloc not in (headers.get("host"), self.public):
-            raise AccessDeniedError(f"requests from {origin} are not accepted here")
+        parts = urlsplit(origin)
+        if f"{parts.scheme}://{parts.netloc}" == self.public:
+            return
+        if parts.hostname in _LOOPBACK and parts.scheme in ("http", "https"):
+            return
+        raise AccessDeniedError(f"requests from {clip(origin, 200)} are not accepted here")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         headers = Headers(scope=scope)

@@ -124,7 +124,13 @@ class ListingService:
         digest = None if sha256 is None else check_digest(sha256)
         limit_bytes = self.context.settings.max_meta_bytes
         wanted = check_meta(meta_filter, max_bytes=limit_bytes) or None
-        caller = await self.gate.caller(user_id, session_id)
+        if session_id is None:
+            caller = await self.gate.caller(user_id, None)
+        else:  # another's session finds nothing, as an unknown one does (no existence oracle)
+            found = await self._session_caller(session_id, user_id)
+            if found is None:
+                return ArtifactList([], None)
+            caller = found
         owner = user_id if parsed_scope is not Scope.SANDBOX else None
         flt = SearchFilter(
             sandbox_id=self.context.sandbox_id,
