@@ -146,6 +146,9 @@ def test_the_shell_examples_run_in_order(document: str, tmp_path: Path, launch_s
                 SATCHEL_URL=server.url,
                 SATCHEL_TOKEN=server.token("admin"),
                 HOME=str(home),
+                # pip still downloads into the machine's cache (a scratch HOME would refetch
+                # every wheel each run)
+                PIP_CACHE_DIR=os.environ.get("PIP_CACHE_DIR", str(Path.home() / ".cache" / "pip")),
                 **shell,
             ),
             capture_output=True,
