@@ -21,6 +21,7 @@ from pydantic import BaseModel, ValidationError
 from satchel.core.api import ArtifactStoreAPI
 from satchel.core.errors import ArtifactStoreError
 from satchel.core.validation import ID_PATTERN, MAX_ID_LENGTH
+from satchel.mcp.limits import MAX_MESSAGE, clip
 from satchel.mcp.options import Actor, McpOptions
 
 __all__ = ["MAX_MESSAGE", "Call", "Output", "ToolSpec", "Toolbox", "clip", "requested_ids"]
@@ -90,14 +91,6 @@ class ToolSpec:
                 open_world_hint=self.open_world,
             ),
         )
-
-
-MAX_MESSAGE = 2000
-"""The longest error message a result carries (a message may quote what the caller sent)."""
-
-
-def clip(text: str, limit: int = MAX_MESSAGE) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _error(code: str, message: str, status: int) -> types.CallToolResult:
