@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Debian packages the test harness starts on 127.0.0.1: PostgreSQL, Redis and Ceph (mon, osd,
-# radosgw). Installs only what is missing, so a second run costs nothing. Run as root (CI is).
+# radosgw), and the browser the web UI is tested in (Chromium, driven by Playwright). Installs only what is missing, so a second run costs nothing. Run as root (CI is).
 set -euo pipefail
 
 # package -> a file it installs (present means installed)
@@ -11,6 +11,8 @@ declare -A PACKAGES=(
   [ceph-osd]=/usr/bin/ceph-osd
   [radosgw]=/usr/bin/radosgw
   [curl]=/usr/bin/curl
+  [chromium]=/usr/bin/chromium
+  [fonts-dejavu-core]=/usr/share/fonts/truetype/dejavu
 )
 
 missing=()

@@ -79,6 +79,13 @@ def test_the_wheel_builds_with_its_extras(tmp_path: Path) -> None:
     assert set(meta.get_all("Provides-Extra") or []) >= {*EXTRA_MODULES, "all", "dev"}
     assert "satchel/server/app.py" in names
     assert any(n.startswith("satchel/catalog/migrations/") for n in names)
+    shipped = {n.removeprefix("satchel/") for n in names if n.startswith("satchel/ui/static/")}
+    in_tree = {
+        str(p.relative_to(ROOT / "src" / "satchel"))
+        for p in (ROOT / "src" / "satchel" / "ui" / "static").rglob("*")
+        if p.is_file()
+    }
+    assert shipped == in_tree  # the web UI's every file, served from the package
     requires = [r.replace('"', "'") for r in meta.get_all("Requires-Dist") or []]
     for extra, module in EXTRA_MODULES.items():
         assert any(module in r and f"extra == '{extra}'" in r for r in requires), extra

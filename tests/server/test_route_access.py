@@ -13,7 +13,7 @@ from satchel.config import Settings
 from satchel.server.app import create_app
 from satchel.server.deps import ACCESS_ATTRIBUTE, Access, GuardedRoute, walk_routes
 
-FASTAPI_PUBLIC = {"/openapi.json", "/docs/assets"}  # the document, and the explorer's files
+FASTAPI_PUBLIC = {"/openapi.json", "/docs/assets", "/ui/static"}  # the document, files
 OWN_GUARD = {"/mcp"}  # MCP: authenticates each request itself (tests/mcp_face/test_mcp_http.py)
 
 

@@ -31,6 +31,7 @@ from satchel.server.openapi import install_openapi
 from satchel.server.recovery import RunMarker, recover
 from satchel.server.routes import ROUTERS
 from satchel.server.routes.docs import mount_docs_assets
+from satchel.server.routes.ui import mount_ui_assets
 from satchel.store import ArtifactStore
 
 if TYPE_CHECKING:
@@ -114,6 +115,7 @@ def create_app(
         redoc_url=None,
     )
     mount_docs_assets(app)
+    mount_ui_assets(app)
     app.state.settings = store.settings
     app.state.store = store
     app.state.tokens = _token_table(store.settings, store)

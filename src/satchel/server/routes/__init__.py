@@ -17,6 +17,7 @@ from satchel.server.routes import (
     sessions,
     signed,
     tus,
+    ui,
     uploads,
     webhooks,
 )
@@ -38,6 +39,7 @@ ROUTERS: list[APIRouter] = [
     aspects.router,
     webhooks.router,
     proxy.router,
+    ui.router,
 ]
 
 __all__ = ["ROUTERS"]

@@ -5,20 +5,28 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse
 
 from satchel._version import __version__
 from satchel.core.errors import ArtifactStoreError
 from satchel.server.deps import Access, GuardedRoute, access, get_store, resolve_principal
+from satchel.server.routes.ui import wants_html
 
 router = APIRouter(route_class=GuardedRoute, tags=["health"])
 
 
-@router.get("/", summary="Banner: what this service is, and where to start")
+@router.get(
+    "/",
+    summary="Banner: what this service is, and where to start",
+    responses={303: {"description": "a browser (Accept: text/html first) is sent to /ui/"}},
+)
 @access(Access.PUBLIC)
-async def banner(request: Request) -> JSONResponse:
+async def banner(request: Request) -> Response:
     """Seed 001's anonymous banner: name, version and links; seed 003's remotes of the
-    pull-through cache (names and descriptions; ``GET /config`` has the rest)."""
+    pull-through cache (names and descriptions; ``GET /config`` has the rest). A browser is
+    sent to the web UI."""
+    if wants_html(request):
+        return RedirectResponse("/ui/", status_code=303)
     store = get_store(request)
     remotes = [
         {key: remote[key] for key in ("name", "type", "package", "description")}
@@ -29,7 +37,12 @@ async def banner(request: Request) -> JSONResponse:
             "name": "satchel",
             "version": __version__,
             "sandbox_id": store.sandbox_id,
-            "links": {"docs": "/docs", "openapi": "/openapi.json", "health": "/health"},
+            "links": {
+                "ui": "/ui/",
+                "docs": "/docs",
+                "openapi": "/openapi.json",
+                "health": "/health",
+            },
             "remotes": remotes,
         }
     )

@@ -1,0 +1,208 @@
+"""The web UI as a person uses it, in headless Chromium: sign in, upload (picker, drag and
+drop, a big file through tus that survives a dropped connection), find, open, preview,
+download, share, change, delete; errors as readable pages; no CSP violation anywhere."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+from pathlib import Path
+
+import httpx
+from playwright.async_api import Browser, Route, expect
+from tests.conftest import ServerProcess
+from tests.ui.conftest import Problems, sign_in
+
+PNG = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+)
+MIB = 1024 * 1024
+
+
+def _sha256(data: bytes) -> str:
+    return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+async def test_the_page_is_served_safely(ui_server: ServerProcess) -> None:
+    async with httpx.AsyncClient(base_url=ui_server.url) as http:
+        browser_like = await http.get("/", headers={"Accept": "text/html,application/xhtml+xml"})
+        assert (browser_like.status_code, browser_like.headers["location"]) == (303, "/ui/")
+        api_like = await http.get("/", headers={"Accept": "application/json"})
+        assert api_like.json()["links"]["ui"] == "/ui/"
+        page = await http.get("/ui/")
+        csp = page.headers["content-security-policy"]
+        assert "script-src 'self'" in csp
+        assert "unsafe-inline" not in csp
+        assert page.headers["x-frame-options"] == "DENY"
+        assert "<script" in page.text
+        assert "<script>" not in page.text  # nothing inline
+        assert (await http.get("/ui/static/js/app.js")).status_code == 200
+
+
+async def test_sign_in_upload_find_open_download_share(
+    browser: Browser, ui_server: ServerProcess, tmp_path: Path
+) -> None:
+    page = await browser.new_page()
+    problems = Problems(page)
+    await page.goto(ui_server.url + "/")
+    assert page.url.endswith("/ui/#/signin") or page.url.endswith("/ui/")
+    await page.fill("input[name=token]", "wrong-token-000")
+    await page.click("button[type=submit]")
+    await page.wait_for_selector(".error")
+    assert "401" in await page.inner_text(".error")
+    await page.fill("input[name=token]", ui_server.token("alice"))
+    await page.click("button[type=submit]")
+    await page.wait_for_selector("#artifacts")
+    assert "alice" in await page.inner_text("#whoami")
+
+    files = {
+        "notes.txt": b"hello from the browser\n",
+        "table.csv": b'name,size\nalpha,1\n"be,ta",2\n',
+        "dot.png": PNG,
+        "data.json": b'{"b": [1, 2], "a": "x"}',
+    }
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+    await page.click("text=Upload")
+    await page.set_input_files("#files", [str(tmp_path / name) for name in files])
+    await expect(page.locator("a.done")).to_have_count(4)
+    assert "4 done" in await page.inner_text("#total-text")
+
+    await page.click("nav >> text=Artifacts")
+    await page.wait_for_selector("#artifacts a")
+    listed = await page.locator("#artifacts tbody a").all_inner_texts()
+    assert set(files) <= set(listed)
+    await page.fill("input[name=name]", "*.csv")
+    await page.click("button:has-text('Search')")
+    await expect(page.locator("#artifacts tbody a")).to_have_count(1)
+    await page.click("#artifacts tbody a")
+    await page.wait_for_selector("#preview-csv")
+    cells = await page.locator("#preview-csv tbody td").all_inner_texts()
+    assert cells == ["alpha", "1", "be,ta", "2"]
+
+    async with page.expect_download() as waiting:
+        await page.click("#download")
+    saved = tmp_path / "downloaded.csv"
+    await (await waiting.value).save_as(saved)
+    assert _sha256(saved.read_bytes()) == _sha256(files["table.csv"])
+
+    await page.select_option("select[name=expires]", "900")
+    await page.click("#presign")
+    await expect(page.locator("#presigned")).to_have_value(re.compile("^http"))
+    link = await page.input_value("#presigned")
+    async with httpx.AsyncClient() as http:  # anyone holding the link, no token
+        fetched = await http.get(link)
+    assert fetched.content == files["table.csv"]
+
+    for name, selector in (("notes.txt", "#preview-text"), ("data.json", "#preview-text")):
+        await page.goto(ui_server.url + "/ui/#/artifacts?name=" + name)
+        await page.click(f"#artifacts tbody a:has-text('{name}')")
+        await page.wait_for_selector(selector)
+    assert '"b": [' in await page.inner_text("#preview-text")  # indented JSON
+    await page.goto(ui_server.url + "/ui/#/artifacts?name=dot.png")
+    await page.click("#artifacts tbody a:has-text('dot.png')")
+    await page.wait_for_selector("#preview-image")
+    width = await page.eval_on_selector("#preview-image", "img => img.naturalWidth")
+    assert width == 1
+    assert problems.unexpected("status of 401") == []  # (the wrong token, on purpose)
+
+
+async def test_drag_and_drop_edit_and_delete(browser: Browser, ui_server: ServerProcess) -> None:
+    page = await browser.new_page()
+    problems = Problems(page)
+    await sign_in(page, ui_server, "alice")
+    await page.goto(ui_server.url + "/ui/#/upload")
+    await page.wait_for_selector("#drop")
+    transfer = await page.evaluate_handle(
+        """() => {
+            const dt = new DataTransfer();
+            dt.items.add(new File(["dropped one"], "dropped-1.txt", {type: "text/plain"}));
+            dt.items.add(new File(["dropped two"], "dropped-2.txt", {type: "text/plain"}));
+            return dt;
+        }"""
+    )
+    await page.dispatch_event("#drop", "drop", {"dataTransfer": transfer})
+    await expect(page.locator("a.done")).to_have_count(2)
+    await page.click("tr[data-name='dropped-1.txt'] a.done")
+    await page.wait_for_selector("#preview-text")
+    assert await page.inner_text("#preview-text") == "dropped one"
+
+    await page.fill("#edit input[name=summary]", "a dropped file")
+    await page.fill("#edit textarea[name=meta]", '{"run": 7}')
+    await page.fill("#edit input[name=ttl]", "3600")
+    await page.click("#edit button[type=submit]")
+    await expect(page.locator("#custom")).to_contain_text('"run": 7')
+    details = await page.inner_text("#details")
+    assert "a dropped file" in details
+    assert "never" not in details.split("Expires")[1].split("\n")[1]
+    ident = page.url.rsplit("/", 1)[-1]
+    async with httpx.AsyncClient(
+        base_url=ui_server.url, headers=ui_server.headers("alice")
+    ) as http:
+        assert (await http.get(f"/v1/artifacts/{ident}")).json()["meta"] == {"run": 7}
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    await page.click("#delete")
+    await page.wait_for_selector("#artifacts")
+    async with httpx.AsyncClient(
+        base_url=ui_server.url, headers=ui_server.headers("alice")
+    ) as http:
+        assert (await http.get(f"/v1/artifacts/{ident}")).status_code == 404
+    assert problems.unexpected() == []
+
+
+async def test_a_big_upload_resumes_after_a_dropped_connection(
+    browser: Browser, ui_server: ServerProcess, tmp_path: Path
+) -> None:
+    data = bytes(range(256)) * (40 * 1024 + 17)  # ~10 MiB: above the tus threshold
+    (tmp_path / "big.bin").write_bytes(data)
+    page = await browser.new_page()
+    problems = Problems(page)
+    await sign_in(page, ui_server, "alice")
+    seen: list[str] = []
+
+    async def drop_the_second_piece(route: Route) -> None:
+        seen.append(route.request.method)
+        if route.request.method == "PATCH" and seen.count("PATCH") == 2:
+            await route.abort("connectionreset")
+            return
+        await route.continue_()
+
+    await page.route("**/v1/tus/**", drop_the_second_piece)
+    await page.goto(ui_server.url + "/ui/#/upload")
+    await page.set_input_files("#files", str(tmp_path / "big.bin"))
+    await page.wait_for_selector("a.done", timeout=60_000)
+    assert "HEAD" in seen  # it asked where the upload stood, then went on from there
+    assert seen.count("PATCH") >= 4
+    ident = (await page.get_attribute("a.done", "href") or "").rsplit("/", 1)[-1]
+    async with httpx.AsyncClient(
+        base_url=ui_server.url, headers=ui_server.headers("alice")
+    ) as http:
+        meta = (await http.get(f"/v1/artifacts/{ident}")).json()
+    assert (meta["bytes"], meta["sha256"]) == (len(data), _sha256(data))
+    assert problems.unexpected("net::ERR_CONNECTION_RESET") == []
+
+
+async def test_errors_are_readable_pages(browser: Browser, ui_server: ServerProcess) -> None:
+    async with httpx.AsyncClient(
+        base_url=ui_server.url, headers=ui_server.headers("alice")
+    ) as http:
+        made = await http.post(
+            "/v1/artifacts", params={"filename": "private.txt", "scope": "user"}, content=b"x"
+        )
+        ident = made.json()["artifact_id"]
+    page = await browser.new_page()
+    await sign_in(page, ui_server, "bob")
+    await page.goto(f"{ui_server.url}/ui/#/artifacts/{ident}")
+    await page.wait_for_selector(".error")
+    text = await page.inner_text(".error")
+    assert "You may not do that" in text
+    assert "403" in text
+    await page.goto(f"{ui_server.url}/ui/#/artifacts/no-such-artifact")
+    await expect(page.locator(".error h1")).to_have_text("Not found")
+    await page.goto(f"{ui_server.url}/ui/#/nowhere")
+    await expect(page.locator(".error p").first).to_contain_text("/nowhere")
+    await page.click("#signout")
+    await page.wait_for_selector("input[name=token]")
+    assert await page.evaluate("sessionStorage.getItem('satchel.token')") is None
