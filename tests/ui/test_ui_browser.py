@@ -206,3 +206,71 @@ async def test_errors_are_readable_pages(browser: Browser, ui_server: ServerProc
     await page.click("#signout")
     await page.wait_for_selector("input[name=token]")
     assert await page.evaluate("sessionStorage.getItem('satchel.token')") is None
+
+
+async def test_packages_and_legal_holds(browser: Browser, ui_server: ServerProcess) -> None:
+    admin = ui_server.headers("admin")
+    async with httpx.AsyncClient(base_url=ui_server.url, headers=admin) as http:
+        made = await http.post(
+            "/v1/packages",
+            json={
+                "name": "evidence",
+                "producer": "ci",
+                "subject": "run-9",
+                "retention_class": "transient",
+            },
+        )
+        package_id = made.json()["package_id"]
+        put = await http.put(f"/v1/packages/{package_id}/files/logs/a.txt", content=b"log line\n")
+        assert put.status_code in (200, 201), put.text
+        assert (await http.post(f"/v1/packages/{package_id}/finalize", json={})).status_code == 200
+    page = await browser.new_page()
+    problems = Problems(page)
+    await sign_in(page, ui_server, "admin")
+    await page.click("nav >> text=Packages")
+    await page.click("#packages a:has-text('evidence')")
+    await expect(page.locator("#files")).to_contain_text("logs/a.txt")
+    await expect(page.locator("#package")).to_contain_text("finalized")
+    await page.fill("input[name=hold_name]", "case-42")
+    await page.fill("input[name=hold_reason]", "litigation")
+    await page.click("#apply-hold button")
+    await expect(page.locator("#holds li")).to_contain_text("case-42")
+    async with httpx.AsyncClient(base_url=ui_server.url, headers=admin) as http:
+        holds = (await http.get(f"/v1/packages/{package_id}/holds")).json()["items"]
+        assert [(h["name"], h["reason"]) for h in holds] == [("case-42", "litigation")]
+        refused = await http.delete(f"/v1/packages/{package_id}")
+        assert refused.status_code == 409  # held
+    await page.fill("input[name=release_reason]", "settled")
+    await page.click("form.release button")
+    await expect(page.locator("#holds li")).to_contain_text("released")
+    async with httpx.AsyncClient(base_url=ui_server.url, headers=admin) as http:
+        assert (await http.get(f"/v1/packages/{package_id}/holds")).json()["items"] == []
+    await expect(page.locator("#history")).to_contain_text("v1.package.finalized")
+    assert problems.unexpected() == []
+
+    viewer = await browser.new_page()  # a user sees the holds, and cannot apply one
+    await sign_in(viewer, ui_server, "alice")
+    await viewer.goto(f"{ui_server.url}/ui/#/packages/{package_id}")
+    await expect(viewer.locator("#holds")).to_contain_text("Admins apply and release holds")
+    assert await viewer.locator("#apply-hold").count() == 0
+
+
+async def test_the_event_feed_is_live(browser: Browser, ui_server: ServerProcess) -> None:
+    page = await browser.new_page()
+    problems = Problems(page)
+    await sign_in(page, ui_server, "alice")
+    await page.click("nav >> text=Events")
+    await expect(page.locator("#feed-status")).to_contain_text("Live")
+    async with httpx.AsyncClient(
+        base_url=ui_server.url, headers=ui_server.headers("alice")
+    ) as http:
+        made = await http.post(
+            "/v1/artifacts", params={"filename": "live.txt", "scope": "user"}, content=b"now"
+        )
+        ident = made.json()["artifact_id"]
+    newest = page.locator("#feed li").first
+    await expect(newest).to_contain_text("v1.artifact.stored", timeout=15_000)
+    await expect(newest).to_contain_text(ident)
+    await page.click("nav >> text=Artifacts")  # leaving the page ends the long poll
+    await page.wait_for_selector("#artifacts")
+    assert problems.unexpected() == []

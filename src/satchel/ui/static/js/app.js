@@ -5,7 +5,9 @@ import { artifact } from "./artifact.js";
 import { browse } from "./browse.js";
 import { showError } from "./errors.js";
 import { signin } from "./signin.js";
-import { remember } from "./state.js";
+import { events } from "./events.js";
+import { onePackage, packages } from "./packages.js";
+import { newView, remember } from "./state.js";
 import { upload } from "./upload.js";
 
 const main = document.getElementById("main");
@@ -15,6 +17,9 @@ const ROUTES = [
   [/^\/artifacts\/([^/]+)$/, (params, id) => artifact(main, decodeURIComponent(id))],
   [/^\/artifacts$/, (params) => browse(main, params)],
   [/^\/upload$/, () => upload(main)],
+  [/^\/packages\/([^/]+)$/, (params, id) => onePackage(main, decodeURIComponent(id))],
+  [/^\/packages$/, (params) => packages(main, params)],
+  [/^\/events$/, (params) => events(main, params)],
 ];
 
 function parse() {
@@ -41,6 +46,7 @@ function signedOut() {
 }
 
 async function render() {
+  newView();
   const { route, params } = parse();
   if (route === "/signin" || !session.token) {
     signedOut();
