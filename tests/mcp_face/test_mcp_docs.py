@@ -21,7 +21,7 @@ from satchel.mcp.tools_write import WRITE_TOOLS
 DOC = ROOT / "docs" / "mcp.md"
 HOME = "/home/me"
 SERVER = "http://127.0.0.1:8000"
-KEY = "sat_your_agents_key"
+KEY = "satk_your_agents_key"
 
 
 def _configurations() -> list[tuple[str, dict[str, Any]]]:

@@ -274,3 +274,36 @@ async def test_the_event_feed_is_live(browser: Browser, ui_server: ServerProcess
     await page.click("nav >> text=Artifacts")  # leaving the page ends the long poll
     await page.wait_for_selector("#artifacts")
     assert problems.unexpected() == []
+
+
+async def test_api_keys_and_the_dashboard(browser: Browser, ui_server: ServerProcess) -> None:
+    page = await browser.new_page()
+    problems = Problems(page)
+    await sign_in(page, ui_server, "admin")
+    await page.click("nav >> text=API keys")
+    await page.fill("input[name=key_user]", "carol")
+    await page.fill("input[name=key_name]", "carol's laptop")
+    await page.click("#create-key button[type=submit]")
+    await expect(page.locator("#token-once")).to_have_value(re.compile("^satk_"))
+    token = await page.input_value("#token-once")
+    async with httpx.AsyncClient(base_url=ui_server.url) as http:
+        who = await http.get("/v1/whoami", headers={"Authorization": f"Bearer {token}"})
+        assert who.json()["user_id"] == "carol"
+        row = page.locator("#keys tr", has_text="carol's laptop")
+        await expect(row).to_have_count(1)
+        page.once("dialog", lambda dialog: dialog.accept())
+        await row.locator("button").click()
+        await expect(page.locator("#keys tr", has_text="carol's laptop")).to_have_count(0)
+        refused = await http.get("/v1/whoami", headers={"Authorization": f"Bearer {token}"})
+        assert refused.status_code == 401  # revoked at once
+
+    await page.click("nav >> text=Dashboard")
+    await expect(page.locator("#health")).to_contain_text("Status: ok")
+    await expect(page.locator("#by-scope")).to_contain_text("user")
+    assert problems.unexpected() == []
+
+    user = await browser.new_page()  # a user: no keys page in the menu, and a 403 if forced
+    await sign_in(user, ui_server, "alice")
+    assert await user.locator("#nav a[href='#/keys']").is_hidden()
+    await user.goto(f"{ui_server.url}/ui/#/keys")
+    await expect(user.locator(".error")).to_contain_text("403")

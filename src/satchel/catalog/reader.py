@@ -381,11 +381,18 @@ class CatalogReader:
         """Every upload of every sandbox, whatever its state."""
         return await upload_rows.all_uploads(self.conn)
 
-    async def stats(self, sandbox_id: str) -> dict[str, int]:
-        query = select(func.count(), func.coalesce(func.sum(artifacts.c.bytes), 0)).where(
-            artifacts.c.sandbox_id == sandbox_id
+    async def stats(self, sandbox_id: str) -> dict[str, Any]:
+        query = (
+            select(artifacts.c.scope, func.count(), func.coalesce(func.sum(artifacts.c.bytes), 0))
+            .where(artifacts.c.sandbox_id == sandbox_id)
+            .group_by(artifacts.c.scope)
         )
-        count, total = tuple((await self.conn.execute(query)).one())
+        by_scope = {
+            str(scope): {"artifacts": int(n), "bytes": int(size)}
+            for scope, n, size in (await self.conn.execute(query)).all()
+        }
+        count = sum(item["artifacts"] for item in by_scope.values())
+        total = sum(item["bytes"] for item in by_scope.values())
         blob_query = select(func.count(), func.coalesce(func.sum(blobs.c.size), 0))
         blob_count, blob_bytes = tuple((await self.conn.execute(blob_query)).one())
         session_count = (
@@ -397,6 +404,10 @@ class CatalogReader:
             "unique_blobs": int(blob_count),
             "stored_bytes": int(blob_bytes),
             "sessions": int(session_count),
+            "by_scope": {
+                scope: by_scope.get(scope, {"artifacts": 0, "bytes": 0})
+                for scope in ("session", "user", "sandbox")
+            },
         }
 
     async def events_for(self, subject: str, limit: int = 10_000) -> list[dict[str, Any]]:

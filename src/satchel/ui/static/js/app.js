@@ -5,7 +5,9 @@ import { artifact } from "./artifact.js";
 import { browse } from "./browse.js";
 import { showError } from "./errors.js";
 import { signin } from "./signin.js";
+import { dashboard } from "./dashboard.js";
 import { events } from "./events.js";
+import { keys } from "./keys.js";
 import { onePackage, packages } from "./packages.js";
 import { newView, remember } from "./state.js";
 import { upload } from "./upload.js";
@@ -20,6 +22,8 @@ const ROUTES = [
   [/^\/packages\/([^/]+)$/, (params, id) => onePackage(main, decodeURIComponent(id))],
   [/^\/packages$/, (params) => packages(main, params)],
   [/^\/events$/, (params) => events(main, params)],
+  [/^\/keys$/, () => keys(main)],
+  [/^\/dashboard$/, () => dashboard(main)],
 ];
 
 function parse() {
@@ -34,6 +38,7 @@ async function whoami() {
   const label = who.admin && !who.user_id ? `${who.name || "admin"} (admin)` : who.user_id;
   document.getElementById("whoami").textContent = `${label} · sandbox ${who.sandbox_id}`;
   document.getElementById("nav").hidden = false;
+  for (const link of document.querySelectorAll("#nav [data-admin]")) link.hidden = !who.admin;
   document.getElementById("signout").hidden = false;
   return who;
 }
