@@ -8,10 +8,12 @@ import base64
 import hashlib
 import re
 from pathlib import Path
+from typing import Any
 
 import httpx
 from playwright.async_api import Browser, Route, expect
 from tests.conftest import ServerProcess
+from tests.harness.origin import Origin
 from tests.ui.conftest import Problems, sign_in
 
 PNG = base64.b64decode(
@@ -307,3 +309,33 @@ async def test_api_keys_and_the_dashboard(browser: Browser, ui_server: ServerPro
     assert await user.locator("#nav a[href='#/keys']").is_hidden()
     await user.goto(f"{ui_server.url}/ui/#/keys")
     await expect(user.locator(".error")).to_contain_text("403")
+
+
+async def test_the_pull_through_cache(browser: Browser, launch_server: Any, tmp_path: Path) -> None:
+    origin = Origin()
+    origin.files["tools/v1/tool.tar.gz"] = b"\x1f\x8b tool bytes"
+    remotes = tmp_path / "remotes.yaml"
+    remotes.write_text(
+        f'remotes:\n  mirror:\n    base_url: {origin.url}\n    include_patterns: ["tools/.*"]\n'
+    )
+    try:
+        server = launch_server(SATCHEL_REMOTES_FILE=str(remotes))
+        page = await browser.new_page()
+        problems = Problems(page)
+        await sign_in(page, server, "admin")
+        await page.click("nav >> text=Cache")
+        await expect(page.locator("#remotes")).to_contain_text("mirror")
+        await expect(page.locator("#cached")).to_contain_text("Nothing cached yet")
+        await page.fill("input[name=prefetch_path]", "tools/v1/tool.tar.gz")
+        await page.click("#prefetch button")
+        await expect(page.locator("#cached")).to_contain_text("tools/v1/tool.tar.gz")
+        async with httpx.AsyncClient(base_url=server.url, headers=server.headers("alice")) as http:
+            hit = await http.get("/api/mirror/tools/v1/tool.tar.gz")
+            assert hit.headers["x-artifact-source"] == "cache"
+        await page.reload()
+        await expect(page.locator("#remotes")).to_contain_text("50 %")  # the prefetch, then a hit
+        await page.click("#cached tr[data-path='tools/v1/tool.tar.gz'] button")
+        await expect(page.locator("#cached")).to_contain_text("Nothing cached yet")
+        assert problems.unexpected() == []
+    finally:
+        origin.stop()

@@ -5,6 +5,7 @@ import { artifact } from "./artifact.js";
 import { browse } from "./browse.js";
 import { showError } from "./errors.js";
 import { signin } from "./signin.js";
+import { cache } from "./cache.js";
 import { dashboard } from "./dashboard.js";
 import { events } from "./events.js";
 import { keys } from "./keys.js";
@@ -23,6 +24,7 @@ const ROUTES = [
   [/^\/packages$/, (params) => packages(main, params)],
   [/^\/events$/, (params) => events(main, params)],
   [/^\/keys$/, () => keys(main)],
+  [/^\/cache$/, (params) => cache(main, params)],
   [/^\/dashboard$/, () => dashboard(main)],
 ];
 
