@@ -253,3 +253,29 @@ async def test_the_service_delivers_on_its_own(make_store: MakeStore, receiver: 
     assert await store.list_webhooks() == []
     kinds = [e["type"] for e in (await store.list_events(types=["v1.webhook."]))["events"]]
     assert kinds == ["v1.webhook.created", "v1.webhook.updated", "v1.webhook.deleted"]
+
+
+@CATALOGS
+async def test_a_test_delivery_is_signed_sent_once_and_never_logged(
+    make_store: MakeStore, receiver: Receiver
+) -> None:
+    store = await make_store(**LOOPBACK)
+    hook = await store.create_webhook(receiver.url, types=["v1.artifact."], secret=SECRET)
+    before = await store.list_events(limit=1000)
+    assert await store.test_webhook(hook["webhook_id"]) == {
+        "delivered": True,
+        "status": 204,
+        "error": None,
+    }
+    [request] = receiver.requests
+    assert request["signed"]
+    assert request["headers"]["Satchel-Event-Type"] == "v1.webhook.test"
+    assert (request["event"]["seq"], request["event"]["subject"]) == (0, hook["webhook_id"])
+    receiver.status = 503
+    failed = await store.test_webhook(hook["webhook_id"])
+    assert (failed["delivered"], failed["status"]) == (False, 503)
+    status = (await store.get_webhook(hook["webhook_id"]))["status"]
+    assert (status["delivered"], status["failed"]) == (0, 0)  # not the subscription's record
+    assert (await store.list_events(limit=1000))["events"] == before["events"]
+    with pytest.raises(ArtifactNotFoundError):
+        await store.test_webhook("wh-" + "0" * 24)

@@ -4,6 +4,7 @@ download, share, change, delete; errors as readable pages; no CSP violation anyw
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import re
@@ -14,6 +15,7 @@ import httpx
 from playwright.async_api import Browser, Route, expect
 from tests.conftest import ServerProcess
 from tests.harness.origin import Origin
+from tests.harness.receiver import Receiver
 from tests.ui.conftest import Problems, sign_in
 
 PNG = base64.b64decode(
@@ -339,3 +341,51 @@ async def test_the_pull_through_cache(browser: Browser, launch_server: Any, tmp_
         assert problems.unexpected() == []
     finally:
         origin.stop()
+
+
+async def test_webhooks_test_and_redeliver(browser: Browser, launch_server: Any) -> None:
+    receiver = Receiver("whsec_ui-tests-0123456789")
+    try:
+        server = launch_server(SATCHEL_WEBHOOK_ALLOWED_NETWORKS="127.0.0.1/32")
+        receiver.status = 500
+        admin = server.headers("admin")
+        async with httpx.AsyncClient(base_url=server.url, headers=admin) as http:
+            made = await http.post(
+                "/v1/admin/webhooks",
+                json={
+                    "url": receiver.url,
+                    "types": ["v1.artifact.stored"],
+                    "secret": receiver.secret,
+                    "max_attempts": 1,
+                },
+            )
+            webhook_id = made.json()["webhook_id"]
+            await http.post(
+                "/v1/artifacts", params={"filename": "hook.txt", "scope": "sandbox"}, content=b"h"
+            )
+            for _ in range(100):  # the service delivers on its own; the receiver refuses
+                letters = await http.get(f"/v1/admin/webhooks/{webhook_id}/dead-letters")
+                if letters.json()["dead_letters"]:
+                    break
+                await asyncio.sleep(0.1)
+        page = await browser.new_page()
+        problems = Problems(page)
+        await sign_in(page, server, "admin")
+        await page.click("nav >> text=Webhooks")
+        hook = page.locator(f"section[data-webhook='{webhook_id}']")
+        await expect(hook.locator(".letters li")).to_have_count(1)
+        await hook.locator("button.test").click()
+        await expect(hook.locator(".test-result")).to_contain_text("failed")
+        receiver.status = 204
+        await hook.locator("button.test").click()
+        await expect(hook.locator(".test-result")).to_contain_text("delivered (HTTP 204)")
+        await hook.locator("button.redeliver").click()
+        await expect(
+            page.locator(f"section[data-webhook='{webhook_id}'] .letters")
+        ).to_contain_text("None.")
+        delivered = [r["event"]["type"] for r in receiver.requests if r["code"] == 204]
+        assert delivered == ["v1.webhook.test", "v1.artifact.stored"]
+        assert all(r["signed"] for r in receiver.requests)
+        assert problems.unexpected() == []
+    finally:
+        receiver.stop()

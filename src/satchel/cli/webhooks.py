@@ -1,4 +1,4 @@
-"""``satchel webhooks`` (add, ls, show, update, pause, resume, rm, rewind, dead, redeliver,
+"""``satchel webhooks`` (add, ls, show, update, pause, resume, rm, rewind, dead, redeliver, test,
 deliver): webhook subscriptions to the event feed, on the embedded store or, with ``--url``, a
 server (admin token)."""
 
@@ -237,6 +237,26 @@ def redeliver(
         typer.echo(f"{seq}: still failing: {letter['last_error']}", err=True)
         raise typer.Exit(1)
     typer.echo(f"{seq}: redelivered")
+
+
+@webhooks_app.command("test")
+def send_test(
+    webhook_id: str,
+    url: str | None = URL_OPTION,
+    token: str | None = TOKEN_OPTION,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Send the webhook a signed test event now (exit status 1 if the receiver refuses it)."""
+    with open_store(url, token) as store:
+        result = store.test_webhook(webhook_id)
+    if as_json:
+        print_json(result)
+    elif result["delivered"]:
+        typer.echo(f"{webhook_id}: test delivered (HTTP {result['status']})")
+    else:
+        typer.echo(f"{webhook_id}: test failed: {result['error']}", err=True)
+    if not result["delivered"]:
+        raise typer.Exit(1)
 
 
 @webhooks_app.command("deliver")

@@ -117,6 +117,12 @@ class RemoteWebhooksMixin(RemoteBase):
         found: dict[str, Any] = await self._webhook_json("POST", path)
         return found
 
+    async def test_webhook(self, webhook_id: str) -> dict[str, Any]:
+        """Send the webhook a signed test event now."""
+        path = f"{_BASE}/{check_webhook_id(webhook_id)}/test"
+        found: dict[str, Any] = await self._webhook_json("POST", path)
+        return found
+
     async def deliver_webhooks(self) -> dict[str, int]:
         """One delivery round on the service."""
         counts: dict[str, int] = await self._webhook_json("POST", "/v1/admin/deliver-webhooks")

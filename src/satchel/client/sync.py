@@ -319,6 +319,7 @@ class SyncArtifactStore:
     rewind_webhook = blocking(API.rewind_webhook)
     list_dead_letters = blocking(API.list_dead_letters)
     redeliver_dead_letter = blocking(API.redeliver_dead_letter)
+    test_webhook = blocking(API.test_webhook)
     deliver_webhooks = blocking(API.deliver_webhooks)
     list_remotes = blocking(API.list_remotes)
     proxy_config = blocking(API.proxy_config)

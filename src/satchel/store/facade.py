@@ -331,6 +331,7 @@ class ArtifactStore(ArtifactStoreAPI):
     rewind_webhook = forward(API.rewind_webhook, "_webhooks")
     list_dead_letters = forward(API.list_dead_letters, "_webhooks")
     redeliver_dead_letter = forward(API.redeliver_dead_letter, "_webhooks")
+    test_webhook = forward(API.test_webhook, "_webhooks")
     deliver_webhooks = forward(API.deliver_webhooks, "_webhooks")
     list_remotes = forward(API.list_remotes, "_proxy")
     proxy_config = forward(API.proxy_config, "_proxy")

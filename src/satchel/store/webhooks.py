@@ -32,6 +32,10 @@ __all__ = ["WebhookService"]
 MAX_DESCRIPTION = 1000
 
 
+TEST_EVENT = "v1.webhook.test"
+"""What a test delivery says it is (sent, never logged: its seq is 0)."""
+
+
 def _check_description(value: object) -> str:
     if not isinstance(value, str) or len(value) > MAX_DESCRIPTION or "\x00" in value:
         raise InvalidRequestError(f"description must be text of at most {MAX_DESCRIPTION} chars")
@@ -295,6 +299,22 @@ class WebhookService:
             letter = await rows.dead_letter(webhook_id, seq)
         assert letter is not None
         return letter
+
+    async def test_webhook(self, webhook_id: str) -> dict[str, Any]:
+        context = self.context
+        await context.ensure_open()
+        async with context.catalog.read() as reader:
+            webhook, secret = await self._find(WebhookRows(reader.conn), webhook_id)
+        event = {
+            "seq": 0,
+            "time": context.now(),
+            "type": TEST_EVENT,
+            "subject": webhook.webhook_id,
+            "actor": None,
+            "payload": {"test": True, "url": webhook.url},
+        }
+        ok, code, error = await self.deliverer.post(webhook, secret, event)
+        return {"delivered": ok, "status": code, "error": error}
 
     async def deliver_webhooks(self) -> dict[str, int]:
         """One delivery round now (``satchel serve`` runs them on its own)."""

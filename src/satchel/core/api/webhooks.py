@@ -66,6 +66,10 @@ class WebhooksAPI(Protocol):
     async def redeliver_dead_letter(self, webhook_id: str, seq: int) -> dict[str, Any]:
         """Send dead letter *seq* again now and return it (``redelivered_at`` set on success)."""
 
+    async def test_webhook(self, webhook_id: str) -> dict[str, Any]:
+        """Send the webhook a signed test event now, once (type ``v1.webhook.test``, seq 0,
+        never logged or retried): ``{"delivered", "status", "error"}``."""
+
     async def deliver_webhooks(self) -> dict[str, int]:
         """Run one delivery round now; returns ``delivered``, ``failed`` and ``dead`` counts
         (``satchel serve`` delivers on its own, continuously)."""

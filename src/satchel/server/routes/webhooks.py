@@ -117,6 +117,15 @@ async def redeliver_dead_letter(request: Request, webhook_id: str, seq: int) -> 
     return JSONResponse(await get_store(request).redeliver_dead_letter(webhook_id, seq))
 
 
+@router.post(
+    "/v1/admin/webhooks/{webhook_id}/test",
+    summary="Send the webhook a signed test event now (v1.webhook.test, never logged)",
+)
+@access(Access.ADMIN)
+async def test_webhook(request: Request, webhook_id: str) -> JSONResponse:
+    return JSONResponse(await get_store(request).test_webhook(webhook_id))
+
+
 @router.post("/v1/admin/deliver-webhooks", summary="Run one webhook delivery round now")
 @access(Access.ADMIN)
 async def deliver_webhooks(request: Request) -> JSONResponse:

@@ -12,6 +12,7 @@ import { keys } from "./keys.js";
 import { onePackage, packages } from "./packages.js";
 import { newView, remember } from "./state.js";
 import { upload } from "./upload.js";
+import { webhooks } from "./webhooks.js";
 
 const main = document.getElementById("main");
 const THEME = "satchel.theme";
@@ -25,6 +26,7 @@ const ROUTES = [
   [/^\/events$/, (params) => events(main, params)],
   [/^\/keys$/, () => keys(main)],
   [/^\/cache$/, (params) => cache(main, params)],
+  [/^\/webhooks$/, () => webhooks(main)],
   [/^\/dashboard$/, () => dashboard(main)],
 ];
 
