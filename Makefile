@@ -7,7 +7,7 @@ RUNTIME := $(VENV)/.runtime-stamp
 # pytest-xdist workers of `make test` (auto: one per core; 0: one process)
 TEST_WORKERS ?= auto
 
-.PHONY: run demo test crash-stress system-deps lint typecheck bench bench-service bench-proxy bench-growth bench-servers bench-soak bench-startup clean
+.PHONY: run demo test crash-stress system-deps screenshots lint typecheck bench bench-service bench-proxy bench-growth bench-servers bench-soak bench-startup clean
 
 # The runtime alone (what `make run` needs); the development tools come with $(STAMP).
 $(RUNTIME): pyproject.toml
@@ -70,6 +70,10 @@ bench-proxy: $(STAMP)
 bench-startup: $(STAMP)
 	command -v curl >/dev/null || apt-get install -y curl
 	$(BIN)/python bench/startup.py
+
+## screenshots: photograph the web UI's main pages into docs/screenshots (Chromium, Playwright)
+screenshots: $(STAMP) system-deps
+	$(BIN)/python scripts/screenshots.py docs/screenshots
 
 ## bench-growth: list/search latency with 10k, 100k and 1M artifacts in the SQLite catalog
 bench-growth: $(STAMP)

@@ -39,7 +39,7 @@ function parse() {
 async function whoami() {
   const who = await api("/v1/whoami");
   remember(who);
-  const label = who.admin && !who.user_id ? `${who.name || "admin"} (admin)` : who.user_id;
+  const label = who.admin ? `${who.user_id || who.name || "admin"} (admin)` : who.user_id;
   document.getElementById("whoami").textContent = `${label} · sandbox ${who.sandbox_id}`;
   document.getElementById("nav").hidden = false;
   for (const link of document.querySelectorAll("#nav [data-admin]")) link.hidden = !who.admin;
@@ -96,6 +96,10 @@ function theme() {
 document.getElementById("signout").addEventListener("click", () => {
   session.clear();
   location.hash = "#/signin";
+});
+document.querySelector("a.skip").addEventListener("click", (event) => {
+  event.preventDefault(); // the hash is the router's: focus the content instead of navigating
+  main.focus();
 });
 window.addEventListener("hashchange", render);
 theme();
