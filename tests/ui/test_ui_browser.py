@@ -389,3 +389,77 @@ async def test_webhooks_test_and_redeliver(browser: Browser, launch_server: Any)
         assert problems.unexpected() == []
     finally:
         receiver.stop()
+
+
+async def test_search_by_metadata_and_an_artifacts_provenance(
+    browser: Browser, ui_server: ServerProcess
+) -> None:
+    alice = ui_server.headers("alice")
+    async with httpx.AsyncClient(base_url=ui_server.url, headers=alice) as http:
+        ids = []
+        for run in (7, 8):
+            made = await http.post(
+                "/v1/artifacts",
+                params={"filename": f"run-{run}.txt", "scope": "user", "meta": f'{{"run": {run}}}'},
+                content=f"run {run}".encode(),
+            )
+            assert made.status_code == 201, made.text
+            ids.append(made.json()["artifact_id"])
+        for entity, schema in ((ids[1], "produced-by"), (ids[0], "used-by")):
+            aspect = await http.post(
+                "/v1/aspects",
+                json={
+                    "entity": entity,
+                    "schema": f"urn:satchel:schema:{schema}.1",
+                    "content": {"job": "urn:job:train-1"},
+                },
+            )
+            assert aspect.status_code == 201, aspect.text
+    page = await browser.new_page()
+    problems = Problems(page)
+    await sign_in(page, ui_server, "alice")
+    await page.fill("input[name=meta]", '{"run": 8}')
+    await page.click("button:has-text('Search')")
+    await expect(page.locator("#artifacts tbody a")).to_have_text(["run-8.txt"])
+    await page.fill("input[name=meta]", "{nope")
+    await page.click("button:has-text('Search')")
+    await expect(page.locator("#count .error")).to_contain_text("JSON object")
+    await page.goto(f"{ui_server.url}/ui/#/artifacts/{ids[1]}")
+    await expect(page.locator("#lineage")).to_contain_text("urn:job:train-1")
+    await expect(page.locator("#lineage a")).to_have_text([ids[0]])  # made from run 7
+    await expect(page.locator("#aspects")).to_contain_text("produced-by")
+    await expect(page.locator("#artifact-holds")).to_contain_text("None.")
+    await page.click(f"#lineage a:has-text('{ids[0]}')")
+    await expect(page.locator("#title")).to_have_text("run-7.txt")
+    assert problems.unexpected() == []
+
+
+async def test_expired_and_changed_meanwhile_read_as_such(
+    browser: Browser, ui_server: ServerProcess
+) -> None:
+    alice = ui_server.headers("alice")
+    async with httpx.AsyncClient(base_url=ui_server.url, headers=alice) as http:
+        short = await http.post(
+            "/v1/artifacts",
+            params={"filename": "brief.txt", "scope": "user", "ttl": "1"},
+            content=b"b",
+        )
+        edited = await http.post(
+            "/v1/artifacts", params={"filename": "edited.txt", "scope": "user"}, content=b"e"
+        )
+    page = await browser.new_page()
+    await sign_in(page, ui_server, "alice")
+    await page.goto(f"{ui_server.url}/ui/#/artifacts/{edited.json()['artifact_id']}")
+    await page.wait_for_selector("#edit")
+    async with httpx.AsyncClient(base_url=ui_server.url, headers=alice) as http:  # meanwhile
+        await http.patch(
+            f"/v1/artifacts/{edited.json()['artifact_id']}", json={"summary": "theirs"}
+        )
+    await page.fill("#edit input[name=summary]", "mine")
+    await page.click("#edit button[type=submit]")
+    await expect(page.locator(".error")).to_contain_text("It changed meanwhile")
+    await expect(page.locator(".error")).to_contain_text("412")
+    await asyncio.sleep(1.5)
+    await page.goto(f"{ui_server.url}/ui/#/artifacts/{short.json()['artifact_id']}")
+    await expect(page.locator(".error")).to_contain_text("That has expired")
+    await expect(page.locator(".error")).to_contain_text("410")

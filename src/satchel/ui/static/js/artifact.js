@@ -1,7 +1,7 @@
 // One artifact: what it is, a preview, download, a presigned link, and the changes a caller
 // may make (metadata, expiry, copy, move, delete).
 
-import { api, authHeaders, path } from "./api.js";
+import { api, authHeaders, path, query } from "./api.js";
 import { errorBox, showError } from "./errors.js";
 import { field, h, mount, size, toast, when } from "./dom.js";
 import { preview } from "./preview.js";
@@ -28,6 +28,10 @@ export async function artifact(root, id) {
     actions(meta, problem),
     h("section", { class: "card stack" }, h("h2", {}, "Share"), share(meta, problem)),
     h("section", { class: "card stack" }, h("h2", {}, "Edit"), editor(meta, problem)),
+    h("div", { class: "two" },
+      h("section", { class: "card stack" }, h("h2", {}, "Aspects"), aspects(meta)),
+      h("section", { class: "card stack" }, h("h2", {}, "Provenance"), provenance(meta))),
+    h("section", { class: "card stack" }, h("h2", {}, "Legal holds"), holds(meta)),
     h("section", { class: "card stack" }, h("h2", {}, "History"), history(meta)));
   preview(shown, meta).catch((err) => mount(shown, errorBox(err)));
 }
@@ -127,6 +131,46 @@ function editor(meta, problem) {
   } },
   field("Summary", summary), field("Metadata (JSON)", custom), field("Expires in", ttl),
   h("button", { type: "submit", class: "primary" }, "Save"));
+}
+
+function aspects(meta) {
+  const list = h("ul", { id: "aspects" }, h("li", { class: "muted" }, "Loading…"));
+  api(`/v1/aspects${query({ entity: meta.artifact_id, limit: 50 })}`).then((page) => {
+    mount(list, page.items.length ? page.items.map((aspect) => h("li", {},
+      h("strong", {}, aspect.schema || "(no schema)"), " ", h("code", {}, JSON.stringify(aspect.content))))
+      : h("li", { class: "muted" }, "None."));
+  }).catch((err) => mount(list, h("li", {}, err.message)));
+  return list;
+}
+
+function provenance(meta) {
+  const box = h("div", { id: "lineage" }, h("p", { class: "muted" }, "Loading…"));
+  Promise.all(["up", "down"].map((direction) =>
+    api(`/v1/lineage${query({ entity: meta.artifact_id, direction, depth: 2 })}`))).then(([up, down]) => {
+    const entry = (graph, relation, title) => {
+      const edges = graph.edges.filter((edge) => edge.relation === relation && edge.entity === meta.artifact_id);
+      return h("div", {}, h("h3", {}, title), edges.length ? h("ul", {}, edges.map((edge) => h("li", { class: "mono" }, edge.job)))
+        : h("p", { class: "muted" }, "None."));
+    };
+    const inputs = up.nodes.filter((node) => node.kind === "entity" && node.id !== meta.artifact_id);
+    const outputs = down.nodes.filter((node) => node.kind === "entity" && node.id !== meta.artifact_id);
+    const linked = (nodes) => h("ul", {}, nodes.map((node) => h("li", {},
+      h("a", { href: path`#/artifacts/${node.id}` }, node.id))));
+    mount(box, entry(up, "produced-by", "Produced by"), entry(down, "used-by", "Used by"),
+      inputs.length ? h("div", {}, h("h3", {}, "Made from"), linked(inputs)) : null,
+      outputs.length ? h("div", {}, h("h3", {}, "Went into"), linked(outputs)) : null);
+  }).catch((err) => mount(box, h("p", {}, err.message)));
+  return box;
+}
+
+function holds(meta) {
+  const list = h("ul", { id: "artifact-holds" }, h("li", { class: "muted" }, "Loading…"));
+  api(path`/v1/artifacts/${meta.artifact_id}/holds` + query({ include_released: true })).then((page) => {
+    mount(list, page.items.length ? page.items.map((hold) => h("li", {}, h("strong", {}, hold.name),
+      ` — ${hold.reason}`, hold.released_at ? h("span", { class: "muted" }, ` (released ${when(hold.released_at)})`) : ""))
+      : h("li", { class: "muted" }, "None."));
+  }).catch((err) => mount(list, h("li", {}, err.message)));
+  return list;
 }
 
 function history(meta) {

@@ -1,9 +1,10 @@
 // Artifacts: search by name, type and scope, sorted, a page at a time (keyset pages: as fast
 // on the millionth item as on the first), as a list or as folders of their names.
 
-import { api, query } from "./api.js";
+import { ApiError, api, query } from "./api.js";
 import { errorBox } from "./errors.js";
 import { field, h, mount, size, when } from "./dom.js";
+import { principal } from "./state.js";
 
 const PAGE = 50;
 const ORDERS = [
@@ -21,7 +22,11 @@ export async function browse(root, params) {
     folders: params.get("folders") === "1",
     prefix: params.get("prefix") || "",
     cursor: params.get("cursor") || "",
+    meta: params.get("meta") || "",
+    session: params.get("session") || "",
+    user: params.get("user") || "",
   };
+  const admin = principal() && principal().admin;
   const name = h("input", { type: "search", name: "name", value: wanted.name, placeholder: "report*.csv" });
   const mime = h("input", { type: "search", name: "mime", value: wanted.mime, placeholder: "image/" });
   const scope = h("select", { name: "scope" },
@@ -30,12 +35,17 @@ export async function browse(root, params) {
   const order = h("select", { name: "order" },
     ORDERS.map(([value, label]) => h("option", { value, selected: value === wanted.order }, label)));
   const folders = h("input", { type: "checkbox", name: "folders", checked: wanted.folders });
+  const meta = h("input", { type: "search", name: "meta", value: wanted.meta, placeholder: '{"run": 7}' });
+  const sessionId = h("input", { type: "search", name: "session", value: wanted.session, size: 12 });
+  const user = h("input", { type: "search", name: "user", value: wanted.user, size: 10 });
   const form = h("form", { class: "row", role: "search", onsubmit: (event) => {
     event.preventDefault();
     go({ name: name.value, mime: mime.value, scope: scope.value, order: order.value,
-      folders: folders.checked ? "1" : "", prefix: folders.checked ? wanted.prefix : "" });
+      folders: folders.checked ? "1" : "", prefix: folders.checked ? wanted.prefix : "",
+      meta: meta.value, session: sessionId.value, user: admin ? user.value : "" });
   } },
   field("Name (glob)", name), field("Type prefix", mime), field("Scope", scope),
+  field("Metadata (JSON)", meta), field("Session", sessionId), admin ? field("User", user) : null,
   field("Sort", order), h("label", { class: "inline" }, h("span", {}, "Folders"), folders),
   h("button", { type: "submit" }, "Search"));
 
@@ -55,9 +65,15 @@ export async function browse(root, params) {
   if (wanted.folders && wanted.prefix) glob = `${escapeGlob(wanted.prefix)}${wanted.name || "*"}`;
   let page;
   try {
+    if (wanted.meta) {
+      try { JSON.parse(wanted.meta); } catch (err) {
+        throw new ApiError(400, "invalid_request", `Metadata must be a JSON object: ${err.message}`);
+      }
+    }
     page = await api(`/v1/artifacts${query({
       view: "search", filename_glob: glob, mime_prefix: wanted.mime, scope: wanted.scope,
-      order: wanted.order, limit: PAGE, cursor: wanted.cursor,
+      order: wanted.order, limit: PAGE, cursor: wanted.cursor, meta_filter: wanted.meta,
+      session_id: wanted.session, user_id: admin ? wanted.user : "",
     })}`);
   } catch (err) {
     mount(body);
