@@ -463,3 +463,32 @@ async def test_expired_and_changed_meanwhile_read_as_such(
     await page.goto(f"{ui_server.url}/ui/#/artifacts/{short.json()['artifact_id']}")
     await expect(page.locator(".error")).to_contain_text("That has expired")
     await expect(page.locator(".error")).to_contain_text("410")
+
+
+async def test_copy_rename_and_last_verification(
+    browser: Browser, ui_server: ServerProcess
+) -> None:
+    admin = ui_server.headers("admin")
+    async with httpx.AsyncClient(base_url=ui_server.url, headers=admin) as http:
+        made = await http.post(
+            "/v1/artifacts", params={"filename": "checked.txt", "scope": "sandbox"}, content=b"c"
+        )
+        ident = made.json()["artifact_id"]
+    page = await browser.new_page()
+    problems = Problems(page)
+    await sign_in(page, ui_server, "admin")
+    await page.goto(f"{ui_server.url}/ui/#/artifacts/{ident}")
+    await expect(page.locator("#verified")).to_have_text(re.compile("never|intact"))
+    async with httpx.AsyncClient(base_url=ui_server.url, headers=admin) as http:
+        verify = await http.post("/v1/admin/storage/verify")
+        assert verify.status_code == 200, verify.text
+    await page.reload()
+    await expect(page.locator("#verified")).to_contain_text("intact")
+    await page.fill("input[name=new_filename]", "checked-copy.txt")
+    await page.click("#copy")
+    await expect(page.locator("#title")).to_have_text("checked-copy.txt")
+    assert page.url.rsplit("/", 1)[-1] != ident
+    await page.fill("input[name=new_filename]", "renamed.txt")
+    await page.click("#move")
+    await expect(page.locator("#title")).to_have_text("renamed.txt")
+    assert problems.unexpected() == []

@@ -5,6 +5,7 @@ import { api, authHeaders, path, query } from "./api.js";
 import { errorBox, showError } from "./errors.js";
 import { field, h, mount, size, toast, when } from "./dom.js";
 import { preview } from "./preview.js";
+import { principal } from "./state.js";
 
 const EXPIRIES = [[900, "15 minutes"], [3600, "1 hour"], [86400, "1 day"], [604800, "7 days"]];
 
@@ -48,7 +49,23 @@ function details(meta) {
   ];
   return h("dl", { class: "meta", id: "details" },
     rows.map(([label, value]) => [h("dt", {}, label), h("dd", { class: label === "SHA-256" ? "mono" : "" }, String(value ?? ""))]),
+    h("dt", {}, "Last verified"), h("dd", { id: "verified" }, verified(meta)),
     h("dt", {}, "Metadata"), h("dd", {}, h("pre", { id: "custom" }, JSON.stringify(meta.meta || {}, null, 2))));
+}
+
+// When its bytes were last re-read and hashed (`satchel storage verify`): admins see those
+// events; others are told so.
+function verified(meta) {
+  const who = principal();
+  if (!who || !who.admin) return "shown to admins";
+  const cell = h("span", {}, "…");
+  api(`/v1/events${query({ type: "v1.storage.location_verified", subject: meta.sha256, limit: 1000, format: "json" })}`)
+    .then((page) => {
+      const last = page.events[page.events.length - 1];
+      cell.textContent = !last ? "never" : last.payload.ok ? `${when(last.time)}, intact (${last.payload.backend})`
+        : `${when(last.time)}, FAILED: ${last.payload.failure}`;
+    }).catch((err) => { cell.textContent = err.message; });
+  return cell;
 }
 
 async function download(meta) {
