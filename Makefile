@@ -7,7 +7,7 @@ RUNTIME := $(VENV)/.runtime-stamp
 # pytest-xdist workers of `make test` (auto: one per core; 0: one process)
 TEST_WORKERS ?= auto
 
-.PHONY: run demo test crash-stress system-deps screenshots lint typecheck bench bench-service bench-proxy bench-growth bench-servers bench-soak bench-startup clean
+.PHONY: run demo test crash-stress system-deps screenshots lint typecheck bench bench-ui-lists bench-service bench-proxy bench-growth bench-servers bench-soak bench-startup clean
 
 # The runtime alone (what `make run` needs); the development tools come with $(STAMP).
 $(RUNTIME): pyproject.toml
@@ -78,6 +78,10 @@ screenshots: $(STAMP) system-deps
 ## bench-growth: list/search latency with 10k, 100k and 1M artifacts in the SQLite catalog
 bench-growth: $(STAMP)
 	$(BIN)/python bench/growth.py
+
+## bench-ui-lists: the web UI's artifact list at 100,000 items, page 1 against pages 10 to 1,000
+bench-ui-lists: $(STAMP)
+	$(BIN)/python bench/ui_lists.py
 
 ## bench-servers: uvicorn (asyncio/h11, uvloop/httptools) vs granian on the same app (needs wrk)
 bench-servers: $(STAMP)
