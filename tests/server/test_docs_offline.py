@@ -48,6 +48,7 @@ BODYLESS = {
     "/v1/retention/gc",
     "/v1/admin/webhooks/{webhook_id}/dead-letters/{seq}/redeliver",
     "/v1/admin/deliver-webhooks",
+    "/v1/admin/webhooks/{webhook_id}/test",
 }
 
 
