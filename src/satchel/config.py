@@ -252,24 +252,12 @@ class Settings(ProxySettings):
         default=False,
         description="anonymous reads of sandbox artifacts",
     )
-    mcp_enabled: bool = Field(
-        default=True, description="`satchel serve` answers MCP (streamable HTTP) at /mcp"
-    )
-    mcp_allow_write: bool = Field(
-        default=False, description="offer MCP tools that store, change, copy or move"
-    )
-    mcp_allow_delete: bool = Field(default=False, description="offer the MCP delete tool")
-    mcp_allow_dirs: str = Field(
-        default="",
-        description="server directories MCP tools may import from and export to (comma "
-        "separated; empty: none)",
-    )
-    mcp_result_limit: int = Field(
-        default=512 * 1024,
-        ge=16 * 1024,
-        le=64 * 1024 * 1024,
-        description="the largest MCP tool result or resource read, in bytes",
-    )
+    # MCP at /mcp (docs/mcp.md): on, read-only, no directories, results up to 512 KiB
+    mcp_enabled: bool = True
+    mcp_allow_write: bool = False
+    mcp_allow_delete: bool = False
+    mcp_allow_dirs: str = Field(default="", description="comma separated; empty: none")
+    mcp_result_limit: int = Field(default=512 * 1024, ge=16 * 1024, le=64 * 1024 * 1024)
     signing_key: str | None = Field(
         default=None, description="HMAC key of presigned URLs (default: generated into data_dir)"
     )
