@@ -7,10 +7,10 @@ configured size, and records each call as a ``v1.mcp.tool_called`` event of the 
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import logging
-import re
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any
 
@@ -19,8 +19,8 @@ from mcp.shared.exceptions import MCPError
 from pydantic import BaseModel, ValidationError
 
 from satchel.core.api import ArtifactStoreAPI
-from satchel.core.errors import ArtifactStoreError
-from satchel.core.validation import ID_PATTERN, MAX_ID_LENGTH
+from satchel.core.errors import ArtifactStoreError, InvalidRequestError
+from satchel.core.validation import check_id
 from satchel.mcp.limits import MAX_MESSAGE, clip
 from satchel.mcp.options import Actor, McpOptions
 
@@ -103,7 +103,6 @@ def _error(code: str, message: str, status: int) -> types.CallToolResult:
     )
 
 
-_ID = re.compile(ID_PATTERN)
 _URI_PREFIXES = ("satchel://artifact/", "satchel://package/")
 
 
@@ -116,8 +115,8 @@ def requested_ids(arguments: dict[str, Any]) -> list[str]:
         if isinstance(value, str):
             for prefix in _URI_PREFIXES:
                 value = value.removeprefix(prefix)
-            if len(value) <= MAX_ID_LENGTH and _ID.fullmatch(value) and ".." not in value:
-                found.append(value)
+            with contextlib.suppress(InvalidRequestError):  # not an id: nothing to record
+                found.append(check_id(key, value))
     return found
 
 
@@ -149,13 +148,14 @@ class Toolbox:
         self.options = options
         self.all = {spec.name: spec for spec in specs}
         self.offered = {n: s for n, s in self.all.items() if s.offered(options)}
+        self.described = [spec.describe() for spec in self.offered.values()]  # once
 
     def list(self) -> list[types.Tool]:
-        return [spec.describe() for spec in self.offered.values()]
+        return self.described
 
     def input_schema(self, name: str) -> dict[str, Any] | None:
-        spec = self.offered.get(name)
-        return None if spec is None else spec.params.model_json_schema()
+        found = next((tool for tool in self.described if tool.name == name), None)
+        return None if found is None else dict(found.input_schema)
 
     async def call(
         self, name: str, arguments: dict[str, Any], call: Call, *, client: str | None = None
