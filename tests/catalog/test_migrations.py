@@ -27,7 +27,7 @@ from satchel.catalog.migrate import alembic_config
 from satchel.catalog.tables import metadata
 from satchel.core.events import Audience
 
-HEAD = "0012"
+HEAD = "0013"
 VERSION_TABLE = "alembic_version"
 
 
@@ -125,6 +125,7 @@ def test_migrated_schema_matches_tables(tmp_path: Path) -> None:
     assert set(_schema(db)) == {
         "api_keys",
         "artifacts",
+            "collection_members",
         "aspects",
         "blobs",
         "events",
@@ -167,6 +168,7 @@ def test_index_names_follow_the_naming_convention(tmp_path: Path) -> None:
     assert names == {
         "ix_artifacts_session_id_stored_at_artifact_id",
         "ix_artifacts_session_id_filename",
+        "ix_collection_members_artifact_id",
         "ix_artifacts_owner_id_scope_stored_at",
         "ix_artifacts_sandbox_id_scope_mime",
         "ix_artifacts_expires_at",

@@ -28,6 +28,7 @@ from satchel.catalog.tables import (
     artifacts,
     aspects,
     blobs,
+    collection_members,
     holds,
     metadata_schemas,
     package_files,
@@ -44,6 +45,7 @@ VIEWS: dict[str, Table] = {
     table.name: table
     for table in (
         artifacts,
+        collection_members,
         sessions,
         blobs,
         uploads,

@@ -15,6 +15,7 @@ from sqlalchemy import Numeric, and_, bindparam, case, cast, func, or_, select
 from satchel.catalog import apikeys as key_rows
 from satchel.catalog import uploads as upload_rows
 from satchel.catalog.aspects import AspectRows
+from satchel.catalog.collections import CollectionRows, member_clause
 from satchel.catalog.connection import CatalogConnection, HotQuery
 from satchel.catalog.ordering import ORDERS, Ordering, glob_like
 from satchel.catalog.packages import PackageRows
@@ -119,6 +120,8 @@ class SearchFilter:
     filename_glob: str | None = None
     """A shell glob the whole filename matches (``*`` spans ``/``; case-sensitive)."""
     order: Ordering = ORDERS["stored_at"]
+    collection: str | None = None
+    """Only members of this collection."""
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -277,6 +280,8 @@ class CatalogReader:
         if flt.sha256 is not None:
             clauses.append(artifacts.c.sha256 == flt.sha256)
         clauses.extend(_readable_clauses(flt.readable))
+        if flt.collection is not None:
+            clauses.append(member_clause(flt.sandbox_id, flt.collection))
         for key, value in (flt.meta_filter or {}).items():
             clause = _meta_clause(key, value, self.conn.dialect.name)
             if clause is not None:
@@ -323,6 +328,24 @@ class CatalogReader:
     def blob_checks(self) -> BlobChecks:
         """Storage verification's rows (:mod:`satchel.catalog.verification`)."""
         return BlobChecks(self.conn)
+
+    async def collection_counts(
+        self,
+        sandbox_id: str,
+        *,
+        now: float,
+        readable: Readable | None,
+        after: str | None,
+        limit: int,
+    ) -> list[tuple[str, int]]:
+        """Collections by name with their live members *readable* lists (empty ones left out)."""
+        clauses = [artifacts.c.sandbox_id == sandbox_id, _live(now), *_readable_clauses(readable)]
+        return await self.collections.counts(sandbox_id, clauses, after=after, limit=limit)
+
+    @property
+    def collections(self) -> CollectionRows:
+        """Collection membership (:mod:`satchel.catalog.collections`)."""
+        return CollectionRows(self.conn)
 
     @property
     def aspects(self) -> AspectRows:

@@ -9,6 +9,7 @@ from typing import Any
 from satchel.core.errors import InvalidRequestError
 from satchel.core.metadata import readable_meta
 from satchel.core.models import ArtifactRecord, SessionRecord
+from satchel.core.policies import PUBLIC
 from satchel.core.scopes import Scope
 from satchel.core.validation import readable_mime, readable_text
 
@@ -39,6 +40,7 @@ def to_artifact(row: Any) -> ArtifactRecord:
         storage_provider=row.storage_provider,
         retention_class=row.retention_class,
         retain_until=row.retain_until,
+        policy=row.policy if row.policy == PUBLIC else None,
     )
 
 
@@ -65,6 +67,7 @@ def artifact_values(record: ArtifactRecord) -> dict[str, Any]:
         "storage_provider": record.storage_provider,
         "retention_class": record.retention_class,
         "retain_until": record.retain_until,
+        "policy": record.policy,
     }
 
 

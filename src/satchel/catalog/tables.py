@@ -26,6 +26,7 @@ __all__ = [
     "artifacts",
     "aspects",
     "blobs",
+    "collection_members",
     "events",
     "holds",
     "metadata",
@@ -74,6 +75,7 @@ artifacts = Table(
     Column("storage_provider", String(32), nullable=False),
     Column("retention_class", String(64), nullable=True),
     Column("retain_until", Float(precision=53), nullable=True),  # 0006: retention's end
+    Column("policy", String(16), nullable=True),  # 0013: "public", or null (private)
 )
 Index(None, artifacts.c.session_id, artifacts.c.stored_at, artifacts.c.artifact_id)
 Index(None, artifacts.c.session_id, artifacts.c.filename)
@@ -81,6 +83,17 @@ Index(None, artifacts.c.owner_id, artifacts.c.scope, artifacts.c.stored_at)
 Index(None, artifacts.c.sandbox_id, artifacts.c.scope, artifacts.c.mime)
 Index(None, artifacts.c.expires_at)
 Index(None, artifacts.c.sha256)
+
+# Which artifacts belong to which named collections (migration 0013); rows go with their artifact.
+collection_members = Table(
+    "collection_members",
+    metadata,
+    Column("sandbox_id", String(128), primary_key=True),
+    Column("collection", String(128), primary_key=True),
+    Column("artifact_id", String(64), primary_key=True),
+    Column("added_at", Float(precision=53), nullable=False),
+)
+Index(None, collection_members.c.artifact_id)
 
 sessions = Table(
     "sessions",

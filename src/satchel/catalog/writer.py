@@ -18,6 +18,7 @@ from satchel.catalog.rows import artifact_values, to_artifact
 from satchel.catalog.tables import (
     artifacts,
     blobs,
+    collection_members,
     events,
     holds,
     package_files,
@@ -295,7 +296,12 @@ class CatalogWriter(CatalogReader):
         if expected_version is not None:
             stmt = stmt.where(artifacts.c.version == expected_version)
         result = await self.conn.execute(stmt)
-        return bool(result.rowcount)
+        if not result.rowcount:
+            return False
+        await self.conn.execute(
+            delete(collection_members).where(collection_members.c.artifact_id == artifact_id)
+        )
+        return True
 
     async def expired_artifacts(
         self, sandbox_id: str, now: float, limit: int

@@ -17,6 +17,7 @@ from satchel.client.remote_events import RemoteEventsMixin
 from satchel.client.remote_packages import RemotePackagesMixin
 from satchel.client.remote_proxy import RemoteProxyMixin
 from satchel.client.remote_reading import RemoteReadingMixin
+from satchel.client.remote_sharing import RemoteSharingMixin
 from satchel.client.remote_tus import RemoteTusMixin
 from satchel.client.remote_uploads import RemoteUploadsMixin
 from satchel.client.remote_webhooks import RemoteWebhooksMixin
@@ -28,6 +29,7 @@ __all__ = ["RemoteArtifactStore", "raise_for_response"]
 class RemoteArtifactStore(
     RemoteArtifactsMixin,
     RemoteReadingMixin,
+    RemoteSharingMixin,
     RemoteUploadsMixin,
     RemoteTusMixin,
     RemotePackagesMixin,

@@ -128,9 +128,10 @@ class RemoteReadingMixin(RemoteBase):
         sha256: str | None = None,
         filename_glob: str | None = None,
         order: str = "stored_at",
+        collection: str | None = None,
     ) -> ArtifactList:
-        """Find live artifacts by owner, scope, MIME prefix, digest, filename glob and custom
-        metadata, in *order*."""
+        """Find live artifacts by owner, scope, MIME prefix, digest, filename glob, collection
+        and custom metadata, in *order*."""
         params = _params(
             view="search",
             user_id=user_id,
@@ -143,5 +144,6 @@ class RemoteReadingMixin(RemoteBase):
             sha256=sha256,
             filename_glob=filename_glob,
             order=None if order == "stored_at" else order,
+            collection=collection,
         )
         return self._list(await self._request("GET", "/v1/artifacts", params=params))

@@ -16,6 +16,7 @@ from satchel.core.content import ArtifactContent
 from satchel.core.digests import check_digest
 from satchel.core.errors import InvalidRequestError
 from satchel.core.headers import repr_digest
+from satchel.core.policies import check_url_flavor
 from satchel.core.ranges import ByteRange
 from satchel.core.requests import MultipartUploadCompleteRequest, MultipartUploadInitRequest
 from satchel.core.scopes import DEFAULT_PRESIGN_EXPIRES, Scope
@@ -51,11 +52,25 @@ class RemoteUploadsMixin(RemoteBase):
         session_id: str | None = None,
     ) -> PresignedURL:
         """A URL that lets anyone holding it GET the artifact's content until it expires."""
+        return await self.get_url(
+            artifact_id, expires, policy="auto", user_id=user_id, session_id=session_id
+        )
+
+    async def get_url(
+        self,
+        artifact_id: str,
+        expires: int = DEFAULT_PRESIGN_EXPIRES,
+        *,
+        policy: str = "auto",
+        user_id: str | None = None,
+        session_id: str | None = None,
+    ) -> PresignedURL:
+        """A public or presigned URL of the artifact's content (see the contract)."""
         response = await self._request(
             "POST",
             _path("/v1/artifacts/{artifact_id}/presign", artifact_id=artifact_id),
             params=_params(user_id=user_id, session_id=session_id),
-            json_body={"expires": expires},
+            json_body={"expires": expires, "policy": check_url_flavor(policy)},
         )
         return _presigned(response.json())
 

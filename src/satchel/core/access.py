@@ -10,6 +10,9 @@ Rules (DESIGN.md "Rules that must hold"):
 * User scope: the owning user, named as ``user_id`` (a session id alone never stands in for
   its owner: session ids are often guessable, user scope is the persistent store).
 * Sandbox scope: everyone reads; only admins (or the trusted application) write.
+* A public artifact (policy ``public``) is read by anyone who names it, a public reader
+  (an anonymous request where anonymous reads are off) included; a public reader reads nothing
+  else. Writing a public artifact follows its scope's rules as ever.
 """
 
 from __future__ import annotations
@@ -18,9 +21,21 @@ import dataclasses
 
 from satchel.core.errors import AccessDeniedError
 from satchel.core.models import ArtifactRecord
+from satchel.core.policies import PUBLIC
 from satchel.core.scopes import Scope
 
-__all__ = ["Caller", "check_read", "check_upload", "check_write", "check_write_scope"]
+__all__ = [
+    "ANONYMOUS_USER",
+    "Caller",
+    "check_read",
+    "check_upload",
+    "check_write",
+    "check_write_scope",
+]
+
+
+ANONYMOUS_USER = "anonymous"
+"""The user id anonymous readers act as (reserved: no token or key may name it)."""
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -31,6 +46,8 @@ class Caller:
     session_id: str | None = None
     session_owner: str | None = None
     is_admin: bool = False
+    public_only: bool = False
+    """A reader without a token where anonymous reads are off: public artifacts alone."""
 
     @property
     def trusted(self) -> bool:
@@ -57,6 +74,10 @@ def _describe(record: ArtifactRecord) -> str:
 
 def check_read(record: ArtifactRecord, caller: Caller) -> None:
     """Raise AccessDeniedError unless *caller* may read *record*."""
+    if record.policy == PUBLIC:
+        return
+    if caller.public_only:
+        raise AccessDeniedError(f"access denied to {_describe(record)}: it is not public")
     if caller.trusted or record.scope is Scope.SANDBOX:
         return
     if record.scope is Scope.SESSION and _owns_session_artifact(record, caller):

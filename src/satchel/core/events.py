@@ -38,6 +38,10 @@ EVENT_TYPES: dict[str, str] = {
     "changes.",
     "v1.artifact.metadata_updated": "An artifact's metadata changed. Payload: record, changes.",
     "v1.artifact.moved": "An artifact was renamed or moved. Payload: record, changes.",
+    "v1.artifact.policy_changed": "An artifact was made public or private. Payload: record, "
+    "changes.",
+    "v1.artifact.collections_changed": "An artifact joined or left a collection. Payload: "
+    "collection, joined (true or false).",
     "v1.artifact.ttl_extended": "An artifact's expiry moved later. Payload: record, changes.",
     "v1.artifact.deleted": "An artifact was deleted. Payload: sha256 (and reason, when the "
     "pull-through cache let its copy go: replacement or eviction).",

@@ -65,6 +65,8 @@ class ArtifactRecord:
     retain_until: float | None = None
     """No delete, replacement or rename before this (its retention class, or set_retention;
     :data:`RETAINED_FOREVER` for a class without end). Retention suspends expiry."""
+    policy: str | None = None
+    """``public``: readable by anyone who names it (:mod:`satchel.core.policies`); None: private."""
 
     def is_expired(self, now: float) -> bool:
         expired = self.expires_at is not None and self.expires_at <= now
@@ -120,6 +122,8 @@ class ArtifactMetadata(BaseModel):
     retention_class: str | None = None
     retain_until: str | None = None
     """When retention ends (ISO 8601; None: not retained): no delete before then."""
+    policy: str | None = None
+    """``public``: readable by anyone who names it, without a token; None: private."""
 
     @property
     def size(self) -> int:
@@ -161,6 +165,7 @@ class ArtifactMetadata(BaseModel):
             session_provider=session_provider,
             retention_class=record.retention_class,
             retain_until=iso_utc(record.retain_until),
+            policy=record.policy,
         )
 
 

@@ -21,6 +21,7 @@ from pydantic import (
 )
 
 from satchel.core.errors import InvalidRequestError
+from satchel.core.policies import artifact_ref
 from satchel.core.scopes import DEFAULT_TTL, Scope, parse_scope
 from satchel.core.validation import check_filename, check_id
 
@@ -73,6 +74,11 @@ class StreamDownloadRequest(BaseModel):
     session_id: str | None = None
     chunk_size: int = Field(default=65536, gt=0, le=64 * 1024 * 1024)
     progress_callback: ProgressCallback | None = None
+
+    @field_validator("artifact_id")
+    @classmethod
+    def _bare_id(cls, value: str) -> str:
+        return artifact_ref(value)  # its URN names it too
 
 
 class MultipartUploadInitRequest(BaseModel):

@@ -12,6 +12,7 @@ from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from starlette.routing import BaseRoute
 
+from satchel.core.access import ANONYMOUS_USER
 from satchel.core.api import ArtifactStoreAPI
 from satchel.core.errors import (
     AccessDeniedError,
@@ -36,8 +37,6 @@ __all__ = [
     "walk_routes",
 ]
 
-ANONYMOUS_USER = "anonymous"
-"""The user id anonymous readers act as (reserved: no token may name it)."""
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 
@@ -47,6 +46,7 @@ class Access(enum.StrEnum):
 
     PUBLIC = "public"  # anyone: health, metrics, docs
     READ = "read"  # a principal, or anyone when SATCHEL_ANON_READ is on (sandbox scope only)
+    ARTIFACT_READ = "artifact-read"  # as READ, and anyone may read a public artifact
     PRINCIPAL = "principal"  # a valid bearer token; the store's rules decide the rest
     SIGNED = "signed"  # a presigned URL's signature is the capability
     ADMIN = "admin"  # a token with the admin role
@@ -129,9 +129,10 @@ def caller_ids(
     read: bool = False,
 ) -> CallerIds:
     """The ``user_id`` / ``session_id`` a request acts with in the store (see :func:`ids_for`)."""
+    public_read = getattr(request.state, "public_read", False)
     return ids_for(
         principal,
-        anon_read=request.app.state.settings.anon_read,
+        anon_read=request.app.state.settings.anon_read or public_read,
         user_id=user_id,
         session_id=session_id,
         read=read,
@@ -176,6 +177,10 @@ async def enforce(request: Request, rule: Access) -> None:
     principal = await resolve_principal(request)
     request.state.principal = principal
     if principal.anonymous:
+        if rule is Access.ARTIFACT_READ:
+            # the store decides: public artifacts, and sandbox ones when anonymous reads are on
+            request.state.public_read = True
+            return
         if rule is Access.READ and request.app.state.settings.anon_read:
             return
         raise UnauthorizedError("this request needs a bearer token")

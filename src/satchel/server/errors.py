@@ -20,11 +20,14 @@ from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from satchel.core.errors import (
+    AccessDeniedError,
+    ArtifactExpiredError,
     ArtifactNotFoundError,
     ArtifactStoreError,
     InternalError,
     InvalidRequestError,
     MethodNotAllowedError,
+    UnauthorizedError,
     error_for_status,
 )
 
@@ -61,11 +64,26 @@ def _request_id(request: Request) -> str:
 
 def error_response(request: Request, exc: ArtifactStoreError) -> JSONResponse:
     """The answer carrying *exc*: its status, its headers, and the JSON error body."""
+    exc = _for_public_reader(request, exc)
     return JSONResponse(
         {"error": exc.code, "message": exc.message, "request_id": _request_id(request)},
         status_code=exc.status_code,
         headers=exc.headers or None,
     )
+
+
+def _for_public_reader(request: Request, exc: ArtifactStoreError) -> ArtifactStoreError:
+    """A request without a token that may read public artifacts alone learns only that it needs
+    a token: 401 whether what it named is private, missing or expired (never which)."""
+    if not getattr(request.state, "public_read", False):
+        return exc
+    if request.app.state.settings.anon_read:
+        return exc
+    if isinstance(exc, (AccessDeniedError, ArtifactNotFoundError, ArtifactExpiredError)):
+        return UnauthorizedError(
+            "this request needs a bearer token (only public artifacts are read without one)"
+        )
+    return exc
 
 
 def _framework_error(request: Request, exc: StarletteHTTPException) -> ArtifactStoreError:

@@ -164,7 +164,7 @@ def _tus_headers(method: str) -> list[dict[str, Any]]:
 def _statuses(method: str, path: str, rule: Access | None) -> set[int]:
     """The error statuses an operation can answer."""
     found = {400, 502, 503}
-    if rule in (Access.READ, Access.PRINCIPAL, Access.ADMIN):
+    if rule in (Access.READ, Access.ARTIFACT_READ, Access.PRINCIPAL, Access.ADMIN):
         found |= {401, 403}
     if rule is Access.SIGNED:
         found |= {403, 404, 410}
@@ -217,7 +217,7 @@ def _refine_operation(
             responses["206"]["content"] = {"*/*": _BYTES}
     if rule in (Access.PRINCIPAL, Access.ADMIN):
         operation["security"] = [{"bearer": []}]
-    elif rule is Access.READ:  # a token, or none where anonymous reads are allowed
+    elif rule in (Access.READ, Access.ARTIFACT_READ):  # a token, or none where allowed
         operation["security"] = [{"bearer": []}, {}]
     for status in sorted(_statuses(method, path, rule)):
         responses.setdefault(

@@ -15,6 +15,7 @@ lives, by folder listing:
 ``batch.py``           store_batch
 ``content.py``         open_content, stream_download
 ``listing.py``         listings and search
+``sharing.py``         public policy, collections
 ``presign.py``         presigned downloads; what a presigned URL grants
 ``presigned_uploads``  presign_upload, register_uploaded_artifact
 ``multipart.py``       multipart uploads
@@ -49,6 +50,7 @@ from satchel.blobs.base import BlobStore
 from satchel.config import Settings
 from satchel.core.api import ArtifactStoreAPI
 from satchel.core.clock import Clock
+from satchel.core.policies import artifact_ref
 from satchel.core.unset import UNSET, Unset
 from satchel.store.admin import AdminService
 from satchel.store.artifacts import ArtifactService
@@ -74,6 +76,7 @@ from satchel.store.proxy import ProxyService
 from satchel.store.retention import RetentionService
 from satchel.store.schemas import SchemaService
 from satchel.store.sessions import SessionService
+from satchel.store.sharing import SharingService
 from satchel.store.signing import Signer
 from satchel.store.tus import TusService
 from satchel.store.uploads import Uploads
@@ -91,17 +94,35 @@ def forward(method: _F, part: str) -> _F:
     """A façade method with *method*'s signature and docs that calls the same-named method of
     the façade's attribute *part* (``self.<part>.<name>(...)``)."""
     name = method.__name__
+    parameters = list(inspect.signature(method).parameters)
+    # an artifact is named by its id or its URN (urn:satchel:artifact:<id>) wherever one is asked
+    position = parameters.index("artifact_id") - 1 if "artifact_id" in parameters else None
+
+    def bare(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, ...]:
+        if position is None:
+            return args
+        if "artifact_id" in kwargs:
+            kwargs["artifact_id"] = _bare(kwargs["artifact_id"])
+        elif len(args) > position:
+            args = (*args[:position], _bare(args[position]), *args[position + 1 :])
+        return args
 
     async def call_async(self: Any, *args: Any, **kwargs: Any) -> Any:
+        args = bare(args, kwargs)
         return await getattr(getattr(self, part), name)(*args, **kwargs)
 
     def call(self: Any, *args: Any, **kwargs: Any) -> Any:
+        args = bare(args, kwargs)
         return getattr(getattr(self, part), name)(*args, **kwargs)
 
     made = call_async if inspect.iscoroutinefunction(method) else call
     functools.update_wrapper(made, method)
     setattr(made, FORWARD_ATTRIBUTE, (part, name))
     return cast(_F, made)
+
+
+def _bare(value: Any) -> Any:
+    return artifact_ref(value) if isinstance(value, str) else value
 
 
 API = ArtifactStoreAPI
@@ -176,6 +197,7 @@ class ArtifactStore(ArtifactStoreAPI):
         self._batch = BatchService(context, gate, creator, self._artifacts)
         self._content = ContentService(context, gate, ledger)
         self._listing = ListingService(context, gate)
+        self._sharing = SharingService(context, gate, versions)
         self._presigned_uploads = PresignedUploadService(context, gate, creator, uploads, signer)
         self._multipart = MultipartService(context, gate, creator, uploads, signer)
         self._presign = PresignService(
@@ -262,8 +284,14 @@ class ArtifactStore(ArtifactStoreAPI):
     list_by_session = forward(API.list_by_session, "_listing")
     get_directory_contents = forward(API.get_directory_contents, "_listing")
     search = forward(API.search, "_listing")
+    set_policy = forward(API.set_policy, "_sharing")
+    add_to_collection = forward(API.add_to_collection, "_sharing")
+    remove_from_collection = forward(API.remove_from_collection, "_sharing")
+    list_collections = forward(API.list_collections, "_sharing")
+    get_collections = forward(API.get_collections, "_sharing")
 
     presign = forward(API.presign, "_presign")
+    get_url = forward(API.get_url, "_presign")
     open_signed_content = forward(API.open_signed_content, "_presign")
     signed_put = forward(API.signed_put, "_presign")
     presign_upload = forward(API.presign_upload, "_presigned_uploads")

@@ -5,7 +5,7 @@ rules of :mod:`satchel.core.access` are applied in one place."""
 from __future__ import annotations
 
 from satchel.catalog import CatalogWriter
-from satchel.core.access import Caller, check_read, check_write
+from satchel.core.access import ANONYMOUS_USER, Caller, check_read, check_write
 from satchel.core.errors import (
     AccessDeniedError,
     ArtifactExpiredError,
@@ -50,7 +50,10 @@ class AccessGate:
             if user_id is not None and record is not None and owner != user_id:
                 whose = "the application" if owner is None else "another user"
                 raise AccessDeniedError(f"session {session_id} belongs to {whose}")
-        return Caller(user_id=user_id, session_id=session_id, session_owner=owner)
+        public_only = user_id == ANONYMOUS_USER and not self.context.settings.anon_read
+        return Caller(
+            user_id=user_id, session_id=session_id, session_owner=owner, public_only=public_only
+        )
 
     async def session_record(self, session_id: str) -> SessionRecord | None:
         """The session of this sandbox called *session_id* (cached), or None."""

@@ -10,6 +10,7 @@ from satchel.core.access import Caller, check_read
 from satchel.core.digests import check_digest
 from satchel.core.errors import AccessDeniedError
 from satchel.core.models import ArtifactList, ArtifactMetadata, ArtifactRecord
+from satchel.core.policies import check_collection
 from satchel.core.scopes import Scope, parse_scope
 from satchel.core.validation import (
     check_directory_prefix,
@@ -113,6 +114,7 @@ class ListingService:
         sha256: str | None = None,
         filename_glob: str | None = None,
         order: str = "stored_at",
+        collection: str | None = None,
     ) -> ArtifactList:
         check_limit(limit)
         ordering = check_order(order)
@@ -122,6 +124,7 @@ class ListingService:
         if mime_prefix is not None:
             check_text("mime_prefix", mime_prefix, max_chars=255)
         digest = None if sha256 is None else check_digest(sha256)
+        member_of = None if collection is None else check_collection(collection)
         limit_bytes = self.context.settings.max_meta_bytes
         wanted = check_meta(meta_filter, max_bytes=limit_bytes) or None
         if session_id is None:
@@ -144,6 +147,7 @@ class ListingService:
             readable=_readable(caller),
             filename_glob=filename_glob,
             order=ordering,
+            collection=member_of,
         )
         async with self.context.catalog.read() as reader:
             page = await reader.search(flt, limit=limit, cursor=cursor)

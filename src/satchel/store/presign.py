@@ -12,8 +12,9 @@ from collections.abc import AsyncIterable
 from satchel.core.access import Caller
 from satchel.core.content import ArtifactContent
 from satchel.core.digests import check_digest
-from satchel.core.errors import AccessDeniedError, ArtifactExpiredError
+from satchel.core.errors import AccessDeniedError, ArtifactExpiredError, ConflictError
 from satchel.core.models import ArtifactRecord
+from satchel.core.policies import PUBLIC, check_url_flavor
 from satchel.core.ranges import ByteRange
 from satchel.core.scopes import DEFAULT_PRESIGN_EXPIRES
 from satchel.core.signing import PresignedURL
@@ -57,8 +58,44 @@ class PresignService:
         user_id: str | None = None,
         session_id: str | None = None,
     ) -> PresignedURL:
+        return await self.get_url(
+            artifact_id, expires, policy="auto", user_id=user_id, session_id=session_id
+        )
+
+    async def get_url(
+        self,
+        artifact_id: str,
+        expires: int = DEFAULT_PRESIGN_EXPIRES,
+        *,
+        policy: str = "auto",
+        user_id: str | None = None,
+        session_id: str | None = None,
+    ) -> PresignedURL:
+        flavor = check_url_flavor(policy)
         seconds = self.signer.check_expires(expires)
         record = await self.gate.load(artifact_id, await self.gate.caller(user_id, session_id))
+        if flavor == "public" and record.policy != PUBLIC:
+            raise ConflictError(
+                f"artifact {artifact_id} is private: it has no public URL (make it public with "
+                "set_policy, or ask for a presigned URL)"
+            )
+        if flavor != "presigned" and record.policy == PUBLIC:
+            return PresignedURL(self._public_url(record), None)
+        return await self._presigned(record, seconds)
+
+    def _public_url(self, record: ArtifactRecord) -> str:
+        """The permanent URL of a public artifact: its bytes in a public bucket when the backend
+        has a public base URL (``SATCHEL_S3_PUBLIC_URL_BASE``), else Satchel's content route
+        (which answers without a token while the artifact is public)."""
+        public_url = getattr(self.ledger.blobs_for(record), "public_url", None)
+        found = None if public_url is None else public_url(record.sha256)
+        if isinstance(found, str):
+            return found
+        base = self.context.settings.resolved_public_url().rstrip("/")
+        return f"{base}/v1/artifacts/{record.artifact_id}/content"
+
+    async def _presigned(self, record: ArtifactRecord, seconds: int) -> PresignedURL:
+        artifact_id = record.artifact_id
         now = self.context.now()
         transfers = direct_transfers(self.ledger.blobs_for(record))
         if transfers is not None:

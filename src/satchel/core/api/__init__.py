@@ -7,7 +7,8 @@ their signatures with these and fails on any drift. Methods marked :func:`derive
 here once, in terms of the others, and inherited by every face.
 
 The contract is split by concern: artifacts (:mod:`.artifacts`), reads and listings
-(:mod:`.reading`), presigned URLs and uploads (:mod:`.uploads`), packages, retention and holds
+(:mod:`.reading`), policies and collections
+(:mod:`.sharing`), presigned URLs and uploads (:mod:`.uploads`), packages, retention and holds
 (:mod:`.packages`), the event feed (:mod:`.events`), aspects and provenance (:mod:`.aspects`),
 webhooks (:mod:`.webhooks`), the pull-through cache (:mod:`.proxy`) and the store itself
 (:mod:`.admin`).
@@ -25,6 +26,7 @@ from satchel.core.api.events import EventsAPI
 from satchel.core.api.packages import PackagesAPI
 from satchel.core.api.proxy import ProxyAPI
 from satchel.core.api.reading import ReadingAPI
+from satchel.core.api.sharing import SharingAPI
 from satchel.core.api.uploads import UploadsAPI
 from satchel.core.api.webhooks import WebhooksAPI
 
@@ -34,6 +36,7 @@ __all__ = ["ArtifactStoreAPI", "api_methods", "derived", "is_derived"]
 class ArtifactStoreAPI(
     ArtifactsAPI,
     ReadingAPI,
+    SharingAPI,
     UploadsAPI,
     PackagesAPI,
     EventsAPI,

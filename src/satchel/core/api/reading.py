@@ -81,9 +81,10 @@ class ReadingAPI(Protocol):
         sha256: str | None = None,
         filename_glob: str | None = None,
         order: str = "stored_at",
+        collection: str | None = None,
     ) -> ArtifactList:
-        """Find live artifacts by owner, scope, MIME prefix, content digest, filename glob and
-        exact custom-metadata matches; pass ``next_cursor`` for more.
+        """Find live artifacts by owner, scope, MIME prefix, content digest, filename glob,
+        collection and exact custom-metadata matches; pass ``next_cursor`` for more.
 
         ``order`` is ``stored_at`` (oldest first, the default), ``filename`` or ``bytes``; a
         leading ``-`` reverses it (``-stored_at``: newest first). ``filename_glob`` is a shell

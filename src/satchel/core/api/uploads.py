@@ -32,6 +32,24 @@ class UploadsAPI(Protocol):
 
         The caller must be allowed to read the artifact. ``repr()`` of the result hides the
         signature; ``str()`` (or ``.url``) is the full URL, ``.expires_at`` its expiry.
+        A public artifact's URL is its permanent public URL (``expires_at`` None), as
+        :meth:`get_url` gives it.
+        """
+
+    async def get_url(
+        self,
+        artifact_id: str,
+        expires: int = DEFAULT_PRESIGN_EXPIRES,
+        *,
+        policy: str = "auto",
+        user_id: str | None = None,
+        session_id: str | None = None,
+    ) -> PresignedURL:
+        """A URL of the artifact's content, of the flavor *policy* asks for: ``auto`` (the
+        permanent public URL of a public artifact, else a presigned one), ``public`` (the
+        public URL; ConflictError when the artifact is private) or ``presigned`` (signed for
+        *expires* seconds even when the artifact is public). The public URL is the bucket's
+        (``SATCHEL_S3_PUBLIC_URL_BASE``) or Satchel's content route; ``expires_at`` is None.
         """
 
     async def presign_upload(

@@ -109,6 +109,8 @@ class ExtendTtlBody(_Body):
 
 class PresignBody(_Body):
     expires: int = DEFAULT_PRESIGN_EXPIRES
+    policy: str = "auto"
+    """auto, public or presigned (the URL flavor: see ``get_url``)."""
 
 
 class PresignUploadBody(_Body):
@@ -183,6 +185,7 @@ _VIEW_TAKES = {
         "sha256",
         "filename_glob",
         "order",
+        "collection",
     ),
 }
 
@@ -203,17 +206,18 @@ async def list_artifacts(
     sha256: str | None = None,
     filename_glob: str | None = None,
     order: str | None = None,
+    collection: str | None = None,
 ) -> JSONResponse:
     """``view=session`` lists a session, ``view=directory`` a session's filename prefix,
     ``view=search`` searches; without ``view`` the parameters given choose. A search takes
     ``order`` (``stored_at``, default, ``filename``, ``bytes``; ``-`` reverses) and
-    ``filename_glob`` (a shell glob of the whole filename)."""
+    ``filename_glob`` (a shell glob of the whole filename) and ``collection`` (its members)."""
     store = get_store(request)
     ids = caller_ids(
         request, get_principal(request), user_id=user_id, session_id=session_id, read=True
     )
     if view is None:
-        filters = (scope, mime_prefix, meta_filter, sha256, filename_glob)
+        filters = (scope, mime_prefix, meta_filter, sha256, filename_glob, collection)
         searching = any(value is not None for value in filters)
         if session_id is None or searching:
             view = "search"
@@ -230,6 +234,7 @@ async def list_artifacts(
         "sha256": sha256,
         "filename_glob": filename_glob,
         "order": order,
+        "collection": collection,
     }
     unused = sorted(
         k for k, v in given.items() if v is not None and k not in _VIEW_TAKES.get(view, ())
@@ -264,6 +269,7 @@ async def list_artifacts(
             sha256=sha256,
             filename_glob=filename_glob,
             order=order or "stored_at",
+            collection=collection,
         )
     return JSONResponse(
         {"items": [item.to_dict() for item in page], "next_cursor": page.next_cursor}
@@ -271,7 +277,7 @@ async def list_artifacts(
 
 
 @router.get("/v1/artifacts/{artifact_id}", summary="An artifact's metadata")
-@access(Access.READ)
+@access(Access.ARTIFACT_READ)
 async def get_metadata(
     request: Request,
     artifact_id: str,
@@ -336,7 +342,7 @@ async def delete_artifact(
     summary="An artifact's content headers",
     response_class=Response,
 )
-@access(Access.READ)
+@access(Access.ARTIFACT_READ)
 async def get_content(
     request: Request,
     artifact_id: str,
@@ -458,9 +464,17 @@ async def presign_artifact(
     ids = caller_ids(
         request, get_principal(request), user_id=user_id, session_id=session_id, read=True
     )
-    expires = (body or PresignBody()).expires
-    url = await get_store(request).presign(artifact_id, expires, **ids)
-    return JSONResponse({"url": url.url, "expires_in": expires, "expires_at": url.expires_at})
+    given = body or PresignBody()
+    url = await get_store(request).get_url(artifact_id, given.expires, policy=given.policy, **ids)
+    public = url.expires_at is None  # a public artifact's permanent URL
+    return JSONResponse(
+        {
+            "url": url.url,
+            "expires_in": None if public else given.expires,
+            "expires_at": url.expires_at,
+            "public": public,
+        }
+    )
 
 
 def _one_session_id(in_query: str | None, in_body: str | None) -> str | None:
