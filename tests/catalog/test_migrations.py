@@ -125,7 +125,7 @@ def test_migrated_schema_matches_tables(tmp_path: Path) -> None:
     assert set(_schema(db)) == {
         "api_keys",
         "artifacts",
-            "collection_members",
+        "collection_members",
         "aspects",
         "blobs",
         "events",
