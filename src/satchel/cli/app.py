@@ -149,11 +149,13 @@ def _register_commands() -> None:
     from satchel.cli.packages import register as register_packages
     from satchel.cli.proxy import register as register_proxy
     from satchel.cli.retention import register as register_retention
+    from satchel.cli.sharing import register as register_sharing
     from satchel.cli.sync import register as register_sync
     from satchel.cli.webhooks import register as register_webhooks
 
     register_artifacts(app)
     register_listing(app)
+    register_sharing(app)
     register_sync(app)
     register(app)
     register_packages(app)

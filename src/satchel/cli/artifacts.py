@@ -444,15 +444,24 @@ def presign(
     expires: int = typer.Option(
         3600, "--expires", metavar="SECONDS", min=1, help="how long the URL works"
     ),
+    flavor: str = typer.Option(
+        "auto",
+        "--flavor",
+        metavar="FLAVOR",
+        help="auto (public URL of a public artifact, else presigned) | public | presigned",
+    ),
     session: str = SESSION_OPTION,
     user: str = USER_OPTION,
     as_json: bool = JSON_OPTION,
     url: str = URL_OPTION,
     token: str = TOKEN_OPTION,
 ) -> None:
-    """Print a presigned download URL (it points at SATCHEL_PUBLIC_URL / the server)."""
+    """Print a download URL: presigned (it points at SATCHEL_PUBLIC_URL / the server), or a
+    public artifact's permanent URL."""
     with open_store(url, token) as store:
-        signed = store.presign(artifact_id, expires, user_id=user, session_id=session)
+        signed = store.get_url(
+            artifact_id, expires, policy=flavor, user_id=user, session_id=session
+        )
     if as_json:
         print_json({"url": str(signed), "expires_at": signed.expires_at}, lines=True)
     else:

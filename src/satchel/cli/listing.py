@@ -76,6 +76,9 @@ def ls(
     mime: str = typer.Option(
         None, "--mime", "--mime-prefix", metavar="TYPE", help="media type prefix (e.g. image/)"
     ),
+    collection: str = typer.Option(
+        None, "--collection", metavar="NAME", help="only members of this collection"
+    ),
     sort: str = typer.Option(
         "time", "--sort", metavar="KEY", help="time (newest first), name or size (largest first)"
     ),
@@ -95,6 +98,8 @@ def ls(
         raise fail(f"--sort is one of {', '.join(_ORDERS)}", 2)
     if name is not None and prefix is not None:
         raise fail("--name and --prefix both name files; give one", 2)
+    if collection is not None and session is not None:
+        raise fail("--collection searches everything you can read; drop --session", 2)
     order = _ORDERS[sort]
     if reverse:
         order = order[1:] if order.startswith("-") else f"-{order}"
@@ -106,6 +111,7 @@ def ls(
         glob=name if prefix is None else glob.escape(prefix) + "*",
         limit=limit,
         order=order,
+        collection=collection,
     )
     shown = 0
     with open_store(url, token) as store:
@@ -133,6 +139,7 @@ class _Query:
     glob: str | None
     limit: int
     order: str
+    collection: str | None = None
 
     def page(self, store: SyncArtifactStore, cursor: str | None) -> ArtifactList:
         if self.session is not None:  # everything stored in the session, whatever its scope
@@ -145,6 +152,7 @@ class _Query:
             limit=self.limit,
             cursor=cursor,
             order=self.order,
+            collection=self.collection,
         )
 
     def _session_page(
