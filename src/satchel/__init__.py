@@ -23,6 +23,16 @@ if _TYPE_CHECKING:
         connect,
         connect_sync,
     )
+    from satchel.client.artifacts import (
+        Artifact,
+        Aspect,
+        AsyncArtifact,
+        AsyncLocalFileArtifact,
+        AsyncSatchel,
+        LocalFileArtifact,
+        SafePath,
+        Satchel,
+    )
     from satchel.config import Settings
     from satchel.core.api import ArtifactStoreAPI
     from satchel.core.content import ArtifactContent
@@ -88,6 +98,7 @@ if _TYPE_CHECKING:
 
 _WHERE = {
     "AccessDeniedError": "satchel.core.errors",
+    "Artifact": "satchel.client.artifacts",
     "ArtifactContent": "satchel.core.content",
     "ArtifactExpiredError": "satchel.core.errors",
     "ArtifactList": "satchel.core.models",
@@ -96,6 +107,10 @@ _WHERE = {
     "ArtifactStore": "satchel.store",
     "ArtifactStoreAPI": "satchel.core.api",
     "ArtifactStoreError": "satchel.core.errors",
+    "Aspect": "satchel.client.artifacts",
+    "AsyncArtifact": "satchel.client.artifacts",
+    "AsyncLocalFileArtifact": "satchel.client.artifacts",
+    "AsyncSatchel": "satchel.client.artifacts",
     "BlobNotFoundError": "satchel.core.errors",
     "ByteRange": "satchel.core.ranges",
     "ChecksumMismatchError": "satchel.core.errors",
@@ -108,6 +123,7 @@ _WHERE = {
     "IntegrityError": "satchel.core.errors",
     "InternalError": "satchel.core.errors",
     "InvalidRequestError": "satchel.core.errors",
+    "LocalFileArtifact": "satchel.client.artifacts",
     "MethodNotAllowedError": "satchel.core.errors",
     "MultipartUploadCompleteRequest": "satchel.core.requests",
     "MultipartUploadInitRequest": "satchel.core.requests",
@@ -123,6 +139,8 @@ _WHERE = {
     "RemoteArtifactStore": "satchel.client",
     "RemoteUnavailableError": "satchel.core.errors",
     "RetainedError": "satchel.core.errors",
+    "SafePath": "satchel.client.artifacts",
+    "Satchel": "satchel.client.artifacts",
     "Scope": "satchel.core.scopes",
     "SessionError": "satchel.core.errors",
     "Settings": "satchel.config",
@@ -150,6 +168,7 @@ __all__ = [
     "DEFAULT_TTL",
     "UNSET",
     "AccessDeniedError",
+    "Artifact",
     "ArtifactContent",
     "ArtifactExpiredError",
     "ArtifactList",
@@ -158,6 +177,10 @@ __all__ = [
     "ArtifactStore",
     "ArtifactStoreAPI",
     "ArtifactStoreError",
+    "Aspect",
+    "AsyncArtifact",
+    "AsyncLocalFileArtifact",
+    "AsyncSatchel",
     "BlobNotFoundError",
     "ByteRange",
     "ChecksumMismatchError",
@@ -168,6 +191,7 @@ __all__ = [
     "IntegrityError",
     "InternalError",
     "InvalidRequestError",
+    "LocalFileArtifact",
     "MethodNotAllowedError",
     "MultipartUploadCompleteRequest",
     "MultipartUploadInitRequest",
@@ -183,6 +207,8 @@ __all__ = [
     "RemoteArtifactStore",
     "RemoteUnavailableError",
     "RetainedError",
+    "SafePath",
+    "Satchel",
     "Scope",
     "SessionError",
     "Settings",
