@@ -112,6 +112,7 @@ class AsyncArtifact:
         self.artifact_id = metadata.artifact_id
         self.id = artifact_urn(metadata.artifact_id)
         self.name = metadata.filename
+        self.policy = metadata.policy
         self.size = metadata.bytes
         self.mime_type = metadata.mime
         self.sha256 = metadata.sha256

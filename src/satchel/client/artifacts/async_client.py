@@ -13,7 +13,7 @@ import asyncio
 import os
 from pathlib import Path
 from types import TracebackType
-from typing import IO, TYPE_CHECKING, Any, cast
+from typing import IO, TYPE_CHECKING, Any
 
 from satchel.client.artifacts.aspect import Aspect
 from satchel.client.artifacts.async_artifact import AsyncArtifact
@@ -24,8 +24,9 @@ from satchel.client.artifacts.uploading import Caller, Uploader, UploadOptions
 from satchel.client.connect import connect
 from satchel.client.localfiles import file_sha256
 from satchel.core.api import ArtifactStoreAPI
-from satchel.core.errors import ArtifactNotFoundError, InvalidRequestError, NotSupportedError
+from satchel.core.errors import ArtifactNotFoundError, InvalidRequestError
 from satchel.core.models import ArtifactMetadata
+from satchel.core.policies import check_collection, check_policy
 from satchel.core.scopes import parse_scope
 from satchel.core.validation import check_optional_id
 
@@ -155,7 +156,6 @@ class AsyncSatchel:
 
         Raises:
             InvalidRequestError: not exactly one source, a stream without a type, bad sizes.
-            NotSupportedError: *collection* or *policy* on a store without them.
         """
         options = UploadOptions.checked(chunk_size, retries, retry_delay)
         self._check_extras(collection, policy)
@@ -237,25 +237,19 @@ class AsyncSatchel:
         return AsyncArtifact(self, await self.store.metadata(artifact_id, **self.ids))
 
     def _check_extras(self, collection: object, policy: object) -> None:
-        for label, value, method in (
-            ("collection", collection, "add_to_collection"),
-            ("policy", policy, "set_policy"),
-        ):
-            if value is None:
-                continue
-            if not isinstance(value, str) or not value:
-                raise InvalidRequestError(f"{label} is a URN (a non-empty string)")
-            if not callable(getattr(self.store, method, None)):
-                raise NotSupportedError(f"this store does not support {label}s ({method})")
+        """Refuse a bad collection or policy before anything is uploaded (as the store would
+        after: nothing is stored for a call that fails)."""
+        if collection is not None:
+            check_collection(collection)
+        check_policy(policy)
 
     async def _apply_extras(
         self, artifact_id: str, collection: str | None, policy: str | None
     ) -> None:
-        store = cast(Any, self.store)  # the collection and policy methods are newer than Protocol
         if collection is not None:
-            await store.add_to_collection(collection, [artifact_id], **self.ids)
+            await self.store.add_to_collection(collection, [artifact_id], **self.ids)
         if policy is not None:
-            await store.set_policy(artifact_id, policy, **self.ids)
+            await self.store.set_policy(artifact_id, policy, **self.ids)
 
     # -- aspects -----------------------------------------------------------------------------
 

@@ -58,8 +58,9 @@ class TemporaryLocalFile:
 
 class Artifact:
     """An artifact of the store: ``id`` (``urn:satchel:artifact:<id>``), ``artifact_id``,
-    ``name``, ``size``, ``mime_type``, ``status`` (``ready``), ``metadata`` (its aspects), and
-    its content: :meth:`as_local_file`, :meth:`open`, :meth:`as_stream`."""
+    ``name``, ``size``, ``mime_type``, ``status`` (``ready``), ``policy`` (``public`` or None),
+    ``metadata`` (its aspects), and its content: :meth:`as_local_file`, :meth:`open`,
+    :meth:`as_stream`."""
 
     status = "ready"
 
@@ -72,6 +73,7 @@ class Artifact:
         self.name = handle.name
         self.size = handle.size
         self.mime_type = handle.mime_type
+        self.policy = handle.policy
         self.sha256 = handle.sha256
         self.etag = handle.etag
 
