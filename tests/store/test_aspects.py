@@ -277,3 +277,28 @@ async def test_lineage_lists_each_edge_once(make_store: MakeStore) -> None:
         ("urn:z", "entity", 1),
     }
     assert down["truncated"] is False
+
+
+async def test_a_schema_urn_of_ones_own_is_recorded_as_given(make_store: MakeStore) -> None:
+    """IVCAP's guide names schemas by URNs nobody registered (``urn:my:schema:tag.1``): their
+    aspects are kept as given; a registered name is still validated."""
+    store = await _tagged_store(make_store)
+    artifact = await store.store(b"x", mime="text/plain", summary="", scope="sandbox")
+    free = {"$schema": "urn:my:schema:tag.1", "tags": ["marine"], "anything": {"n": 1}}
+    added = await store.add_aspect(f"urn:satchel:artifact:{artifact}", free)
+    assert (added["schema"], added["content"]) == ("urn:my:schema:tag.1", free)
+    replaced = await store.update_aspect(
+        artifact, {"tags": ["coral"]}, schema="urn:my:schema:tag.1"
+    )
+    listed = await store.list_aspects(entity=artifact, schema="urn:my:schema:tag.1")
+    assert [item["aspect_id"] for item in listed["items"]] == [replaced["aspect_id"]]
+    with pytest.raises(InvalidRequestError, match=r"content\.tags"):  # registered: validated
+        await store.add_aspect(artifact, {"tags": "x"}, schema="urn:my:schema:tag")
+    for bad, error in (
+        ("urn:satchel:schema:nope.1", ArtifactNotFoundError),  # Satchel's names are its own
+        ("urn:my schema", InvalidRequestError),
+        ("urn:my:" + "s" * 300, InvalidRequestError),
+    ):
+        with pytest.raises(error):
+            await store.add_aspect(artifact, {"k": 1}, schema=bad)
+    assert len((await store.list_aspects(include_retracted=True))["items"]) == 2

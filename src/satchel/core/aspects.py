@@ -28,6 +28,7 @@ __all__ = [
     "EntityKind",
     "check_aspect_id",
     "check_entity",
+    "free_form_schema",
     "new_aspect_id",
 ]
 
@@ -63,6 +64,23 @@ class EntityKind(enum.StrEnum):
 class AspectState(enum.StrEnum):
     ACTIVE = "active"
     RETRACTED = "retracted"
+
+
+_FREE_FORM_RE = re.compile(r"urn:[A-Za-z0-9][A-Za-z0-9-]{0,31}:[\x21-\x7e]+")
+
+
+def free_form_schema(name: str) -> str | None:
+    """*name* when it is a schema URN that is not Satchel's own (``urn:my:schema:tag.1``, as
+    IVCAP's guide names schemas): unless a schema is registered by that name, its aspects are
+    recorded as given, not validated. None for anything else (a slug, a ``urn:satchel:``
+    name)."""
+    if not name.startswith("urn:") or name.startswith("urn:satchel:"):
+        return None
+    if len(name) > MAX_ENTITY or not _FREE_FORM_RE.fullmatch(name):
+        raise InvalidRequestError(
+            f"schema {name[:100]!r} is not a URN of printable ASCII (at most {MAX_ENTITY})"
+        )
+    return name
 
 
 def new_aspect_id() -> str:

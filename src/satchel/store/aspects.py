@@ -22,6 +22,7 @@ from satchel.core.aspects import (
     EntityKind,
     check_aspect_id,
     check_entity,
+    free_form_schema,
     new_aspect_id,
 )
 from satchel.core.errors import AccessDeniedError, ArtifactNotFoundError, InvalidRequestError
@@ -79,7 +80,13 @@ class AspectService:
                 raise InvalidRequestError(f"content does not match {schema}: {errors[0].message}")
             job, _ = check_entity(body["job"])
             return content, schema, job
-        passed = await self.schemas.validate(schema, body, what="content")
+        free_form = free_form_schema(schema)
+        try:
+            passed = await self.schemas.validate(schema, body, what="content")
+        except ArtifactNotFoundError:
+            if free_form is None:
+                raise
+            return content, free_form, None  # a URN of one's own, not registered: as given
         return content, passed, None
 
     async def _entity(
