@@ -12,30 +12,20 @@ come back as plain iterators. Besides them it offers file conveniences: :meth:`u
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
 import inspect
-import io
-import os
-import tempfile
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator
-from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar, get_args
 
 from satchel.client.connect import connect
-from satchel.client.localfiles import file_chunks as _file_chunks
 from satchel.client.localfiles import file_sha256, fresh_file
 from satchel.client.remote import RemoteArtifactStore
 from satchel.client.sync_content import SyncArtifactContent
+from satchel.client.sync_files import SyncFilesMixin
 from satchel.core.api import ArtifactStoreAPI
-from satchel.core.dedup import reusable
-from satchel.core.errors import InvalidRequestError
-from satchel.core.models import ArtifactMetadata, GridKeyComponents
-from satchel.core.requests import ProgressCallback, StreamDownloadRequest, StreamUploadRequest
-from satchel.core.scopes import Scope
-from satchel.core.unset import UNSET, Unset
+from satchel.core.models import GridKeyComponents
 
 if TYPE_CHECKING:
     from satchel.store import ArtifactStore
@@ -100,38 +90,7 @@ def _blocking_content(
     return call
 
 
-class _ChunkReader(io.RawIOBase):
-    """A raw binary stream over an iterator of chunks."""
-
-    def __init__(self, chunks: Iterator[bytes], first: bytes) -> None:
-        super().__init__()
-        self._chunks = chunks
-        self._buffer = first
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        while not self._buffer:
-            chunk = next(self._chunks, None)
-            if chunk is None:
-                return 0
-            self._buffer = chunk
-        view = memoryview(buffer).cast("B")
-        count = min(len(view), len(self._buffer))
-        view[:count] = self._buffer[:count]
-        self._buffer = self._buffer[count:]
-        return count
-
-    def close(self) -> None:
-        if not self.closed:
-            close = getattr(self._chunks, "close", None)
-            if close is not None:
-                close()
-        super().close()
-
-
-class SyncArtifactStore:
+class SyncArtifactStore(SyncFilesMixin):
     """A synchronous facade over an ArtifactStore or RemoteArtifactStore.
 
     ``SyncArtifactStore(store)`` wraps *store*; ``SyncArtifactStore()`` wraps ``connect()``.
@@ -351,222 +310,6 @@ class SyncArtifactStore:
     @functools.wraps(API.generate_artifact_key)
     def generate_artifact_key(self, session_id: str, artifact_id: str) -> str:
         return self.wrapped.generate_artifact_key(session_id, artifact_id)
-
-    # -- file conveniences -------------------------------------------------------------------
-
-    def open(
-        self, artifact_id: str, *, user_id: str | None = None, session_id: str | None = None
-    ) -> io.BufferedReader:
-        """A readable binary file object streaming the artifact's content (errors raise here)."""
-        chunks = self.iter_chunks(artifact_id, _CHUNK, user_id=user_id, session_id=session_id)
-        first = next(chunks, b"")
-        return io.BufferedReader(_ChunkReader(chunks, first), buffer_size=_CHUNK)
-
-    def iter_chunks(
-        self,
-        artifact_id: str,
-        chunk_size: int = 65536,
-        progress: ProgressCallback | None = None,
-        *,
-        user_id: str | None = None,
-        session_id: str | None = None,
-    ) -> Iterator[bytes]:
-        """Yield the artifact's content in *chunk_size* pieces; ``progress(done, total)``."""
-        request = StreamDownloadRequest(
-            artifact_id=artifact_id,
-            chunk_size=chunk_size,
-            progress_callback=progress,
-            user_id=user_id,
-            session_id=session_id,
-        )
-        return self.stream_download(request)
-
-    def download_file(
-        self,
-        artifact_id: str,
-        path: str | os.PathLike[str],
-        *,
-        progress: ProgressCallback | None = None,
-        user_id: str | None = None,
-        session_id: str | None = None,
-    ) -> Path:
-        """Write the artifact's content to *path* (replaced only once the download completes)."""
-        target = Path(path)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, temp = fresh_file(target)
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                for chunk in self.iter_chunks(
-                    artifact_id,
-                    _CHUNK,
-                    progress,
-                    user_id=user_id,
-                    session_id=session_id,
-                ):
-                    handle.write(chunk)
-            os.replace(temp, target)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(temp)
-            raise
-        return target
-
-    @contextlib.contextmanager
-    def as_local_file(
-        self,
-        artifact_id: str,
-        path: str | os.PathLike[str] | None = None,
-        *,
-        progress: ProgressCallback | None = None,
-        user_id: str | None = None,
-        session_id: str | None = None,
-    ) -> Iterator[Path]:
-        """The artifact as a local file: at *path* (kept), or a temporary file removed on exit.
-
-        A temporary file keeps the artifact's filename (its last path segment) so tools that
-        look at extensions work.
-        """
-        ids = {"user_id": user_id, "session_id": session_id}
-        if path is not None:
-            yield self.download_file(artifact_id, path, progress=progress, **ids)
-            return
-        meta = self.metadata(artifact_id, **ids)
-        name = (meta.filename or artifact_id).rsplit("/", 1)[-1] or artifact_id
-        with tempfile.TemporaryDirectory(prefix="satchel-") as directory:
-            yield self.download_file(artifact_id, Path(directory) / name, progress=progress, **ids)
-
-    def find_reusable(
-        self,
-        sha256: str,
-        *,
-        filename: str | None,
-        mime: str | None = None,
-        summary: str = "",
-        meta: dict[str, Any] | None = None,
-        scope: Scope | str = Scope.SESSION,
-        user_id: str | None = None,
-        session_id: str | None = None,
-        ttl: int | Unset | None = UNSET,
-    ) -> ArtifactMetadata | None:
-        """A live artifact the caller can read that is exactly what storing content *sha256*
-        with these arguments would create (:func:`satchel.core.dedup.reusable`), if any."""
-        cursor: str | None = None
-        while True:
-            page = self.search(
-                user_id=user_id,
-                scope=scope,
-                session_id=session_id,
-                sha256=sha256,
-                limit=100,
-                cursor=cursor,
-            )
-            for item in page:
-                if reusable(
-                    item,
-                    filename=filename,
-                    mime=mime,
-                    summary=summary,
-                    meta=meta,
-                    scope=scope,
-                    user_id=user_id,
-                    session_id=session_id,
-                    ttl=ttl,
-                ):
-                    return item
-            cursor = page.next_cursor
-            if cursor is None:
-                return None
-
-    def upload_file(
-        self,
-        path: str | os.PathLike[str],
-        *,
-        mime: str | None = None,
-        summary: str = "",
-        scope: Scope | str = Scope.SESSION,
-        user_id: str | None = None,
-        session_id: str | None = None,
-        meta: dict[str, Any] | None = None,
-        dedup: bool = True,
-        filename: str | None = None,
-        ttl: int | Unset | None = UNSET,
-        progress: ProgressCallback | None = None,
-        hashing: ProgressCallback | None = None,
-    ) -> str:
-        """Upload a local file (streamed, constant memory) and return the artifact id.
-        *hashing* follows the first pass (the digest), *progress* the upload.
-
-        The file's sha256 is computed here first. With ``dedup`` (the default), an artifact
-        the caller can read that is exactly what this upload would create (same content,
-        filename, type, summary, metadata, scope and owner, and neither expires) is returned
-        instead; otherwise a new artifact is made (the server stores the bytes once either
-        way). A missing *mime* is guessed from the filename.
-        """
-        source = Path(path)
-        if not source.is_file():
-            raise InvalidRequestError(f"{source} is not a file")
-        name = filename or source.name
-        digest, size = file_sha256(source, hashing)
-        if dedup:
-            found = self.find_reusable(
-                digest,
-                filename=name,
-                mime=mime,
-                summary=summary,
-                meta=meta,
-                scope=scope,
-                user_id=user_id,
-                session_id=session_id,
-                ttl=ttl,
-            )
-            if found is not None:
-                if progress is not None:
-                    progress(size, size)
-                return found.artifact_id
-        fields: dict[str, Any] = {
-            "data_stream": _file_chunks(source),
-            "mime": mime,
-            "summary": summary,
-            "filename": name,
-            "meta": meta,
-            "session_id": session_id,
-            "user_id": user_id,
-            "scope": scope,
-            "content_length": size,
-            "progress_callback": progress,
-        }
-        if ttl is not UNSET:
-            fields["ttl"] = ttl
-        return self.stream_upload(StreamUploadRequest(**fields))
-
-    def update_from_file(
-        self,
-        artifact_id: str,
-        path: str | os.PathLike[str],
-        *,
-        if_match: str | None = None,
-        progress: ProgressCallback | None = None,
-        user_id: str | None = None,
-        session_id: str | None = None,
-    ) -> ArtifactMetadata:
-        """Replace an artifact's content with a local file's (streamed; same id, a new version;
-        with *if_match*, only if it is still at that etag)."""
-        source = Path(path)
-        if not source.is_file():
-            raise InvalidRequestError(f"{source} is not a file")
-        total = source.stat().st_size
-
-        async def chunks() -> AsyncIterator[bytes]:
-            sent = 0
-            async for chunk in _file_chunks(source):
-                sent += len(chunk)
-                if progress is not None:
-                    progress(sent, total)
-                yield chunk
-
-        return self.update_file_stream(
-            artifact_id, chunks(), if_match=if_match, user_id=user_id, session_id=session_id
-        )
 
 
 def connect_sync(

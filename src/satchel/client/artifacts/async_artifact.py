@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 from satchel.client.artifacts.aspect import Aspect
 from satchel.client.artifacts.references import artifact_urn
-from satchel.client.artifacts.safepath import SafePath
 from satchel.client.localfiles import fresh_file
+from satchel.client.safepath import SafePath
 from satchel.core.errors import InvalidRequestError
 from satchel.core.models import ArtifactMetadata
 from satchel.core.ranges import ByteRange

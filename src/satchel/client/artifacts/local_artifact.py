@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from satchel.client.artifacts.aspect import Aspect
 from satchel.client.artifacts.async_artifact import DOWNLOAD_CHUNK, check_schema_record
 from satchel.client.artifacts.references import file_urn
-from satchel.client.artifacts.safepath import SafePath
+from satchel.client.safepath import SafePath
 from satchel.core.mime import guess_mime
 from satchel.core.requests import ProgressCallback
 

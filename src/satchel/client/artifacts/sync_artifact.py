@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 from satchel.client.artifacts.aspect import Aspect
 from satchel.client.artifacts.async_artifact import DOWNLOAD_CHUNK, AsyncArtifact
-from satchel.client.artifacts.reader import RangeReader
-from satchel.client.artifacts.safepath import SafePath
+from satchel.client.range_reader import RangeReader
+from satchel.client.safepath import SafePath
 from satchel.core.requests import ProgressCallback
 
 if TYPE_CHECKING:
