@@ -18,6 +18,7 @@ in :mod:`satchel.blobs.s3_staging`, object lock in
 from __future__ import annotations
 
 import dataclasses
+import os
 import time
 from collections.abc import AsyncIterable, AsyncIterator
 from typing import Any
@@ -26,6 +27,7 @@ from satchel.blobs.base import DEFAULT_CHUNK_SIZE, BlobPage, Digester, check_ran
 from satchel.blobs.s3_client import S3Connection
 from satchel.blobs.s3_config import S3Config
 from satchel.blobs.s3_lock import S3ObjectLock
+from satchel.blobs.s3_presets import apply_preset
 from satchel.blobs.s3_staging import S3Staging
 from satchel.blobs.s3_transfer import S3Writer, part_size_for
 from satchel.blobs.s3_uploads import S3DirectUploads
@@ -62,7 +64,10 @@ class S3BlobStore(S3DirectUploads, S3ObjectLock):
             or ``access_key_ref`` + ``secret_key_ref`` as ``env:NAME`` / ``file:PATH``;
             neither: botocore's chain), encryption (``sse="AES256"``, ``sse="aws:kms"`` with
             ``sse_kms_key_id``, or ``sse_customer_key`` / ``sse_customer_key_ref``),
-            ``multipart_threshold``, ``part_size``, ``max_attempts``, timeouts.
+            ``multipart_threshold``, ``part_size``, ``max_attempts``, timeouts,
+            ``checksum_mode``, ``public_url_base``; ``provider`` (``aws|b2|r2|minio|ceph|custom``)
+            and ``account_id`` (R2) fill in what a provider implies
+            (:mod:`satchel.blobs.s3_presets`; what is given always wins).
 
     Raises:
         InvalidRequestError: an option is invalid or a credential reference names nothing.
@@ -76,6 +81,7 @@ class S3BlobStore(S3DirectUploads, S3ObjectLock):
         if config is None:
             if bucket is None:
                 raise InvalidRequestError("the S3 blob backend needs a bucket")
+            options = apply_preset(options, os.environ)
             try:
                 config = S3Config(bucket=bucket, **options)
             except TypeError as exc:

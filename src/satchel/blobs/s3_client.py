@@ -122,10 +122,10 @@ class S3Connection:
                 connect_timeout=config.connect_timeout,
                 read_timeout=config.read_timeout,
                 max_pool_connections=config.max_pool_connections,
-                # Ceph RGW and other S3 look-alikes reject the CRC checksum headers and
-                # trailers recent botocore sends by default; S3 itself does not need them.
-                request_checksum_calculation="when_required",
-                response_checksum_validation="when_required",
+                # Ceph RGW, B2, R2 and older MinIO reject the CRC checksum headers and
+                # trailers botocore sends by default since 1.36 (s3_presets.py)
+                request_checksum_calculation=config.checksum_mode,
+                response_checksum_validation=config.checksum_mode,
             ),
         }
         if config.credentials is not None:
