@@ -20,6 +20,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import time
+import urllib.parse
 from collections.abc import AsyncIterable, AsyncIterator
 from typing import Any
 
@@ -277,6 +278,17 @@ class S3BlobStore(S3DirectUploads, S3ObjectLock):
     def upload_staging(self) -> S3Staging:
         """Staging of multipart and tus uploads in this bucket, shared by every replica."""
         return S3Staging(self._s3, self._writer)
+
+    def public_url(self, digest: str) -> str | None:
+        """``{public_url_base}/{content key}`` (URL-quoted), or None without a public URL base.
+
+        Anonymous reads there are the bucket's (or CDN's) business: a bucket policy allowing
+        ``s3:GetObject``, a B2 public bucket… The blob need not exist.
+        """
+        base = self.config.public_url_base
+        if base is None:
+            return None
+        return f"{base}/{urllib.parse.quote(self._s3.content_key(check_digest(digest)))}"
 
     @property
     def direct_urls(self) -> bool:
