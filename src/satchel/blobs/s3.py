@@ -27,6 +27,12 @@ from typing import Any
 from satchel.blobs.base import DEFAULT_CHUNK_SIZE, BlobPage, Digester, check_range
 from satchel.blobs.s3_client import S3Connection
 from satchel.blobs.s3_config import S3Config
+from satchel.blobs.s3_lifecycle import (
+    DEFAULT_DAYS,
+    LifecycleChange,
+    apply_lifecycle,
+    lifecycle_rules,
+)
 from satchel.blobs.s3_lock import S3ObjectLock
 from satchel.blobs.s3_presets import apply_preset
 from satchel.blobs.s3_staging import S3Staging
@@ -308,6 +314,17 @@ class S3BlobStore(S3DirectUploads, S3ObjectLock):
         except ArtifactStoreError as exc:
             return {**report, "status": "error", "error": exc.message}
         return {**report, "status": "ok"}
+
+    async def lifecycle_rules(self) -> list[dict[str, Any]]:
+        """The bucket's lifecycle rules, as S3 answers them (none: empty)."""
+        return await lifecycle_rules(self._s3)
+
+    async def apply_lifecycle(
+        self, *, days: int = DEFAULT_DAYS, dry_run: bool = False
+    ) -> LifecycleChange:
+        """Add or update Satchel's staging clean-up rule, merged with the bucket's other rules
+        (:mod:`satchel.blobs.s3_lifecycle`)."""
+        return await apply_lifecycle(self._s3, days=days, dry_run=dry_run)
 
     async def close(self) -> None:
         await self._s3.close()
