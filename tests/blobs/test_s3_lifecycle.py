@@ -3,13 +3,18 @@ with the bucket's own rules, scoped to the staging prefix, idempotent."""
 
 from __future__ import annotations
 
-from typing import Any
+import asyncio
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from tests.harness.s3 import MakeStore, S3Endpoint
 
+from satchel.blobs.s3 import S3BlobStore
 from satchel.blobs.s3_lifecycle import RULE_ID, aborts_staging_uploads
 from satchel.core.errors import InvalidRequestError
+
+if TYPE_CHECKING:
+    from tests.harness.ceph_rgw import CephRGW
 
 FOREIGN_RULE: dict[str, Any] = {
     "ID": "logs-expire-after-30-days",
@@ -106,3 +111,30 @@ def test_rules_that_cover_staging() -> None:
     assert aborts_staging_uploads([bucket_wide], "p/staging/") == 2
     assert aborts_staging_uploads([elsewhere, disabled, tagged], "p/staging/") is None
     assert aborts_staging_uploads([legacy, elsewhere], "p/staging/") == 9
+
+
+async def test_ceph_runs_the_rule_on_staging_alone(ceph_rgw: CephRGW) -> None:
+    """Ceph RGW applies the rule for real: with ``rgw_lc_debug_interval`` a lifecycle "day"
+    lasts 5 seconds and ``radosgw-admin lc process`` runs the rules at once. Staged objects and
+    incomplete uploads under ``prod/staging/`` go; content, direct uploads and look-alike keys
+    next to the prefix stay."""
+    endpoint = ceph_rgw.endpoint()
+    bucket = endpoint.create_bucket()
+    client = endpoint.client()
+    store = S3BlobStore(**endpoint.store_options(bucket, key_prefix="prod"))
+    ceph_rgw.run("ceph", "config", "set", "global", "rgw_lc_debug_interval", "5")
+    try:
+        kept = ["prod/blobs/sha256/ab/cd/abcd", "prod/stagingfoo", "other/staging/x"]
+        for key in ["prod/staging/crashed-put", *kept]:
+            client.put_object(Bucket=bucket, Key=key, Body=b"bytes")
+        for key in ("prod/staging/crashed-multipart", "prod/uploads/direct-upload"):
+            client.create_multipart_upload(Bucket=bucket, Key=key)
+        assert (await store.apply_lifecycle(days=1)).action == "added"
+        await asyncio.sleep(7)  # older than one (5-second) day
+        ceph_rgw.run("radosgw-admin", "-n", "client.admin", "lc", "process")
+        assert sorted(endpoint.keys(bucket)) == sorted(kept)
+        assert endpoint.multipart_uploads(bucket) == ["prod/uploads/direct-upload"]
+    finally:
+        ceph_rgw.run("ceph", "config", "rm", "global", "rgw_lc_debug_interval")
+        await store.close()
+        endpoint.destroy_bucket(bucket)

@@ -189,8 +189,8 @@ class _Doctor:
             self.add(
                 "lifecycle",
                 "warn",
-                f"no rule aborts incomplete multipart uploads under {staging!r} "
-                f"({len(rules)} rules): run 'satchel s3 lifecycle --apply'",
+                f"no rule aborts incomplete multipart uploads under {staging!r}: "
+                "run 'satchel s3 lifecycle --apply'",
             )
         else:
             self.add(
@@ -219,6 +219,8 @@ class _Doctor:
         skew = self.local_date - self.server_date
         where = "ahead of" if skew > 0 else "behind"
         detail = f"local time is {abs(skew):.0f} s {where} the server's"
+        if abs(skew) < 1:
+            detail = "local time is within 1 s of the server's"
         if abs(skew) > CLOCK_FAIL_SECONDS:
             self.add("clock", "fail", detail + ": SigV4 refuses requests beyond 15 minutes")
         elif abs(skew) > CLOCK_WARN_SECONDS:
