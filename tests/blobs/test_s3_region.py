@@ -17,6 +17,7 @@ from tests.harness.region_proxy import RegionProxy
 from tests.harness.s3 import S3Endpoint, http_get
 
 from satchel.blobs.s3 import S3BlobStore
+from satchel.blobs.s3_doctor import run_doctor, summary
 from satchel.testing.blobstore import read_all, stream
 
 BUCKET_REGION = "eu-west-1"
@@ -52,7 +53,7 @@ async def test_wrong_region_is_corrected_once_and_logged(
     caplog.set_level(logging.WARNING, logger="satchel.blobs.s3")
     try:
         first = await store.put_stream(stream([b"first blob"]))
-        assert store._s3.region == BUCKET_REGION
+        assert store._s3.followed_region == store._s3.region == BUCKET_REGION
         second = await store.put_stream(stream([b"second blob"]))
         assert await read_all(store, first.digest) == b"first blob"
         assert await read_all(store, second.digest) == b"second blob"
@@ -99,3 +100,19 @@ async def test_the_right_region_is_never_redirected(
         await store.close()
     assert proxy.redirected == []
     assert not [r for r in caplog.records if r.name == "satchel.blobs.s3"]
+
+
+async def test_doctor_warns_of_the_wrong_region(
+    proxy: RegionProxy, moto_s3: S3Endpoint, eu_bucket: str
+) -> None:
+    store = store_on(proxy, moto_s3, eu_bucket, "us-east-1")
+    try:
+        checks = {check.name: check for check in await run_doctor(store)}
+    finally:
+        await store.close()
+    assert checks["credentials"].status == "ok"
+    assert checks["bucket"].status == "warn"
+    assert checks["bucket"].detail == (
+        f"{eu_bucket!r} is in region 'eu-west-1', not 'us-east-1': set SATCHEL_S3_REGION=eu-west-1"
+    )
+    assert not summary(list(checks.values()))["failed"]

@@ -37,6 +37,8 @@ __all__ = ["S3Connection"]
 
 logger = logging.getLogger("satchel.blobs.s3")
 
+_REDIRECTS = frozenset({301, 302, 307, 400})
+"""Statuses of S3's answers to a request signed for another region than the bucket's."""
 _CONTENT_TAIL = re.compile(r"^([0-9a-f]{2})/([0-9a-f]{2})/([0-9a-f]{64})$")
 
 
@@ -83,9 +85,10 @@ class S3Connection:
         self._client: Any = None
         self._stack: contextlib.AsyncExitStack | None = None
         self._client_lock = asyncio.Lock()
-        self.region = config.region
+        self.region = config.region  # the client's: the configured one, until followed
+        self.followed_region: str | None = None  # the bucket's, once a redirect named it
+        self._client_region: str | None = None  # what the live client signs for
         self._hinted_region: str | None = None  # where the server said the bucket is
-        self._region_followed = False
         self._region_checked = False
         self._retired: list[contextlib.AsyncExitStack] = []
         self._publish_locks: dict[str, tuple[asyncio.Lock, int]] = {}
@@ -157,6 +160,7 @@ class S3Connection:
                         creator = self._session.create_client("s3", **self._client_options())
                         client = await stack.enter_async_context(creator)
                     client.meta.events.register_first("needs-retry.s3", self._observe_region)
+                    self._client_region = client.meta.region_name
                     self._client, self._stack = client, stack
                     _guard_logs(self.config)  # botocore creates some loggers only now
         return self._client
@@ -178,28 +182,27 @@ class S3Connection:
         ``x-amz-bucket-region`` header or a ``<Region>`` element. botocore then retries that
         one request in that region; :meth:`_follow_region` moves the whole client there.
         """
-        if not response or response[0] is None or response[0].status_code < 300:
+        if not response or response[0] is None or response[0].status_code not in _REDIRECTS:
             return
         parsed = response[1] or {}
         headers = parsed.get("ResponseMetadata", {}).get("HTTPHeaders", {})
         region = headers.get("x-amz-bucket-region") or parsed.get("Error", {}).get("Region")
-        if isinstance(region, str) and region and region != self.region:
+        if isinstance(region, str) and region and region != self._client_region:
             self._hinted_region = region
 
     async def _follow_region(self) -> bool:
         """Re-create the client in the region the server named, once; True when it did."""
         region = self._hinted_region
-        if region is None or region == self.region or self._region_followed:
+        if region is None or region == self._client_region or self.followed_region is not None:
             return False
         async with self._client_lock:
-            if not self._region_followed:
+            if self.followed_region is None:
                 logger.warning(
                     "the S3 bucket %r is in region %r, not %r: using %r from now on "
                     "(set SATCHEL_S3_REGION=%s to skip the redirect)",
-                    self.bucket, region, self.region, region, region,
+                    self.bucket, region, self._client_region, region, region,
                 )  # fmt: skip
-                self._region_followed = True
-                self.region = region
+                self.followed_region = self.region = region
                 if self._stack is not None:  # calls in flight may still use the old client
                     self._retired.append(self._stack)
                 self._client = self._stack = None

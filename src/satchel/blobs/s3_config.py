@@ -15,7 +15,7 @@ import dataclasses
 import urllib.parse
 from typing import Any
 
-from satchel.blobs.s3_presets import CHECKSUM_MODES
+from satchel.blobs.s3_presets import CHECKSUM_MODES, normalise
 from satchel.core.errors import InvalidRequestError
 from satchel.secrets import resolve_reference
 
@@ -175,6 +175,7 @@ class S3Config:
                 f"addressing_style must be one of {', '.join(ADDRESSING_STYLES)}"
             )
         self.key_prefix = _normalise_prefix(self.key_prefix)
+        self.provider = normalise(self.provider)
         if self.checksum_mode not in CHECKSUM_MODES:
             raise InvalidRequestError(
                 f"checksum_mode={self.checksum_mode!r}: use {' or '.join(CHECKSUM_MODES)}"

@@ -19,6 +19,7 @@ mapped, redacted errors.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import email.utils
 import time
@@ -101,8 +102,8 @@ class _Doctor:
         self.local_date = time.time()
         date = answer.headers.get("date")
         if date:
-            parsed = email.utils.parsedate_to_datetime(date)
-            self.server_date = parsed.timestamp()
+            with contextlib.suppress(TypeError, ValueError):  # a malformed Date: unknown
+                self.server_date = email.utils.parsedate_to_datetime(date).timestamp()
         self.add("endpoint", "ok", f"{url} answers (HTTP {answer.status_code})")
         return True
 
@@ -127,12 +128,12 @@ class _Doctor:
             return False
         who = "the standard AWS chain" if self.config.credentials is None else "the keys given"
         self.add("credentials", "ok", f"accepted ({who})")
-        if self.s3.region != self.config.region:
+        if self.s3.followed_region is not None:
             self.add(
                 "bucket",
                 "warn",
-                f"{bucket!r} is in region {self.s3.region!r}, not {self.config.region!r}: "
-                f"set SATCHEL_S3_REGION={self.s3.region}",
+                f"{bucket!r} is in region {self.s3.followed_region!r}, not "
+                f"{self.config.region!r}: set SATCHEL_S3_REGION={self.s3.followed_region}",
             )
         else:
             self.add("bucket", "ok", f"{bucket!r} exists and can be listed")
