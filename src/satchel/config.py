@@ -16,6 +16,7 @@ from pydantic_settings import SettingsConfigDict
 
 from satchel.blobs.registry import keeps_data, normalise_provider
 from satchel.config_proxy import ProxySettings, apply_seed_003
+from satchel.config_s3 import S3ProviderSettings, s3_blob_options
 from satchel.core.errors import InvalidRequestError
 from satchel.core.routing import RoutingTable, build_routing, parse_backend_list
 
@@ -34,7 +35,7 @@ def _alias(*names: str) -> AliasChoices:
     return AliasChoices(*names)
 
 
-class Settings(ProxySettings):
+class Settings(ProxySettings, S3ProviderSettings):
     """Configuration of an :class:`~satchel.ArtifactStore` and the faces around it (the
     pull-through cache's settings and seed 003's names come from :class:`ProxySettings`)."""
 
@@ -474,24 +475,7 @@ class Settings(ProxySettings):
 
     def s3_blob_options(self) -> dict[str, Any]:
         """Keyword options of the S3 blob backend (``create_blob_store("s3", **options)``)."""
-        access_ref, secret_ref = self.s3_access_key_ref, self.s3_secret_key_ref
-        if access_ref is None and secret_ref is None and os.environ.get("IBM_COS_ACCESS_KEY"):
-            access_ref, secret_ref = "env:IBM_COS_ACCESS_KEY", "env:IBM_COS_SECRET_KEY"
-        return {
-            "bucket": self.bucket,
-            "endpoint_url": self.s3_endpoint_url,
-            "region": self.s3_region,
-            "key_prefix": self.s3_key_prefix,
-            "addressing_style": self.s3_addressing_style,
-            "access_key_ref": access_ref,
-            "secret_key_ref": secret_ref,
-            "storage_class": self.s3_storage_class,
-            "sse": self.s3_sse,
-            "sse_kms_key_id": self.s3_sse_kms_key_id,
-            "sse_customer_key_ref": self.s3_sse_customer_key_ref,
-            "multipart_threshold": self.s3_multipart_threshold_bytes,
-            "part_size": self.s3_multipart_chunk_bytes,
-        }
+        return s3_blob_options(self)
 
 
 # -- seed 000's configuration helpers: they set the environment a later ArtifactStore() reads --

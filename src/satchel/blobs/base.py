@@ -28,6 +28,7 @@ __all__ = [
     "LeavesLeftovers",
     "Leftover",
     "LocksBlobs",
+    "PublicURLs",
     "check_range",
     "iter_bytes",
     "rehash",
@@ -61,6 +62,17 @@ class LeavesLeftovers(Protocol):
 
     async def remove_leftover(self, name: str) -> bool:
         """Remove *name* if it is still abandoned; True when it was removed."""
+
+
+@runtime_checkable
+class PublicURLs(Protocol):
+    """A backend whose blobs may be readable at a public URL (S3 with ``public_url_base``)."""
+
+    def public_url(self, digest: str) -> str | None:
+        """The URL anyone can GET the blob *digest* at, or None when none is configured.
+
+        Says nothing of whether the blob exists, nor of whether the URL is really public.
+        """
 
 
 @runtime_checkable

@@ -18,14 +18,23 @@ in :mod:`satchel.blobs.s3_staging`, object lock in
 from __future__ import annotations
 
 import dataclasses
+import os
 import time
+import urllib.parse
 from collections.abc import AsyncIterable, AsyncIterator
 from typing import Any
 
 from satchel.blobs.base import DEFAULT_CHUNK_SIZE, BlobPage, Digester, check_range
 from satchel.blobs.s3_client import S3Connection
 from satchel.blobs.s3_config import S3Config
+from satchel.blobs.s3_lifecycle import (
+    DEFAULT_DAYS,
+    LifecycleChange,
+    apply_lifecycle,
+    lifecycle_rules,
+)
 from satchel.blobs.s3_lock import S3ObjectLock
+from satchel.blobs.s3_presets import apply_preset
 from satchel.blobs.s3_staging import S3Staging
 from satchel.blobs.s3_transfer import S3Writer, part_size_for
 from satchel.blobs.s3_uploads import S3DirectUploads
@@ -62,7 +71,10 @@ class S3BlobStore(S3DirectUploads, S3ObjectLock):
             or ``access_key_ref`` + ``secret_key_ref`` as ``env:NAME`` / ``file:PATH``;
             neither: botocore's chain), encryption (``sse="AES256"``, ``sse="aws:kms"`` with
             ``sse_kms_key_id``, or ``sse_customer_key`` / ``sse_customer_key_ref``),
-            ``multipart_threshold``, ``part_size``, ``max_attempts``, timeouts.
+            ``multipart_threshold``, ``part_size``, ``max_attempts``, timeouts,
+            ``checksum_mode``, ``public_url_base``; ``provider`` (``aws|b2|r2|minio|ceph|custom``)
+            and ``account_id`` (R2) fill in what a provider implies
+            (:mod:`satchel.blobs.s3_presets`; what is given always wins).
 
     Raises:
         InvalidRequestError: an option is invalid or a credential reference names nothing.
@@ -76,6 +88,7 @@ class S3BlobStore(S3DirectUploads, S3ObjectLock):
         if config is None:
             if bucket is None:
                 raise InvalidRequestError("the S3 blob backend needs a bucket")
+            options = apply_preset(options, os.environ)
             try:
                 config = S3Config(bucket=bucket, **options)
             except TypeError as exc:
@@ -272,6 +285,17 @@ class S3BlobStore(S3DirectUploads, S3ObjectLock):
         """Staging of multipart and tus uploads in this bucket, shared by every replica."""
         return S3Staging(self._s3, self._writer)
 
+    def public_url(self, digest: str) -> str | None:
+        """``{public_url_base}/{content key}`` (URL-quoted), or None without a public URL base.
+
+        Anonymous reads there are the bucket's (or CDN's) business: a bucket policy allowing
+        ``s3:GetObject``, a B2 public bucket… The blob need not exist.
+        """
+        base = self.config.public_url_base
+        if base is None:
+            return None
+        return f"{base}/{urllib.parse.quote(self._s3.content_key(check_digest(digest)))}"
+
     @property
     def direct_urls(self) -> bool:
         """Whether clients may be handed presigned S3 URLs (never with an SSE-C key)."""
@@ -290,6 +314,17 @@ class S3BlobStore(S3DirectUploads, S3ObjectLock):
         except ArtifactStoreError as exc:
             return {**report, "status": "error", "error": exc.message}
         return {**report, "status": "ok"}
+
+    async def lifecycle_rules(self) -> list[dict[str, Any]]:
+        """The bucket's lifecycle rules, as S3 answers them (none: empty)."""
+        return await lifecycle_rules(self._s3)
+
+    async def apply_lifecycle(
+        self, *, days: int = DEFAULT_DAYS, dry_run: bool = False
+    ) -> LifecycleChange:
+        """Add or update Satchel's staging clean-up rule, merged with the bucket's other rules
+        (:mod:`satchel.blobs.s3_lifecycle`)."""
+        return await apply_lifecycle(self._s3, days=days, dry_run=dry_run)
 
     async def close(self) -> None:
         await self._s3.close()

@@ -26,10 +26,19 @@ from aiobotocore.session import get_session  # type: ignore[import-untyped]
 from satchel.blobs.s3_config import S3Config
 from satchel.blobs.s3_errors import S3TransientError, mapped_errors, retrying, s3_code
 from satchel.core.digests import SHA256_PREFIX, blob_path
-from satchel.core.errors import ArtifactNotFoundError, BlobNotFoundError, ProviderError
+from satchel.core.errors import (
+    ArtifactNotFoundError,
+    ArtifactStoreError,
+    BlobNotFoundError,
+    ProviderError,
+)
 
 __all__ = ["S3Connection"]
 
+logger = logging.getLogger("satchel.blobs.s3")
+
+_REDIRECTS = frozenset({301, 302, 307, 400})
+"""Statuses of S3's answers to a request signed for another region than the bucket's."""
 _CONTENT_TAIL = re.compile(r"^([0-9a-f]{2})/([0-9a-f]{2})/([0-9a-f]{64})$")
 
 
@@ -76,6 +85,12 @@ class S3Connection:
         self._client: Any = None
         self._stack: contextlib.AsyncExitStack | None = None
         self._client_lock = asyncio.Lock()
+        self.region = config.region  # the client's: the configured one, until followed
+        self.followed_region: str | None = None  # the bucket's, once a redirect named it
+        self._client_region: str | None = None  # what the live client signs for
+        self._hinted_region: str | None = None  # where the server said the bucket is
+        self._region_checked = False
+        self._retired: list[contextlib.AsyncExitStack] = []
         self._publish_locks: dict[str, tuple[asyncio.Lock, int]] = {}
         _guard_logs(config)
 
@@ -114,7 +129,7 @@ class S3Connection:
         config = self.config
         options: dict[str, Any] = {
             "endpoint_url": config.endpoint_url,
-            "region_name": config.region,
+            "region_name": self.region,
             "config": AioConfig(
                 signature_version="s3v4",
                 s3={"addressing_style": config.addressing_style},
@@ -122,10 +137,10 @@ class S3Connection:
                 connect_timeout=config.connect_timeout,
                 read_timeout=config.read_timeout,
                 max_pool_connections=config.max_pool_connections,
-                # Ceph RGW and other S3 look-alikes reject the CRC checksum headers and
-                # trailers recent botocore sends by default; S3 itself does not need them.
-                request_checksum_calculation="when_required",
-                response_checksum_validation="when_required",
+                # Ceph RGW, B2, R2 and older MinIO reject the CRC checksum headers and
+                # trailers botocore sends by default since 1.36 (s3_presets.py)
+                request_checksum_calculation=config.checksum_mode,
+                response_checksum_validation=config.checksum_mode,
             ),
         }
         if config.credentials is not None:
@@ -143,15 +158,63 @@ class S3Connection:
                     stack = contextlib.AsyncExitStack()
                     with self.errors("cannot create the S3 client"):
                         creator = self._session.create_client("s3", **self._client_options())
-                        self._client = await stack.enter_async_context(creator)
-                    self._stack = stack
+                        client = await stack.enter_async_context(creator)
+                    client.meta.events.register_first("needs-retry.s3", self._observe_region)
+                    self._client_region = client.meta.region_name
+                    self._client, self._stack = client, stack
                     _guard_logs(self.config)  # botocore creates some loggers only now
         return self._client
 
     async def close(self) -> None:
         stack, self._stack, self._client = self._stack, None, None
-        if stack is not None:
-            await stack.aclose()
+        retired, self._retired = self._retired, []
+        for old in [*retired, stack]:
+            if old is not None:
+                await old.aclose()
+
+    # -- a bucket in another region ----------------------------------------------------------
+
+    def _observe_region(self, response: Any = None, **_: Any) -> None:
+        """botocore hook (``needs-retry``): note the region an error answer names.
+
+        S3 answers a request signed for the wrong region with a 301 ``PermanentRedirect`` (or a
+        400 ``AuthorizationHeaderMalformed``) naming the bucket's region in the
+        ``x-amz-bucket-region`` header or a ``<Region>`` element. botocore then retries that
+        one request in that region; :meth:`_follow_region` moves the whole client there.
+        """
+        if not response or response[0] is None or response[0].status_code not in _REDIRECTS:
+            return
+        parsed = response[1] or {}
+        headers = parsed.get("ResponseMetadata", {}).get("HTTPHeaders", {})
+        region = headers.get("x-amz-bucket-region") or parsed.get("Error", {}).get("Region")
+        if isinstance(region, str) and region and region != self._client_region:
+            self._hinted_region = region
+
+    async def _follow_region(self) -> bool:
+        """Re-create the client in the region the server named, once; True when it did."""
+        region = self._hinted_region
+        if region is None or region == self._client_region or self.followed_region is not None:
+            return False
+        async with self._client_lock:
+            if self.followed_region is None:
+                logger.warning(
+                    "the S3 bucket %r is in region %r, not %r: using %r from now on "
+                    "(set SATCHEL_S3_REGION=%s to skip the redirect)",
+                    self.bucket, region, self._client_region, region, region,
+                )  # fmt: skip
+                self.followed_region = self.region = region
+                if self._stack is not None:  # calls in flight may still use the old client
+                    self._retired.append(self._stack)
+                self._client = self._stack = None
+        return True
+
+    async def check_region(self) -> None:
+        """Before signing a URL no request has checked yet: one HeadBucket, whose answer moves
+        the client to the bucket's region if it is elsewhere (errors are left to the URL)."""
+        if not self._region_checked:
+            self._region_checked = True
+            with contextlib.suppress(ArtifactStoreError):
+                await self.call("head_bucket", "cannot check the bucket's region")
 
     def errors(self, what: str) -> mapped_errors:
         return mapped_errors(what, self.bucket, self.config.redact)
@@ -159,17 +222,32 @@ class S3Connection:
     async def call(
         self, operation: str, what: str, *, retry: bool = True, **params: Any
     ) -> dict[str, Any]:
-        """``client.<operation>(Bucket=…, **params)``, errors mapped, transient ones retried."""
-        method = getattr(await self.client(), operation)
+        """``client.<operation>(Bucket=…, **params)``, errors mapped, transient ones retried.
+
+        An answer naming another region for the bucket moves the client there (once, logged),
+        and a call that failed for it is made again.
+        """
 
         async def once() -> dict[str, Any]:
+            method = getattr(await self.client(), operation)
             with self.errors(what):
                 result: dict[str, Any] = await method(Bucket=self.bucket, **params)
                 return result
 
-        if not retry:
-            return await once()
-        return await retrying(once, attempts=self.config.max_attempts)
+        async def attempt() -> dict[str, Any]:
+            return await (
+                once() if not retry else retrying(once, attempts=self.config.max_attempts)
+            )
+
+        try:
+            result = await attempt()
+        except ArtifactStoreError:
+            if not await self._follow_region():
+                raise
+            return await attempt()
+        self._region_checked = True
+        await self._follow_region()
+        return result
 
     # -- small operations --------------------------------------------------------------------
 

@@ -12,8 +12,10 @@ from __future__ import annotations
 import base64
 import binascii
 import dataclasses
+import urllib.parse
 from typing import Any
 
+from satchel.blobs.s3_presets import CHECKSUM_MODES, normalise
 from satchel.core.errors import InvalidRequestError
 from satchel.secrets import resolve_reference
 
@@ -157,6 +159,9 @@ class S3Config:
     connect_timeout: float = 5.0
     read_timeout: float = 60.0
     max_pool_connections: int = 64
+    provider: str = "custom"
+    checksum_mode: str = "when_required"
+    public_url_base: str | None = None
     encryption: Encryption = dataclasses.field(init=False)
     credentials: tuple[str, Secret, Secret | None] | None = dataclasses.field(
         init=False, repr=False
@@ -170,6 +175,12 @@ class S3Config:
                 f"addressing_style must be one of {', '.join(ADDRESSING_STYLES)}"
             )
         self.key_prefix = _normalise_prefix(self.key_prefix)
+        self.provider = normalise(self.provider)
+        if self.checksum_mode not in CHECKSUM_MODES:
+            raise InvalidRequestError(
+                f"checksum_mode={self.checksum_mode!r}: use {' or '.join(CHECKSUM_MODES)}"
+            )
+        self.public_url_base = _public_url_base(self.public_url_base)
         if not MIN_PART_SIZE <= self.part_size <= MAX_PART_SIZE:
             raise InvalidRequestError(f"part_size must be between {MIN_PART_SIZE} and 5 GiB")
         if not MIN_PART_SIZE <= self.copy_part_size <= MAX_PART_SIZE:
@@ -231,6 +242,18 @@ class S3Config:
             if value:
                 text = text.replace(value, "***")
         return text
+
+
+def _public_url_base(url: str | None) -> str | None:
+    """``https://host/path`` without its trailing slash; None or empty: no public URLs."""
+    if not url:
+        return None
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise InvalidRequestError(
+            f"public_url_base={url!r}: must be an http(s) URL with no query or fragment"
+        )
+    return url.rstrip("/")
 
 
 def _normalise_prefix(prefix: str) -> str:

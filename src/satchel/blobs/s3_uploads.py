@@ -73,6 +73,7 @@ class S3DirectUploads:
     _writer: S3Writer
 
     async def _presign(self, operation: str, params: dict[str, Any], expires_in: int) -> str:
+        await self._s3.check_region()  # a URL signed for the wrong region would not work
         client = await self._s3.client()
         with self._s3.errors("cannot presign a URL"):
             url: str = await client.generate_presigned_url(

@@ -149,6 +149,7 @@ def _register_commands() -> None:
     from satchel.cli.packages import register as register_packages
     from satchel.cli.proxy import register as register_proxy
     from satchel.cli.retention import register as register_retention
+    from satchel.cli.s3 import register as register_s3
     from satchel.cli.sharing import register as register_sharing
     from satchel.cli.sync import register as register_sync
     from satchel.cli.webhooks import register as register_webhooks
@@ -165,6 +166,7 @@ def _register_commands() -> None:
     register_webhooks(app)
     register_proxy(app)
     register_mcp(app)
+    register_s3(app)
 
 
 _register_commands()
