@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterable
 
+from satchel.blobs.base import PublicURLs
 from satchel.core.access import Caller
 from satchel.core.content import ArtifactContent
 from satchel.core.digests import check_digest
@@ -87,9 +88,9 @@ class PresignService:
         """The permanent URL of a public artifact: its bytes in a public bucket when the backend
         has a public base URL (``SATCHEL_S3_PUBLIC_URL_BASE``), else Satchel's content route
         (which answers without a token while the artifact is public)."""
-        public_url = getattr(self.ledger.blobs_for(record), "public_url", None)
-        found = None if public_url is None else public_url(record.sha256)
-        if isinstance(found, str):
+        blobs = self.ledger.blobs_for(record)
+        found = blobs.public_url(record.sha256) if isinstance(blobs, PublicURLs) else None
+        if found is not None:
             return found
         base = self.context.settings.resolved_public_url().rstrip("/")
         return f"{base}/v1/artifacts/{record.artifact_id}/content"
