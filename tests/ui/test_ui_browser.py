@@ -492,3 +492,37 @@ async def test_copy_rename_and_last_verification(
     await page.click("#move")
     await expect(page.locator("#title")).to_have_text("renamed.txt")
     assert problems.unexpected() == []
+
+
+async def test_make_public_and_add_to_a_collection(
+    browser: Browser, ui_server: ServerProcess
+) -> None:
+    async with httpx.AsyncClient(
+        base_url=ui_server.url, headers=ui_server.headers("alice")
+    ) as http:
+        made = await http.post(
+            "/v1/artifacts", params={"filename": "open.txt", "scope": "user"}, content=b"open"
+        )
+        ident = made.json()["artifact_id"]
+    page = await browser.new_page()
+    problems = Problems(page)
+    await sign_in(page, ui_server, "alice")
+    await page.goto(f"{ui_server.url}/ui/#/artifacts/{ident}")
+    await expect(page.locator("#policy")).to_contain_text("Private")
+    await expect(page.locator("#collections")).to_have_text("none")
+    await page.click("#toggle-policy")
+    await expect(page.locator("#policy")).to_contain_text("Public")
+    async with httpx.AsyncClient(base_url=ui_server.url) as anonymous:  # no token
+        assert (await anonymous.get(f"/v1/artifacts/{ident}/content")).content == b"open"
+    await page.fill("input[name=collection]", "reef")
+    await page.click("#add-collection")
+    await expect(page.locator("#collections")).to_have_text("reef")
+    await page.click("#presign")
+    await expect(page.locator("#presigned")).to_have_value(
+        f"{ui_server.url}/v1/artifacts/{ident}/content"
+    )
+    await page.click("#toggle-policy")
+    await expect(page.locator("#policy")).to_contain_text("Private")
+    async with httpx.AsyncClient(base_url=ui_server.url) as anonymous:
+        assert (await anonymous.get(f"/v1/artifacts/{ident}/content")).status_code == 401
+    assert problems.unexpected() == []

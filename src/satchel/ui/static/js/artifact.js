@@ -27,7 +27,8 @@ export async function artifact(root, id) {
       h("section", { class: "card stack" }, h("h2", {}, "Details"), details(meta)),
       h("section", { class: "card stack" }, h("h2", {}, "Preview"), shown)),
     actions(meta, problem),
-    h("section", { class: "card stack" }, h("h2", {}, "Share"), share(meta, problem)),
+    h("section", { class: "card stack" }, h("h2", {}, "Share"), share(meta, problem),
+      visibility(meta, problem), collections(meta, problem)),
     h("section", { class: "card stack" }, h("h2", {}, "Edit"), editor(meta, problem)),
     h("div", { class: "two" },
       h("section", { class: "card stack" }, h("h2", {}, "Aspects"), aspects(meta)),
@@ -123,6 +124,39 @@ function share(meta, problem) {
         copy.disabled = false;
       } catch (err) { mount(problem, errorBox(err)); }
     } }, "Make a link"), link, copy);
+}
+
+// Public: anyone who has the id or a link reads it, without a token (docs/sharing.md).
+function visibility(meta, problem) {
+  const open = meta.policy === "public";
+  return h("div", { class: "row" },
+    h("span", { id: "policy" }, open ? "Public: anyone with its link reads it, without a token"
+      : "Private: readable within its scope only"),
+    h("button", { type: "button", id: "toggle-policy", onclick: async () => {
+      mount(problem);
+      try {
+        await api(path`/v1/artifacts/${meta.artifact_id}/policy`, { method: "PUT", json: { policy: open ? "private" : "public" } });
+        toast(open ? "Now private" : "Now public");
+        location.reload();
+      } catch (err) { mount(problem, errorBox(err)); }
+    } }, open ? "Make private" : "Make public"));
+}
+
+function collections(meta, problem) {
+  const list = h("span", { id: "collections" }, "…");
+  api(path`/v1/artifacts/${meta.artifact_id}/collections`)
+    .then((found) => { list.textContent = found.collections.join(", ") || "none"; })
+    .catch((err) => { list.textContent = err.message; });
+  const name = h("input", { name: "collection", size: 20, placeholder: "collection name" });
+  return h("div", { class: "row" }, h("span", {}, "Collections:"), list, field("Add to", name),
+    h("button", { type: "button", id: "add-collection", onclick: async () => {
+      mount(problem);
+      try {
+        await api(path`/v1/collections/${name.value}/add`, { method: "POST", json: { artifact_ids: [meta.artifact_id] } });
+        toast(`Added to ${name.value}`);
+        location.reload();
+      } catch (err) { mount(problem, errorBox(err)); }
+    } }, "Add"));
 }
 
 function editor(meta, problem) {
