@@ -139,6 +139,13 @@ async def test_write_read_list_search_and_change(
         assert len((await call(client, "search_artifacts", mime_prefix="image/"))["items"]) == 1
         by_digest = await call(client, "search_artifacts", sha256=made["sha256"])
         assert len(by_digest["items"]) == 1
+        await store.add_to_collection("reef", [image["artifact_id"]], user_id="alice")
+        members = await call(client, "search_artifacts", collection="urn:satchel:collection:reef")
+        assert [i["artifact_id"] for i in members["items"]] == [image["artifact_id"]]
+        by_urn = await call(
+            client, "get_metadata", artifact_id=f"urn:satchel:artifact:{made['artifact_id']}"
+        )
+        assert by_urn["filename"] == "notes/a.md"
 
         text = await client.call_tool("read_artifact", {"artifact_id": made["uri"]})
         assert isinstance(text.content[0], types.TextContent)

@@ -92,6 +92,7 @@ class SearchArgs(Paged):
     scope: str | None = Field(None, description="session, user or sandbox")
     session_id: str | None = None
     sha256: str | None = Field(None, description="sha256:<hex>: artifacts holding this content")
+    collection: str | None = Field(None, description="only members of this collection")
     order: str = Field("-stored_at", description=ORDER)
 
 
@@ -104,6 +105,7 @@ async def _search(call: Call, args: SearchArgs) -> Output:
         meta_filter=args.meta,
         filename_glob=args.filename_glob,
         sha256=args.sha256,
+        collection=args.collection,
         order=args.order,
         limit=_page(call, args),
         cursor=args.cursor,
