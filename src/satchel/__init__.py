@@ -25,6 +25,7 @@ if _TYPE_CHECKING:
     )
     from satchel.config import Settings
     from satchel.core.api import ArtifactStoreAPI
+    from satchel.core.bulk import DeleteResult
     from satchel.core.content import ArtifactContent
     from satchel.core.errors import (
         AccessDeniedError,
@@ -102,6 +103,7 @@ _WHERE = {
     "ConflictError": "satchel.core.errors",
     "DEFAULT_PRESIGN_EXPIRES": "satchel.core.scopes",
     "DEFAULT_TTL": "satchel.core.scopes",
+    "DeleteResult": "satchel.core.bulk",
     "DuplicateRelativePathError": "satchel.core.errors",
     "GridKeyComponents": "satchel.core.models",
     "InsufficientStorageError": "satchel.core.errors",
@@ -162,6 +164,7 @@ __all__ = [
     "ByteRange",
     "ChecksumMismatchError",
     "ConflictError",
+    "DeleteResult",
     "DuplicateRelativePathError",
     "GridKeyComponents",
     "InsufficientStorageError",

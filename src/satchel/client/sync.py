@@ -240,6 +240,7 @@ class SyncArtifactStore:
     update_metadata = blocking(API.update_metadata)  # type: ignore[arg-type]
     extend_ttl = blocking(API.extend_ttl)
     delete = blocking(API.delete)
+    delete_many = blocking(API.delete_many)
     copy_file = blocking(API.copy_file)
     move_file = blocking(API.move_file)
     store_batch = blocking(API.store_batch)

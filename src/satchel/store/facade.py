@@ -10,7 +10,7 @@ lives, by folder listing:
 ``ledger.py``          routing, blob references, release, discard, garbage collection
 ``creation.py``        validating and committing new artifacts
 ``versions.py``        new versions of an artifact (compare-and-swap)
-``artifacts.py``       stream_upload, metadata, updates, extend_ttl, delete
+``artifacts.py``       stream_upload, metadata, updates, extend_ttl, delete, delete_many
 ``files.py``           copy and move
 ``batch.py``           store_batch
 ``content.py``         open_content, stream_download
@@ -253,6 +253,7 @@ class ArtifactStore(ArtifactStoreAPI):
     update_metadata = forward(API.update_metadata, "_artifacts")
     extend_ttl = forward(API.extend_ttl, "_artifacts")
     delete = forward(API.delete, "_artifacts")
+    delete_many = forward(API.delete_many, "_artifacts")
     copy_file = forward(API.copy_file, "_files")
     move_file = forward(API.move_file, "_files")
     store_batch = forward(API.store_batch, "_batch")

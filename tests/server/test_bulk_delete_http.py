@@ -1,0 +1,80 @@
+"""``POST /v1/batch/delete`` and ``POST /v1/admin/delete-prefix`` against a real `satchel serve`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+
+def _upload(server: Any, who: str, data: bytes = b"x", **params: Any) -> str:
+    with server.client(who) as client:
+        response = client.post("/v1/artifacts", content=data, params=params)
+    assert response.status_code == 201, response.text
+    artifact_id: str = response.json()["artifact_id"]
+    return artifact_id
+
+
+def _status(server: Any, who: str, artifact_id: str) -> int:
+    with server.client(who) as client:
+        return client.get(f"/v1/artifacts/{artifact_id}").status_code
+
+
+def test_batch_delete_answers_per_item_in_one_request(server: Any) -> None:
+    first = _upload(server, "alice", b"1", scope="user")
+    second = _upload(server, "alice", b"2", scope="user")
+    theirs = _upload(server, "bob", b"3", scope="user")
+    missing = "0" * 32
+    with server.client("alice") as client:
+        response = client.post(
+            "/v1/batch/delete", json={"ids": [first, missing, theirs, second, first]}
+        )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert [(r["artifact_id"], r["status"], r["code"]) for r in body["results"]] == [
+        (first, "deleted", None),
+        (missing, "not_found", "not_found"),
+        (theirs, "denied", "access_denied"),
+        (second, "deleted", None),
+    ]
+    assert (body["deleted"], body["failed"]) == (2, 2)
+    assert _status(server, "alice", first) == 404
+    assert _status(server, "alice", second) == 404
+    assert _status(server, "bob", theirs) == 200
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"ids": "abc"},
+        {"ids": ["ok-id", "../etc"]},
+        {"ids": ["ok-id", 5]},
+        {"ids": ["ok-id"], "extra": 1},
+        {},
+        [],
+    ],
+)
+def test_a_bad_body_is_a_400_and_deletes_nothing(server: Any, body: Any) -> None:
+    keep = _upload(server, "alice", b"keep", scope="user")
+    if isinstance(body, dict) and isinstance(body.get("ids"), list):
+        body["ids"][0] = keep
+    with server.client("alice") as client:
+        response = client.post("/v1/batch/delete", json=body)
+    assert response.status_code == 400, response.text
+    assert response.json()["error"] == "invalid_request"
+    assert _status(server, "alice", keep) == 200
+
+
+def test_more_than_1000_ids_is_a_413(server: Any) -> None:
+    keep = _upload(server, "alice", b"keep", scope="user")
+    with server.client("alice") as client:
+        response = client.post(
+            "/v1/batch/delete", json={"ids": [keep] + [f"a{n}" for n in range(1000)]}
+        )
+    assert response.status_code == 413
+    assert _status(server, "alice", keep) == 200
+
+
+def test_batch_delete_needs_a_token(server: Any) -> None:
+    with server.client() as client:
+        assert client.post("/v1/batch/delete", json={"ids": []}).status_code == 401
