@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import pytest
@@ -78,3 +79,66 @@ def test_more_than_1000_ids_is_a_413(server: Any) -> None:
 def test_batch_delete_needs_a_token(server: Any) -> None:
     with server.client() as client:
         assert client.post("/v1/batch/delete", json={"ids": []}).status_code == 401
+
+
+def _sandbox(server: Any) -> str:
+    with server.client("admin") as client:
+        sandbox: str = client.get("/v1/whoami").json()["sandbox_id"]
+    return sandbox
+
+
+def test_delete_prefix_previews_then_deletes_for_admins_only(server: Any) -> None:
+    session = f"http-{uuid.uuid4().hex[:12]}"
+    inside = [_upload(server, "admin", b"abc", session_id=session) for _ in range(3)]
+    sibling = _upload(server, "admin", b"z", session_id=session + "x")
+    prefix = f"grid/{_sandbox(server)}/sessions/{session}/"
+    with server.client("alice") as client:
+        refused = client.post("/v1/admin/delete-prefix", json={"prefix": prefix})
+    assert refused.status_code == 403
+    with server.client() as client:
+        assert client.post("/v1/admin/delete-prefix", json={"prefix": prefix}).status_code == 401
+
+    with server.client("admin") as client:
+        acting = client.post(
+            "/v1/admin/delete-prefix", params={"user_id": "alice"}, json={"prefix": prefix}
+        )
+        assert acting.status_code == 403  # an admin acting for a user is that user
+        preview = client.post("/v1/admin/delete-prefix", json={"prefix": prefix})
+        assert preview.status_code == 200, preview.text
+        assert (preview.json()["count"], preview.json()["bytes"]) == (3, 9)
+        assert all(_status(server, "admin", i) == 200 for i in inside)
+
+        done = client.post(
+            "/v1/admin/delete-prefix", json={"prefix": prefix, "dry_run": False, "page_size": 2}
+        )
+    assert done.status_code == 200, done.text
+    report = done.json()
+    assert (report["count"], report["pages"], report["complete"]) == (3, 2, True)
+    assert sorted(report["ids"]) == sorted(inside)
+    assert all(_status(server, "admin", i) == 404 for i in inside)
+    assert _status(server, "admin", sibling) == 200
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"prefix": ""},
+        {"prefix": "grid/"},
+        {"prefix": "grid/other/sessions/x/"},
+        {"prefix": "grid/{sandbox}/sessions/../x/"},
+        {"prefix": "grid/{sandbox}/sessions/x/", "dry_run": "no"},
+        {"prefix": "grid/{sandbox}/sessions/x/", "page_size": 0},
+        {"prefix": "grid/{sandbox}/sessions/x/", "surprise": 1},
+        {},
+    ],
+)
+def test_a_bad_prefix_is_a_400_and_changes_nothing(server: Any, body: dict[str, Any]) -> None:
+    session = f"bad-{uuid.uuid4().hex[:12]}"
+    kept = _upload(server, "admin", b"k", session_id=session)
+    if "prefix" in body:
+        prefix = body["prefix"].replace("{sandbox}", _sandbox(server))
+        body = {"dry_run": False, **body, "prefix": prefix.replace("/x/", f"/{session}/")}
+    with server.client("admin") as client:
+        response = client.post("/v1/admin/delete-prefix", json=body)
+    assert response.status_code == 400, response.text
+    assert _status(server, "admin", kept) == 200

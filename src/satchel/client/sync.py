@@ -280,6 +280,7 @@ class SyncArtifactStore:
     collect_garbage = blocking(API.collect_garbage)
     check_storage = blocking(API.check_storage)
     verify_storage = blocking(API.verify_storage)
+    delete_prefix = blocking(API.delete_prefix)
     create_api_key = blocking(API.create_api_key)
     list_api_keys = blocking(API.list_api_keys)
     revoke_api_key = blocking(API.revoke_api_key)

@@ -1,10 +1,14 @@
-"""Bulk deletes, stated once: the per-item result of ``delete_many`` and the rules of its id
-list. Pure, no I/O.
+"""Bulk deletes, stated once: the per-item result of ``delete_many``, the rules of its id list,
+and what a grid-key prefix of ``delete_prefix`` may name. Pure, no I/O.
 
 ``delete_many`` answers one :class:`DeleteResult` per distinct id, in the order the ids were
 given (a repeated id is deleted once and reported once, at its first position). Each item is
 deleted exactly as ``delete`` would delete it, and its result carries the error ``delete``
 would have raised, so a bulk delete tells a caller nothing a single delete would not.
+
+A prefix names whole segments of grid keys (:mod:`satchel.core.grid`):
+``grid/{sandbox}/sessions/{session}/`` matches that session's artifacts and never those of
+``{session}abc``; a trailing ``/`` is implied.
 """
 
 from __future__ import annotations
@@ -24,10 +28,27 @@ from satchel.core.errors import (
 )
 from satchel.core.validation import check_id
 
-__all__ = ["MAX_DELETE_IDS", "DeleteResult", "DeleteStatus", "check_delete_ids"]
+__all__ = [
+    "DEFAULT_PREFIX_PAGE",
+    "MAX_DELETE_IDS",
+    "MAX_PREFIX_PAGE",
+    "PREFIX_LISTED",
+    "DeleteResult",
+    "DeleteStatus",
+    "check_delete_ids",
+    "check_key_prefix",
+    "check_prefix_paging",
+]
 
 MAX_DELETE_IDS = 1000
 """The most ids one ``delete_many`` call takes (more: TooLargeError, HTTP 413)."""
+
+DEFAULT_PREFIX_PAGE = 500
+"""Artifacts ``delete_prefix`` reads (and deletes) per page, unless told otherwise."""
+
+MAX_PREFIX_PAGE = 1000
+PREFIX_LISTED = 1000
+"""How many ids (and skipped items) a ``delete_prefix`` report lists; counts cover all."""
 
 DeleteStatus = Literal["deleted", "not_found", "denied", "held", "error"]
 
@@ -36,6 +57,7 @@ _STATUS_OF: tuple[tuple[type[ArtifactStoreError], DeleteStatus], ...] = (
     (ArtifactNotFoundError, "not_found"),
     (AccessDeniedError, "denied"),
 )
+_SCOPE_SEGMENTS = {"sessions": 5, "users": 5, "shared": 4}  # the most segments a prefix has
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -94,3 +116,46 @@ def check_delete_ids(artifact_ids: Iterable[object]) -> list[str]:
         )
     distinct = dict.fromkeys(check_id("artifact_id", value) for value in artifact_ids)
     return list(distinct)
+
+
+def check_key_prefix(prefix: object, sandbox_id: str) -> str:
+    """A grid-key prefix of this sandbox, validated, without its trailing ``/``.
+
+    It is ``grid/{sandbox}/{sessions|users|shared}`` followed by at most the segments a grid
+    key of that scope has; each segment is an id (no empty, ``.``/``..`` or traversal part).
+
+    Raises InvalidRequestError otherwise (another sandbox's prefix included).
+    """
+    if not isinstance(prefix, str) or not prefix.strip():
+        raise InvalidRequestError("prefix must be a non-empty grid key prefix")
+    trimmed = prefix[:-1] if prefix.endswith("/") else prefix
+    parts = trimmed.split("/")
+    if parts[0] != "grid" or len(parts) < 3:
+        raise InvalidRequestError(
+            f"prefix {prefix!r} is not under grid/{sandbox_id}/(sessions|users|shared)/"
+        )
+    for part in parts[1:]:
+        check_id("prefix segment", part)
+    if parts[1] != sandbox_id:
+        raise InvalidRequestError(f"prefix {prefix!r} is not in this sandbox ({sandbox_id})")
+    most = _SCOPE_SEGMENTS.get(parts[2])
+    if most is None:
+        raise InvalidRequestError(
+            f"prefix {prefix!r}: the third segment is sessions, users or shared"
+        )
+    if len(parts) > most:
+        raise InvalidRequestError(f"prefix {prefix!r} is longer than a grid key")
+    return trimmed
+
+
+def check_prefix_paging(limit: object, page_size: object) -> None:
+    """Raise InvalidRequestError unless *limit* is None or positive and *page_size* is from 1
+    to :data:`MAX_PREFIX_PAGE`."""
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
+        raise InvalidRequestError("limit must be a positive number of artifacts (or None)")
+    if (
+        isinstance(page_size, bool)
+        or not isinstance(page_size, int)
+        or not 1 <= page_size <= MAX_PREFIX_PAGE
+    ):
+        raise InvalidRequestError(f"page_size must be from 1 to {MAX_PREFIX_PAGE}")

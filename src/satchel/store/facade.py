@@ -22,6 +22,7 @@ lives, by folder listing:
 ``uploads.py``         upload sessions shared by the three kinds above
 ``sessions.py``        create, validate, describe sessions
 ``admin.py``           configuration checks, health, stats, purge, GC
+``prefix_delete.py``   delete_prefix: an admin's paged delete under a grid-key prefix
 ``keys.py``            API keys
 ``packages.py``        packages: create, ingest, finalize, manifests, reads
 ``schemas.py``         metadata schemas (JSON Schema) packages are checked against
@@ -68,6 +69,7 @@ from satchel.store.listing import ListingService
 from satchel.store.locks import BlobLocks
 from satchel.store.multipart import MultipartService
 from satchel.store.packages import PackageService
+from satchel.store.prefix_delete import PrefixDeleter
 from satchel.store.presign import PresignService
 from satchel.store.presigned_uploads import PresignedUploadService
 from satchel.store.proxy import ProxyService
@@ -174,6 +176,7 @@ class ArtifactStore(ArtifactStoreAPI):
         self._artifacts = ArtifactService(context, gate, ledger, creator, versions)
         self._files = FileService(context, gate, ledger, creator, versions)
         self._batch = BatchService(context, gate, creator, self._artifacts)
+        self._prefix_delete = PrefixDeleter(context, gate, ledger, self._artifacts)
         self._content = ContentService(context, gate, ledger)
         self._listing = ListingService(context, gate)
         self._presigned_uploads = PresignedUploadService(context, gate, creator, uploads, signer)
@@ -289,6 +292,7 @@ class ArtifactStore(ArtifactStoreAPI):
     collect_garbage = forward(API.collect_garbage, "_admin")
     check_storage = forward(API.check_storage, "_integrity")
     verify_storage = forward(API.verify_storage, "_verifier")
+    delete_prefix = forward(API.delete_prefix, "_prefix_delete")
     create_api_key = forward(API.create_api_key, "_keys")
     list_api_keys = forward(API.list_api_keys, "_keys")
     revoke_api_key = forward(API.revoke_api_key, "_keys")
