@@ -62,6 +62,7 @@ if _TYPE_CHECKING:
         ArtifactMetadata,
         GridKeyComponents,
     )
+    from satchel.core.progress import TransferProgress
     from satchel.core.ranges import ByteRange
     from satchel.core.requests import (
         MultipartUploadCompleteRequest,
@@ -133,6 +134,7 @@ _WHERE = {
     "StreamDownloadRequest": "satchel.core.requests",
     "StreamUploadRequest": "satchel.core.requests",
     "SyncArtifactStore": "satchel.client",
+    "TransferProgress": "satchel.core.progress",
     "TooLargeError": "satchel.core.errors",
     "UNSET": "satchel.core.unset",
     "UnauthorizedError": "satchel.core.errors",
@@ -195,6 +197,7 @@ __all__ = [
     "StreamUploadRequest",
     "SyncArtifactStore",
     "TooLargeError",
+    "TransferProgress",
     "UnauthorizedError",
     "Unset",
     "UnsupportedMediaTypeError",

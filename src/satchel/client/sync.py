@@ -35,6 +35,7 @@ from satchel.core.errors import InvalidRequestError
 from satchel.core.models import ArtifactMetadata, GridKeyComponents
 from satchel.core.requests import ProgressCallback, StreamDownloadRequest, StreamUploadRequest
 from satchel.core.scopes import Scope
+from satchel.core.streams import checked_stream
 from satchel.core.unset import UNSET, Unset
 
 if TYPE_CHECKING:
@@ -551,17 +552,9 @@ class SyncArtifactStore:
         if not source.is_file():
             raise InvalidRequestError(f"{source} is not a file")
         total = source.stat().st_size
-
-        async def chunks() -> AsyncIterator[bytes]:
-            sent = 0
-            async for chunk in _file_chunks(source):
-                sent += len(chunk)
-                if progress is not None:
-                    progress(sent, total)
-                yield chunk
-
-        return self.update_file_stream(
-            artifact_id, chunks(), if_match=if_match, user_id=user_id, session_id=session_id
+        chunks = checked_stream(_file_chunks(source), total, progress)  # a file that changed
+        return self.update_file_stream(  # size meanwhile fails, changing nothing
+            artifact_id, chunks, if_match=if_match, user_id=user_id, session_id=session_id
         )
 
 
