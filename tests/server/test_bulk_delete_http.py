@@ -5,7 +5,10 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import httpx
 import pytest
+
+from satchel import RemoteArtifactStore
 
 
 def _upload(server: Any, who: str, data: bytes = b"x", **params: Any) -> str:
@@ -142,3 +145,24 @@ def test_a_bad_prefix_is_a_400_and_changes_nothing(server: Any, body: dict[str, 
         response = client.post("/v1/admin/delete-prefix", json=body)
     assert response.status_code == 400, response.text
     assert _status(server, "admin", kept) == 200
+
+
+class _Counting(httpx.AsyncHTTPTransport):
+    def __init__(self) -> None:
+        super().__init__()
+        self.requests: list[str] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(f"{request.method} {request.url.path}")
+        return await super().handle_async_request(request)
+
+
+async def test_the_remote_client_deletes_many_in_one_request(server: Any) -> None:
+    ids = [_upload(server, "alice", bytes([n]), scope="user") for n in range(20)]
+    counting = _Counting()
+    async with RemoteArtifactStore(server.url, server.token("alice"), transport=counting) as store:
+        counting.requests.clear()
+        results = await store.delete_many(ids)
+    assert counting.requests == ["POST /v1/batch/delete"]
+    assert [r.artifact_id for r in results] == ids
+    assert all(r.deleted for r in results)

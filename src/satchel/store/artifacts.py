@@ -3,6 +3,7 @@ many: a bulk delete runs the single delete path per item)."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import AsyncIterable
 from typing import Any
@@ -184,7 +185,8 @@ class ArtifactService:
         wanted = check_delete_ids(artifact_ids)  # one bad id refuses all, before any delete
         caller = await self.gate.caller(user_id, session_id)
         results = [await self.try_delete(artifact_id, caller) for artifact_id in wanted]
-        await self.ledger.collect_if_eager()
+        with contextlib.suppress(ArtifactStoreError):  # never hide the results: GC retries
+            await self.ledger.collect_if_eager()
         return results
 
     async def try_delete(self, artifact_id: str, caller: Caller) -> DeleteResult:

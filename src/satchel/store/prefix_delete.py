@@ -10,6 +10,7 @@ the same call again resumes, since deleted rows are no longer matched.
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from satchel.core.bulk import (
@@ -108,8 +109,8 @@ class PrefixDeleter:
                     records, after = await reader.artifacts_under_key(
                         self.context.sandbox_id, key_prefix, after=after, limit=page_size
                     )
-                    held = await reader.packages.held(
-                        "artifact", [record.artifact_id for record in records]
+                    held = await reader.packages.held(  # a real run asks each delete
+                        "artifact", [record.artifact_id for record in records] if dry_run else []
                     )
             except ArtifactStoreError as exc:
                 report.failed(exc.code, exc.message)
@@ -126,15 +127,22 @@ class PrefixDeleter:
                     report.removed(record)
                 elif result.status == "error":  # a backend or the catalog failing: stop here
                     report.failed(result.code or "internal_error", result.message or "")
-                    await self.ledger.collect_if_eager()
+                    await self._collect()
                     return report.body
                 else:  # held, retained, or deleted meanwhile
                     report.skipped(result)
             if not dry_run:
-                await self.ledger.collect_if_eager()
+                await self._collect()
             if after is None:
                 report.body["complete"] = True
                 return report.body
+
+    async def _collect(self) -> None:
+        """Reclaim the bytes of what was deleted when collection is eager; a failure here
+        loses nothing (garbage collection finds those bytes later), so it never hides the
+        report."""
+        with contextlib.suppress(ArtifactStoreError):
+            await self.ledger.collect_if_eager()
 
     def _preview(self, record: ArtifactRecord, held: bool, report: _Report) -> None:
         """What a real run would do with *record*, as ``guard_removal`` would decide."""
