@@ -170,3 +170,17 @@ def test_no_face_offers_public_methods_outside_the_contract(face: type) -> None:
 
 def test_the_methods_of_the_contract_are_what_the_api_module_lists() -> None:
     assert set(_methods_only()) <= set(dir(ArtifactStoreAPI))
+
+
+@pytest.mark.parametrize("face", [ArtifactStore, RemoteArtifactStore, SyncArtifactStore])
+def test_bulk_deletes_and_part_progress_are_on_every_face(face: type) -> None:
+    """Issue 19: delete_many and delete_prefix are primitives of every face (the remote one
+    one request each), and the per-request uploads take a progress callback."""
+    for name in ("delete_many", "delete_prefix"):
+        assert name in CONTRACT, name
+        assert not is_derived(CONTRACT[name]), name
+        assert _parameters(getattr(face, name)) == _parameters(_contract(name)), name
+    assert "dry_run" in inspect.signature(_contract("delete_prefix")).parameters
+    assert inspect.signature(_contract("delete_prefix")).parameters["dry_run"].default is True
+    for name in ("upload_part", "tus_append"):
+        assert "progress_callback" in inspect.signature(getattr(face, name)).parameters, name

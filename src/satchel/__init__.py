@@ -35,6 +35,7 @@ if _TYPE_CHECKING:
     )
     from satchel.config import Settings
     from satchel.core.api import ArtifactStoreAPI
+    from satchel.core.bulk import DeleteResult
     from satchel.core.content import ArtifactContent
     from satchel.core.errors import (
         AccessDeniedError,
@@ -71,6 +72,7 @@ if _TYPE_CHECKING:
         ArtifactMetadata,
         GridKeyComponents,
     )
+    from satchel.core.progress import TransferProgress
     from satchel.core.ranges import ByteRange
     from satchel.core.requests import (
         MultipartUploadCompleteRequest,
@@ -117,6 +119,7 @@ _WHERE = {
     "ConflictError": "satchel.core.errors",
     "DEFAULT_PRESIGN_EXPIRES": "satchel.core.scopes",
     "DEFAULT_TTL": "satchel.core.scopes",
+    "DeleteResult": "satchel.core.bulk",
     "DuplicateRelativePathError": "satchel.core.errors",
     "GridKeyComponents": "satchel.core.models",
     "InsufficientStorageError": "satchel.core.errors",
@@ -149,6 +152,7 @@ _WHERE = {
     "StreamDownloadRequest": "satchel.core.requests",
     "StreamUploadRequest": "satchel.core.requests",
     "SyncArtifactStore": "satchel.client",
+    "TransferProgress": "satchel.core.progress",
     "TooLargeError": "satchel.core.errors",
     "UNSET": "satchel.core.unset",
     "UnauthorizedError": "satchel.core.errors",
@@ -185,6 +189,7 @@ __all__ = [
     "ByteRange",
     "ChecksumMismatchError",
     "ConflictError",
+    "DeleteResult",
     "DuplicateRelativePathError",
     "GridKeyComponents",
     "InsufficientStorageError",
@@ -218,6 +223,7 @@ __all__ = [
     "StreamUploadRequest",
     "SyncArtifactStore",
     "TooLargeError",
+    "TransferProgress",
     "UnauthorizedError",
     "Unset",
     "UnsupportedMediaTypeError",

@@ -320,6 +320,36 @@ class CatalogReader:
         next_cursor = order.cursor(rows[limit - 1]) if more else None
         return ArtifactPage(_records(rows[:limit]), next_cursor)
 
+    async def artifacts_under_key(
+        self, sandbox_id: str, prefix: str, *, after: str | None, limit: int
+    ) -> tuple[list[ArtifactRecord], str | None]:
+        """One page of the artifacts (expired ones too) whose grid key is *prefix* or lies
+        under ``prefix/`` (whole segments: ``…/s1`` never matches ``…/s10/x``), in key order
+        after the key *after*; and the key to continue after (None: no more)."""
+        below = prefix + "/"
+        clauses: list[Any] = [
+            artifacts.c.sandbox_id == sandbox_id,
+            or_(
+                artifacts.c.key == prefix,
+                and_(
+                    artifacts.c.key.like(_like_prefix(below), escape="\\"),
+                    # SQLite's LIKE ignores ASCII case; grid keys are case-sensitive.
+                    func.substr(artifacts.c.key, 1, len(below)) == below,
+                ),
+            ),
+        ]
+        parts = prefix.split("/")  # grid/{sandbox}/{sessions|users}/{id}/…: use their indexes
+        if len(parts) >= 4 and parts[2] == "sessions":
+            clauses.append(artifacts.c.session_id == parts[3])
+        elif len(parts) >= 4 and parts[2] == "users":
+            clauses.append(artifacts.c.owner_id == parts[3])
+        if after is not None:
+            clauses.append(artifacts.c.key > after)
+        query = select(artifacts).where(*clauses).order_by(artifacts.c.key).limit(limit)
+        rows = (await self.conn.execute(query)).all()
+        last = rows[-1].key if len(rows) == limit else None
+        return _records(rows), last
+
     async def get_session(self, session_id: str) -> SessionRecord | None:
         row = (await self.conn.execute(_GET_SESSION, {"session_id": session_id})).first()
         return None if row is None else to_session(row)

@@ -426,16 +426,43 @@ def rm(
     url: str = URL_OPTION,
     token: str = TOKEN_OPTION,
 ) -> None:
-    """Delete artifacts (all that can be: exit 1 when some could not, naming them)."""
+    """Delete artifacts (all that can be: exit 1 when some could not, naming them).
+
+    Many ids go in bulk deletes (one request per 1000 ids to a server); each is deleted as a
+    single delete would be. With --if-match, each id is deleted alone, only at that etag.
+    """
+    from satchel.core.bulk import MAX_DELETE_IDS
+    from satchel.core.validation import check_id
+
     outcome = Outcome("deleted", as_json=as_json, quiet=False)
+    wanted: list[str] = []
+    for artifact_id in dict.fromkeys(artifact_ids):  # a repeated id is deleted once
+        try:
+            wanted.append(check_id("artifact_id", artifact_id))
+        except ArtifactStoreError as exc:
+            outcome.error(artifact_id, exc)
+    failures: dict[str, ArtifactStoreError | None] = {}
     with open_store(url, token) as store:
-        for artifact_id in artifact_ids:
-            try:
-                store.delete(artifact_id, if_match=if_match, user_id=user, session_id=session)
-            except ArtifactStoreError as exc:
-                outcome.error(artifact_id, exc)
-                continue
+        if if_match is None:
+            for start in range(0, len(wanted), MAX_DELETE_IDS):
+                chunk = wanted[start : start + MAX_DELETE_IDS]
+                for result in store.delete_many(chunk, user_id=user, session_id=session):
+                    if not result.deleted:
+                        failures[result.artifact_id] = result.error()
+        else:
+            for artifact_id in wanted:
+                try:
+                    store.delete(artifact_id, if_match=if_match, user_id=user, session_id=session)
+                except ArtifactStoreError as exc:
+                    failures[artifact_id] = exc
+    for artifact_id in wanted:
+        error = failures.get(artifact_id)
+        if artifact_id in failures:
+            outcome.error(artifact_id, error or "failed")
+        else:
             outcome.ok({"artifact_id": artifact_id, "deleted": True}, f"deleted {artifact_id}")
+    if not as_json and len(artifact_ids) > 1 and not outcome.failed:
+        outcome.note(f"{outcome.done} deleted")
     outcome.finish()
 
 

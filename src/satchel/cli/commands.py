@@ -1,4 +1,4 @@
-"""Administrative commands of the ``satchel`` CLI: health, migrate, storage, keys.
+"""Administrative commands of the ``satchel`` CLI: health, migrate, storage, keys, admin.
 
 The artifact commands are in :mod:`satchel.cli.artifacts`, :mod:`satchel.cli.listing` and
 :mod:`satchel.cli.sync`; what they all share (the store, options, output) in
@@ -17,6 +17,7 @@ from satchel.cli.common import (
     TOKEN_OPTION,
     URL_OPTION,
     fail,
+    human_size,
     open_store,
     print_json,
     stderr,
@@ -25,7 +26,7 @@ from satchel.cli.common import (
 if TYPE_CHECKING:  # the client and its models load when a command runs, not for --help
     from satchel.core.apikeys import ApiKey
 
-__all__ = ["keys_app", "register", "storage_app"]
+__all__ = ["admin_app", "keys_app", "register", "storage_app"]
 
 keys_app = typer.Typer(
     rich_markup_mode=None,
@@ -34,6 +35,9 @@ keys_app = typer.Typer(
 )
 storage_app = typer.Typer(
     rich_markup_mode=None, help="Storage integrity (fsck).", no_args_is_help=True
+)
+admin_app = typer.Typer(
+    rich_markup_mode=None, help="Sandbox-wide acts of an admin.", no_args_is_help=True
 )
 
 
@@ -228,9 +232,56 @@ def keys_revoke(
     typer.echo(_key_row(key))
 
 
+# -- admin ----------------------------------------------------------------------------------
+
+
+@admin_app.command("delete-prefix")
+def admin_delete_prefix(
+    prefix: str = typer.Argument(..., help="a grid key prefix: grid/SANDBOX/sessions/ID/ …"),
+    apply: bool = typer.Option(False, "--apply", help="delete (default: only report)"),
+    limit: int = typer.Option(None, "--limit", min=1, help="delete at most this many"),
+    page_size: int = typer.Option(
+        500, "--page-size", min=1, max=1000, help="artifacts read per page"
+    ),
+    url: str | None = URL_OPTION,
+    token: str | None = TOKEN_OPTION,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Delete every artifact under a grid key prefix (admins); a dry run without --apply.
+
+    The prefix names whole segments (grid/S/sessions/abc never matches grid/S/sessions/abcd).
+    Artifacts under a legal hold or retention are skipped and listed. Exit status 1 when the
+    walk stopped on a failure or, with --apply, when some artifact was skipped.
+    """
+    with open_store(url, token) as store:
+        report: dict[str, Any] = store.delete_prefix(
+            prefix, dry_run=not apply, limit=limit, page_size=page_size
+        )
+    if as_json:
+        print_json(report)
+    else:
+        for artifact_id in report["ids"]:
+            typer.echo(artifact_id)
+        for item in report["skipped_items"]:
+            typer.echo(f"skipped  {item['artifact_id']}  {item['code']}: {item['message']}")
+        verb = "would delete" if report["dry_run"] else "deleted"
+        size = human_size(report["bytes"])
+        more = "" if report["complete"] else " (stopped before the end; run it again to go on)"
+        typer.echo(
+            f"{verb} {report['count']} artifact(s), {size}; skipped {report['skipped']}; "
+            f"{report['pages']} page(s){more}"
+        )
+    if report["error"] is not None:
+        error = report["error"]
+        raise fail(f"stopped by {error['code']}: {error['message']}", 1)
+    if apply and report["skipped"]:
+        raise typer.Exit(1)
+
+
 def register(app: typer.Typer) -> None:
     """Add these commands to the ``satchel`` app."""
     for command in (health, migrate):
         app.command()(command)
     app.add_typer(keys_app, name="keys")
     app.add_typer(storage_app, name="storage")
+    app.add_typer(admin_app, name="admin")

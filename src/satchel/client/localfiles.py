@@ -44,6 +44,8 @@ def file_sha256(
             size += len(chunk)
             if progress is not None:
                 progress(size, total)
+    if progress is not None and (size == 0 or size != total):  # the last call is (size, size)
+        progress(size, size)
     return f"sha256:{digest.hexdigest()}", size
 
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from satchel.client.transport import RemoteBase, _json_body, _params, _path
 from satchel.core.apikeys import ApiKey, api_key_from_dict, check_key_id
+from satchel.core.bulk import DEFAULT_PREFIX_PAGE, check_prefix_paging
 from satchel.core.errors import ArtifactNotFoundError, UnauthorizedError
 from satchel.core.validation import check_id, check_ttl
 
@@ -94,6 +95,25 @@ class RemoteAdminMixin(RemoteBase):
         """The service's storage verification (see the contract); needs an admin token."""
         params = _params(backend=backend, sample=sample, user_id=user_id)
         answer = await self._request("POST", "/v1/admin/storage/verify", params=params)
+        report: dict[str, Any] = answer.json()
+        return report
+
+    async def delete_prefix(
+        self,
+        prefix: str,
+        *,
+        dry_run: bool = True,
+        limit: int | None = None,
+        page_size: int = DEFAULT_PREFIX_PAGE,
+        user_id: str | None = None,
+    ) -> dict[str, Any]:
+        """The service's delete by grid-key prefix (see the contract); needs an admin token.
+        A dry run unless ``dry_run=False``."""
+        check_prefix_paging(limit, page_size)
+        body = {"prefix": prefix, "dry_run": dry_run, "limit": limit, "page_size": page_size}
+        answer = await self._request(
+            "POST", "/v1/admin/delete-prefix", params=_params(user_id=user_id), json_body=body
+        )
         report: dict[str, Any] = answer.json()
         return report
 

@@ -18,6 +18,7 @@ from satchel.client.transport import (
     _path,
     _ttl,
 )
+from satchel.core.bulk import DeleteResult, check_delete_ids
 from satchel.core.errors import InvalidRequestError
 from satchel.core.models import ArtifactMetadata
 from satchel.core.requests import StreamUploadRequest
@@ -213,6 +214,24 @@ class RemoteArtifactsMixin(RemoteBase):
             headers=_etag_header(if_match),
         )
         return True
+
+    async def delete_many(
+        self,
+        artifact_ids: list[str],
+        *,
+        user_id: str | None = None,
+        session_id: str | None = None,
+    ) -> list[DeleteResult]:
+        """Delete several artifacts in one request (``POST /v1/batch/delete``), each as
+        :meth:`delete` would; a result per distinct id, in order."""
+        wanted = check_delete_ids(artifact_ids)  # refused here as the service would
+        response = await self._request(
+            "POST",
+            "/v1/batch/delete",
+            params=_params(user_id=user_id, session_id=session_id),
+            json_body={"ids": wanted},
+        )
+        return [DeleteResult.from_dict(item) for item in response.json()["results"]]
 
     # -- files -------------------------------------------------------------------------------
 

@@ -13,7 +13,7 @@ from satchel.core.models import ArtifactList
 from satchel.core.ranges import ByteRange, plan_read
 from satchel.core.requests import StreamDownloadRequest
 from satchel.core.scopes import Scope
-from satchel.core.streams import report_progress
+from satchel.core.streams import close_stream, reported_stream
 from satchel.core.validation import check_limit
 
 __all__ = ["RemoteReadingMixin"]
@@ -68,11 +68,13 @@ class RemoteReadingMixin(RemoteBase):
         async with self._streaming(path, params) as answer:
             length = answer.headers.get("content-length")
             total = int(length) if length and length.isdigit() else None
-            done = 0
-            async for chunk in answer.aiter_bytes(request.chunk_size):
-                done += len(chunk)
-                yield chunk
-                await report_progress(request.progress_callback, done, total)
+            chunks = answer.aiter_bytes(request.chunk_size)
+            reported = reported_stream(chunks, total, request.progress_callback)
+            try:
+                async for chunk in reported:
+                    yield chunk
+            finally:
+                await close_stream(reported)
 
     # -- listing -----------------------------------------------------------------------------
 

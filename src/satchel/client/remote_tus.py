@@ -8,9 +8,10 @@ from collections.abc import AsyncIterable
 
 import httpx
 
-from satchel.client.transport import RemoteBase, _params, _path
+from satchel.client.transport import RemoteBase, _checked_body, _params, _path, _surfacing
 from satchel.core.errors import InvalidRequestError, ProviderError
-from satchel.core.streams import as_chunks
+from satchel.core.progress import ProgressCallback
+from satchel.core.streams import as_chunks, byte_length
 from satchel.core.uploads import UploadKind, UploadState, UploadStatus
 
 __all__ = ["TUS_VERSION", "RemoteTusMixin"]
@@ -116,20 +117,24 @@ class RemoteTusMixin(RemoteBase):
         checksum: tuple[str, bytes] | None = None,
         user_id: str | None = None,
         session_id: str | None = None,
+        progress_callback: ProgressCallback | None = None,
     ) -> UploadStatus:
-        """Append *data* at *offset* (tus PATCH, streamed)."""
+        """Append *data* at *offset* (tus PATCH, streamed); *progress_callback* follows the
+        body's bytes, and one that raises cuts the body short there."""
         headers = self._tus_headers(**{"Upload-Offset": str(offset), "Content-Type": _OFFSET_TYPE})
         if checksum is not None:
             algorithm, digest = checksum
             headers["Upload-Checksum"] = f"{algorithm} {base64.b64encode(digest).decode()}"
-        response = await self._request(
+        problem: list[BaseException] = []
+        body = _checked_body(as_chunks(data), byte_length(data), progress_callback, problem)
+        sent = self._request(
             "PATCH",
             _path("/v1/tus/{upload_id}", upload_id=upload_id),
             params=_params(user_id=user_id, session_id=session_id),
             headers=headers,
-            content=as_chunks(data),
+            content=body,
         )
-        return _status(response, upload_id, None)
+        return _status(await _surfacing(problem, sent), upload_id, None)
 
     async def tus_terminate(
         self, upload_id: str, *, user_id: str | None = None, session_id: str | None = None

@@ -7,21 +7,24 @@ from typing import Any
 
 from satchel.client.transport import (
     RemoteBase,
+    _checked_body,
     _checked_meta,
     _json_body,
     _params,
     _path,
+    _surfacing,
 )
 from satchel.core.content import ArtifactContent
 from satchel.core.digests import check_digest
 from satchel.core.errors import InvalidRequestError
 from satchel.core.headers import repr_digest
 from satchel.core.policies import check_url_flavor
+from satchel.core.progress import ProgressCallback
 from satchel.core.ranges import ByteRange
 from satchel.core.requests import MultipartUploadCompleteRequest, MultipartUploadInitRequest
 from satchel.core.scopes import DEFAULT_PRESIGN_EXPIRES, Scope
 from satchel.core.signing import PresignedURL
-from satchel.core.streams import as_chunks
+from satchel.core.streams import as_chunks, byte_length
 from satchel.core.unset import UNSET, Unset
 from satchel.core.uploads import SignedUpload
 from satchel.core.validation import check_ttl
@@ -227,17 +230,21 @@ class RemoteUploadsMixin(RemoteBase):
         *,
         user_id: str | None = None,
         session_id: str | None = None,
+        progress_callback: ProgressCallback | None = None,
     ) -> str:
-        """Upload part *part_number* (bytes or an async byte stream); return its ETag."""
-        response = await self._request(
-            "PUT",
-            _path(
-                "/v1/uploads/{upload_id}/parts/{part_number}",
-                upload_id=upload_id,
-                part_number=part_number,
-            ),
-            params=_params(user_id=user_id, session_id=session_id),
-            content=as_chunks(data),
+        """Upload part *part_number* (bytes or an async byte stream); return its ETag.
+        *progress_callback* follows the part's bytes; one that raises cuts the body off and
+        the part is not stored."""
+        problem: list[BaseException] = []
+        body = _checked_body(as_chunks(data), byte_length(data), progress_callback, problem)
+        path = _path(
+            "/v1/uploads/{upload_id}/parts/{part_number}",
+            upload_id=upload_id,
+            part_number=part_number,
+        )
+        params = _params(user_id=user_id, session_id=session_id)
+        response = await _surfacing(
+            problem, self._request("PUT", path, params=params, content=body)
         )
         return str(response.json()["etag"])
 

@@ -199,6 +199,7 @@ class SyncArtifactStore(SyncFilesMixin):
     update_metadata = blocking(API.update_metadata)  # type: ignore[arg-type]
     extend_ttl = blocking(API.extend_ttl)
     delete = blocking(API.delete)
+    delete_many = blocking(API.delete_many)
     copy_file = blocking(API.copy_file)
     move_file = blocking(API.move_file)
     store_batch = blocking(API.store_batch)
@@ -244,6 +245,7 @@ class SyncArtifactStore(SyncFilesMixin):
     collect_garbage = blocking(API.collect_garbage)
     check_storage = blocking(API.check_storage)
     verify_storage = blocking(API.verify_storage)
+    delete_prefix = blocking(API.delete_prefix)
     create_api_key = blocking(API.create_api_key)
     list_api_keys = blocking(API.list_api_keys)
     revoke_api_key = blocking(API.revoke_api_key)

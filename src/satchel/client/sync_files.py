@@ -29,6 +29,7 @@ from satchel.core.models import ArtifactMetadata
 from satchel.core.ranges import ByteRange
 from satchel.core.requests import ProgressCallback, StreamDownloadRequest, StreamUploadRequest
 from satchel.core.scopes import Scope
+from satchel.core.streams import checked_stream
 from satchel.core.unset import UNSET, Unset
 
 if TYPE_CHECKING:
@@ -361,15 +362,7 @@ class SyncFilesMixin:
         if not source.is_file():
             raise InvalidRequestError(f"{source} is not a file")
         total = source.stat().st_size
-
-        async def chunks() -> AsyncIterator[bytes]:
-            sent = 0
-            async for chunk in file_chunks(source):
-                sent += len(chunk)
-                if progress is not None:
-                    progress(sent, total)
-                yield chunk
-
-        return _store(self).update_file_stream(
-            artifact_id, chunks(), if_match=if_match, user_id=user_id, session_id=session_id
+        chunks = checked_stream(file_chunks(source), total, progress)  # a file that changed
+        return _store(self).update_file_stream(  # size meanwhile fails, changing nothing
+            artifact_id, chunks, if_match=if_match, user_id=user_id, session_id=session_id
         )

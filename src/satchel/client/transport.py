@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import AsyncIterable, AsyncIterator
-from typing import Any
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable
+from typing import Any, TypeVar
 
 import httpx
 
@@ -43,6 +43,8 @@ from satchel.core.validation import (
 )
 
 __all__ = ["RemoteBase", "content_info", "raise_for_response"]
+
+_T = TypeVar("_T")
 
 _BATCH_KEYS = {"data", "mime", "summary", "meta", "filename", "ttl", "scope"}
 
@@ -411,6 +413,18 @@ class RemoteBase(ArtifactStoreAPI):
             "POST", "/v1/artifacts", params=params, content=content, headers=_content_type(mime)
         )
         return self._metadata(response)
+
+
+async def _surfacing(problem: list[BaseException], sending: Awaitable[_T]) -> _T:
+    """Await *sending*, a request whose body is a :func:`_checked_body`: when the body failed
+    (a bad stream, a progress callback that raised), raise that failure rather than what the
+    cut-off request answered."""
+    try:
+        return await sending
+    except BaseException as exc:
+        if problem and problem[0] is not exc:
+            raise problem[0] from None
+        raise
 
 
 async def _checked_body(

@@ -8,7 +8,7 @@ left out is guessed from the filename. Invalid values raise pydantic's ``Validat
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterable, Callable
+from collections.abc import AsyncIterable
 from typing import Any, TypeVar
 
 from pydantic import (
@@ -22,6 +22,7 @@ from pydantic import (
 
 from satchel.core.errors import InvalidRequestError
 from satchel.core.policies import artifact_ref
+from satchel.core.progress import ProgressCallback
 from satchel.core.scopes import DEFAULT_TTL, Scope, parse_scope
 from satchel.core.validation import check_filename, check_id
 
@@ -39,8 +40,8 @@ __all__ = [
 MAX_PARTS = 10_000
 """Part numbers of a multipart upload run from 1 to this (as on S3)."""
 
-ProgressCallback = Callable[[int, int | None], Any]
-"""Called as ``callback(bytes_done, total_bytes_or_None)`` after every chunk."""
+# ProgressCallback: ``callback(bytes_done, total_bytes_or_None)``, by the contract stated in
+# satchel.core.progress.
 
 
 class StreamUploadRequest(BaseModel):

@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import AsyncIterable, AsyncIterator
 
 from satchel.core.errors import InvalidRequestError
-from satchel.core.requests import ProgressCallback
+from satchel.core.progress import ProgressCallback, ProgressReporter
 
 __all__ = [
     "DEFAULT_CHUNK_SIZE",
     "as_chunks",
+    "byte_length",
     "checked_stream",
     "close_stream",
     "first_chunk",
     "iter_bytes",
-    "report_progress",
+    "reported_stream",
 ]
 
 DEFAULT_CHUNK_SIZE = 1024 * 1024
@@ -47,6 +47,15 @@ def as_chunks(data: object) -> AsyncIterable[bytes]:
     )
 
 
+def byte_length(data: object) -> int | None:
+    """The size of bytes-like *data*; None for a stream (its size is known at its end)."""
+    if isinstance(data, bytes | bytearray):
+        return len(data)
+    if isinstance(data, memoryview):
+        return data.nbytes
+    return None
+
+
 async def first_chunk(stream: AsyncIterator[bytes]) -> bytes:
     """The first chunk of *stream* (b"" when empty), read now so that a missing blob fails at
     open; *stream* is closed if that read fails."""
@@ -64,25 +73,29 @@ async def close_stream(stream: object) -> None:
         await aclose()
 
 
-async def report_progress(callback: ProgressCallback | None, done: int, total: int | None) -> None:
-    """Call a sync or async progress callback, if there is one."""
-    if callback is None:
-        return
-    result = callback(done, total)
-    if inspect.isawaitable(result):
-        await result
+async def reported_stream(
+    source: AsyncIterable[bytes], total: int | None, callback: ProgressCallback | None
+) -> AsyncIterator[bytes]:
+    """Pass a download's chunks through, reporting progress by the contract of
+    :mod:`satchel.core.progress` (the last call comes once the stream has ended whole)."""
+    progress = ProgressReporter(callback, total)
+    async for chunk in source:
+        yield chunk
+        await progress.advance(len(chunk))
+    await progress.finish()
 
 
 async def checked_stream(
     source: AsyncIterable[bytes], total: int | None, callback: ProgressCallback | None
 ) -> AsyncIterator[bytes]:
-    """Pass chunks through, checking types and the declared length, reporting progress.
+    """Pass chunks through, checking types and the declared length, reporting progress (by the
+    contract of :mod:`satchel.core.progress`).
 
     Raises InvalidRequestError for a non-bytes chunk or a length other than *total*; a stream
     that runs past *total* fails before its extra bytes are passed on. An empty stream is
-    content like any other (zero bytes).
+    content like any other (zero bytes). A callback's exception ends the stream with it.
     """
-    done = 0
+    progress = ProgressReporter(callback, total)
     async for chunk in source:
         if isinstance(chunk, bytearray | memoryview):
             chunk = bytes(chunk)
@@ -90,10 +103,12 @@ async def checked_stream(
             raise InvalidRequestError(f"data_stream yielded {type(chunk).__name__}, not bytes")
         if not chunk:
             continue
-        done += len(chunk)
-        if total is not None and done > total:
+        if total is not None and progress.done + len(chunk) > total:
             raise InvalidRequestError(f"data_stream sent more than content_length={total} bytes")
         yield chunk
-        await report_progress(callback, done, total)
-    if total is not None and done != total:
-        raise InvalidRequestError(f"data_stream sent {done} bytes, not content_length={total}")
+        await progress.advance(len(chunk))
+    if total is not None and progress.done != total:
+        raise InvalidRequestError(
+            f"data_stream sent {progress.done} bytes, not content_length={total}"
+        )
+    await progress.finish()

@@ -1,11 +1,21 @@
-"""Artifact operations: create from a stream, read metadata, update, extend, delete."""
+"""Artifact operations: create from a stream, read metadata, update, extend, delete (one or
+many: a bulk delete runs the single delete path per item)."""
 
 from __future__ import annotations
 
+import contextlib
+import logging
 from collections.abc import AsyncIterable
 from typing import Any
 
-from satchel.core.errors import InvalidRequestError, TooLargeError
+from satchel.core.access import Caller
+from satchel.core.bulk import DeleteResult, check_delete_ids
+from satchel.core.errors import (
+    ArtifactStoreError,
+    InternalError,
+    InvalidRequestError,
+    TooLargeError,
+)
 from satchel.core.events import Audience
 from satchel.core.models import ArtifactMetadata
 from satchel.core.requests import StreamUploadRequest
@@ -19,6 +29,8 @@ from satchel.store.ledger import BlobLedger
 from satchel.store.versions import Versions
 
 __all__ = ["ArtifactService"]
+
+logger = logging.getLogger("satchel.store")
 
 
 class ArtifactService:
@@ -159,6 +171,39 @@ class ArtifactService:
     ) -> bool:
         caller = await self.gate.caller(user_id, session_id)
         check_id("artifact_id", artifact_id)
+        await self.delete_one(artifact_id, caller, if_match)
+        await self.ledger.collect_if_eager()
+        return True
+
+    async def delete_many(
+        self,
+        artifact_ids: list[str],
+        *,
+        user_id: str | None = None,
+        session_id: str | None = None,
+    ) -> list[DeleteResult]:
+        wanted = check_delete_ids(artifact_ids)  # one bad id refuses all, before any delete
+        caller = await self.gate.caller(user_id, session_id)
+        results = [await self.try_delete(artifact_id, caller) for artifact_id in wanted]
+        with contextlib.suppress(ArtifactStoreError):  # never hide the results: GC retries
+            await self.ledger.collect_if_eager()
+        return results
+
+    async def try_delete(self, artifact_id: str, caller: Caller) -> DeleteResult:
+        """Delete one artifact of a bulk delete as :meth:`delete` would; its failure becomes
+        its result and never stops the others."""
+        try:
+            await self.delete_one(artifact_id, caller, None)
+        except ArtifactStoreError as exc:
+            return DeleteResult.of_error(artifact_id, exc)
+        except Exception as exc:  # unforeseen: this item fails, the others go on
+            logger.exception("deleting %s failed", artifact_id)
+            return DeleteResult.of_error(artifact_id, InternalError(f"{type(exc).__name__}"))
+        return DeleteResult(artifact_id, "deleted")
+
+    async def delete_one(self, artifact_id: str, caller: Caller, if_match: str | None) -> None:
+        """The one delete path: access, if_match, holds and retention, the blob reference and
+        the event, in one transaction (garbage is collected by the caller)."""
         context = self.context
         now = context.now()
         async with context.catalog.write() as writer:
@@ -176,5 +221,3 @@ class ArtifactService:
                 time=now,
                 audience=Audience.of(record),
             )
-        await self.ledger.collect_if_eager()
-        return True

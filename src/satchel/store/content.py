@@ -11,7 +11,7 @@ from satchel.core.errors import InvalidRequestError
 from satchel.core.models import ArtifactRecord
 from satchel.core.ranges import ByteRange, plan_read
 from satchel.core.requests import StreamDownloadRequest
-from satchel.core.streams import close_stream, first_chunk, report_progress
+from satchel.core.streams import close_stream, first_chunk, reported_stream
 from satchel.store.context import StoreContext
 from satchel.store.gate import AccessGate
 from satchel.store.ledger import BlobLedger
@@ -82,17 +82,16 @@ class ContentService:
             raise InvalidRequestError("stream_download takes a StreamDownloadRequest")
         caller = await self.gate.caller(request.user_id, request.session_id)
         record = await self.gate.load(request.artifact_id, caller)
-        done = 0
         await self.context.quarantine.check(
             record.storage_provider, record.sha256, f"artifact {record.artifact_id}"
         )
         chunks = self.ledger.blobs_for(record).open_range(
             record.sha256, chunk_size=request.chunk_size
         )
+        reported = reported_stream(chunks, record.bytes, request.progress_callback)
         try:
-            async for chunk in chunks:
-                done += len(chunk)
+            async for chunk in reported:
                 yield chunk
-                await report_progress(request.progress_callback, done, record.bytes)
-        finally:  # a reader that stops early releases the blob at once
+        finally:  # a reader that stops early (or a callback that raised) releases the blob
+            await close_stream(reported)
             await close_stream(chunks)

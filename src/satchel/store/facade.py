@@ -10,7 +10,7 @@ lives, by folder listing:
 ``ledger.py``          routing, blob references, release, discard, garbage collection
 ``creation.py``        validating and committing new artifacts
 ``versions.py``        new versions of an artifact (compare-and-swap)
-``artifacts.py``       stream_upload, metadata, updates, extend_ttl, delete
+``artifacts.py``       stream_upload, metadata, updates, extend_ttl, delete, delete_many
 ``files.py``           copy and move
 ``batch.py``           store_batch
 ``content.py``         open_content, stream_download
@@ -23,6 +23,7 @@ lives, by folder listing:
 ``uploads.py``         upload sessions shared by the three kinds above
 ``sessions.py``        create, validate, describe sessions
 ``admin.py``           configuration checks, health, stats, purge, GC
+``prefix_delete.py``   delete_prefix: an admin's paged delete under a grid-key prefix
 ``keys.py``            API keys
 ``packages.py``        packages: create, ingest, finalize, manifests, reads
 ``schemas.py``         metadata schemas (JSON Schema) packages are checked against
@@ -70,6 +71,7 @@ from satchel.store.listing import ListingService
 from satchel.store.locks import BlobLocks
 from satchel.store.multipart import MultipartService
 from satchel.store.packages import PackageService
+from satchel.store.prefix_delete import PrefixDeleter
 from satchel.store.presign import PresignService
 from satchel.store.presigned_uploads import PresignedUploadService
 from satchel.store.proxy import ProxyService
@@ -195,6 +197,7 @@ class ArtifactStore(ArtifactStoreAPI):
         self._artifacts = ArtifactService(context, gate, ledger, creator, versions)
         self._files = FileService(context, gate, ledger, creator, versions)
         self._batch = BatchService(context, gate, creator, self._artifacts)
+        self._prefix_delete = PrefixDeleter(context, gate, ledger, self._artifacts)
         self._content = ContentService(context, gate, ledger)
         self._listing = ListingService(context, gate)
         self._sharing = SharingService(context, gate, versions)
@@ -275,6 +278,7 @@ class ArtifactStore(ArtifactStoreAPI):
     update_metadata = forward(API.update_metadata, "_artifacts")
     extend_ttl = forward(API.extend_ttl, "_artifacts")
     delete = forward(API.delete, "_artifacts")
+    delete_many = forward(API.delete_many, "_artifacts")
     copy_file = forward(API.copy_file, "_files")
     move_file = forward(API.move_file, "_files")
     store_batch = forward(API.store_batch, "_batch")
@@ -316,6 +320,7 @@ class ArtifactStore(ArtifactStoreAPI):
     collect_garbage = forward(API.collect_garbage, "_admin")
     check_storage = forward(API.check_storage, "_integrity")
     verify_storage = forward(API.verify_storage, "_verifier")
+    delete_prefix = forward(API.delete_prefix, "_prefix_delete")
     create_api_key = forward(API.create_api_key, "_keys")
     list_api_keys = forward(API.list_api_keys, "_keys")
     revoke_api_key = forward(API.revoke_api_key, "_keys")

@@ -14,6 +14,7 @@ from typing import Any
 
 from satchel.core.errors import ChecksumMismatchError, ConflictError, InvalidRequestError
 from satchel.core.grid import build_grid_key
+from satchel.core.progress import ProgressCallback
 from satchel.core.requests import (
     MAX_PARTS,
     MultipartUploadCompleteRequest,
@@ -21,7 +22,7 @@ from satchel.core.requests import (
 )
 from satchel.core.scopes import DEFAULT_PRESIGN_EXPIRES
 from satchel.core.signing import PresignedURL
-from satchel.core.streams import as_chunks
+from satchel.core.streams import as_chunks, byte_length, checked_stream
 from satchel.core.unset import UNSET
 from satchel.core.uploads import UploadKind, UploadRecord, UploadState
 from satchel.store.context import StoreContext
@@ -131,9 +132,10 @@ class MultipartService:
         *,
         user_id: str | None = None,
         session_id: str | None = None,
+        progress_callback: ProgressCallback | None = None,
     ) -> str:
         _check_part_number(part_number)
-        chunks = as_chunks(data)
+        chunks = checked_stream(as_chunks(data), byte_length(data), progress_callback)
         caller = await self.gate.caller(user_id, session_id)
         upload = await self.uploads.open(upload_id, caller, states=(UploadState.OPEN,))
         etag, _ = await self._store_part(upload, part_number, chunks)

@@ -29,7 +29,8 @@ from satchel.core.errors import (
     InvalidRequestError,
     TooLargeError,
 )
-from satchel.core.streams import as_chunks, iter_bytes
+from satchel.core.progress import ProgressCallback
+from satchel.core.streams import as_chunks, byte_length, checked_stream, iter_bytes
 from satchel.core.unset import UNSET, Unset
 from satchel.core.uploads import (
     TUS_CHECKSUM_ALGORITHMS,
@@ -173,11 +174,12 @@ class TusService:
         checksum: tuple[str, bytes] | None = None,
         user_id: str | None = None,
         session_id: str | None = None,
+        progress_callback: ProgressCallback | None = None,
     ) -> UploadStatus:
         if checksum is not None and checksum[0] not in TUS_CHECKSUM_ALGORITHMS:
             raise InvalidRequestError(f"unsupported checksum algorithm {checksum[0]!r}")
         check_id("upload_id", upload_id)
-        chunks = as_chunks(data)
+        chunks = checked_stream(as_chunks(data), byte_length(data), progress_callback)
         caller = await self.gate.caller(user_id, session_id)
         async with self._locks.hold(upload_id):
             upload = await self.uploads.open(upload_id, caller, states=(UploadState.OPEN,))

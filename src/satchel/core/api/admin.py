@@ -7,6 +7,7 @@ from typing import Any, Protocol, Self
 
 from satchel.core.api._derived import derived
 from satchel.core.apikeys import ApiKey
+from satchel.core.bulk import DEFAULT_PREFIX_PAGE
 from satchel.core.grid import build_grid_key, parse_grid_key
 from satchel.core.models import GridKeyComponents
 from satchel.core.scopes import Scope
@@ -96,6 +97,38 @@ class AdminAPI(Protocol):
 
         Returns ``{"backends", "checked", "intact", "failed", "unreachable", "restored",
         "failures": [{backend, digest, failure}]}`` (the first 1000 failures listed).
+        """
+
+    async def delete_prefix(
+        self,
+        prefix: str,
+        *,
+        dry_run: bool = True,
+        limit: int | None = None,
+        page_size: int = DEFAULT_PREFIX_PAGE,
+        user_id: str | None = None,
+    ) -> dict[str, Any]:
+        """Delete every artifact whose grid key lies under *prefix* (admins only); by default
+        only report what would go.
+
+        *prefix* names whole segments under this sandbox, e.g. ``grid/{sandbox}/sessions/{id}/``
+        (a trailing ``/`` is implied: ``…/sessions/abc`` never matches ``…/sessions/abcd``).
+        The matching rows are walked *page_size* at a time in key order, never all at once. A
+        real run (``dry_run=False``) deletes each as :meth:`delete` would: held or retained
+        artifacts are skipped and reported. *limit* caps how many are deleted (or counted) in
+        this call; the same call again goes on. A failure mid-walk stops it, and the report
+        says how far it got (what was deleted stays deleted).
+
+        Returns ``{"prefix", "dry_run", "pages", "count", "bytes", "skipped", "ids",
+        "skipped_items", "complete", "error"}``: how many artifacts (and bytes) were deleted
+        (would be, in a dry run), the first 1000 of their ids, how many were skipped with the
+        first 1000 of them as delete results, whether the walk reached the end, and the
+        failure that stopped it (``{"code", "message"}``) or None.
+
+        Raises:
+            InvalidRequestError: *prefix* is not a grid prefix of this sandbox (empty, not under
+                ``grid/``, traversal, another sandbox), or bad paging; nothing changes.
+            AccessDeniedError: the caller is not an admin (*user_id* names a user).
         """
 
     # -- API keys ----------------------------------------------------------------------------

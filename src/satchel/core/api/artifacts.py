@@ -6,6 +6,7 @@ from collections.abc import AsyncIterable, AsyncIterator
 from typing import Any, Protocol
 
 from satchel.core.api._derived import derived
+from satchel.core.bulk import DeleteResult
 from satchel.core.errors import ArtifactExpiredError, ArtifactNotFoundError, InvalidRequestError
 from satchel.core.models import ArtifactMetadata
 from satchel.core.requests import StreamDownloadRequest, StreamUploadRequest, build_request
@@ -102,6 +103,28 @@ class ArtifactsAPI(Protocol):
     ) -> bool:
         """Delete an artifact the caller may write (ArtifactNotFoundError if there is none);
         its bytes are reclaimed when nothing refers to them."""
+
+    async def delete_many(
+        self,
+        artifact_ids: list[str],
+        *,
+        user_id: str | None = None,
+        session_id: str | None = None,
+    ) -> list[DeleteResult]:
+        """Delete several artifacts, each exactly as :meth:`delete` would (access, legal holds,
+        retention, events); one item's failure never stops the others.
+
+        Returns one :class:`~satchel.core.bulk.DeleteResult` per distinct id, in the order
+        given (a repeated id is deleted and reported once, at its first position): ``deleted``,
+        ``not_found``, ``denied``, ``held`` or ``error``, with the code and message of the error
+        ``delete`` would have raised. Over HTTP it is one request.
+
+        Raises:
+            InvalidRequestError: *artifact_ids* is not a list of valid ids (nothing deleted).
+            TooLargeError: more than 1000 ids (nothing deleted).
+            AccessDeniedError, ArtifactExpiredError: the caller's session is not theirs or has
+                expired, as for ``delete``.
+        """
 
     async def copy_file(
         self,

@@ -7,6 +7,7 @@ from typing import Any, Protocol
 
 from satchel.core.api._derived import derived
 from satchel.core.content import ArtifactContent
+from satchel.core.progress import ProgressCallback
 from satchel.core.ranges import ByteRange
 from satchel.core.requests import MultipartUploadCompleteRequest, MultipartUploadInitRequest
 from satchel.core.scopes import DEFAULT_PRESIGN_EXPIRES, Scope
@@ -137,9 +138,15 @@ class UploadsAPI(Protocol):
         *,
         user_id: str | None = None,
         session_id: str | None = None,
+        progress_callback: ProgressCallback | None = None,
     ) -> str:
         """Store one part (bytes or an async byte stream; replacing an earlier upload of the
-        same number); return its ETag."""
+        same number); return its ETag.
+
+        *progress_callback* follows this part's bytes (:mod:`satchel.core.progress`); parts
+        sent in parallel add up through one :class:`~satchel.core.progress.TransferProgress`.
+        A callback that raises fails the part, which is then not stored.
+        """
 
     async def complete_multipart_upload(
         self,
@@ -188,8 +195,12 @@ class UploadsAPI(Protocol):
         checksum: tuple[str, bytes] | None = None,
         user_id: str | None = None,
         session_id: str | None = None,
+        progress_callback: ProgressCallback | None = None,
     ) -> UploadStatus:
         """Append *data* at *offset*; the artifact is created when the length is reached.
+
+        *progress_callback* follows this request's bytes (:mod:`satchel.core.progress`); one
+        that raises cuts the body short there (tus keeps what arrived; no artifact is made).
 
         Raises ConflictError when *offset* is not the upload's offset, TooLargeError past the
         declared length, ChecksumMismatchError when *checksum* ``(algorithm, digest)`` differs

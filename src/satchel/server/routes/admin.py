@@ -1,11 +1,14 @@
-"""``/v1/admin/…``: sandbox statistics and the maintenance jobs the service also runs on a timer
-(purge of expired artifacts, sessions and uploads; blob garbage collection). Admin tokens only."""
+"""``/v1/admin/…``: sandbox statistics, the maintenance jobs the service also runs on a timer
+(purge of expired artifacts, sessions and uploads; blob garbage collection), storage checks and
+the delete by grid-key prefix. Admin tokens only."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict
 
+from satchel.core.bulk import DEFAULT_PREFIX_PAGE
 from satchel.server.deps import Access, GuardedRoute, access, caller_ids, get_principal, get_store
 
 __all__ = ["router"]
@@ -56,4 +59,31 @@ async def verify_storage(
 ) -> JSONResponse:
     user = caller_ids(request, get_principal(request), user_id=user_id)["user_id"]
     report = await get_store(request).verify_storage(backend, sample=sample, user_id=user)
+    return JSONResponse(report)
+
+
+class DeletePrefixBody(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    prefix: str
+    dry_run: bool = True
+    limit: int | None = None
+    page_size: int = DEFAULT_PREFIX_PAGE
+
+
+@router.post(
+    "/v1/admin/delete-prefix",
+    summary="Delete (or, by default, preview deleting) every artifact under a grid-key prefix",
+)
+@access(Access.ADMIN)
+async def delete_prefix(
+    request: Request, body: DeletePrefixBody, user_id: str | None = None
+) -> JSONResponse:
+    user = caller_ids(request, get_principal(request), user_id=user_id)["user_id"]
+    report = await get_store(request).delete_prefix(
+        body.prefix,
+        dry_run=body.dry_run,
+        limit=body.limit,
+        page_size=body.page_size,
+        user_id=user,
+    )
     return JSONResponse(report)

@@ -1,9 +1,14 @@
-"""``POST /v1/batch``: store several small artifacts in one session, all or none.
+"""``POST /v1/batch``: store several small artifacts in one session, all or none;
+``POST /v1/batch/delete``: delete several artifacts, each as ``DELETE /v1/artifacts/{id}`` would.
 
 The body is JSON (bounded by :data:`MAX_BATCH_BODY_BYTES`): ``{"items": [{"data": <base64>,
 "mime", "summary", "meta", "filename", "ttl", "scope"}, …], "ttl"?, "scope"?}``; the caller's
 ``user_id`` / ``session_id`` go in the query as on every route. A ``ttl`` left out takes the
 default; ``null`` means no expiry.
+
+A bulk delete's body is ``{"ids": [...]}`` (at most 1000 ids, 413 beyond; a malformed id is 400
+and nothing is deleted); it answers 200 with a result per distinct id, in order, whatever each
+item's fate (see :mod:`satchel.core.bulk`).
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict
 
 from satchel.core.errors import InvalidRequestError
 from satchel.core.unset import UNSET
@@ -65,3 +71,28 @@ async def store_batch(
         scope=body.get("scope", "session"),
     )
     return JSONResponse({"artifact_ids": stored}, status_code=201)
+
+
+class DeleteManyBody(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    ids: list[str]
+
+
+@router.post("/v1/batch/delete", summary="Delete several artifacts, each as a single delete")
+@access(Access.PRINCIPAL)
+async def delete_many(
+    request: Request,
+    body: DeleteManyBody,
+    user_id: str | None = None,
+    session_id: str | None = None,
+) -> JSONResponse:
+    ids = caller_ids(request, get_principal(request), user_id=user_id, session_id=session_id)
+    results = await get_store(request).delete_many(body.ids, **ids)
+    deleted = sum(1 for result in results if result.deleted)
+    return JSONResponse(
+        {
+            "results": [result.to_dict() for result in results],
+            "deleted": deleted,
+            "failed": len(results) - deleted,
+        }
+    )

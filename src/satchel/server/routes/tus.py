@@ -174,7 +174,12 @@ async def tus_create(
     upload = await store.tus_create(length=length, metadata=metadata, **ids)
     if _has_body(request) and not upload.complete:
         upload = await store.tus_append(
-            upload.upload_id, 0, request.stream(), checksum=checksum, **ids
+            upload.upload_id,
+            0,
+            request.stream(),
+            checksum=checksum,
+            user_id=ids["user_id"],
+            session_id=ids["session_id"],
         )
     location = f"{str(request.base_url).rstrip('/')}/v1/tus/{upload.upload_id}"
     return Response(status_code=201, headers={"Location": location, **_progress_headers(upload)})
@@ -210,7 +215,12 @@ async def tus_patch(
     offset = _non_negative("Upload-Offset", request.headers.get("upload-offset"))
     checksum = _parse_checksum(request.headers.get("upload-checksum"))
     upload = await get_store(request).tus_append(
-        upload_id, offset, request.stream(), checksum=checksum, **ids
+        upload_id,
+        offset,
+        request.stream(),
+        checksum=checksum,
+        user_id=ids["user_id"],
+        session_id=ids["session_id"],
     )
     return Response(status_code=204, headers=_progress_headers(upload))
 

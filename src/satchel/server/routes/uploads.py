@@ -103,7 +103,13 @@ async def upload_part(
     user_id: str | None = None,
 ) -> JSONResponse:
     ids = caller_ids(request, get_principal(request), user_id=user_id, session_id=session_id)
-    etag = await get_store(request).upload_part(upload_id, part_number, request.stream(), **ids)
+    etag = await get_store(request).upload_part(
+        upload_id,
+        part_number,
+        request.stream(),
+        user_id=ids["user_id"],
+        session_id=ids["session_id"],
+    )
     return JSONResponse({"etag": etag, "part_number": part_number}, headers={"ETag": f'"{etag}"'})
 
 
