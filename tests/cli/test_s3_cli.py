@@ -254,3 +254,31 @@ def test_doctor_fails_on_a_skewed_clock(tmp_path: Path, skewed_server: str) -> N
     detail = checks["clock"]["detail"]
     assert re.match(r"local time is 120[01] s ahead of the server's: SigV4", detail)
     assert checks["checksums"]["status"] == "warn"
+
+
+def test_doctor_and_lifecycle_ask_a_server_about_its_bucket(
+    tmp_path: Path, moto_s3: S3Endpoint, launch_server: Any
+) -> None:
+    """With --url the commands ask the server (admins only), which checks the bucket of its
+    own S3 settings: the client needs none of them."""
+    bucket = moto_s3.create_bucket()
+    try:
+        server = launch_server(**s3_env(moto_s3, bucket))
+        remote = ("--url", server.url, "--token", server.token("admin"))
+        report = json.loads(run(tmp_path, "s3", "doctor", "--json", *remote).stdout)
+        checks = {check["name"]: check["status"] for check in report["checks"]}
+        assert checks["bucket"] == "ok"
+        assert checks["lifecycle"] == "warn"  # no rule yet
+        applied = json.loads(
+            run(tmp_path, "s3", "lifecycle", "--apply", "--days", "3", "--json", *remote).stdout
+        )
+        assert (applied["action"], applied["rule"]["ID"]) == ("added", RULE_ID)
+        shown = run(tmp_path, "s3", "lifecycle", *remote).stdout
+        assert "abort incomplete uploads after 3 days" in shown
+        assert "(Satchel's)" in shown
+        user = ("--url", server.url, "--token", server.token("alice"))
+        refused = run(tmp_path, "s3", "doctor", *user, ok=False)
+        assert refused.returncode == 1
+        assert "admin" in refused.stderr
+    finally:
+        moto_s3.destroy_bucket(bucket)

@@ -25,6 +25,7 @@ from typing import Any
 from satchel.blobs.s3_client import S3Connection
 from satchel.blobs.s3_errors import s3_code
 from satchel.core.errors import InvalidRequestError, ProviderError
+from satchel.core.lifecycle_rules import DEFAULT_DAYS, MAX_DAYS, RULE_ID, rule_prefix
 
 __all__ = [
     "DEFAULT_DAYS",
@@ -37,9 +38,6 @@ __all__ = [
     "staging_rule",
 ]
 
-RULE_ID = "satchel-staging-cleanup"
-DEFAULT_DAYS = 7
-MAX_DAYS = 3650
 _NO_CONFIGURATION = frozenset({"NoSuchLifecycleConfiguration", "NoSuchLifecycleConfig"})
 
 
@@ -75,17 +73,6 @@ def staging_rule(staging_prefix: str, days: int) -> dict[str, Any]:
         "Expiration": {"Days": days},
         "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": days},
     }
-
-
-def rule_prefix(rule: dict[str, Any]) -> str | None:
-    """The key prefix a rule is limited to ('' for the whole bucket), None when its filter is
-    more than a prefix (tags, sizes, an ``And``)."""
-    if "Filter" in rule:
-        found = rule["Filter"] or {}
-        if set(found) - {"Prefix"}:
-            return None
-        return str(found.get("Prefix") or "")
-    return str(rule.get("Prefix") or "")
 
 
 def aborts_staging_uploads(rules: list[dict[str, Any]], staging_prefix: str) -> int | None:

@@ -1,23 +1,17 @@
-"""``satchel s3``: the bucket of the S3 blob backend, reached directly with the same settings
-the server reads (SATCHEL_S3_*, from the environment or ./.env), whatever backend is in use:
-``doctor`` (a preflight) and ``lifecycle`` (Satchel's staging clean-up rule)."""
+"""``satchel s3``: the bucket of the S3 settings (SATCHEL_S3_*, from the environment or
+./.env, whatever backend is in use; with --url, the server's): ``doctor`` (a preflight) and
+``lifecycle`` (Satchel's staging clean-up rule), through the store's API."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any
 
 import typer
 
-from satchel.cli.common import JSON_OPTION, fail, print_json
-
-if TYPE_CHECKING:
-    from satchel.blobs.s3 import S3BlobStore
+from satchel.cli.common import JSON_OPTION, TOKEN_OPTION, URL_OPTION, fail, open_store, print_json
+from satchel.core.lifecycle_rules import DEFAULT_DAYS, MAX_DAYS, RULE_ID, rule_prefix
 
 __all__ = ["register"]
-
-_T = TypeVar("_T")
 
 s3_app = typer.Typer(
     rich_markup_mode=None,
@@ -26,48 +20,28 @@ s3_app = typer.Typer(
 )
 
 
-def _with_store(work: Callable[[S3BlobStore], Awaitable[_T]]) -> _T:
-    """Run *work* on an S3 backend made from the settings, closed afterwards."""
-    from satchel.blobs.registry import create_blob_store
-    from satchel.config import Settings
-
-    options = Settings().s3_blob_options()
-
-    async def main() -> _T:
-        store: S3BlobStore = create_blob_store("s3", **options)  # type: ignore[assignment]
-        try:
-            return await work(store)
-        finally:
-            await store.close()
-
-    return asyncio.run(main())
-
-
 @s3_app.command("doctor")
-def doctor(as_json: bool = JSON_OPTION) -> None:
+def doctor(as_json: bool = JSON_OPTION, url: str = URL_OPTION, token: str = TOKEN_OPTION) -> None:
     """Check the endpoint, credentials, bucket, versioning, Object Lock, lifecycle rules,
     checksum mode, clock skew and public URL; exit 1 when a check fails."""
-    from satchel.blobs.s3_doctor import run_doctor, summary
-
-    checks = _with_store(run_doctor)
-    totals = summary(checks)
+    with open_store(url, token) as store:
+        report = store.s3_doctor()
     if as_json:
-        print_json({"checks": [check.as_dict() for check in checks], **totals})
+        print_json(report)
     else:
-        width = max(len(check.name) for check in checks)
+        checks = report["checks"]
+        width = max(len(check["name"]) for check in checks)
         for check in checks:
-            typer.echo(f"{check.status:<4}  {check.name:<{width}}  {check.detail}")
+            typer.echo(f"{check['status']:<4}  {check['name']:<{width}}  {check['detail']}")
         typer.echo(
-            f"{totals['ok']} ok, {totals['warn']} warn, {totals['fail']} fail, "
-            f"{totals['skip']} skipped"
+            f"{report['ok']} ok, {report['warn']} warn, {report['fail']} fail, "
+            f"{report['skip']} skipped"
         )
-    if totals["failed"]:
+    if report["failed"]:
         raise typer.Exit(1)
 
 
 def _describe_rule(rule: dict[str, Any]) -> str:
-    from satchel.blobs.s3_lifecycle import RULE_ID, rule_prefix
-
     prefix = rule_prefix(rule)
     parts = [
         f"rule {rule.get('ID') or '(no id)'}",
@@ -106,20 +80,21 @@ def lifecycle(
     ),
     dry_run: bool = typer.Option(False, "--dry-run", help="with --apply: say, change nothing"),
     as_json: bool = JSON_OPTION,
+    url: str = URL_OPTION,
+    token: str = TOKEN_OPTION,
 ) -> None:
     """Show the bucket's lifecycle rules; with --apply, add Satchel's rule for its staging
     prefix (key prefix + staging/) alone: nothing else in the bucket can expire by it."""
-    from satchel.blobs.s3_lifecycle import DEFAULT_DAYS, MAX_DAYS, RULE_ID
-
     if not apply and (days is not None or dry_run):
         raise fail("--days and --dry-run go with --apply", 2)
     if days is not None and not 1 <= days <= MAX_DAYS:
         raise fail(f"--days must be between 1 and {MAX_DAYS}", 2)
     if not apply:
-        rules = _with_store(lambda store: store.lifecycle_rules())
+        with open_store(url, token) as store:
+            found = store.s3_lifecycle()
+        rules = found["rules"]
         if as_json:
-            ours = next((rule for rule in rules if rule.get("ID") == RULE_ID), None)
-            print_json({"rules": rules, "satchel_rule": ours})
+            print_json(found)
         elif not rules:
             typer.echo("no lifecycle rules")
         else:
@@ -127,28 +102,20 @@ def lifecycle(
                 typer.echo(_describe_rule(rule))
         return
     wanted = DEFAULT_DAYS if days is None else days
-    change = _with_store(lambda store: store.apply_lifecycle(days=wanted, dry_run=dry_run))
+    with open_store(url, token) as store:
+        change = store.s3_lifecycle(apply=True, days=wanted, dry_run=dry_run)
     if as_json:
-        print_json(
-            {
-                "action": change.action,
-                "changed": change.changed,
-                "dry_run": change.dry_run,
-                "rule": change.rule,
-                "previous": change.previous,
-                "rules": change.rules,
-            }
-        )
+        print_json(change)
         return
-    if change.action == "unchanged":
-        typer.echo(f"unchanged: {_describe_rule(change.rule)}")
+    if change["action"] == "unchanged":
+        typer.echo(f"unchanged: {_describe_rule(change['rule'])}")
         return
-    verb = {"added": "add", "updated": "update"}[change.action]
-    typer.echo(f"{'would ' + verb if change.dry_run else change.action}: "
-               f"{_describe_rule(change.rule)}")  # fmt: skip
-    if change.previous is not None:
-        typer.echo(f"was: {_describe_rule(change.previous)}")
-    others = len(change.rules) - 1
+    verb = {"added": "add", "updated": "update"}[change["action"]]
+    typer.echo(f"{'would ' + verb if change['dry_run'] else change['action']}: "
+               f"{_describe_rule(change['rule'])}")  # fmt: skip
+    if change["previous"] is not None:
+        typer.echo(f"was: {_describe_rule(change['previous'])}")
+    others = len(change["rules"]) - 1
     typer.echo(f"{others} other rule{'s' if others != 1 else ''} kept as they were")
 
 

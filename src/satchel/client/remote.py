@@ -13,6 +13,7 @@ from __future__ import annotations
 from satchel.client.remote_admin import RemoteAdminMixin
 from satchel.client.remote_artifacts import RemoteArtifactsMixin
 from satchel.client.remote_aspects import RemoteAspectsMixin
+from satchel.client.remote_bucket import RemoteBucketMixin
 from satchel.client.remote_events import RemoteEventsMixin
 from satchel.client.remote_packages import RemotePackagesMixin
 from satchel.client.remote_proxy import RemoteProxyMixin
@@ -38,6 +39,7 @@ class RemoteArtifactStore(
     RemoteWebhooksMixin,
     RemoteProxyMixin,
     RemoteAdminMixin,
+    RemoteBucketMixin,
 ):
     """An ArtifactStore-compatible client of ``satchel serve``.
 

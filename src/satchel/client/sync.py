@@ -244,6 +244,8 @@ class SyncArtifactStore(SyncFilesMixin):
     cleanup_expired_sessions = blocking(API.cleanup_expired_sessions)
     collect_garbage = blocking(API.collect_garbage)
     check_storage = blocking(API.check_storage)
+    s3_doctor = blocking(API.s3_doctor)
+    s3_lifecycle = blocking(API.s3_lifecycle)
     verify_storage = blocking(API.verify_storage)
     delete_prefix = blocking(API.delete_prefix)
     create_api_key = blocking(API.create_api_key)

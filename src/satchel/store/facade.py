@@ -23,6 +23,7 @@ lives, by folder listing:
 ``uploads.py``         upload sessions shared by the three kinds above
 ``sessions.py``        create, validate, describe sessions
 ``admin.py``           configuration checks, health, stats, purge, GC
+``bucket.py``          the S3 bucket's doctor and lifecycle rule
 ``prefix_delete.py``   delete_prefix: an admin's paged delete under a grid-key prefix
 ``keys.py``            API keys
 ``packages.py``        packages: create, ingest, finalize, manifests, reads
@@ -57,6 +58,7 @@ from satchel.store.admin import AdminService
 from satchel.store.artifacts import ArtifactService
 from satchel.store.aspects import AspectService
 from satchel.store.batch import BatchService
+from satchel.store.bucket import BucketService
 from satchel.store.content import ContentService
 from satchel.store.context import StoreContext, make_settings
 from satchel.store.creation import ArtifactCreator
@@ -209,6 +211,7 @@ class ArtifactStore(ArtifactStoreAPI):
         self._tus = TusService(context, gate, creator, uploads)
         self._sessions = SessionService(context, gate)
         self._admin = AdminService(context, ledger, uploads)
+        self._bucket = BucketService(context)
         self._integrity = StorageCheck(context, ledger, uploads)
         self._verifier = StorageVerifier(context, gate)
         self._keys = KeyService(context)
@@ -319,6 +322,8 @@ class ArtifactStore(ArtifactStoreAPI):
     purge_expired = forward(API.purge_expired, "_admin")
     collect_garbage = forward(API.collect_garbage, "_admin")
     check_storage = forward(API.check_storage, "_integrity")
+    s3_doctor = forward(API.s3_doctor, "_bucket")
+    s3_lifecycle = forward(API.s3_lifecycle, "_bucket")
     verify_storage = forward(API.verify_storage, "_verifier")
     delete_prefix = forward(API.delete_prefix, "_prefix_delete")
     create_api_key = forward(API.create_api_key, "_keys")

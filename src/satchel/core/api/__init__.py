@@ -10,8 +10,8 @@ The contract is split by concern: artifacts (:mod:`.artifacts`), reads and listi
 (:mod:`.reading`), policies and collections
 (:mod:`.sharing`), presigned URLs and uploads (:mod:`.uploads`), packages, retention and holds
 (:mod:`.packages`), the event feed (:mod:`.events`), aspects and provenance (:mod:`.aspects`),
-webhooks (:mod:`.webhooks`), the pull-through cache (:mod:`.proxy`) and the store itself
-(:mod:`.admin`).
+webhooks (:mod:`.webhooks`), the pull-through cache (:mod:`.proxy`), the store itself
+(:mod:`.admin`) and its S3 bucket (:mod:`.bucket`).
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from satchel.core.api._derived import derived, is_derived
 from satchel.core.api.admin import AdminAPI
 from satchel.core.api.artifacts import ArtifactsAPI
 from satchel.core.api.aspects import AspectsAPI
+from satchel.core.api.bucket import BucketAPI
 from satchel.core.api.events import EventsAPI
 from satchel.core.api.packages import PackagesAPI
 from satchel.core.api.proxy import ProxyAPI
@@ -44,6 +45,7 @@ class ArtifactStoreAPI(
     WebhooksAPI,
     ProxyAPI,
     AdminAPI,
+    BucketAPI,
     Protocol,
 ):
     """Everything an artifact store offers, whichever face serves it."""

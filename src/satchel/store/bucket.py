@@ -1,0 +1,62 @@
+"""The S3 bucket's care (:class:`~satchel.core.api.bucket.BucketAPI`): the doctor and the
+lifecycle rule, run on an S3 backend made from the store's settings for the call (so they work
+whatever backend is in use, and when the bucket is the problem)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from satchel.blobs.registry import create_blob_store
+from satchel.blobs.s3 import S3BlobStore
+from satchel.blobs.s3_doctor import run_doctor, summary
+from satchel.core.errors import InvalidRequestError
+from satchel.core.lifecycle_rules import DEFAULT_DAYS, MAX_DAYS, RULE_ID
+from satchel.store.context import StoreContext
+
+__all__ = ["BucketService"]
+
+_T = TypeVar("_T")
+
+
+class BucketService:
+    def __init__(self, context: StoreContext) -> None:
+        self.context = context
+
+    async def _on_bucket(self, work: Callable[[S3BlobStore], Awaitable[_T]]) -> _T:
+        options = self.context.settings.s3_blob_options()
+        store = create_blob_store("s3", **options)
+        assert isinstance(store, S3BlobStore)
+        try:
+            return await work(store)
+        finally:
+            await store.close()
+
+    async def s3_doctor(self) -> dict[str, Any]:
+        checks = await self._on_bucket(run_doctor)
+        return {"checks": [check.as_dict() for check in checks], **summary(checks)}
+
+    async def s3_lifecycle(
+        self, *, apply: bool = False, days: int = DEFAULT_DAYS, dry_run: bool = False
+    ) -> dict[str, Any]:
+        if not isinstance(apply, bool) or not isinstance(dry_run, bool):
+            raise InvalidRequestError("apply and dry_run are true or false")
+        if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= MAX_DAYS:
+            raise InvalidRequestError(f"days must be a whole number from 1 to {MAX_DAYS}")
+        if not apply:
+            if dry_run:
+                raise InvalidRequestError("dry_run goes with apply")
+            rules = await self._on_bucket(lambda store: store.lifecycle_rules())
+            ours = next((rule for rule in rules if rule.get("ID") == RULE_ID), None)
+            return {"rules": rules, "satchel_rule": ours}
+        change = await self._on_bucket(
+            lambda store: store.apply_lifecycle(days=days, dry_run=dry_run)
+        )
+        return {
+            "action": change.action,
+            "changed": change.changed,
+            "dry_run": change.dry_run,
+            "rule": change.rule,
+            "previous": change.previous,
+            "rules": change.rules,
+        }
