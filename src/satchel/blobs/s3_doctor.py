@@ -97,14 +97,14 @@ class _Doctor:
             async with httpx.AsyncClient(timeout=timeout) as http:
                 answer = await http.head(url)
         except httpx.HTTPError as exc:
-            self.add("endpoint", "fail", f"{url} does not answer: {exc or type(exc).__name__}")
+            self.add("endpoint", "fail", f"no answer from {url}: {exc or type(exc).__name__}")
             return False
         self.local_date = time.time()
         date = answer.headers.get("date")
         if date:
             with contextlib.suppress(TypeError, ValueError):  # a malformed Date: unknown
                 self.server_date = email.utils.parsedate_to_datetime(date).timestamp()
-        self.add("endpoint", "ok", f"{url} answers (HTTP {answer.status_code})")
+        self.add("endpoint", "ok", f"answered from {url} (HTTP {answer.status_code})")
         return True
 
     async def bucket(self) -> bool:
@@ -239,9 +239,9 @@ class _Doctor:
             async with httpx.AsyncClient(timeout=timeout) as http:
                 answer = await http.head(base + "/")
         except httpx.HTTPError as exc:
-            self.add("public-url", "warn", f"{base} does not answer: {exc or type(exc).__name__}")
+            self.add("public-url", "warn", f"no answer from {base}: {exc or type(exc).__name__}")
             return
-        self.add("public-url", "ok", f"{base} answers (HTTP {answer.status_code})")
+        self.add("public-url", "ok", f"answered from {base} (HTTP {answer.status_code})")
 
 
 async def run_doctor(store: S3BlobStore) -> list[Check]:

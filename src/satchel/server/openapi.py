@@ -176,6 +176,8 @@ def _statuses(method: str, path: str, rule: Access | None) -> set[int]:
         found |= {412, 416}
     if path.startswith("/v1/tus/"):
         found |= {409, 412, 413, 415, 460}
+    if path.startswith("/v1/admin/s3/"):  # no S3 bucket configured
+        found |= {409}
     if path.startswith(_PROXY_PATHS):  # an unknown remote; upstream failing, slow, blocked
         found |= {404, 502, 503, 504}
     if rule is Access.PUBLIC:

@@ -10,13 +10,16 @@ from typing import Any, TypeVar
 from satchel.blobs.registry import create_blob_store
 from satchel.blobs.s3 import S3BlobStore
 from satchel.blobs.s3_doctor import run_doctor, summary
-from satchel.core.errors import InvalidRequestError
+from satchel.core.errors import ConflictError, InvalidRequestError
 from satchel.core.lifecycle_rules import DEFAULT_DAYS, MAX_DAYS, RULE_ID
 from satchel.store.context import StoreContext
 
 __all__ = ["BucketService"]
 
 _T = TypeVar("_T")
+_S3_FIELDS = frozenset(
+    {"bucket", "s3_endpoint_url", "s3_provider", "s3_region", "s3_access_key_ref"}
+)
 
 
 class BucketService:
@@ -32,6 +35,17 @@ class BucketService:
         finally:
             await store.close()
 
+    def _check_configured(self) -> None:
+        """Refuse to edit or read the rules of a bucket nobody configured (the doctor runs
+        anyway: saying what is missing is its job)."""
+        settings = self.context.settings
+        uses_s3 = "s3" in settings.storage_routing(self.context.default_backend).backends
+        if not uses_s3 and not settings.model_fields_set & _S3_FIELDS:
+            raise ConflictError(
+                "no S3 bucket is configured here: set SATCHEL_S3_BUCKET and the other "
+                "SATCHEL_S3_* settings (docs/configuration.md), or use the S3 backend"
+            )
+
     async def s3_doctor(self) -> dict[str, Any]:
         checks = await self._on_bucket(run_doctor)
         return {"checks": [check.as_dict() for check in checks], **summary(checks)}
@@ -43,6 +57,7 @@ class BucketService:
             raise InvalidRequestError("apply and dry_run are true or false")
         if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= MAX_DAYS:
             raise InvalidRequestError(f"days must be a whole number from 1 to {MAX_DAYS}")
+        self._check_configured()
         if not apply:
             if dry_run:
                 raise InvalidRequestError("dry_run goes with apply")
