@@ -57,10 +57,10 @@ class BucketService:
             raise InvalidRequestError("apply and dry_run are true or false")
         if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= MAX_DAYS:
             raise InvalidRequestError(f"days must be a whole number from 1 to {MAX_DAYS}")
+        if not apply and dry_run:
+            raise InvalidRequestError("dry_run goes with apply")
         self._check_configured()
         if not apply:
-            if dry_run:
-                raise InvalidRequestError("dry_run goes with apply")
             rules = await self._on_bucket(lambda store: store.lifecycle_rules())
             ours = next((rule for rule in rules if rule.get("ID") == RULE_ID), None)
             return {"rules": rules, "satchel_rule": ours}
