@@ -90,3 +90,40 @@ def test_the_wheel_builds_with_its_extras(tmp_path: Path) -> None:
     for extra, module in EXTRA_MODULES.items():
         assert any(module in r and f"extra == '{extra}'" in r for r in requires), extra
         assert any(module in r and "extra == 'all'" in r for r in requires), extra
+
+
+_WITHOUT_EXTRAS = """
+import asyncio, importlib.abc, sys
+blocked = set(sys.argv[1].split(","))
+class Block(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path, target=None):
+        if name.split(".")[0] in blocked:
+            raise ModuleNotFoundError(f"No module named {name!r}")
+sys.meta_path.insert(0, Block())
+from satchel.cli.app import app
+from satchel.config import Settings
+from satchel.server import create_app
+from satchel import ArtifactStore, Satchel, connect
+create_app(Settings(data_dir=sys.argv[2]))
+async def main():
+    async with ArtifactStore() as store:
+        made = await store.store(b"x", mime="text/plain", scope="sandbox")
+        await store.set_policy(made, "public")
+        assert await store.read_file(made, user_id="anonymous") == b"x"
+asyncio.run(main())
+print("imported")
+"""
+
+
+def test_the_runtime_imports_and_runs_without_the_extras(tmp_path: Path) -> None:
+    """What `make run` installs (no extras) loads every face: an extra's package is imported
+    only where its backend is used (a module importing one at the top broke `make run`)."""
+    blocked = {*EXTRA_MODULES.values(), "boto3", "botocore", "aioboto3"}
+    ran = subprocess.run(
+        [sys.executable, "-c", _WITHOUT_EXTRAS, ",".join(sorted(blocked)), str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert ran.returncode == 0, ran.stderr[-3000:]
+    assert ran.stdout.strip() == "imported"

@@ -5,14 +5,14 @@ whatever backend is in use, and when the bucket is the problem)."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from satchel.blobs.registry import create_blob_store
-from satchel.blobs.s3 import S3BlobStore
-from satchel.blobs.s3_doctor import run_doctor, summary
 from satchel.core.errors import ConflictError, InvalidRequestError
 from satchel.core.lifecycle_rules import DEFAULT_DAYS, MAX_DAYS, RULE_ID
 from satchel.store.context import StoreContext
+
+if TYPE_CHECKING:  # (the S3 backend's libraries are an extra: loaded by the call alone)
+    from satchel.blobs.s3 import S3BlobStore
 
 __all__ = ["BucketService"]
 
@@ -27,6 +27,9 @@ class BucketService:
         self.context = context
 
     async def _on_bucket(self, work: Callable[[S3BlobStore], Awaitable[_T]]) -> _T:
+        from satchel.blobs.registry import create_blob_store
+        from satchel.blobs.s3 import S3BlobStore
+
         options = self.context.settings.s3_blob_options()
         store = create_blob_store("s3", **options)
         assert isinstance(store, S3BlobStore)
@@ -47,6 +50,8 @@ class BucketService:
             )
 
     async def s3_doctor(self) -> dict[str, Any]:
+        from satchel.blobs.s3_doctor import run_doctor, summary
+
         checks = await self._on_bucket(run_doctor)
         return {"checks": [check.as_dict() for check in checks], **summary(checks)}
 
