@@ -46,11 +46,18 @@ end
 """
 
 PUT_LUA = """
+-- each wrk thread runs its own copy of this script: number the threads in setup() so that
+-- every body is unique across threads (a shared counter and seed would repeat bodies)
+local threads = 0
+function setup(thread)
+  threads = threads + 1
+  thread:set("id", threads)
+end
 local n = 0
 local pad = string.rep("x", 4096 - 32)
 request = function()
   n = n + 1
-  local body = string.format("%016d%016d", n, math.random(1, 1e15)) .. pad
+  local body = string.format("%08d%024d", id, n) .. pad
   return wrk.format("POST", "/v1/artifacts?mime=application/octet-stream&scope=sandbox", nil, body)
 end
 """

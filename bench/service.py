@@ -74,12 +74,18 @@ end
 """
 
 NGINX_PUT_LUA = """
+-- numbered threads (see bench/servers.py's PUT_LUA): unique bodies and file names
+local threads = 0
+function setup(thread)
+  threads = threads + 1
+  thread:set("id", threads)
+end
 local n = 0
 local pad = string.rep("x", 4096 - 32)
 request = function()
   n = n + 1
-  local body = string.format("%016d%016d", n, math.random(1, 1e15)) .. pad
-  return wrk.format("PUT", "/put/" .. n .. "-" .. math.random(1, 1e15) .. ".bin", nil, body)
+  local body = string.format("%08d%024d", id, n) .. pad
+  return wrk.format("PUT", "/put/" .. id .. "-" .. n .. ".bin", nil, body)
 end
 """
 
