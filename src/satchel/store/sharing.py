@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from satchel.catalog import CatalogWriter, Readable
-from satchel.core.access import Caller
+from satchel.catalog import Readable
 from satchel.core.errors import InvalidRequestError
 from satchel.core.events import Audience
-from satchel.core.models import ArtifactMetadata, ArtifactRecord
+from satchel.core.models import ArtifactMetadata
 from satchel.core.policies import COLLECTION_URN, artifact_ref, check_collection, check_policy
 from satchel.core.validation import check_id, check_limit
 from satchel.store.context import StoreContext
@@ -101,7 +100,7 @@ class SharingService:
         sandbox = self.context.sandbox_id
         now = self.context.now()
         async with self.context.catalog.write() as writer:
-            records = [await self._writable(writer, each, caller) for each in ids]
+            records = [await self.gate.load_for_update(writer, i, caller, None) for i in ids]
             members = await writer.collections.members_among(sandbox, name, ids)
             changing = [r for r in records if (r.artifact_id in members) != join]
             changed = [record.artifact_id for record in changing]
@@ -119,11 +118,6 @@ class SharingService:
                     audience=Audience.of(record),
                 )
         return len(changed)
-
-    async def _writable(
-        self, writer: CatalogWriter, artifact_id: str, caller: Caller
-    ) -> ArtifactRecord:
-        return await self.gate.load_for_update(writer, artifact_id, caller, None)
 
     async def list_collections(
         self,

@@ -23,7 +23,6 @@ if TYPE_CHECKING:
 __all__ = ["Satchel"]
 
 _T = TypeVar("_T")
-_END = object()
 
 
 class Satchel:
@@ -86,20 +85,7 @@ class Satchel:
 
     def iterate(self, stream: AsyncIterator[_T]) -> Iterator[_T]:
         """*stream* as a plain iterator (each step runs on the client's loop)."""
-
-        async def step() -> Any:
-            return await anext(stream, _END)
-
-        async def finish() -> None:
-            aclose = getattr(stream, "aclose", None)
-            if aclose is not None:
-                await aclose()
-
-        try:
-            while (item := self._runner.call(step)) is not _END:
-                yield item
-        finally:
-            self._runner.call(finish)
+        return self._runner._iterate(stream)  # the facade's own stepping (same package)
 
     def close(self) -> None:
         """Close the store and stop the client's loop. Idempotent."""
