@@ -127,3 +127,25 @@ async def test_small_reads_from_the_page_cache_stay_on_the_loop(
     assert await read_all(store, info.digest) == data
     assert await read_all(store, info.digest, 100, 5_000) == data[100:5_000]
     assert hops == []
+
+
+def _open_fds() -> set[str]:
+    return set(os.listdir("/proc/self/fd"))
+
+
+async def test_big_reads_read_ahead_and_release_the_file_however_they_end(
+    store: FilesystemBlobStore,
+) -> None:
+    """Chunks above the inline size are read one ahead on a thread while the previous one is
+    consumed: every range comes back exact, and a reader that stops early (or fails) leaves no
+    descriptor open and no thread still reading."""
+    data = make_data(3 * MiB + 12_345)
+    info = await store.put_stream(stream([data]))
+    before = _open_fds()
+    for start, end in ((0, None), (1, len(data) - 1), (200_000, 1_300_001), (MiB, MiB + 100)):
+        got = await read_all(store, info.digest, start, end, chunk_size=100_000)
+        assert got == data[start:end]
+    chunks = store.open_range(info.digest, chunk_size=200_000)
+    assert await anext(chunks) == data[:200_000]  # the second chunk is now being read ahead
+    await chunks.aclose()
+    assert _open_fds() == before

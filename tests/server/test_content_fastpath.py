@@ -160,3 +160,24 @@ def test_request_ids_are_unique_and_differ_after_fork() -> None:
     os.close(read_end)
     os.waitpid(pid, 0)
     assert child_id[:20] != next(iter(ids))[:20]
+
+
+async def test_the_clients_request_id_is_echoed_once_and_headers_follow_new_versions(
+    app: Any, routed: list[str]
+) -> None:
+    meta = await _upload(app, b"named", filename="first.txt", mime="text/plain")
+    url = f"/v1/artifacts/{meta['artifact_id']}/content"
+    async with _client(app) as http:
+        first = await http.get(url, headers={"X-Request-ID": "trace-123"})
+        renamed = await http.patch(
+            f"/v1/artifacts/{meta['artifact_id']}", json={"filename": "second.txt"}
+        )
+        assert renamed.status_code == 200, renamed.text
+        second = await http.get(url)
+    assert routed == []  # both answered by the fast path
+    assert first.headers.get_list("x-request-id") == ["trace-123"]
+    assert len(second.headers.get_list("x-request-id")) == 1
+    assert second.headers["x-request-id"] != "trace-123"
+    assert "first.txt" in first.headers["content-disposition"]
+    assert "second.txt" in second.headers["content-disposition"]
+    assert first.headers["etag"] != second.headers["etag"]

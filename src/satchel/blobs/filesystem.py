@@ -7,9 +7,9 @@ either absent or complete. Identical content is stored once.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import errno
-import io
 import os
 import secrets
 import stat
@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from satchel._process import name_owner_is_dead, named_for_this_process
-from satchel._threads import in_thread
+from satchel._threads import in_thread, settled, started_in_thread
 from satchel.blobs.base import DEFAULT_CHUNK_SIZE, BlobPage, Digester, Leftover, check_range
 from satchel.core.digests import SHA256_PREFIX, blob_path, check_digest
 from satchel.core.errors import (
@@ -63,6 +63,7 @@ class FilesystemBlobStore:
 
     def __init__(self, root: str | os.PathLike[str], *, fsync: bool = True) -> None:
         self.root = Path(root).resolve()
+        self._root_text = str(self.root)  # reads join strings: a Path join costs more than the read
         self._tmp = self.root / "tmp"
         self._fsync = fsync
         self._pool = ThreadPoolExecutor(_IO_THREADS, thread_name_prefix="satchel-fs")
@@ -199,17 +200,24 @@ class FilesystemBlobStore:
         chunk_size: int = DEFAULT_CHUNK_SIZE,
     ) -> AsyncIterator[bytes]:
         check_range(start, end)
-        reader = _Reader(self._path(check_digest(digest)))
+        reader = _Reader(f"{self._root_text}/{blob_path(digest)}")
+        ahead: asyncio.Future[bytes] | None = None  # the next chunk, read while this one is sent
         try:
             position = start
             while end is None or position < end:
                 want = chunk_size if end is None else min(chunk_size, end - position)
                 try:
-                    # Small reads the page cache can serve right now are done on the loop's
-                    # thread (no hop); anything else, on an I/O thread.
-                    chunk = reader.read_cached(position, want)
-                    if chunk is None:
-                        chunk = await in_thread(reader.read, position, want, executor=self._pool)
+                    if ahead is not None:
+                        chunk, ahead = await settled(ahead), None
+                    else:
+                        # Small reads the page cache can serve right now are done on the loop's
+                        # thread (no hop); anything else, on an I/O thread.
+                        cached = reader.read_cached(position, want)
+                        chunk = (
+                            cached
+                            if cached is not None
+                            else await in_thread(reader.read, position, want, executor=self._pool)
+                        )
                 except FileNotFoundError as exc:
                     raise BlobNotFoundError(f"no blob {digest}") from exc
                 except OSError as exc:
@@ -217,10 +225,19 @@ class FilesystemBlobStore:
                 if not chunk:
                     break
                 position += len(chunk)
-                yield chunk
                 if position >= reader.size:  # blobs never change: no call just to see EOF
+                    yield chunk
                     break
+                if len(chunk) > _INLINE_READ and (end is None or position < end):
+                    # a big read: the next chunk is read on a thread while this one is sent
+                    following = chunk_size if end is None else min(chunk_size, end - position)
+                    ahead = started_in_thread(reader.read, position, following, executor=self._pool)
+                yield chunk
         finally:
+            if ahead is not None:  # its thread still reads from the descriptor: let it finish
+                await asyncio.wait([ahead])
+                if not ahead.cancelled():
+                    ahead.exception()  # retrieved: a failure nobody will read is not logged
             reader.close()
 
     async def head(self, digest: str) -> BlobInfo | None:
@@ -280,18 +297,23 @@ class _Reader:
     """A blob file read at given positions, one call at a time: small page-cache hits on the
     loop's thread, the rest on worker threads (whichever call comes first opens it)."""
 
-    __slots__ = ("handle", "path", "size")
+    __slots__ = ("fd", "path", "size")
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: str) -> None:
         self.path = path
-        self.handle: io.FileIO | None = None
+        self.fd = -1
         self.size = -1
 
+    def _open(self) -> os.stat_result:
+        self.fd = os.open(self.path, os.O_RDONLY | os.O_CLOEXEC)
+        info = os.fstat(self.fd)
+        self.size = info.st_size
+        return info
+
     def read(self, position: int, want: int) -> bytes:
-        if self.handle is None:
-            self.handle = io.FileIO(self.path, "r")
-            self.size = os.fstat(self.handle.fileno()).st_size
-        return os.pread(self.handle.fileno(), want, position)
+        if self.fd < 0:
+            self._open()
+        return os.pread(self.fd, want, position)
 
     def read_cached(self, position: int, want: int) -> bytes | None:
         """Read up to ``_INLINE_READ`` bytes without waiting on the disk: the bytes when the
@@ -299,12 +321,8 @@ class _Reader:
         cannot tell, or there are more (those are read on a thread). Opens the file if needed."""
         if not _CAN_READ_NOWAIT:
             return None
-        if self.handle is None:
-            self.handle = io.FileIO(self.path, "r")
-            info = os.fstat(self.handle.fileno())
-            self.size = info.st_size
-            if info.st_dev in _NOWAIT_UNSUPPORTED:
-                return None
+        if self.fd < 0 and self._open().st_dev in _NOWAIT_UNSUPPORTED:
+            return None
         length = min(want, max(self.size - position, 0))
         if length > _INLINE_READ:
             return None
@@ -312,20 +330,21 @@ class _Reader:
             return b""
         buffer = bytearray(length)
         try:
-            count = os.preadv(self.handle.fileno(), [buffer], position, os.RWF_NOWAIT)
+            count = os.preadv(self.fd, [buffer], position, os.RWF_NOWAIT)
         except BlockingIOError:
             return None  # not (all) in the page cache
         except OSError as exc:
             if exc.errno in (errno.EOPNOTSUPP, errno.EINVAL):
-                _NOWAIT_UNSUPPORTED.add(os.fstat(self.handle.fileno()).st_dev)
+                _NOWAIT_UNSUPPORTED.add(os.fstat(self.fd).st_dev)
             return None
         if count < len(buffer):
             return None  # partly cached: the rest is read the ordinary way
         return bytes(buffer)
 
     def close(self) -> None:
-        if self.handle is not None:
-            self.handle.close()
+        fd, self.fd = self.fd, -1
+        if fd >= 0:
+            os.close(fd)
 
 
 class _TempFile:

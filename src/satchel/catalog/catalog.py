@@ -45,6 +45,7 @@ from satchel.catalog.engine import (
 from satchel.catalog.groupcommit import GroupCommitWriter
 from satchel.catalog.migrate import upgrade_to_head
 from satchel.catalog.reader import CatalogReader
+from satchel.catalog.recordcache import RecordCache
 from satchel.catalog.writer import CatalogWriter
 from satchel.core.errors import (
     ArtifactStoreError,
@@ -54,6 +55,7 @@ from satchel.core.errors import (
     ProviderUnavailableError,
     is_disk_full,
 )
+from satchel.core.models import ArtifactRecord
 
 __all__ = ["Catalog"]
 
@@ -96,6 +98,7 @@ class Catalog:
         file_sqlite = self.dialect == "sqlite" and not self._memory
         self._writer = GroupCommitWriter(self._sqlite) if file_sqlite else None
         self._reader: InlineConnection | None = None
+        self._records = RecordCache() if file_sqlite else None  # read on self._reader only
         self._new_events: asyncio.Event | None = None  # set when this process commits events
 
     @property
@@ -165,7 +168,19 @@ class Catalog:
                 with self._sqlite.connect() as sync:
                     yield CatalogReader(InlineConnection(sync.execution_options(**_AUTOCOMMIT)))
                 return
-            yield CatalogReader(self._shared_reader())
+            yield CatalogReader(self._shared_reader(), self._records)
+
+    async def get_artifact(self, artifact_id: str, sandbox_id: str) -> ArtifactRecord | None:
+        """One artifact's record: what every read, download and ``metadata()`` looks up first,
+        so on a SQLite file it skips setting up a reader (and may come from the record cache)."""
+        if self._records is None:
+            async with self.read() as reader:
+                return await reader.get_artifact(artifact_id, sandbox_id)
+        try:
+            reader = CatalogReader(self._shared_reader(), self._records)
+            return await reader.get_artifact(artifact_id, sandbox_id)
+        except (SQLAlchemyError, sqlite3.Error) as exc:
+            raise _catalog_error(exc) from exc
 
     def _shared_reader(self) -> InlineConnection:
         """The connection inline reads share. Without BEGIN each read statement is atomic on its

@@ -109,6 +109,11 @@ class InlineConnection:
     def dialect(self) -> Dialect:
         return self.sync.dialect
 
+    def data_version(self) -> int:
+        """SQLite's ``PRAGMA data_version``: changes whenever another connection commits."""
+        driver = self.sync.connection.driver_connection
+        return int(driver.execute("PRAGMA data_version").fetchone()[0])  # type: ignore[union-attr]
+
     async def execute(
         self, statement: Executable | HotQuery, parameters: dict[str, Any] | None = None
     ) -> Rows:

@@ -16,9 +16,10 @@ from satchel.catalog import apikeys as key_rows
 from satchel.catalog import uploads as upload_rows
 from satchel.catalog.aspects import AspectRows
 from satchel.catalog.collections import CollectionRows, member_clause
-from satchel.catalog.connection import CatalogConnection, HotQuery
+from satchel.catalog.connection import CatalogConnection, HotQuery, InlineConnection
 from satchel.catalog.ordering import ORDERS, Ordering, glob_like
 from satchel.catalog.packages import PackageRows
+from satchel.catalog.recordcache import RecordCache
 from satchel.catalog.rows import to_artifact, to_session
 from satchel.catalog.tables import (
     artifacts,
@@ -209,13 +210,25 @@ _GET_ARTIFACT_HOT = HotQuery(_GET_ARTIFACT)  # every read, download and metadata
 class CatalogReader:
     """Queries over one connection (and transaction)."""
 
-    def __init__(self, conn: CatalogConnection) -> None:
+    def __init__(self, conn: CatalogConnection, records: RecordCache | None = None) -> None:
+        """*records*: the catalog's record cache, for a reader on the connection it checks."""
         self.conn = conn
+        self.records = records
 
     async def get_artifact(self, artifact_id: str, sandbox_id: str) -> ArtifactRecord | None:
+        cache = self.records
+        if cache is not None:
+            assert isinstance(self.conn, InlineConnection)
+            entries = cache.current(self.conn)
+            key = (artifact_id, sandbox_id)
+            if key in entries:
+                return entries[key]
         params = {"artifact_id": artifact_id, "sandbox_id": sandbox_id}
         row = (await self.conn.execute(_GET_ARTIFACT_HOT, params)).first()
-        return None if row is None else to_artifact(row)
+        record = None if row is None else to_artifact(row)
+        if cache is not None:
+            cache.keep(key, record)
+        return record
 
     async def list_by_session(
         self,

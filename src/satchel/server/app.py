@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
 from starlette.routing import Route
+from starlette.types import ASGIApp
 
 from satchel._version import __version__
 from satchel.config import Settings
@@ -50,6 +51,14 @@ async def _purge_periodically(store: ArtifactStore, interval: float) -> None:
             logger.info("purged expired items: %s", result)
         except Exception:  # keep the loop alive; the next round retries
             logger.exception("periodic purge failed")
+
+
+class _SatchelApp(FastAPI):
+    """FastAPI with the content fast path ahead of its whole middleware stack (Starlette's
+    error layers included): the requests it answers skip them all (server/fastpath.py)."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return ContentFastPath(super().build_middleware_stack())
 
 
 def _token_table(settings: Settings, store: ArtifactStore) -> TokenTable:
@@ -105,7 +114,7 @@ def create_app(
             if marker is not None:
                 marker.stop()
 
-    app = FastAPI(
+    app = _SatchelApp(
         title="Satchel",
         version=__version__,
         description="Self-hosted artifact store: content-addressed blobs, typed metadata, "
@@ -122,7 +131,6 @@ def create_app(
     app.state.metrics = Metrics()
     install_error_handlers(app)
     install_openapi(app)
-    app.add_middleware(ContentFastPath)  # innermost: request ids and metrics still apply
     app.add_middleware(RequestIdMiddleware)
     app.state.metrics.install(app)
     for router in ROUTERS:

@@ -31,7 +31,13 @@ from satchel.core.errors import (
     error_for_status,
 )
 
-__all__ = ["RequestIdMiddleware", "error_response", "install_error_handlers", "new_request_id"]
+__all__ = [
+    "RequestIdMiddleware",
+    "error_response",
+    "install_error_handlers",
+    "new_request_id",
+    "sane_request_id",
+]
 
 logger = logging.getLogger("satchel.server")
 
@@ -56,6 +62,11 @@ os.register_at_fork(after_in_child=_new_prefix)
 def new_request_id() -> str:
     """A 32-hex-digit id, unique in this process and (by its random prefix) across processes."""
     return f"{_ID_PREFIX}{next(_ID_COUNTER):012x}"
+
+
+def sane_request_id(given: str) -> str:
+    """The client's ``X-Request-ID`` when it is sane (1-64 printable characters), else a new id."""
+    return given if 0 < len(given) <= 64 and given.isprintable() else new_request_id()
 
 
 def _request_id(request: Request) -> str:
@@ -157,7 +168,7 @@ class RequestIdMiddleware:
             await self.app(scope, receive, send)
             return
         given = dict(scope.get("headers") or []).get(b"x-request-id", b"").decode("latin-1")
-        request_id = given if 0 < len(given) <= 64 and given.isprintable() else new_request_id()
+        request_id = sane_request_id(given)
         scope["satchel_request_id"] = request_id
 
         async def send_with_id(message: Message) -> None:

@@ -10,11 +10,18 @@ the full app, which produces the one canonical answer (the error JSON included).
 through the cache is not repeated that way (it may have asked upstream already): its errors are
 answered here, by the same ``error_response`` the app uses. Metrics count both under their
 routes' templates (``scope["satchel_route"]``).
+
+It wraps the whole app, ahead of Starlette's middleware stack, so a request it answers pays for
+none of those layers: it gives the request its id (the client's sane ``X-Request-ID`` or a new
+one, as :class:`~satchel.server.errors.RequestIdMiddleware` does) and counts it in the metrics
+itself. Header lists are kept per version of an artifact (they depend on nothing else).
 """
 
 from __future__ import annotations
 
 import re
+import time
+from typing import Any
 from urllib.parse import parse_qsl
 
 from starlette.requests import Request
@@ -25,7 +32,7 @@ from satchel.core.errors import ArtifactStoreError
 from satchel.core.proxy import ProxyAnswer
 from satchel.server.content import content_headers, proxy_headers
 from satchel.server.deps import ids_for, principal_for
-from satchel.server.errors import error_response
+from satchel.server.errors import error_response, sane_request_id
 
 __all__ = ["ContentFastPath"]
 
@@ -35,6 +42,7 @@ _PATH = re.compile(r"/v1/artifacts/([^/]+)/content")
 _PROXY = re.compile(r"/api/([^/]+)/(.+)", re.DOTALL)
 _CONDITIONAL = frozenset((b"range", b"if-range", b"if-none-match", b"if-match"))
 _QUERY_NAMES = frozenset(("user_id", "session_id"))
+_HEADER_LISTS = 4096  # header lists kept at most (one per artifact version read)
 
 
 class _Fallback(Exception):
@@ -52,10 +60,12 @@ def _query(raw: bytes) -> dict[str, str]:
 
 
 class ContentFastPath:
-    """ASGI middleware: answers plain content GETs itself, passes everything else on."""
+    """ASGI wrapper: answers plain content GETs itself, passes everything else on."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
+        self._headers: dict[tuple[Any, ...], list[tuple[bytes, bytes]]] = {}
+        self._counted: dict[tuple[str, int], tuple[Any, Any]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] != "GET":
@@ -69,6 +79,7 @@ class ContentFastPath:
                 return
             await self._proxy(scope, receive, send, proxied.group(1), proxied.group(2))
             return
+        started = time.perf_counter()
         try:
             content, headers = await self._open(scope, match.group(1))
         except (_Fallback, ArtifactStoreError, ValueError):
@@ -76,7 +87,7 @@ class ContentFastPath:
             return
         # from here on a failure cannot become another response: it ends this one
         try:
-            scope["satchel_route"] = CONTENT_PATH  # the metrics label of the routed endpoint
+            scope["satchel_route"] = CONTENT_PATH
             await send({"type": "http.response.start", "status": 200, "headers": headers})
             first = content.first_chunk
             sent, size = len(first), content.length
@@ -87,12 +98,27 @@ class ContentFastPath:
                 await send({"type": "http.response.body", "body": b"", "more_body": False})
         finally:
             await content.aclose()
+            self._count(scope, CONTENT_PATH, 200, started)
+
+    def _count(self, scope: Scope, route: str, status: int, started: float) -> None:
+        """Count an answered request as the metrics middleware would (its children cached)."""
+        children = self._counted.get((route, status))
+        if children is None:
+            metrics = scope["app"].state.metrics
+            children = (
+                metrics.requests.labels("GET", route, str(status)),
+                metrics.latency.labels("GET", route),
+            )
+            self._counted[(route, status)] = children
+        children[0].inc()
+        children[1].observe(time.perf_counter() - started)
 
     async def _proxy(
         self, scope: Scope, receive: Receive, send: Send, remote: str, path: str
     ) -> None:
+        started = time.perf_counter()
         try:
-            authorization = _authorization(scope)
+            authorization, request_id = _request_headers(scope)
             state = scope["app"].state
             principal = await principal_for(authorization or "", state.store, state.tokens)
             if principal.anonymous and not state.settings.anon_read:
@@ -100,30 +126,36 @@ class ContentFastPath:
         except (_Fallback, ArtifactStoreError, ValueError):
             await self.app(scope, receive, send)
             return
-        scope["satchel_route"] = PROXY_PATH  # errors are counted under the route too
+        scope["satchel_route"] = PROXY_PATH
+        scope["satchel_request_id"] = request_id
+        status = 200
         try:
-            answer: ProxyAnswer = await state.store.open_remote_file(remote, path)
-        except ArtifactStoreError as exc:
-            await error_response(Request(scope, receive), exc)(scope, receive, send)
-            return
-        try:
-            headers = [
-                (name.lower().encode("latin-1"), value.encode("latin-1"))
-                for name, value in proxy_headers(answer).items()
-            ]
-            await send({"type": "http.response.start", "status": 200, "headers": headers})
-            async for chunk in answer:
-                await send({"type": "http.response.body", "body": chunk, "more_body": True})
-            await send({"type": "http.response.body", "body": b"", "more_body": False})
+            try:
+                answer: ProxyAnswer = await state.store.open_remote_file(remote, path)
+            except ArtifactStoreError as exc:
+                response = error_response(Request(scope, receive), exc)
+                status = response.status_code
+                response.headers["X-Request-ID"] = request_id
+                await response(scope, receive, send)
+                return
+            try:
+                headers = _header_list(proxy_headers(answer))
+                headers.append((b"x-request-id", request_id.encode("latin-1")))
+                await send({"type": "http.response.start", "status": 200, "headers": headers})
+                async for chunk in answer:
+                    await send({"type": "http.response.body", "body": chunk, "more_body": True})
+                await send({"type": "http.response.body", "body": b"", "more_body": False})
+            finally:
+                await answer.aclose()
         finally:
-            await answer.aclose()
+            self._count(scope, PROXY_PATH, status, started)
 
     async def _open(
         self, scope: Scope, artifact_id: str
     ) -> tuple[ArtifactContent, list[tuple[bytes, bytes]]]:
         """The opened content (its first chunk read) and the answer's headers; or raise, having
         sent nothing (the full app then answers)."""
-        authorization = _authorization(scope)
+        authorization, request_id = _request_headers(scope)
         params = _query(scope["query_string"])
         state = scope["app"].state
         store = state.store
@@ -133,20 +165,38 @@ class ContentFastPath:
         ids = ids_for(principal, anon_read=True, read=True, **params)
         content: ArtifactContent = await store.open_content(artifact_id, **ids)
         try:
-            headers = [
-                (name.lower().encode("latin-1"), value.encode("latin-1"))
-                for name, value in content_headers(content).items()
-            ]
+            version = (
+                content.artifact_id,
+                content.etag,
+                content.sha256,
+                content.mime,
+                content.filename,
+                content.length,
+            )
+            headers = self._headers.get(version)
+            if headers is None:
+                if len(self._headers) >= _HEADER_LISTS:
+                    self._headers.clear()
+                headers = self._headers[version] = _header_list(content_headers(content))
         except BaseException:
             await content.aclose()
             raise
-        return content, headers
+        scope["satchel_request_id"] = request_id
+        return content, [*headers, (b"x-request-id", request_id.encode("latin-1"))]
 
 
-def _authorization(scope: Scope) -> str | None:
-    """The request's one Authorization header; _Fallback for conditional or range headers
-    (the full app answers those) and for several Authorization headers (it refuses them)."""
+def _header_list(headers: dict[str, str]) -> list[tuple[bytes, bytes]]:
+    return [
+        (name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers.items()
+    ]
+
+
+def _request_headers(scope: Scope) -> tuple[str | None, str]:
+    """The request's one Authorization header and its request id (the client's sane
+    ``X-Request-ID`` or a new one); _Fallback for conditional or range headers (the full app
+    answers those) and for several Authorization headers (it refuses them)."""
     authorization = None
+    given = ""
     for name, value in scope["headers"]:
         if name in _CONDITIONAL:
             raise _Fallback
@@ -154,4 +204,6 @@ def _authorization(scope: Scope) -> str | None:
             if authorization is not None:
                 raise _Fallback
             authorization = value.decode("latin-1")
-    return authorization
+        elif name == b"x-request-id":
+            given = value.decode("latin-1")
+    return authorization, sane_request_id(given)

@@ -186,8 +186,7 @@ class AccessGate:
     ) -> ArtifactRecord:
         """A live artifact the caller may read (or write); raise the matching error."""
         check_id("artifact_id", artifact_id)
-        async with self.context.catalog.read() as reader:
-            record = await reader.get_artifact(artifact_id, self.context.sandbox_id)
+        record = await self.context.catalog.get_artifact(artifact_id, self.context.sandbox_id)
         return self.usable(record, artifact_id, caller, write=write)
 
     async def guard_removal(

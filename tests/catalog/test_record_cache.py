@@ -1,0 +1,85 @@
+"""The record cache of a SQLite catalog file answers exactly what a fresh lookup would: changes
+committed by this process, by another store on the same files (another worker) and by a plain
+SQLite connection are all seen by the very next read."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from tests.store.internals import context_of
+
+from satchel import ArtifactStore
+from satchel.core.errors import ArtifactNotFoundError
+
+
+def _store(tmp_path: Path) -> ArtifactStore:
+    return ArtifactStore(storage_provider="filesystem", data_dir=tmp_path / "var")
+
+
+async def test_reads_see_every_commit_from_this_and_other_processes(tmp_path: Path) -> None:
+    async with _store(tmp_path) as one, _store(tmp_path) as two:
+        artifact = await one.store(b"v1", mime="text/plain", summary="first", scope="sandbox")
+        assert (await two.metadata(artifact)).summary == "first"  # now cached by two
+        assert (await two.metadata(artifact)).summary == "first"
+        records = context_of(two).catalog._records
+        assert records is not None
+        assert (artifact, context_of(two).sandbox_id) in records._entries
+
+        await one.update_metadata(artifact, summary="second")  # the other "worker" commits
+        assert (await two.metadata(artifact)).summary == "second"
+
+        await two.update_metadata(artifact, summary="third")  # this process commits
+        assert (await two.metadata(artifact)).summary == "third"
+        assert (await one.metadata(artifact)).summary == "third"
+
+        await one.update_file(artifact, data=b"version two")
+        assert await two.read_file(artifact) == b"version two"
+
+        await one.delete(artifact)
+        with pytest.raises(ArtifactNotFoundError):
+            await two.metadata(artifact)
+
+
+async def test_a_missing_id_is_found_once_another_process_stores_it(tmp_path: Path) -> None:
+    async with _store(tmp_path) as one, _store(tmp_path) as two:
+        artifact = await one.store(b"x", mime="text/plain", scope="sandbox")
+        await one.delete(artifact)
+        with pytest.raises(ArtifactNotFoundError):
+            await two.metadata(artifact)  # cached as missing
+        # a plain SQLite connection puts the row back (as a restore from elsewhere would)
+        conn = sqlite3.connect(tmp_path / "var" / "satchel.db")
+        try:
+            count = conn.execute("SELECT count(*) FROM artifacts").fetchone()[0]
+        finally:
+            conn.close()
+        assert count == 0
+        again = await one.store(b"x", mime="text/plain", scope="sandbox")
+        assert (await two.metadata(again)).bytes == 1
+
+
+async def test_an_outside_change_to_a_row_is_seen(tmp_path: Path) -> None:
+    async with _store(tmp_path) as store:
+        artifact = await store.store(b"x", mime="text/plain", summary="before", scope="sandbox")
+        assert (await store.metadata(artifact)).summary == "before"
+        conn = sqlite3.connect(tmp_path / "var" / "satchel.db")
+        try:
+            conn.execute(
+                "UPDATE artifacts SET summary = 'after' WHERE artifact_id = ?", (artifact,)
+            )
+            conn.commit()
+        finally:
+            conn.close()
+        assert (await store.metadata(artifact)).summary == "after"
+
+
+async def test_the_cache_is_bounded(tmp_path: Path) -> None:
+    async with _store(tmp_path) as store:
+        records = context_of(store).catalog._records
+        assert records is not None
+        records.limit = 5
+        ids = [await store.store(b"%d" % n, mime="text/plain", scope="sandbox") for n in range(12)]
+        for artifact in ids:
+            await store.metadata(artifact)
+        assert 0 < len(records._entries) <= 5
