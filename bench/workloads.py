@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 CONCURRENCY = 32
+USER = "bench"  # the session's owner: Satchel stores into a user's session only for that user
 
 
 def _kib(field: str) -> int:
@@ -48,9 +49,9 @@ async def new_session(store: Any) -> str:
     (it writes the session record where the session's directory goes), so there the first
     store() makes it, as its README shows."""
     if hasattr(store, "settings"):  # Satchel
-        session: str = await store.create_session(user_id="bench")
+        session: str = await store.create_session(user_id=USER)
         return session
-    first = await store.store(b"warm-up", mime="text/plain", summary="warm-up", user_id="bench")
+    first = await store.store(b"warm-up", mime="text/plain", summary="warm-up", user_id=USER)
     meta = await store.metadata(first)
     return str(meta["session_id"])
 
@@ -89,7 +90,11 @@ async def workload_a(impl: str, root: Path, objects: int) -> dict[str, float]:
         ids = await gather_limited(
             [
                 lambda d=d: store.store(
-                    d, mime="application/octet-stream", summary="a", session_id=session
+                    d,
+                    mime="application/octet-stream",
+                    summary="a",
+                    session_id=session,
+                    user_id=USER,
                 )
                 for d in data
             ]
@@ -110,7 +115,9 @@ async def workload_b(impl: str, root: Path, objects: int) -> dict[str, float]:
         began = time.perf_counter()
         ids = await gather_limited(
             [
-                lambda d=d: store.store(d, mime="text/plain", summary="b", session_id=session)
+                lambda d=d: store.store(
+                    d, mime="text/plain", summary="b", session_id=session, user_id=USER
+                )
                 for d in data
             ]
         )
@@ -145,6 +152,7 @@ async def workload_c(impl: str, root: Path, mib: int) -> dict[str, float]:
                 summary="c",
                 filename="big.bin",
                 session_id=session,
+                user_id=USER,
                 content_length=mib * 2**20,
             )
         )
