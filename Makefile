@@ -52,8 +52,9 @@ crash-stress: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/library.py
 
-## bench-service: the HTTP service vs nginx on the same files (installs nginx, wrk, curl)
-bench-service: $(STAMP)
+## bench-service: the HTTP service vs nginx and vs Ceph RGW on BlueStore, same files (installs
+##                nginx, wrk, curl; Ceph with system-deps); --no-rgw via bench/service.py by hand
+bench-service: $(STAMP) system-deps
 	command -v nginx >/dev/null || apt-get install -y nginx-light
 	command -v wrk >/dev/null || apt-get install -y wrk
 	command -v curl >/dev/null || apt-get install -y curl

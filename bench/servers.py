@@ -135,16 +135,22 @@ def wait_up(proc: subprocess.Popen[bytes], url: str, what: str) -> subprocess.Po
 
 
 def nginx_rounds(
-    one_run: Callable[[Path, int, Path], dict[str, float]], make_target: str, about: str
+    one_run: Callable[..., dict[str, float]],
+    make_target: str,
+    about: str,
+    parser: argparse.ArgumentParser | None = None,
 ) -> dict[str, float]:
     """The command line of a benchmark against nginx (``--big-mib``, ``--seconds``,
-    ``--runs``): *one_run(big_file, seconds, directory)* run that many times, each in a fresh
-    directory beside one big file of random bytes; the median of each figure."""
-    parser = argparse.ArgumentParser(description=about.splitlines()[0])
+    ``--runs``, and any options *parser* already has): *one_run(big_file, seconds, directory,
+    **other_options)* run that many times, each in a fresh directory beside one big file of
+    random bytes; the median of each figure."""
+    if parser is None:
+        parser = argparse.ArgumentParser(description=about.splitlines()[0])
     parser.add_argument("--big-mib", type=int, default=1024)
     parser.add_argument("--seconds", type=int, default=5)
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
+    options = {k: v for k, v in vars(args).items() if k not in ("big_mib", "seconds", "runs")}
     for tool in ("wrk", "nginx", "curl"):
         if shutil.which(tool) is None:
             sys.exit(f"{tool} is missing (make {make_target} installs it with apt-get)")
@@ -160,7 +166,7 @@ def nginx_rounds(
             run_root = root / f"run-{run}"
             run_root.mkdir()
             run_root.chmod(0o755)
-            samples.append(one_run(big, args.seconds, run_root))
+            samples.append(one_run(big, args.seconds, run_root, **options))
             shutil.rmtree(run_root)
     finally:
         shutil.rmtree(root, ignore_errors=True)
@@ -168,28 +174,27 @@ def nginx_rounds(
 
 
 def wrk(script: str, url: str, seconds: int, workdir: Path) -> float:
+    """Requests/s of *script* against *url* (2 threads, 32 connections, Satchel's token)."""
+    return run_wrk(script, url, seconds, workdir)[0]
+
+
+def run_wrk(
+    script: str, url: str, seconds: int, workdir: Path, *, token: str | None = TOKEN
+) -> tuple[float, str]:
+    """Run wrk (2 threads, 32 connections) with *script*, sending ``Authorization: Bearer
+    token`` unless *token* is None; its requests/s and its output. Raises on any non-2xx/3xx
+    answer."""
     path = workdir / "wrk.lua"
     path.write_text(script)
-    out = subprocess.run(
-        [
-            "wrk",
-            "-t2",
-            "-c32",
-            f"-d{seconds}s",
-            "-s",
-            str(path),
-            url,
-            "-H",
-            f"Authorization: Bearer {TOKEN}",
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
+    argv = ["wrk", "-t2", "-c32", f"-d{seconds}s", "-s", str(path), url]
+    if token is not None:
+        argv += ["-H", f"Authorization: Bearer {token}"]
+    out = subprocess.run(argv, capture_output=True, text=True, check=True).stdout
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     if errors:
         raise RuntimeError(f"wrk saw {errors.group(1)} error responses:\n{out}")
-    return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    return rate, out
 
 
 def curl_seconds(args: list[str], out: str = "/dev/null") -> float:

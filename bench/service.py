@@ -1,7 +1,8 @@
 """The HTTP service against nginx serving the same files, plus the library's own 4 KiB store
 rate, all measured in one run on this machine.
 
-    .venv/bin/python bench/service.py [--big-mib 1024] [--seconds 5] [--runs 3]
+    .venv/bin/python bench/service.py [--big-mib 1024] [--seconds 5] [--runs 3] [--no-rgw]
+        [--rgw-put-urls 60000]
 
 nginx (Debian's package: sendfile on, WebDAV PUT for uploads, its default `worker_processes
 auto`) and `satchel serve`'s app under uvicorn (uvloop + httptools, one process) each serve
@@ -14,10 +15,16 @@ store rate of workload (b) (bench/workloads.py) in the same run. Two more GET fi
 first in context: Satchel with two worker processes (`satchel serve --workers 2`), and the
 ceiling of uvicorn itself on this machine (bench/ceiling.py: a raw ASGI app answering a constant
 4 KiB body, no framework, no storage).
+
+The S3 server a self-hoster would run instead, Ceph RGW with its OSD on BlueStore (durable,
+like Satchel), runs the same four rows in the same run (bench/rgw.py: a fresh single-node
+cluster per run, presigned URLs driven by the same wrk settings and curl); Satchel's figures
+are printed as ratios to RGW's too. `--no-rgw` skips it.
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import re
 import shutil
@@ -26,6 +33,7 @@ import sys
 from pathlib import Path
 
 import httpx
+from rgw import check_installed, rgw_run
 from servers import (
     GET_LUA,
     PUT_LUA,
@@ -113,7 +121,11 @@ def library_store_rate(root: Path) -> float:
     return float(re.search(r'"store_ops_per_s": ([\d.]+)', out).group(1))  # type: ignore[union-attr]
 
 
-def one_run(big: Path, seconds: int, root: Path) -> dict[str, float]:
+def one_run(
+    big: Path, seconds: int, root: Path, *, no_rgw: bool = False, rgw_put_urls: int = 60_000
+) -> dict[str, float]:
+    if not no_rgw:
+        check_installed()
     size_mib = big.stat().st_size / 2**20
     smalls = [os.urandom(4096) for _ in range(200)]
     result: dict[str, float] = {}
@@ -190,6 +202,10 @@ def one_run(big: Path, seconds: int, root: Path) -> dict[str, float]:
     # the ASGI server's own ceiling: a raw ASGI app answering a constant 4 KiB body
     port = free_port()
     result["uvicorn ceiling GET 4 KiB /s"] = ceiling_rate(port, seconds, data_dir)
+
+    # Ceph RGW on BlueStore: the same small objects and big file, presigned URLs
+    if not no_rgw:
+        result.update(rgw_run(big, seconds, root / "rgw", smalls, rgw_put_urls))
     return result
 
 
@@ -214,15 +230,30 @@ TARGETS = [
     ("GET 4 KiB, 2 workers", "Satchel 2 workers GET 4 KiB /s", "nginx GET 4 KiB /s", 0.20),
     ("PUT 4 KiB, 32 connections", "Satchel PUT 4 KiB /s", "library store 4 KiB /s", 0.50),
 ]
+RGW_TARGETS = [
+    ("vs RGW: GET 4 KiB, 32 connections", "Satchel GET 4 KiB /s", "RGW GET 4 KiB /s", 1.0),
+    ("vs RGW: PUT 4 KiB, 32 connections", "Satchel PUT 4 KiB /s", "RGW PUT 4 KiB /s", 1.0),
+    ("vs RGW: 1 GiB upload", "Satchel upload MiB/s", "RGW upload MiB/s", 1.0),
+    ("vs RGW: 1 GiB download", "Satchel download MiB/s", "RGW download MiB/s", 1.0),
+]
 
 
 def main() -> None:
-    median = nginx_rounds(one_run, "bench-service", __doc__ or "")
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--no-rgw", action="store_true", help="skip the Ceph RGW baseline")
+    parser.add_argument(
+        "--rgw-put-urls",
+        type=int,
+        default=60_000,
+        help="presigned PUT URLs made per run for RGW's 4 KiB PUTs (one key per request)",
+    )
+    median = nginx_rounds(one_run, "bench-service", __doc__ or "", parser)
     for key, value in median.items():
         print(f"{key:44}{value:12.1f}")
     print()
     print(f"{'':34}{'Satchel':>10}{'baseline':>10}{'ratio':>8}{'target':>8}")
-    for label, ours, theirs, target in TARGETS:
+    targets = TARGETS + (RGW_TARGETS if "RGW GET 4 KiB /s" in median else [])
+    for label, ours, theirs, target in targets:
         ratio = median[ours] / median[theirs]
         mark = "met" if ratio >= target else "NOT met"
         print(

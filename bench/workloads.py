@@ -1,7 +1,9 @@
 """One benchmark workload in this process, against Satchel or chuk-artifacts (same public API),
-or the raw-disk baseline. Prints one JSON line. Run by bench/library.py in the right venv.
+or the raw-disk baselines of (a). Prints one JSON line. Run by bench/library.py in the right
+venv.
 
     python bench/workloads.py {satchel,chuk,raw} {a,b,c} DIR [--objects N] [--mib N]
+        [--threads 32]
 """
 
 from __future__ import annotations
@@ -12,11 +14,15 @@ import hashlib
 import json
 import os
 import re
+import secrets
+import stat
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 CONCURRENCY = 32
+USER = "bench"  # the session's owner: Satchel stores into a user's session only for that user
 
 
 def _kib(field: str) -> int:
@@ -48,9 +54,9 @@ async def new_session(store: Any) -> str:
     (it writes the session record where the session's directory goes), so there the first
     store() makes it, as its README shows."""
     if hasattr(store, "settings"):  # Satchel
-        session: str = await store.create_session(user_id="bench")
+        session: str = await store.create_session(user_id=USER)
         return session
-    first = await store.store(b"warm-up", mime="text/plain", summary="warm-up", user_id="bench")
+    first = await store.store(b"warm-up", mime="text/plain", summary="warm-up", user_id=USER)
     meta = await store.metadata(first)
     return str(meta["session_id"])
 
@@ -89,7 +95,11 @@ async def workload_a(impl: str, root: Path, objects: int) -> dict[str, float]:
         ids = await gather_limited(
             [
                 lambda d=d: store.store(
-                    d, mime="application/octet-stream", summary="a", session_id=session
+                    d,
+                    mime="application/octet-stream",
+                    summary="a",
+                    session_id=session,
+                    user_id=USER,
                 )
                 for d in data
             ]
@@ -110,7 +120,9 @@ async def workload_b(impl: str, root: Path, objects: int) -> dict[str, float]:
         began = time.perf_counter()
         ids = await gather_limited(
             [
-                lambda d=d: store.store(d, mime="text/plain", summary="b", session_id=session)
+                lambda d=d: store.store(
+                    d, mime="text/plain", summary="b", session_id=session, user_id=USER
+                )
                 for d in data
             ]
         )
@@ -145,6 +157,7 @@ async def workload_c(impl: str, root: Path, mib: int) -> dict[str, float]:
                 summary="c",
                 filename="big.bin",
                 session_id=session,
+                user_id=USER,
                 content_length=mib * 2**20,
             )
         )
@@ -167,22 +180,77 @@ async def workload_c(impl: str, root: Path, mib: int) -> dict[str, float]:
     }
 
 
-def raw_a(root: Path, objects: int) -> dict[str, float]:
-    """The raw baseline of (a): sha256 + temp file + fsync + rename, one after another."""
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def raw_store(root: Path, blob: bytes) -> Path:
+    """Store *blob* the way Satchel's filesystem backend does, with nothing around it: hash it
+    into a temp file, fsync, make it read-only, rename it to ``sha256/ab/cd/<hex>`` and fsync
+    the directory (and the parents of fan-out directories it had to create)."""
+    temp = root / "tmp" / f"{secrets.token_hex(8)}.part"
+    digest = hashlib.sha256()
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        digest.update(blob)
+        view = memoryview(blob)
+        while view:
+            view = view[os.write(fd, view) :]
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    hexdigest = digest.hexdigest()
+    final = root / "sha256" / hexdigest[:2] / hexdigest[2:4] / hexdigest
+    created = []
+    for directory in (final.parent.parent, final.parent):
+        try:
+            os.mkdir(directory)
+        except FileExistsError:
+            continue
+        created.append(directory)
+    os.chmod(temp, stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
+    os.rename(temp, final)
+    _fsync_dir(final.parent)
+    for directory in created:
+        _fsync_dir(directory.parent)
+    return final
+
+
+def raw_read(path: Path) -> bytes:
+    with open(path, "rb") as source:
+        return source.read()
+
+
+def raw_a(root: Path, objects: int, threads: int) -> dict[str, float]:
+    """The raw baselines of (a): the same 1 MiB payloads stored by raw_store() from a pool of
+    *threads* threads, then read back whole by as many threads (from the page cache: they were
+    just written); and stored one after another, into a directory of their own."""
     data = payloads(objects, 2**20)
-    (root / "tmp").mkdir(parents=True)
+    result: dict[str, float] = {}
+    threaded = root / "threaded"
+    for directory in (threaded / "sha256", threaded / "tmp"):
+        directory.mkdir(parents=True)
+    with ThreadPoolExecutor(threads) as pool:
+        began = time.perf_counter()
+        paths = list(pool.map(lambda blob: raw_store(threaded, blob), data))
+        result["store_files_per_s"] = objects / (time.perf_counter() - began)
+        began = time.perf_counter()
+        back = list(pool.map(raw_read, paths))
+        result["read_files_per_s"] = objects / (time.perf_counter() - began)
+    assert all(x == y for x, y in zip(back, data, strict=True))
+    del back
+    serial = root / "serial"
+    for directory in (serial / "sha256", serial / "tmp"):
+        directory.mkdir(parents=True)
     began = time.perf_counter()
     for blob in data:
-        digest = hashlib.sha256(blob).hexdigest()
-        final = root / digest[:2] / digest
-        final.parent.mkdir(exist_ok=True)
-        temp = root / "tmp" / digest
-        with open(temp, "wb") as out:
-            out.write(blob)
-            out.flush()
-            os.fsync(out.fileno())
-        os.rename(temp, final)
-    return {"store_files_per_s": objects / (time.perf_counter() - began)}
+        raw_store(serial, blob)
+    result["serial_store_files_per_s"] = objects / (time.perf_counter() - began)
+    return result
 
 
 def main() -> None:
@@ -192,9 +260,12 @@ def main() -> None:
     parser.add_argument("dir", type=Path)
     parser.add_argument("--objects", type=int, default=0)
     parser.add_argument("--mib", type=int, default=256)
+    parser.add_argument("--threads", type=int, default=CONCURRENCY, help="raw (a): pool size")
     args = parser.parse_args()
     if args.impl == "raw":
-        result = raw_a(args.dir, args.objects or 2000)
+        if args.workload != "a":
+            parser.error("the raw baseline is of workload a")
+        result = raw_a(args.dir, args.objects or 2000, args.threads)
     elif args.workload == "a":
         result = asyncio.run(workload_a(args.impl, args.dir, args.objects or 2000))
     elif args.workload == "b":

@@ -9,7 +9,11 @@ daemon bound to 127.0.0.1 on ports chosen free at start. Start-up takes about ha
 processes it started, by PID, at the end of the run. If the cluster cannot start the fixture
 fails with the daemons' logs: the real-server tier never skips.
 
-Run ``python -m tests.harness.ceph_rgw`` to keep one up by hand (Ctrl-C stops it).
+``start_ceph_rgw(base, objectstore="bluestore")`` puts the OSD on BlueStore instead, durable
+as a deployed one: its block device is a sparse file of ``BLUESTORE_BYTES`` under *base* (the
+benchmarks use it; bench/rgw.py). BlueStore's own defaults are kept (syncs on).
+
+Run ``python -m tests.harness.ceph_rgw [--bluestore]`` to keep one up by hand (Ctrl-C stops it).
 """
 
 from __future__ import annotations
@@ -17,11 +21,13 @@ from __future__ import annotations
 import base64
 import contextlib
 import dataclasses
+import json
 import os
 import secrets
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import time
 import urllib.error
@@ -39,13 +45,33 @@ __all__ = ["CephRGW", "ceph_rgw", "start_ceph_rgw"]
 REQUIRED_BINARIES = ("ceph", "ceph-authtool", "monmaptool", "ceph-mon", "ceph-osd", "radosgw")
 _STEP_TIMEOUT = 90.0
 _MEMSTORE_BYTES = 4 * 1024**3
+BLUESTORE_BYTES = 16 * 1024**3
+"""The size of a BlueStore OSD's block file (sparse: it takes the disk its data takes)."""
+OBJECTSTORES = ("memstore", "bluestore")
 _ACCESS_KEY = "satchel-rgw-access"
 _SECRET_KEY = "satchel-rgw-secret-" + "0" * 21
 KMS_KEY_IDS = ("satchel-kms-1", "satchel-kms-2")
 """Key ids the gateway's built-in ``testing`` KMS backend knows (for SSE-KMS tests)."""
 
 
-def _config(base: Path, fsid: str, mon_v1: int, mon_v2: int, rgw_port: int) -> str:
+def _objectstore_config(base: Path, objectstore: str) -> str:
+    if objectstore == "memstore":
+        return f"osd objectstore = memstore\nmemstore device bytes = {_MEMSTORE_BYTES}\n"
+    if objectstore == "bluestore":
+        # the block device: a file BlueStore creates (sparse) at mkfs and links as `block`; RocksDB
+        # (BlueFS) shares it
+        return (
+            "osd objectstore = bluestore\n"
+            f"bluestore block path = {base}/osd/$name/block.file\n"
+            "bluestore block create = true\n"
+            f"bluestore block size = {BLUESTORE_BYTES}\n"
+        )
+    raise ValueError(f"objectstore must be one of {', '.join(OBJECTSTORES)}, not {objectstore!r}")
+
+
+def _config(
+    base: Path, fsid: str, mon_v1: int, mon_v2: int, rgw_port: int, objectstore: str = "memstore"
+) -> str:
     kms_keys = " ".join(
         f"{key_id}={base64.b64encode(secrets.token_bytes(32)).decode()}" for key_id in KMS_KEY_IDS
     )
@@ -86,9 +112,7 @@ mon initial members = a
 [osd]
 osd data = {base}/osd/$name
 keyring = {base}/osd/$name/keyring
-osd objectstore = memstore
-memstore device bytes = {_MEMSTORE_BYTES}
-osd memory target = 1073741824
+{_objectstore_config(base, objectstore)}osd memory target = 1073741824
 osd op num shards = 2
 osd op num threads per shard = 2
 
@@ -114,6 +138,7 @@ class CephRGW:
     rgw_port: int
     mon_port: int
     mon_port_v2: int
+    objectstore: str = "memstore"
     pids: dict[str, int] = dataclasses.field(default_factory=dict)
     started_in: float = 0.0
     _processes: list[subprocess.Popen[bytes]] = dataclasses.field(default_factory=list)
@@ -194,7 +219,9 @@ class CephRGW:
             (self.base / sub).mkdir(parents=True, exist_ok=True)
         fsid = str(uuid.uuid4())
         self.conf.write_text(
-            _config(self.base, fsid, self.mon_port, self.mon_port_v2, self.rgw_port)
+            _config(
+                self.base, fsid, self.mon_port, self.mon_port_v2, self.rgw_port, self.objectstore
+            )
         )
         self._start_monitor(fsid)
         self._start_osd()
@@ -289,6 +316,10 @@ class CephRGW:
                 process.kill()
                 process.wait(timeout=10)
 
+    def osd_objectstores(self) -> list[str]:
+        """What each OSD reports it runs on (``ceph osd metadata``: memstore, bluestore)."""
+        return [osd["osd_objectstore"] for osd in json.loads(self.run("ceph", "osd", "metadata"))]
+
     def logs(self, size: int = 2500) -> str:
         """The tail of every daemon's log, for a failure message."""
         parts = []
@@ -298,8 +329,11 @@ class CephRGW:
         return "\n".join(parts) or "(no logs)"
 
 
-def start_ceph_rgw(base: Path) -> CephRGW:
-    """Start a cluster under *base*; on failure stop what was started and raise with the logs."""
+def start_ceph_rgw(base: Path, *, objectstore: str = "memstore") -> CephRGW:
+    """Start a cluster under *base*, its OSD on *objectstore* (``memstore``: RAM; ``bluestore``:
+    a sparse file under *base*); on failure stop what was started and raise with the logs."""
+    if objectstore not in OBJECTSTORES:
+        raise ValueError(f"objectstore must be one of {', '.join(OBJECTSTORES)}")
     missing = [name for name in REQUIRED_BINARIES if shutil.which(name) is None]
     if missing:
         raise RuntimeError(
@@ -307,7 +341,11 @@ def start_ceph_rgw(base: Path) -> CephRGW:
             "(scripts/system-deps.sh installs ceph-mon, ceph-osd and radosgw)"
         )
     cluster = CephRGW(
-        base=base, rgw_port=free_port(), mon_port=free_port(), mon_port_v2=free_port()
+        base=base,
+        rgw_port=free_port(),
+        mon_port=free_port(),
+        mon_port_v2=free_port(),
+        objectstore=objectstore,
     )
     try:
         cluster.start()
@@ -325,10 +363,12 @@ def ceph_rgw() -> Iterator[CephRGW]:
 
 
 def main() -> None:
+    objectstore = "bluestore" if "--bluestore" in sys.argv[1:] else "memstore"
     base = Path(tempfile.mkdtemp(prefix="satchel-ceph-"))
-    cluster = start_ceph_rgw(base)
+    cluster = start_ceph_rgw(base, objectstore=objectstore)
     endpoint = cluster.endpoint()
     print(f"Ceph RGW up in {cluster.started_in:.1f} s at {endpoint.url} (pids {cluster.pids})")
+    print(f"OSD objectstore: {', '.join(cluster.osd_objectstores())}, under {base}")
     print(f"AWS_ACCESS_KEY_ID={endpoint.access_key} AWS_SECRET_ACCESS_KEY={endpoint.secret_key}")
     for signum in (signal.SIGINT, signal.SIGTERM):  # stop cleanly on either, even in background
         signal.signal(signum, signal.default_int_handler)
