@@ -15,6 +15,7 @@ import pytest
 import satchel.blobs.filesystem as filesystem_module
 from satchel.blobs.filesystem import FilesystemBlobStore
 from satchel.core.errors import InsufficientStorageError
+from satchel.testing.blobstore import MiB, digest_of, make_data, read_all, split, stream
 
 
 async def _stream(*parts: bytes, pause: float = 0.0) -> AsyncIterator[bytes]:
@@ -71,3 +72,29 @@ async def test_errors_of_the_callers_stream_pass_through_unchanged(tmp_path: Pat
     with pytest.raises(ConnectionResetError):
         await store.put_stream(broken())
     assert os.listdir(tmp_path / "blobs" / "tmp") == []
+
+
+async def test_a_big_stream_written_while_it_arrives_is_exact_and_fails_cleanly(
+    tmp_path: Path,
+) -> None:
+    """Chunks are hashed and written on two threads while the next arrives, and a big blob is
+    flushed as it goes: the stored bytes and digest are exact; a stream failing past several
+    flushes (so hashing, writing and a flush may all be in flight) leaves no temp file."""
+    store = FilesystemBlobStore(tmp_path / "blobs")
+    data = make_data(20 * MiB + 7)
+    info = await store.put_stream(stream(split(data, MiB)))
+    assert info.digest == digest_of(data)
+    assert info.size == len(data)
+    assert await read_all(store, info.digest) == data
+
+    async def breaks_late() -> AsyncIterator[bytes]:
+        for index, part in enumerate(split(make_data(30 * MiB), MiB)):
+            if index == 17:
+                raise ConnectionResetError("client went away")
+            yield part
+
+    with pytest.raises(ConnectionResetError):
+        await store.put_stream(breaks_late())
+    assert os.listdir(tmp_path / "blobs" / "tmp") == []
+    assert [blob.digest for blob in (await store.list_page()).blobs] == [info.digest]
+    await store.close()

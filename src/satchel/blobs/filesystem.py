@@ -15,7 +15,7 @@ import secrets
 import stat
 import time
 from collections.abc import AsyncIterable, AsyncIterator, Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -43,6 +43,7 @@ _QUIET_TEMP_SECONDS = 3600
 _IO_THREADS = 32
 # Reads up to this size are tried on the loop's thread with RWF_NOWAIT (page cache only).
 _INLINE_READ = 64 * 1024
+_FLUSH_EVERY = 8 * 1024 * 1024  # a streamed blob starts writing back every 8 MiB
 _CAN_READ_NOWAIT = hasattr(os, "preadv") and hasattr(os, "RWF_NOWAIT")
 _NOWAIT_UNSUPPORTED: set[int] = set()  # devices whose filesystem refuses RWF_NOWAIT
 _NO_HARD_LINKS = frozenset({errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP})
@@ -129,16 +130,19 @@ class FilesystemBlobStore:
         digester = Digester(max_bytes=max_bytes, expected_digest=expected_digest)
         temp = self._tmp / f"{named_for_this_process(secrets.token_hex(8))}.part"
         out = _TempFile(temp, digester)
+        writer = _StreamWriter(out, self._pool, flush=self._fsync)
         try:
             try:
                 pending: bytes | None = None
                 async for chunk in chunks:
                     if pending is not None:
-                        await self._io(out.write, "cannot write a blob", pending)
+                        await writer.add(pending)
                     pending = chunk
+                await writer.drain()
                 digest, created = await self._io(self._finish, "cannot write a blob", out, pending)
             finally:
-                out.close()  # no worker holds the file now: in_thread waits for its thread
+                await writer.stop()  # their threads may still use the file: let them finish
+                out.close()  # no worker holds the file now
         except BaseException:
             _discard_temp(temp)
             raise
@@ -152,9 +156,11 @@ class FilesystemBlobStore:
             raise _provider_error(what, exc) from exc
 
     def _finish(self, out: _TempFile, last: bytes | None) -> tuple[str, bool]:
-        """Write the last chunk, fsync, close, check the digest and publish: one thread hop."""
+        """Hash and write the last chunk, fsync, close, check the digest and publish: one
+        thread hop."""
         out.open()
         if last is not None:
+            out.digester.update(last)
             out.write(last)
         if self._fsync:
             os.fsync(out.fd)
@@ -347,6 +353,65 @@ class _Reader:
             os.close(fd)
 
 
+class _StreamWriter:
+    """Hashes and writes a stream's chunks into *out*: a chunk is hashed on one I/O thread and
+    written on another at the same time, while the next one arrives (one chunk in flight, so
+    memory stays bounded). With *flush*, a big blob's pages start going to the disk every
+    ``_FLUSH_EVERY`` bytes (one ``fdatasync`` in flight at a time), so the fsync before
+    publishing has only the tail left to write."""
+
+    __slots__ = ("_flight", "_flush", "_flushing", "_pool", "_unflushed", "out")
+
+    def __init__(self, out: _TempFile, pool: Executor, *, flush: bool) -> None:
+        self.out = out
+        self._pool = pool
+        self._flush = flush
+        self._flight: list[asyncio.Future[None]] = []
+        self._flushing: asyncio.Future[None] | None = None
+        self._unflushed = 0
+
+    async def add(self, chunk: bytes) -> None:
+        await _landed(self._flight)
+        if self._flush and self._unflushed >= _FLUSH_EVERY and self.out.fd >= 0:
+            flushing = self._flushing
+            if flushing is None or flushing.done():
+                if flushing is not None:
+                    await _landed([flushing])  # its failure, if any, is this write's
+                self._flushing = started_in_thread(os.fdatasync, self.out.fd, executor=self._pool)
+                self._unflushed = 0
+        self._flight = [
+            started_in_thread(self.out.digester.update, chunk, executor=self._pool),
+            started_in_thread(self.out.write, chunk, executor=self._pool),
+        ]
+        self._unflushed += len(chunk)
+
+    def _pending(self) -> list[asyncio.Future[None]]:
+        return [*self._flight, *([self._flushing] if self._flushing is not None else [])]
+
+    async def drain(self) -> None:
+        """Wait for everything started (its first failure raised)."""
+        await _landed(self._pending())
+
+    async def stop(self) -> None:
+        """Wait for every thread still at work, whatever happened (failures already raised
+        or no longer wanted are retrieved, so nothing is logged as unhandled)."""
+        pending = self._pending()
+        if pending:
+            await asyncio.wait(pending)
+            for future in pending:
+                if not future.cancelled():
+                    future.exception()
+
+
+async def _landed(flight: list[asyncio.Future[None]]) -> None:
+    """Wait for *flight* in order (its first failure raised, OSError mapped)."""
+    try:
+        for future in flight:
+            await settled(future)
+    except OSError as exc:
+        raise _provider_error("cannot write a blob", exc) from exc
+
+
 class _TempFile:
     """A blob's temporary file, written (and hashed) from worker threads one call at a time."""
 
@@ -362,9 +427,8 @@ class _TempFile:
             self.fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
 
     def write(self, data: bytes) -> None:
-        """Hash and append *data* (opening the file on first use): both release the GIL."""
+        """Append *data* (opening the file on first use; its hashing is the caller's)."""
         self.open()
-        self.digester.update(data)
         view = memoryview(data)
         while view:
             written = os.write(self.fd, view)
