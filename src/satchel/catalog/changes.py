@@ -22,7 +22,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.sql.base import Executable
 from sqlalchemy.sql.dml import Delete, Insert, UpdateBase
 
-from satchel.catalog.connection import CatalogConnection, HotQuery, Rows
+from satchel.catalog.connection import CatalogConnection, HotInsert, HotQuery, Rows
 from satchel.catalog.tables import (
     api_keys,
     artifacts,
@@ -85,31 +85,43 @@ class ChangeCapture:
         return self.inner.dialect
 
     async def execute(
-        self, statement: Executable | HotQuery, parameters: dict[str, Any] | None = None
+        self,
+        statement: Executable | HotQuery | HotInsert,
+        parameters: dict[str, Any] | None = None,
     ) -> Rows:
-        if not isinstance(statement, UpdateBase):
+        if not isinstance(statement, (HotInsert, UpdateBase)):
             return await self.inner.execute(statement, parameters)
         name = getattr(statement.table, "name", None)
         if name not in VIEWS:
             return await self.inner.execute(statement, parameters)
-        if statement._returning:  # capture adds its own; the writers' statements have none
-            raise TypeError(f"a write to {name} must leave RETURNING to change capture")
         table = VIEWS[name]
         keys = [column.name for column in key_columns(table)]
-        if parameters is not None and _plain_insert(statement):
+        if isinstance(statement, HotInsert) and not statement.plain:
+            rows = (await self.inner.execute(statement.returning_all(), parameters)).all()
+            self._keep(name, keys, rows, deleted=False)
+            return Rows([], len(rows))
+        if isinstance(statement, HotInsert) or (
+            parameters is not None and _plain_insert(statement)
+        ):
             # It inserts exactly these values (or fails): they are the image, no RETURNING
             # needed (no view column has a default to fill in).
+            assert parameters is not None
             result = await self.inner.execute(statement, parameters)
             image = {column.name: parameters.get(column.name) for column in table.c}
             self.touched[(name, tuple(image[k] for k in keys))] = image
             return result
+        if statement._returning:  # capture adds its own; the writers' statements have none
+            raise TypeError(f"a write to {name} must leave RETURNING to change capture")
         result = await self.inner.execute(statement.returning(*table.c), parameters)
         rows = result.all()
-        deleted = isinstance(statement, Delete)
-        for row in rows:
-            image = dict(row._mapping)
-            self.touched[(name, tuple(image[k] for k in keys))] = None if deleted else image
+        self._keep(name, keys, rows, deleted=isinstance(statement, Delete))
         return Rows([], len(rows))  # the caller's statement returns no rows, only a count
+
+    def _keep(self, name: str, keys: list[str], rows: list[Any], *, deleted: bool) -> None:
+        """Record the images of *rows* (SQLAlchemy rows, or a HotInsert's named tuples)."""
+        for row in rows:
+            image = row._asdict() if hasattr(row, "_asdict") else dict(row._mapping)
+            self.touched[(name, tuple(image[k] for k in keys))] = None if deleted else image
 
 
 def _plain_insert(statement: UpdateBase) -> bool:

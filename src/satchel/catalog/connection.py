@@ -20,7 +20,16 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import Select
 from sqlalchemy.sql.base import Executable
 
-__all__ = ["AsyncDriverConnection", "CatalogConnection", "HotQuery", "InlineConnection", "Rows"]
+from satchel.catalog.hotinsert import HotInsert
+
+__all__ = [
+    "AsyncDriverConnection",
+    "CatalogConnection",
+    "HotInsert",
+    "HotQuery",
+    "InlineConnection",
+    "Rows",
+]
 
 
 class HotQuery:
@@ -93,7 +102,9 @@ class CatalogConnection(Protocol):
     def dialect(self) -> Dialect: ...
 
     async def execute(
-        self, statement: Executable | HotQuery, parameters: dict[str, Any] | None = None
+        self,
+        statement: Executable | HotQuery | HotInsert,
+        parameters: dict[str, Any] | None = None,
     ) -> Rows: ...
 
 
@@ -115,8 +126,24 @@ class InlineConnection:
         return int(driver.execute("PRAGMA data_version").fetchone()[0])  # type: ignore[union-attr]
 
     async def execute(
-        self, statement: Executable | HotQuery, parameters: dict[str, Any] | None = None
+        self,
+        statement: Executable | HotQuery | HotInsert,
+        parameters: dict[str, Any] | None = None,
     ) -> Rows:
+        if isinstance(statement, HotInsert):
+            assert parameters is not None, "a HotInsert takes its values as parameters"
+            plan = statement.plan(self.sync.dialect, tuple(parameters))
+            if plan is None:
+                return Rows.of(self.sync.execute(statement.statement, parameters))
+            driver = self.sync.connection.driver_connection
+            cursor = driver.execute(plan.sql, plan.values(parameters))  # type: ignore[union-attr]
+            try:
+                if plan.row_type is None:
+                    return Rows([], cursor.rowcount)
+                rows = [plan.row_type._make(row) for row in cursor.fetchall()]
+                return Rows(rows, len(rows))
+            finally:
+                cursor.close()
         if isinstance(statement, HotQuery):
             sql, order, row_type = statement.compiled(self.sync.dialect)
             values = () if parameters is None else tuple(parameters[name] for name in order)
@@ -142,8 +169,10 @@ class AsyncDriverConnection:
         return self.conn.dialect
 
     async def execute(
-        self, statement: Executable | HotQuery, parameters: dict[str, Any] | None = None
+        self,
+        statement: Executable | HotQuery | HotInsert,
+        parameters: dict[str, Any] | None = None,
     ) -> Rows:
-        if isinstance(statement, HotQuery):
+        if isinstance(statement, (HotQuery, HotInsert)):
             statement = statement.statement
         return Rows.of(await self.conn.execute(statement, parameters))

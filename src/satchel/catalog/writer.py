@@ -6,13 +6,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import delete, exists, insert, or_, select, text, update
+from sqlalchemy import delete, exists, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from satchel.catalog import apikeys as key_rows
 from satchel.catalog import uploads as upload_rows
 from satchel.catalog.changes import ChangeCapture
-from satchel.catalog.connection import CatalogConnection
+from satchel.catalog.connection import CatalogConnection, HotInsert
 from satchel.catalog.reader import _GET_ARTIFACT, CatalogReader, _records
 from satchel.catalog.rows import artifact_values, to_artifact
 from satchel.catalog.tables import (
@@ -35,8 +35,8 @@ __all__ = ["CatalogWriter"]
 
 
 # Hot statements are built once and executed with bound values (see reader.py).
-_INSERT_ARTIFACT = insert(artifacts)
-_INSERT_EVENT = insert(events)
+_INSERT_ARTIFACT = HotInsert(artifacts)
+_INSERT_EVENT = HotInsert(events)
 # Held from the first event insert to commit (PostgreSQL): events commit in sequence order.
 EVENT_ORDER_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
 EVENT_ORDER_KEY = {"key": 0x736174636865_65}  # "satche" + "e"
@@ -75,11 +75,14 @@ class _Upserts:
     """The dialect's insert-or-ignore / insert-or-update statements, built once."""
 
     def __init__(self, dialect_insert: Any) -> None:
-        self.insert_session = dialect_insert(sessions).on_conflict_do_nothing(
-            index_elements=["session_id"]
+        self.insert_session = HotInsert(
+            sessions, dialect_insert(sessions).on_conflict_do_nothing(index_elements=["session_id"])
         )
-        self.reference_blob = dialect_insert(blobs).on_conflict_do_update(
-            index_elements=["digest", "backend"], set_={"orphaned_at": None}
+        self.reference_blob = HotInsert(
+            blobs,
+            dialect_insert(blobs).on_conflict_do_update(
+                index_elements=["digest", "backend"], set_={"orphaned_at": None}
+            ),
         )
 
 
