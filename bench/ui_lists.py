@@ -1,6 +1,6 @@
 """The web UI's artifact list at 100,000 items: is page 1,000 as fast as page 1?
 
-    .venv/bin/python bench/ui_lists.py [--items 100000] [--calls 50]
+    .venv/bin/python bench/ui_lists.py [--items 100000] [--calls 50] [--depths 1,10,100,1000]
 
 The UI lists a user's artifacts 50 at a time with ``GET /v1/artifacts?view=search&order=…``
 and keyset cursors. One user owns *items* artifacts (rows bulk-inserted through the catalog's
@@ -8,6 +8,7 @@ insert statement; a fill through the API would measure the disk). Against `satch
 loopback port, the bench times the first page, then pages 10, 100 and 1,000 (reached by
 following ``next_cursor``, as the UI's Next button does) for each order the UI offers. Each
 depth's median is printed next to the first page's, measured in the same run: the baseline.
+A quick run on fewer items measures fewer depths (``--items 20000 --depths 1,10,100``).
 """
 
 from __future__ import annotations
@@ -124,46 +125,57 @@ def _page(http: httpx.Client, order: str, cursor: str | None) -> tuple[float, st
     return elapsed, body["next_cursor"]
 
 
-def measure(url: str, calls: int) -> dict[str, dict[int, float]]:
+def measure(url: str, calls: int, depths: tuple[int, ...]) -> dict[str, dict[int, float]]:
     results: dict[str, dict[int, float]] = {}
     with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {TOKEN}"}) as http:
         for order in ORDERS:
             cursors: dict[int, str | None] = {1: None}
             cursor = None
-            for depth in range(1, max(DEPTHS)):
+            for depth in range(1, max(depths)):
                 _, cursor = _page(http, order, cursor)
-                if depth + 1 in DEPTHS:
+                if depth + 1 in depths:
                     cursors[depth + 1] = cursor
             results[order] = {
                 depth: statistics.median(
                     _page(http, order, cursors[depth])[0] for _ in range(calls)
                 )
-                for depth in DEPTHS
+                for depth in depths
             }
     return results
+
+
+def _depths(text: str) -> tuple[int, ...]:
+    depths = tuple(sorted({int(part) for part in text.split(",")}))
+    if not depths or depths[0] != 1:
+        raise argparse.ArgumentTypeError("depths start at page 1 (the baseline)")
+    return depths
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--items", type=int, default=100_000)
     parser.add_argument("--calls", type=int, default=50)
+    parser.add_argument("--depths", type=_depths, default=DEPTHS, help="pages timed: 1,10,…")
     args = parser.parse_args()
-    if args.items < PAGE * max(DEPTHS):
-        raise SystemExit(f"--items must be at least {PAGE * max(DEPTHS)}")
+    depths: tuple[int, ...] = args.depths
+    if args.items < PAGE * max(depths):
+        raise SystemExit(f"--items must be at least {PAGE * max(depths)} for page {max(depths)}")
     with tempfile.TemporaryDirectory() as scratch:
         data = Path(scratch)
         asyncio.run(_fill(data, args.items))
         server, url = _serve(data)
         try:
-            results = measure(url, args.calls)
+            results = measure(url, args.calls, depths)
         finally:
             server.terminate()
             server.wait(timeout=30)
     print(f"{args.items} artifacts of one user, {PAGE} per page, median of {args.calls} calls")
-    print(f"{'order':<12}" + "".join(f"{f'page {d}':>12}" for d in DEPTHS) + f"{'1000/1':>9}")
+    last = depths[-1]
+    header = "".join(f"{f'page {d}':>12}" for d in depths)
+    print(f"{'order':<12}{header}{f'{last}/1':>9}")
     for order, by_depth in results.items():
-        cells = "".join(f"{by_depth[d] * 1000:>10.1f}ms" for d in DEPTHS)
-        print(f"{order:<12}{cells}{by_depth[1000] / by_depth[1]:>9.2f}")
+        cells = "".join(f"{by_depth[d] * 1000:>10.1f}ms" for d in depths)
+        print(f"{order:<12}{cells}{by_depth[last] / by_depth[1]:>9.2f}")
 
 
 if __name__ == "__main__":

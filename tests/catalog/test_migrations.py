@@ -27,7 +27,7 @@ from satchel.catalog.migrate import alembic_config
 from satchel.catalog.tables import metadata
 from satchel.core.events import Audience
 
-HEAD = "0013"
+HEAD = "0014"
 VERSION_TABLE = "alembic_version"
 
 
@@ -170,6 +170,8 @@ def test_index_names_follow_the_naming_convention(tmp_path: Path) -> None:
         "ix_artifacts_session_id_filename",
         "ix_collection_members_artifact_id",
         "ix_artifacts_owner_id_scope_stored_at",
+        "ix_artifacts_owner_id_stored_at_artifact_id",
+        "ix_artifacts_sandbox_id_key",
         "ix_artifacts_sandbox_id_scope_mime",
         "ix_artifacts_expires_at",
         "ix_artifacts_sha256",

@@ -33,7 +33,7 @@ from satchel.core.requests import MultipartUploadInitRequest
 from satchel.core.uploads import UploadState
 from satchel.testing import ManualClock
 
-HEAD = "0013"
+HEAD = "0014"
 
 
 @pytest.fixture
@@ -80,6 +80,16 @@ def _indexes(conn: sa.Connection) -> set[str]:
     }
 
 
+def _key_collation(conn: sa.Connection) -> str | None:
+    """The collation of ``artifacts.key`` (None: the database's default)."""
+    query = sa.text(
+        "SELECT collation_name FROM information_schema.columns "
+        "WHERE table_name = 'artifacts' AND column_name = 'key'"
+    )
+    found: str | None = conn.execute(query).scalar_one()
+    return found
+
+
 # -- migrations ----------------------------------------------------------------------------------
 
 
@@ -91,6 +101,11 @@ def test_migrations_upgrade_downgrade_upgrade_on_postgres(empty_database: str) -
     assert _inspect(empty_database, _diff) == []  # same columns, types, indexes as tables.py
     expected = {str(i.name) for table in metadata.tables.values() for i in table.indexes}
     assert _inspect(empty_database, _indexes) == expected
+    # byte order for grid keys (0014); Alembic's diff does not compare collations
+    assert _inspect(empty_database, _key_collation) == "C"
+
+    command.downgrade(config, "0013")
+    assert _inspect(empty_database, _key_collation) is None
 
     command.downgrade(config, "base")
     assert _inspect(empty_database, _tables) == {"alembic_version"}

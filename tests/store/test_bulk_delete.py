@@ -167,6 +167,27 @@ async def test_a_limit_deletes_that_many_and_the_same_call_goes_on(store: Artifa
     assert await _alive(store, inside) == []
 
 
+async def test_a_prefix_takes_no_session_whose_name_extends_it(store: ArtifactStore) -> None:
+    """Ids may hold ``. _ @ + = : -``: a sibling ``{session}-x`` sorts between the prefix and
+    ``{session}/``, ``{session}:x`` after ``{session}0`` (the walk's range ends there), one
+    differing in case elsewhere; none is taken, whatever the page size. A whole key as the
+    prefix takes that one artifact."""
+    session = f"ext-{uuid.uuid4().hex[:12]}-k"
+    inside = await _session_with(store, session, 3)
+    suffixes = ("+x", "-x", ".x", "0", "1", ":x", "=x", "@x", "_x", "x")
+    siblings = [n for suffix in suffixes for n in await _session_with(store, session + suffix, 1)]
+    siblings += await _session_with(store, session[:-1] + "K", 1)
+    prefix = store.get_canonical_prefix(session)
+
+    for page_size in (1, 2, 500):
+        report = await store.delete_prefix(prefix, page_size=page_size)
+        assert sorted(report["ids"]) == sorted(inside), page_size
+        assert report["complete"] is True
+    whole = await store.delete_prefix(prefix + inside[1], dry_run=False)
+    assert whole["ids"] == [inside[1]]
+    assert await _alive(store, inside + siblings) == [inside[0], inside[2], *siblings]
+
+
 async def test_a_user_prefix_keeps_to_that_user(store: ArtifactStore) -> None:
     user = f"u{uuid.uuid4().hex[:12]}"
     mine = [await store.store(b"m", user_id=user, scope=Scope.USER) for _ in range(2)]

@@ -339,25 +339,16 @@ class CatalogReader:
         """One page of the artifacts (expired ones too) whose grid key is *prefix* or lies
         under ``prefix/`` (whole segments: ``…/s1`` never matches ``…/s10/x``), in key order
         after the key *after*; and the key to continue after (None: no more)."""
-        below = prefix + "/"
+        # Keys compare bytewise (SQLite's BINARY, the "C" collation on PostgreSQL), where the
+        # keys under "prefix/" are exactly those in ["prefix/", "prefix0") ("0" follows "/").
+        # The index on (sandbox_id, key) walks [prefix, prefix0) in key order; the last term
+        # leaves out what lies between prefix and "prefix/" ("prefix-x").
         clauses: list[Any] = [
             artifacts.c.sandbox_id == sandbox_id,
-            or_(
-                artifacts.c.key == prefix,
-                and_(
-                    artifacts.c.key.like(_like_prefix(below), escape="\\"),
-                    # SQLite's LIKE ignores ASCII case; grid keys are case-sensitive.
-                    func.substr(artifacts.c.key, 1, len(below)) == below,
-                ),
-            ),
+            artifacts.c.key >= prefix if after is None else artifacts.c.key > after,
+            artifacts.c.key < prefix + "0",
+            or_(artifacts.c.key == prefix, artifacts.c.key >= prefix + "/"),
         ]
-        parts = prefix.split("/")  # grid/{sandbox}/{sessions|users}/{id}/…: use their indexes
-        if len(parts) >= 4 and parts[2] == "sessions":
-            clauses.append(artifacts.c.session_id == parts[3])
-        elif len(parts) >= 4 and parts[2] == "users":
-            clauses.append(artifacts.c.owner_id == parts[3])
-        if after is not None:
-            clauses.append(artifacts.c.key > after)
         query = select(artifacts).where(*clauses).order_by(artifacts.c.key).limit(limit)
         rows = (await self.conn.execute(query)).all()
         last = rows[-1].key if len(rows) == limit else None

@@ -67,7 +67,8 @@ artifacts = Table(
     Column("sha256", String(71), nullable=False),
     Column("etag", String(64), nullable=False),
     Column("version", Integer, nullable=False),
-    Column("key", Text, nullable=False),
+    # byte order on both databases (0014: "C" on PostgreSQL), so a prefix is one range of keys
+    Column("key", Text().with_variant(Text(collation="C"), "postgresql"), nullable=False),
     Column("stored_at", Float(precision=53), nullable=False),
     Column("updated_at", Float(precision=53), nullable=False),
     Column("expires_at", Float(precision=53), nullable=True),
@@ -80,9 +81,11 @@ artifacts = Table(
 Index(None, artifacts.c.session_id, artifacts.c.stored_at, artifacts.c.artifact_id)
 Index(None, artifacts.c.session_id, artifacts.c.filename)
 Index(None, artifacts.c.owner_id, artifacts.c.scope, artifacts.c.stored_at)
+Index(None, artifacts.c.owner_id, artifacts.c.stored_at, artifacts.c.artifact_id)  # 0014
 Index(None, artifacts.c.sandbox_id, artifacts.c.scope, artifacts.c.mime)
 Index(None, artifacts.c.expires_at)
 Index(None, artifacts.c.sha256)
+Index(None, artifacts.c.sandbox_id, artifacts.c.key)  # 0014: delete_prefix's walk
 
 # Which artifacts belong to which named collections (migration 0013); rows go with their artifact.
 collection_members = Table(
