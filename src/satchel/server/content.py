@@ -80,15 +80,16 @@ def accel_headers(content: ArtifactContent, prefix: str, ranged: bool) -> dict[s
     """The headers of the nginx mode's answer (an empty 200 naming the file to send), or None
     when *content* must stream: its blob is no plain local file, or Satchel did not honour the
     range the request carries (*ranged*). nginx keeps Content-Type, Content-Disposition and
-    Cache-Control; its internal location adds the rest back (docs/operations.md); it states
-    Content-Length, Content-Range and Accept-Ranges for what it sends."""
+    Cache-Control (and Accept-Ranges); its internal location adds the rest back
+    (docs/operations.md); it states Content-Length and Content-Range for what it sends."""
     name = content.local_file
     if not prefix or name is None or content.partial != ranged:
         return None
     if not _BLOB_FILE.fullmatch(name):
         return None
     headers = validator_headers(content)
-    del headers["Accept-Ranges"]
+    if not content.partial:
+        del headers["Accept-Ranges"]  # nginx states it on a 200 it sends (not on a 206)
     headers["Content-Type"] = content.mime
     headers["Content-Length"] = "0"  # this answer's own body; nginx sends the file's length
     headers["X-Accel-Redirect"] = prefix + name
