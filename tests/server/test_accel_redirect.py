@@ -74,7 +74,12 @@ async def test_a_plain_get_names_the_file_for_nginx(app: Any) -> None:
     async with client(app) as http:
         answer = await http.get(url)  # the fast path
         described = await http.head(url)
+        dated = await http.get(url, headers={"If-Modified-Since": "Tue, 01 Dec 2026 00:00:00 GMT"})
+        again = await http.get(url)  # its header list kept for the version
     _assert_redirected(answer, described, DATA)
+    _assert_redirected(again, described, DATA)
+    assert (dated.status_code, dated.content) == (200, DATA)  # streamed: nginx would test it
+    assert "x-accel-redirect" not in dated.headers
     assert described.headers["content-length"] == str(len(DATA))  # HEAD: Satchel's own answer
     assert "x-accel-redirect" not in described.headers
     assert described.headers["content-disposition"].startswith("attachment;")
