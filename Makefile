@@ -33,7 +33,7 @@ run: $(RUNTIME)
 demo: $(RUNTIME)
 	$(BIN)/python -m satchel.demo
 
-## system-deps: Debian packages the tests start on loopback (PostgreSQL, Redis, Ceph RGW)
+## system-deps: Debian packages the tests start on loopback (PostgreSQL, Redis, Ceph RGW, nginx)
 system-deps:
 	bash scripts/system-deps.sh
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Debian packages the test harness starts on 127.0.0.1: PostgreSQL, Redis and Ceph (mon, osd,
-# radosgw), and the browser the web UI is tested in (Chromium, driven by Playwright). Installs only what is missing, so a second run costs nothing. Run as root (CI is).
+# Debian packages the test harness starts on 127.0.0.1: PostgreSQL, Redis, Ceph (mon, osd,
+# radosgw) and nginx (in front of Satchel, X-Accel-Redirect), and the browser the web UI is
+# tested in (Chromium, driven by Playwright). Installs only what is missing, so a second run costs nothing. Run as root (CI is).
 set -euo pipefail
 
 # package -> a file it installs (present means installed)
@@ -10,6 +11,7 @@ declare -A PACKAGES=(
   [ceph-mon]=/usr/bin/ceph-mon
   [ceph-osd]=/usr/bin/ceph-osd
   [radosgw]=/usr/bin/radosgw
+  [nginx-light]=/usr/sbin/nginx
   [curl]=/usr/bin/curl
   [chromium]=/usr/bin/chromium
   [fonts-dejavu-core]=/usr/share/fonts/truetype/dejavu

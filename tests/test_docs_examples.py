@@ -12,6 +12,8 @@ Each fenced block says what it is, and is checked by what it is:
   retention classes, remotes) or, for Kubernetes manifests, checked against the settings;
 - ``json``: parsed; an MCP client's configuration is started as the client would start it and
   asked for its tools (tests/mcp_face/test_mcp_docs.py);
+- ``nginx``: a site configuration, run in front of a real ``satchel serve`` by
+  tests/server/test_accel_nginx.py;
 - ``text``: output, diagrams and HTTP exchanges shown for reading; not run.
 
 A block with no kind, or another kind, fails the test: every example is one of these.
@@ -40,7 +42,7 @@ from satchel.testing.env import is_configuration
 ROOT = Path(__file__).resolve().parent.parent
 DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 _FENCE = re.compile(r"^```([^\n`]*)\n(.*?)^```$", re.DOTALL | re.MULTILINE)
-KINDS = {"python", "bash", "dotenv", "toml", "yaml", "json", "text"}
+KINDS = {"python", "bash", "dotenv", "toml", "yaml", "json", "nginx", "text"}
 VENV_BIN = Path(sys.executable).parent
 
 

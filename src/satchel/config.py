@@ -15,6 +15,7 @@ from pydantic import AliasChoices, Field, ValidationError, field_validator, mode
 from pydantic_settings import SettingsConfigDict
 
 from satchel.blobs.registry import keeps_data, normalise_provider
+from satchel.config_accel import AccelSettings
 from satchel.config_proxy import ProxySettings, apply_seed_003
 from satchel.config_s3 import S3ProviderSettings, s3_blob_options
 from satchel.core.errors import InvalidRequestError
@@ -35,9 +36,10 @@ def _alias(*names: str) -> AliasChoices:
     return AliasChoices(*names)
 
 
-class Settings(ProxySettings, S3ProviderSettings):
+class Settings(ProxySettings, S3ProviderSettings, AccelSettings):
     """Configuration of an :class:`~satchel.ArtifactStore` and the faces around it (the
-    pull-through cache's settings and seed 003's names come from :class:`ProxySettings`)."""
+    pull-through cache's settings and seed 003's names come from :class:`ProxySettings`, the
+    nginx mode's from :class:`AccelSettings`)."""
 
     model_config = SettingsConfigDict(
         env_prefix="SATCHEL_",

@@ -27,6 +27,7 @@ __all__ = [
     "Digester",
     "LeavesLeftovers",
     "Leftover",
+    "LocalFiles",
     "LocksBlobs",
     "PublicURLs",
     "check_range",
@@ -73,6 +74,17 @@ class PublicURLs(Protocol):
 
         Says nothing of whether the blob exists, nor of whether the URL is really public.
         """
+
+
+@runtime_checkable
+class LocalFiles(Protocol):
+    """A backend whose blobs are plain files on this host, stored byte for byte (the
+    filesystem backend): a web server in front of the service may send them itself."""
+
+    async def local_file(self, digest: str) -> str | None:
+        """The blob's file relative to the backend's root, derived from the digest alone
+        (``sha256/ab/cd/<hex>``, never from anything a client said); None when it is not
+        there."""
 
 
 @runtime_checkable

@@ -255,6 +255,18 @@ class FilesystemBlobStore:
             raise ProviderError(f"cannot stat blob {digest}: {exc}") from exc
         return BlobInfo(digest=digest, size=size)
 
+    async def local_file(self, digest: str) -> str | None:
+        """The blob's path under the root (``sha256/ab/cd/<hex>``) when it is a plain file
+        there (:class:`~satchel.blobs.base.LocalFiles`); None when it is missing."""
+        relative = blob_path(digest)
+        try:
+            info = os.stat(self.root / relative)
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise ProviderError(f"cannot stat blob {digest}: {exc}") from exc
+        return relative if stat.S_ISREG(info.st_mode) else None
+
     async def delete(self, digest: str) -> bool:
         path = self._path(check_digest(digest))
         try:

@@ -184,9 +184,11 @@ class RemotePackagesMixin(RemoteBase):
         byte_range: ByteRange | None = None,
         if_none_match: str | None = None,
         head: bool = False,
+        local_file: bool = False,
         user_id: str | None = None,
     ) -> ArtifactContent:
-        """Open one file of a package (a HEAD, then a GET pinned to its digest)."""
+        """Open one file of a package (a HEAD, then a GET pinned to its digest; *local_file*
+        changes nothing)."""
         return await self._open_described(
             _file_path(package_id, relative_path),
             _params(user_id=user_id) or None,

@@ -29,11 +29,13 @@ class RemoteReadingMixin(RemoteBase):
         if_match: str | None = None,
         if_none_match: str | None = None,
         head: bool = False,
+        local_file: bool = False,
         user_id: str | None = None,
         session_id: str | None = None,
     ) -> ArtifactContent:
         """Open an artifact's content: its metadata (one request), then its bytes pinned to
-        that version with ``If-Match`` (a second request, streamed; none with ``head``)."""
+        that version with ``If-Match`` (a second request, streamed; none with ``head``). The
+        server's files are not on this host: *local_file* changes nothing."""
         metadata = await self.metadata(artifact_id, user_id=user_id, session_id=session_id)
         plan = plan_read(
             metadata.etag,

@@ -141,10 +141,12 @@ class RemoteUploadsMixin(RemoteBase):
         if_range: str | None = None,
         if_none_match: str | None = None,
         head: bool = False,
+        local_file: bool = False,
     ) -> ArtifactContent:
         """Open what a presigned download URL of the server grants: a ``HEAD`` learns the
         version (etag, digest, size, type and download name; ``metadata`` stays None, as the
-        URL grants the bytes only), then a ``GET`` pinned to it with ``If-Range`` reads."""
+        URL grants the bytes only), then a ``GET`` pinned to it with ``If-Range`` reads
+        (*local_file* changes nothing: the server's files are not on this host)."""
         return await self._open_described(
             f"/v1/signed/{_token(token)}",
             None,

@@ -47,11 +47,15 @@ class ArtifactContent:
     first_chunk: bytes = b""
     """The first chunk, read when the content was opened (a missing blob fails there)."""
     rest: AsyncIterator[bytes] | None = None
+    local_file: str | None = None
+    """The blob's file, relative to its backend's root (``sha256/ab/cd/<hex>``), when the read
+    was opened with ``local_file=True`` and the bytes are a plain file on this host; its
+    stream then opens only when it is read (``first_chunk`` is empty)."""
 
     @classmethod
     def of(cls, metadata: ArtifactMetadata, plan: ReadPlan, **stream: Any) -> ArtifactContent:
-        """The read *plan* of the artifact *metadata* describes (*stream*: ``first_chunk`` and
-        ``rest`` when bytes were opened)."""
+        """The read *plan* of the artifact *metadata* describes (*stream*: ``first_chunk``,
+        ``rest`` and ``local_file`` when bytes were opened)."""
         return cls(
             artifact_id=metadata.artifact_id,
             etag=metadata.etag,

@@ -14,7 +14,9 @@ routes' templates (``scope["satchel_route"]``).
 It wraps the whole app, ahead of Starlette's middleware stack, so a request it answers pays for
 none of those layers: it gives the request its id (the client's sane ``X-Request-ID`` or a new
 one, as :class:`~satchel.server.errors.RequestIdMiddleware` does) and counts it in the metrics
-itself. Header lists are kept per version of an artifact (they depend on nothing else).
+itself. Header lists are kept per version of an artifact (they depend on nothing else). In
+the nginx mode it answers as the route does too: Satchel's headers, an empty body and
+``X-Accel-Redirect`` for a blob kept as a file.
 """
 
 from __future__ import annotations
@@ -24,13 +26,19 @@ import time
 from typing import Any
 from urllib.parse import parse_qsl
 
+from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from satchel.core.content import ArtifactContent
 from satchel.core.errors import ArtifactStoreError
 from satchel.core.proxy import ProxyAnswer
-from satchel.server.content import content_headers, proxy_headers
+from satchel.server.content import (
+    accel_headers,
+    content_headers,
+    nginx_answers_alike,
+    proxy_headers,
+)
 from satchel.server.deps import ids_for, principal_for
 from satchel.server.errors import error_response, sane_request_id
 
@@ -64,7 +72,8 @@ class ContentFastPath:
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        self._headers: dict[tuple[Any, ...], list[tuple[bytes, bytes]]] = {}
+        # per version: the header list, and whether it hands the file to nginx
+        self._headers: dict[tuple[Any, ...], tuple[list[tuple[bytes, bytes]], bool]] = {}
         self._counted: dict[tuple[str, int], tuple[Any, Any]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -81,7 +90,7 @@ class ContentFastPath:
             return
         started = time.perf_counter()
         try:
-            content, headers = await self._open(scope, match.group(1))
+            content, headers, redirected = await self._open(scope, match.group(1))
         except (_Fallback, ArtifactStoreError, ValueError):
             await self.app(scope, receive, send)
             return
@@ -89,6 +98,9 @@ class ContentFastPath:
         try:
             scope["satchel_route"] = CONTENT_PATH
             await send({"type": "http.response.start", "status": 200, "headers": headers})
+            if redirected:  # nginx sends the file
+                await send({"type": "http.response.body", "body": b"", "more_body": False})
+                return
             first = content.first_chunk
             sent, size = len(first), content.length
             await send({"type": "http.response.body", "body": first, "more_body": sent < size})
@@ -152,9 +164,10 @@ class ContentFastPath:
 
     async def _open(
         self, scope: Scope, artifact_id: str
-    ) -> tuple[ArtifactContent, list[tuple[bytes, bytes]]]:
-        """The opened content (its first chunk read) and the answer's headers; or raise, having
-        sent nothing (the full app then answers)."""
+    ) -> tuple[ArtifactContent, list[tuple[bytes, bytes]], bool]:
+        """The opened content (its first chunk read, or its file named), the answer's headers
+        and whether they hand the file to nginx; or raise, having sent nothing (the full app
+        then answers)."""
         authorization, request_id = _request_headers(scope)
         params = _query(scope["query_string"])
         state = scope["app"].state
@@ -163,7 +176,11 @@ class ContentFastPath:
         # anyone may ask: the store answers public artifacts (and sandbox ones when anonymous
         # reads are on) and refuses the rest, as the route does (Access.ARTIFACT_READ)
         ids = ids_for(principal, anon_read=True, read=True, **params)
-        content: ArtifactContent = await store.open_content(artifact_id, **ids)
+        prefix = state.settings.accel_redirect_prefix
+        local_file = bool(prefix) and nginx_answers_alike(Headers(scope=scope))
+        content: ArtifactContent = await store.open_content(
+            artifact_id, local_file=local_file, **ids
+        )
         try:
             version = (
                 content.artifact_id,
@@ -172,17 +189,21 @@ class ContentFastPath:
                 content.mime,
                 content.filename,
                 content.length,
+                content.local_file,
             )
-            headers = self._headers.get(version)
-            if headers is None:
+            cached = self._headers.get(version)
+            if cached is None:
                 if len(self._headers) >= _HEADER_LISTS:
                     self._headers.clear()
-                headers = self._headers[version] = _header_list(content_headers(content))
+                redirect = accel_headers(content, prefix, ranged=False)
+                fields = content_headers(content) if redirect is None else redirect
+                cached = self._headers[version] = (_header_list(fields), redirect is not None)
         except BaseException:
             await content.aclose()
             raise
+        headers, redirected = cached
         scope["satchel_request_id"] = request_id
-        return content, [*headers, (b"x-request-id", request_id.encode("latin-1"))]
+        return content, [*headers, (b"x-request-id", request_id.encode("latin-1"))], redirected
 
 
 def _header_list(headers: dict[str, str]) -> list[tuple[bytes, bytes]]:

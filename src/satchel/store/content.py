@@ -5,18 +5,20 @@ ranges, then opens the blob on the backend recorded on the artifact's row."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Any
 
+from satchel.blobs.base import BlobStore, LocalFiles
 from satchel.core.content import ArtifactContent
 from satchel.core.errors import InvalidRequestError
 from satchel.core.models import ArtifactRecord
-from satchel.core.ranges import ByteRange, plan_read
+from satchel.core.ranges import ByteRange, ReadPlan, plan_read
 from satchel.core.requests import StreamDownloadRequest
 from satchel.core.streams import close_stream, first_chunk, reported_stream
 from satchel.store.context import StoreContext
 from satchel.store.gate import AccessGate
 from satchel.store.ledger import BlobLedger
 
-__all__ = ["ContentService"]
+__all__ = ["ContentService", "open_bytes"]
 
 
 class ContentService:
@@ -34,6 +36,7 @@ class ContentService:
         if_match: str | None = None,
         if_none_match: str | None = None,
         head: bool = False,
+        local_file: bool = False,
         user_id: str | None = None,
         session_id: str | None = None,
     ) -> ArtifactContent:
@@ -46,6 +49,7 @@ class ContentService:
             if_match=if_match,
             if_none_match=if_none_match,
             head=head,
+            local_file=local_file,
         )
 
     async def open_record(
@@ -57,6 +61,7 @@ class ContentService:
         if_match: str | None = None,
         if_none_match: str | None = None,
         head: bool = False,
+        local_file: bool = False,
     ) -> ArtifactContent:
         """Open the content of *record*, which the caller was found allowed to read."""
         metadata = self.context.to_metadata(record)
@@ -73,9 +78,9 @@ class ContentService:
         await self.context.quarantine.check(
             record.storage_provider, record.sha256, f"artifact {record.artifact_id}"
         )
-        stream = self.ledger.blobs_for(record).open_range(record.sha256, plan.start, plan.end)
-        first = await first_chunk(stream)
-        return ArtifactContent.of(metadata, plan, first_chunk=first, rest=stream)
+        blobs = self.ledger.blobs_for(record)
+        opened = await open_bytes(blobs, record.sha256, plan, local_file=local_file)
+        return ArtifactContent.of(metadata, plan, **opened)
 
     async def stream_download(self, request: StreamDownloadRequest) -> AsyncIterator[bytes]:
         if not isinstance(request, StreamDownloadRequest):
@@ -95,3 +100,18 @@ class ContentService:
         finally:  # a reader that stops early (or a callback that raised) releases the blob
             await close_stream(reported)
             await close_stream(chunks)
+
+
+async def open_bytes(
+    blobs: BlobStore, digest: str, plan: ReadPlan, *, local_file: bool = False
+) -> dict[str, Any]:
+    """Bytes ``[start, end)`` of the blob *digest* as ``ArtifactContent``'s stream fields: the
+    first chunk, read now so that a missing blob fails here, and the rest. With *local_file*,
+    a blob that is a plain file on this host is looked up instead: its name (``local_file``)
+    and a stream that opens only if it is read."""
+    if local_file and isinstance(blobs, LocalFiles):
+        found = await blobs.local_file(digest)
+        if found is not None:
+            return {"local_file": found, "rest": blobs.open_range(digest, plan.start, plan.end)}
+    stream = blobs.open_range(digest, plan.start, plan.end)
+    return {"first_chunk": await first_chunk(stream), "rest": stream}

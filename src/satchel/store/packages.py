@@ -45,7 +45,7 @@ from satchel.core.packages import (
 )
 from satchel.core.ranges import ByteRange, plan_read
 from satchel.core.retention import class_named
-from satchel.core.streams import as_chunks, close_stream, first_chunk, iter_bytes
+from satchel.core.streams import as_chunks, close_stream, iter_bytes
 from satchel.core.validation import (
     check_id,
     check_limit,
@@ -54,6 +54,7 @@ from satchel.core.validation import (
     check_relative_path,
     check_text,
 )
+from satchel.store.content import open_bytes
 from satchel.store.context import StoreContext
 from satchel.store.gate import AccessGate
 from satchel.store.ledger import BlobLedger
@@ -555,6 +556,7 @@ class PackageService:
         byte_range: ByteRange | None = None,
         if_none_match: str | None = None,
         head: bool = False,
+        local_file: bool = False,
         user_id: str | None = None,
     ) -> ArtifactContent:
         path = check_relative_path(relative_path)
@@ -581,12 +583,9 @@ class PackageService:
         if head or plan.not_modified:
             return content
         await self.context.quarantine.check(entry.backend, entry.sha256, f"{path} of {package_id}")
-        stream = self.context.blob_backend(entry.backend).open_range(
-            entry.sha256, plan.start, plan.end
-        )
-        content.first_chunk = await first_chunk(stream)
-        content.rest = stream
-        return content
+        blobs = self.context.blob_backend(entry.backend)
+        opened = await open_bytes(blobs, entry.sha256, plan, local_file=local_file)
+        return dataclasses.replace(content, **opened)
 
 
 async def _hashed(chunks: AsyncIterable[bytes], hasher: Any) -> AsyncIterator[bytes]:

@@ -120,6 +120,7 @@ class PresignService:
         if_range: str | None = None,
         if_none_match: str | None = None,
         head: bool = False,
+        local_file: bool = False,
     ) -> ArtifactContent:
         grant = self.signer.verify(token, "GET")
         if grant.kind != "download" or grant.artifact_id is None:
@@ -136,6 +137,7 @@ class PresignService:
             if_range=if_range,
             if_none_match=if_none_match,
             head=head,
+            local_file=local_file,
         )
 
     async def signed_put(

@@ -111,6 +111,7 @@ class PackagesAPI(Protocol):
         byte_range: ByteRange | None = None,
         if_none_match: str | None = None,
         head: bool = False,
+        local_file: bool = False,
         user_id: str | None = None,
     ) -> ArtifactContent:
         """Open one file of a package for reading, as :meth:`open_content` opens an artifact

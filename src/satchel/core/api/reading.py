@@ -23,6 +23,7 @@ class ReadingAPI(Protocol):
         if_match: str | None = None,
         if_none_match: str | None = None,
         head: bool = False,
+        local_file: bool = False,
         user_id: str | None = None,
         session_id: str | None = None,
     ) -> ArtifactContent:
@@ -36,10 +37,14 @@ class ReadingAPI(Protocol):
             if_none_match: etags (or ``*``); when one matches, the answer is ``not_modified``
                 and carries no bytes.
             head: open no stream (the metadata and the range only).
+            local_file: when the bytes are a plain file on this host (the filesystem
+                backend), name it (``content.local_file``) and open the stream only if it is
+                read: the HTTP service hands such files to nginx (X-Accel-Redirect). Elsewhere
+                (S3, memory, SQLite, a remote store) nothing changes.
 
-        The first chunk is read before this returns, so a missing blob raises here, not half
-        way through a response. Close the answer (``aclose`` or ``async with``) when you do not
-        read it to the end.
+        The first chunk is read before this returns (with *local_file*, the file is looked
+        up), so a missing blob raises here, not half way through a response. Close the answer
+        (``aclose`` or ``async with``) when you do not read it to the end.
 
         Raises:
             ArtifactNotFoundError, ArtifactExpiredError, AccessDeniedError,

@@ -92,6 +92,7 @@ class UploadsAPI(Protocol):
         if_range: str | None = None,
         if_none_match: str | None = None,
         head: bool = False,
+        local_file: bool = False,
     ) -> ArtifactContent:
         """Open the content a presigned download URL grants (*token*: the URL's last segment),
         as :meth:`open_content` does. AccessDeniedError when tampered with or expired."""

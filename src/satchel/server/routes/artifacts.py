@@ -18,7 +18,7 @@ from satchel.core.scopes import DEFAULT_PRESIGN_EXPIRES
 from satchel.core.unset import UNSET, Unset
 from satchel.core.validation import parse_json
 from satchel.server.bodies import declared_length, request_body
-from satchel.server.content import content_response, read_conditions
+from satchel.server.content import content_response, read_conditions, wants_file
 from satchel.server.deps import Access, GuardedRoute, access, caller_ids, get_principal, get_store
 
 __all__ = ["router"]
@@ -356,6 +356,7 @@ async def get_content(
         artifact_id,
         if_match=if_match(request),
         **read_conditions(request),
+        local_file=wants_file(request),
         user_id=ids["user_id"],
         session_id=ids["session_id"],
     )

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from satchel.core.errors import InvalidRequestError
 from satchel.core.headers import quote_etag
 from satchel.server.bodies import declared_sha256, request_body
-from satchel.server.content import content_response, read_conditions
+from satchel.server.content import content_response, read_conditions, wants_file
 from satchel.server.deps import Access, GuardedRoute, access, caller_ids, get_principal, get_store
 from satchel.server.negotiation import CBOR, wants_cbor
 from satchel.server.routes.artifacts import body_mime
@@ -200,7 +200,11 @@ async def get_file(
     conditions = read_conditions(request)
     conditions.pop("if_range")
     content = await get_store(request).open_package_file(
-        package_id, relative_path, **conditions, **_ids(request, user_id, read=True)
+        package_id,
+        relative_path,
+        **conditions,
+        local_file=wants_file(request),
+        **_ids(request, user_id, read=True),
     )
     return content_response(request, content)
 

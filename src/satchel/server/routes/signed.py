@@ -7,7 +7,7 @@ from fastapi.responses import JSONResponse
 
 from satchel.core.headers import quote_etag
 from satchel.server.bodies import declared_length, declared_sha256, request_body
-from satchel.server.content import content_response, read_conditions
+from satchel.server.content import content_response, read_conditions, wants_file
 from satchel.server.deps import Access, GuardedRoute, access, get_store
 
 __all__ = ["router"]
@@ -27,7 +27,9 @@ router = APIRouter(route_class=GuardedRoute, tags=["signed"])
 )
 @access(Access.SIGNED)
 async def signed_download(request: Request, token: str) -> Response:
-    content = await get_store(request).open_signed_content(token, **read_conditions(request))
+    content = await get_store(request).open_signed_content(
+        token, **read_conditions(request), local_file=wants_file(request)
+    )
     return content_response(request, content)
 
 
