@@ -11,10 +11,22 @@ record's building cost several times that. Records are immutable (``ArtifactReco
 frozen dataclass and nothing changes its ``meta``), so sharing one between readers is safe;
 expiry and access are still decided on every read, by the caller, from the record.
 
+The check is made at most once per turn of the event loop. That is as safe as checking on
+every lookup: whatever a lookup could be required to see (a commit whose acknowledgement
+reached a client before it sent this request, or this process's own commit finishing in a
+worker thread) arrives by a callback queued after the turn's check was made, and the
+check's expiry is queued when it is made, so it runs first and the next lookup checks again.
+(Only a change made behind the catalog's back by blocking code on the loop's own thread, in
+the same turn as a lookup, could be missed by the next lookup of that turn.)
+Under load one check then serves every lookup of a turn, and a check is not cheap when many
+I/O threads contend for the GIL (sqlite3 releases it around each statement).
+
 PostgreSQL catalogs have no such cheap check across replicas and are not cached.
 """
 
 from __future__ import annotations
+
+import asyncio
 
 from satchel.catalog.connection import InlineConnection
 from satchel.core.models import ArtifactRecord
@@ -27,21 +39,30 @@ _LIMIT = 4096  # records kept at most; a full cache starts again (no LRU bookkee
 class RecordCache:
     """Artifact records (or None: not there) by ``(artifact_id, sandbox_id)``."""
 
-    __slots__ = ("_entries", "_version", "limit")
+    __slots__ = ("_checked", "_entries", "_version", "checks", "limit")
 
     def __init__(self, limit: int = _LIMIT) -> None:
         self._entries: dict[tuple[str, str], ArtifactRecord | None] = {}
         self._version: int | None = None
+        self._checked = False  # checked in this turn of the event loop
+        self.checks = 0  # how many times SQLite was asked (for tests)
         self.limit = limit
 
     def current(self, conn: InlineConnection) -> dict[tuple[str, str], ArtifactRecord | None]:
         """The entries still valid: emptied first if the database changed since the last
-        check (on *conn*, the connection the lookups run on)."""
-        version = conn.data_version()
-        if version != self._version:
-            self._entries.clear()
-            self._version = version
+        check (on *conn*, the connection the lookups run on) made before this loop turn."""
+        if not self._checked:
+            self.checks += 1
+            version = conn.data_version()
+            if version != self._version:
+                self._entries.clear()
+                self._version = version
+            self._checked = True
+            asyncio.get_running_loop().call_soon(self._expire)
         return self._entries
+
+    def _expire(self) -> None:
+        self._checked = False
 
     def keep(self, key: tuple[str, str], record: ArtifactRecord | None) -> None:
         """Remember *record*, read after :meth:`current` was last asked."""
