@@ -7,7 +7,7 @@ RUNTIME := $(VENV)/.runtime-stamp
 # pytest-xdist workers of `make test` (auto: one per core; 0: one process)
 TEST_WORKERS ?= auto
 
-.PHONY: run demo test crash-stress system-deps screenshots lint typecheck bench bench-ui-lists bench-service bench-proxy bench-growth bench-servers bench-soak bench-startup clean
+.PHONY: run demo test crash-stress system-deps screenshots lint typecheck bench bench-ui-lists bench-service bench-proxy bench-growth bench-growth-postgres bench-servers bench-soak bench-startup clean
 
 # The runtime alone (what `make run` needs); the development tools come with $(STAMP).
 $(RUNTIME): pyproject.toml
@@ -76,9 +76,14 @@ bench-startup: $(STAMP)
 screenshots: $(STAMP) system-deps
 	$(BIN)/python scripts/screenshots.py docs/screenshots
 
-## bench-growth: list/search latency with 10k, 100k and 1M artifacts in the SQLite catalog
+## bench-growth: list/search latency with 10k, 100k and 1M artifacts in the SQLite catalog;
+##               GROWTH_ARGS="--sizes 10000,100000,1000000,10000000" for 10M (~6 GiB in /tmp)
 bench-growth: $(STAMP)
-	$(BIN)/python bench/growth.py
+	$(BIN)/python bench/growth.py $(GROWTH_ARGS)
+
+## bench-growth-postgres: the same on a throwaway PostgreSQL (10k, 100k, 1M; GROWTH_ARGS too)
+bench-growth-postgres: $(STAMP) system-deps
+	$(BIN)/python bench/growth.py --catalog postgres $(GROWTH_ARGS)
 
 ## bench-ui-lists: the web UI's artifact list at 100,000 items, page 1 against pages 10 to 1,000
 bench-ui-lists: $(STAMP)
