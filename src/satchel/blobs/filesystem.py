@@ -30,6 +30,7 @@ from satchel.core.errors import (
     is_disk_full,
 )
 from satchel.core.models import BlobInfo
+from satchel.core.streams import gathered
 
 __all__ = ["FilesystemBlobStore"]
 
@@ -134,10 +135,11 @@ class FilesystemBlobStore:
         try:
             try:
                 pending: bytes | None = None
-                async for chunk in chunks:
-                    if pending is not None:
-                        await writer.add(pending)
-                    pending = chunk
+                async with contextlib.aclosing(gathered(chunks)) as pieces:
+                    async for chunk in pieces:
+                        if pending is not None:
+                            await writer.add(pending)
+                        pending = chunk
                 await writer.drain()
                 digest, created = await self._io(self._finish, "cannot write a blob", out, pending)
             finally:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterable, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator
 
 from satchel.core.errors import InvalidRequestError
 from satchel.core.progress import ProgressCallback, ProgressReporter
@@ -14,6 +14,7 @@ __all__ = [
     "checked_stream",
     "close_stream",
     "first_chunk",
+    "gathered",
     "iter_bytes",
     "reported_stream",
 ]
@@ -30,6 +31,27 @@ async def iter_bytes(data: bytes, chunk_size: int = DEFAULT_CHUNK_SIZE) -> Async
     view = memoryview(data)
     for offset in range(0, len(view), chunk_size):
         yield bytes(view[offset : offset + chunk_size])
+
+
+async def gathered(
+    chunks: AsyncIterable[bytes], size: int = DEFAULT_CHUNK_SIZE
+) -> AsyncGenerator[bytes, None]:
+    """*chunks* regrouped into pieces of at least *size* bytes (the last may be shorter): what
+    a server receives arrives in socket-sized pieces, and each piece handed to a worker thread
+    costs a hop. A chunk already that big passes through uncopied."""
+    pieces: list[bytes] = []
+    held = 0
+    async for chunk in chunks:
+        if not pieces and len(chunk) >= size:
+            yield chunk
+            continue
+        pieces.append(chunk)
+        held += len(chunk)
+        if held >= size:
+            yield b"".join(pieces)
+            pieces, held = [], 0
+    if pieces:
+        yield b"".join(pieces)
 
 
 def as_chunks(data: object) -> AsyncIterable[bytes]:
