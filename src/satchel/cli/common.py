@@ -10,21 +10,25 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import Any, BinaryIO
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 
+from satchel.cli.base import (
+    console,
+    human_size,
+    minutes,
+    open_store,
+    print_error,
+    print_json,
+    report_error,
+)
 from satchel.core.errors import ArtifactStoreError, InvalidRequestError
 from satchel.core.unset import UNSET, Unset
-
-if TYPE_CHECKING:  # the client loads when a command runs, not for --help
-    from satchel.client.sync import SyncArtifactStore
 
 __all__ = [
     "JSON_OPTION",
@@ -42,20 +46,14 @@ __all__ = [
     "print_json",
     "progress_bar",
     "replacing",
+    "report_error",
     "stderr",
     "stdout",
     "ttl_option",
 ]
 
-# Markup is off: what is printed holds names and messages callers chose ("[bold]" in a filename
-# is text). Pipes get a width no table reaches, so nothing is cut.
-_PIPE_WIDTH = 1 << 16
-stdout = Console(markup=False) if sys.stdout.isatty() else Console(markup=False, width=_PIPE_WIDTH)
-stderr = (
-    Console(stderr=True, markup=False)
-    if sys.stderr.isatty()
-    else Console(stderr=True, markup=False, width=_PIPE_WIDTH)
-)
+stdout = console()
+stderr = console(stderr=True)
 
 URL_OPTION = typer.Option(
     None, "--url", metavar="URL", help="server URL (default SATCHEL_URL; none: embedded)"
@@ -73,35 +71,8 @@ QUIET_OPTION = typer.Option(False, "--quiet", "-q", help="no notes or progress b
 
 def fail(message: str, code: int = 1) -> typer.Exit:
     """Print *message* as an error and return the exit to raise (1: failed, 2: bad usage)."""
-    stderr.print(f"[red]error:[/red] {escape(message)}", highlight=False, markup=True)
+    print_error(message)
     return typer.Exit(code)
-
-
-def report_error(exc: ArtifactStoreError | OSError) -> int:
-    """Print what a command did not catch as one line (never a traceback) and return its exit
-    status: 2 for bad input, 1 otherwise (:func:`satchel.cli.main` does this for every
-    command)."""
-    if isinstance(exc, ArtifactStoreError):
-        code = 2 if isinstance(exc, InvalidRequestError) else 1
-        fail(f"{exc.code}: {exc.message}", code)
-        return code
-    where = f": {exc.filename}" if exc.filename else ""  # a local file that cannot be used
-    fail(f"{exc.strerror or exc}{where}")
-    return 1
-
-
-@contextmanager
-def open_store(url: str | None, token: str | None) -> Iterator[SyncArtifactStore]:
-    """The store a command works on (:func:`satchel.connect`'s rule: a URL → that server; none →
-    the embedded store under the data directory), closed when the command ends."""
-    from satchel.client.sync import connect_sync
-
-    store = connect_sync(url, token, default_backend="filesystem")
-    try:
-        yield store
-    finally:
-        with suppress(ArtifactStoreError):
-            store.close()
 
 
 ProgressCallback = Callable[[int, int | None], None]
@@ -174,13 +145,6 @@ def replacing(target: Path) -> Iterator[BinaryIO]:
         raise
 
 
-def print_json(value: Any, *, lines: bool = False) -> None:
-    """*value* as JSON on stdout: indented, or on one line (``lines``: one item of a stream)."""
-    text = json.dumps(value, default=str) if lines else json.dumps(value, indent=2, default=str)
-    sys.stdout.write(text + "\n")
-    sys.stdout.flush()
-
-
 class Outcome:
     """The items of a command that works on several: prints each result as it comes, keeps
     going past failures, and ends with a summary and exit status 1 when any failed."""
@@ -249,18 +213,3 @@ def ttl_option(raw: str | None) -> int | Unset | None:
     if not raw.isdigit() or int(raw) < 1:
         raise fail("--ttl is a positive number of seconds or 'none'", 2)
     return int(raw)
-
-
-def human_size(size: int) -> str:
-    """*size* bytes as people read it: ``512 B``, ``4.0 KiB``, ``1.5 GiB``."""
-    value = float(size)
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if value < 1024 or unit == "TiB":
-            return f"{size} B" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    raise AssertionError("unreachable")
-
-
-def minutes(iso: str) -> str:
-    """An ISO 8601 UTC time to the minute (``2026-12-01 01:45``)."""
-    return iso[:16].replace("T", " ")

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import os
 from typing import TYPE_CHECKING, Any
 
 from satchel.client.remote import RemoteArtifactStore
+from satchel.config_env import from_environment
 from satchel.core.errors import InvalidRequestError
 
 if TYPE_CHECKING:
@@ -33,8 +33,7 @@ def connect(
     """
     given = kwargs.get("settings")
     if given is None:  # what the environment says outranks ./.env, so Settings may be skipped
-        url = url or _environment("SATCHEL_URL", "ARTIFACTSTORE_API_URL")
-        token = token or _environment("SATCHEL_TOKEN", "ARTIFACTSTORE_API_TOKEN")
+        url, token = from_environment(url, token)
     if url is None or token is None:
         from satchel.config_client import ClientSettings
 
@@ -55,14 +54,6 @@ def connect(
         kwargs.setdefault("default_backend", "filesystem")
         return ArtifactStore(**kwargs)
     return RemoteArtifactStore(url, token, **remote)  # embedded-only options do not apply
-
-
-def _environment(*names: str) -> str | None:
-    """The first of *names* set (non-empty) in the environment, which outranks ./.env."""
-    for name in names:
-        if value := os.environ.get(name):
-            return value
-    return None
 
 
 def build_registry(**kwargs: Any) -> ArtifactStore:

@@ -10,6 +10,7 @@ from satchel.core.content import ArtifactContent
 from satchel.core.errors import InvalidRequestError
 from satchel.core.headers import quote_etag
 from satchel.core.models import ArtifactList
+from satchel.core.queries import search_query, session_query
 from satchel.core.ranges import ByteRange, plan_read
 from satchel.core.requests import StreamDownloadRequest
 from satchel.core.scopes import Scope
@@ -91,13 +92,8 @@ class RemoteReadingMixin(RemoteBase):
     ) -> ArtifactList:
         """The live artifacts of one session, oldest first (or in *order*); pass
         ``next_cursor`` for more."""
-        params = _params(
-            view="session",
-            session_id=session_id,
-            limit=check_limit(limit),
-            cursor=cursor,
-            user_id=user_id,
-            order=None if order == "stored_at" else order,
+        params = session_query(
+            session_id, limit=check_limit(limit), cursor=cursor, user_id=user_id, order=order
         )
         return self._list(await self._request("GET", "/v1/artifacts", params=params))
 
@@ -136,8 +132,7 @@ class RemoteReadingMixin(RemoteBase):
     ) -> ArtifactList:
         """Find live artifacts by owner, scope, MIME prefix, digest, filename glob, collection
         and custom metadata, in *order*."""
-        params = _params(
-            view="search",
+        params = search_query(
             user_id=user_id,
             scope=scope,
             mime_prefix=mime_prefix,
@@ -147,7 +142,7 @@ class RemoteReadingMixin(RemoteBase):
             cursor=cursor,
             sha256=sha256,
             filename_glob=filename_glob,
-            order=None if order == "stored_at" else order,
+            order=order,
             collection=collection,
         )
         return self._list(await self._request("GET", "/v1/artifacts", params=params))

@@ -18,8 +18,7 @@ from satchel.core.errors import (
     PreconditionFailedError,
     ProviderError,
     ProviderUnavailableError,
-    error_for_code,
-    error_for_status,
+    error_for_answer,
 )
 from satchel.core.headers import (
     disposition_filename,
@@ -53,20 +52,11 @@ def raise_for_response(response: httpx.Response) -> None:
     """Raise the error class named by an error response's JSON ``error`` code (read body first)."""
     if response.status_code < 400:
         return
-    code: str | None = None
-    message = ""
     try:
         body = response.json()
     except ValueError:
         body = None
-    if isinstance(body, dict):
-        code = body.get("error") if isinstance(body.get("error"), str) else None
-        message = str(body.get("message") or "")
-    cls = error_for_code(code) if code else ArtifactStoreError
-    if cls is ArtifactStoreError and code != ArtifactStoreError.code:
-        # no error body (a proxy's answer) or a code this client does not know: the status
-        cls = error_for_status(response.status_code)
-    raise cls(message or f"HTTP {response.status_code} from {response.request.url.path}")
+    raise error_for_answer(response.status_code, body, response.request.url.path)
 
 
 def content_info(response: httpx.Response) -> dict[str, Any]:

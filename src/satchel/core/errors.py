@@ -63,6 +63,7 @@ __all__ = [
     "UnsupportedMediaTypeError",
     "UpstreamError",
     "UpstreamTimeoutError",
+    "error_for_answer",
     "error_for_code",
     "error_for_status",
     "is_disk_full",
@@ -351,3 +352,20 @@ def error_for_status(status: int) -> type[ArtifactStoreError]:
         if cls.status_code == status:
             return cls
     return ProviderError if 500 <= status < 600 else ArtifactStoreError
+
+
+def error_for_answer(status: int, body: object, path: str) -> ArtifactStoreError:
+    """The error an HTTP error answer (*status* 400 or more) stands for: the class its JSON
+    body's ``error`` code names, with the body's ``message``; without a code this tree knows (a
+    proxy's answer, no body), the class of the status. *body* is the parsed JSON body (None when
+    there is none or it is not JSON); *path* names the request in the message of an answer that
+    gave none."""
+    code: str | None = None
+    message = ""
+    if isinstance(body, dict):
+        code = body.get("error") if isinstance(body.get("error"), str) else None
+        message = str(body.get("message") or "")
+    cls = error_for_code(code) if code else ArtifactStoreError
+    if cls is ArtifactStoreError and code != ArtifactStoreError.code:
+        cls = error_for_status(status)
+    return cls(message or f"HTTP {status} from {path}")
