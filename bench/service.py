@@ -2,7 +2,7 @@
 rate, all measured in one run on this machine.
 
     .venv/bin/python bench/service.py [--big-mib 1024] [--seconds 5] [--runs 3] [--no-rgw]
-        [--rgw-put-urls 60000]
+        [--rgw-put-urls 60000] [--before OLD_CHECKOUT/src]
 
 nginx (Debian's package: sendfile on, WebDAV PUT for uploads, its default `worker_processes
 auto`) and `satchel serve`'s app under uvicorn (uvloop + httptools, one process) each serve
@@ -19,7 +19,9 @@ ceiling of uvicorn itself on this machine (bench/ceiling.py: a raw ASGI app answ
 The S3 server a self-hoster would run instead, Ceph RGW with its OSD on BlueStore (durable,
 like Satchel), runs the same four rows in the same run (bench/rgw.py: a fresh single-node
 cluster per run, presigned URLs driven by the same wrk settings and curl); Satchel's figures
-are printed as ratios to RGW's too. `--no-rgw` skips it.
+are printed as ratios to RGW's too. `--no-rgw` skips it. `--before` names an earlier
+checkout's `src/`: its 4 KiB GET and PUT are measured in each run too (a fresh one-worker server
+on that code), so "faster than before" is a same-run ratio as well.
 """
 
 from __future__ import annotations
@@ -121,8 +123,48 @@ def library_store_rate(root: Path) -> float:
     return float(re.search(r'"store_ops_per_s": ([\d.]+)', out).group(1))  # type: ignore[union-attr]
 
 
+def small_rates(
+    data_dir: Path, smalls: list[bytes], seconds: int, extra_env: dict[str, str] | None = None
+) -> dict[str, float]:
+    """4 KiB GET and PUT rates of a fresh one-worker Satchel (its code from *extra_env*'s
+    PYTHONPATH when given: an earlier checkout's ``src``)."""
+    data_dir.mkdir()
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    proc = start(UVICORN, data_dir, port, extra_env)
+    try:
+        ids = upload_smalls(base, smalls)
+        (data_dir / "ids.txt").write_text("\n".join(ids) + "\n")
+        get = wrk(GET_LUA % {"ids": data_dir / "ids.txt"}, base, seconds, data_dir)
+        put = wrk(PUT_LUA, base, seconds, data_dir)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    return {"GET 4 KiB /s": get, "PUT 4 KiB /s": put}
+
+
+def upload_smalls(base: str, smalls: list[bytes]) -> list[str]:
+    with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {TOKEN}"}) as http:
+        ids = []
+        for body in smalls:
+            response = http.post(
+                "/v1/artifacts",
+                params={"mime": "application/octet-stream", "scope": "sandbox"},
+                content=body,
+            )
+            response.raise_for_status()
+            ids.append(response.json()["artifact_id"])
+    return ids
+
+
 def one_run(
-    big: Path, seconds: int, root: Path, *, no_rgw: bool = False, rgw_put_urls: int = 60_000
+    big: Path,
+    seconds: int,
+    root: Path,
+    *,
+    no_rgw: bool = False,
+    rgw_put_urls: int = 60_000,
+    before: Path | None = None,
 ) -> dict[str, float]:
     if not no_rgw:
         check_installed()
@@ -163,16 +205,7 @@ def one_run(
     base = f"http://127.0.0.1:{port}"
     proc = start(UVICORN, data_dir, port)
     try:
-        with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {TOKEN}"}) as http:
-            ids = []
-            for body in smalls:
-                response = http.post(
-                    "/v1/artifacts",
-                    params={"mime": "application/octet-stream", "scope": "sandbox"},
-                    content=body,
-                )
-                response.raise_for_status()
-                ids.append(response.json()["artifact_id"])
+        ids = upload_smalls(base, smalls)
         (data_dir / "ids.txt").write_text("\n".join(ids) + "\n")
         result["Satchel GET 4 KiB /s"] = wrk(
             GET_LUA % {"ids": data_dir / "ids.txt"}, base, seconds, data_dir
@@ -203,6 +236,11 @@ def one_run(
     port = free_port()
     result["uvicorn ceiling GET 4 KiB /s"] = ceiling_rate(port, seconds, data_dir)
 
+    # the code before this round, same machine, same run (--before: an earlier checkout's src)
+    if before is not None:
+        earlier = small_rates(root / "before", smalls, seconds, {"PYTHONPATH": str(before)})
+        result.update({f"Satchel before {key}": value for key, value in earlier.items()})
+
     # Ceph RGW on BlueStore: the same small objects and big file, presigned URLs
     if not no_rgw:
         result.update(rgw_run(big, seconds, root / "rgw", smalls, rgw_put_urls))
@@ -223,12 +261,27 @@ def ceiling_rate(port: int, seconds: int, workdir: Path) -> float:
 
 
 TARGETS = [
-    # (label, ours, baseline, target ratio)
+    # (label, ours, baseline, target ratio): issue 20's
     ("1 GiB upload (single request)", "Satchel upload MiB/s", "nginx upload MiB/s", 0.70),
-    ("1 GiB download", "Satchel download MiB/s", "nginx download MiB/s", 0.50),
-    ("GET 4 KiB, 32 connections", "Satchel GET 4 KiB /s", "nginx GET 4 KiB /s", 0.20),
-    ("GET 4 KiB, 2 workers", "Satchel 2 workers GET 4 KiB /s", "nginx GET 4 KiB /s", 0.20),
-    ("PUT 4 KiB, 32 connections", "Satchel PUT 4 KiB /s", "library store 4 KiB /s", 0.50),
+    ("1 GiB download", "Satchel download MiB/s", "nginx download MiB/s", 0.80),
+    (
+        "GET 4 KiB vs uvicorn's ceiling",
+        "Satchel GET 4 KiB /s",
+        "uvicorn ceiling GET 4 KiB /s",
+        0.50,
+    ),
+    (
+        "GET 4 KiB, 2 workers, vs nginx",
+        "Satchel 2 workers GET 4 KiB /s",
+        "nginx GET 4 KiB /s",
+        0.20,
+    ),
+    ("GET 4 KiB, 1 worker, vs nginx", "Satchel GET 4 KiB /s", "nginx GET 4 KiB /s", 0.20),
+    ("PUT 4 KiB vs library (b) store", "Satchel PUT 4 KiB /s", "library store 4 KiB /s", 0.50),
+]
+BEFORE_TARGETS = [
+    ("PUT 4 KiB vs before", "Satchel PUT 4 KiB /s", "Satchel before PUT 4 KiB /s", 2.0),
+    ("GET 4 KiB vs before", "Satchel GET 4 KiB /s", "Satchel before GET 4 KiB /s", 1.0),
 ]
 RGW_TARGETS = [
     ("vs RGW: GET 4 KiB, 32 connections", "Satchel GET 4 KiB /s", "RGW GET 4 KiB /s", 1.0),
@@ -247,12 +300,19 @@ def main() -> None:
         default=60_000,
         help="presigned PUT URLs made per run for RGW's 4 KiB PUTs (one key per request)",
     )
+    parser.add_argument(
+        "--before",
+        type=Path,
+        default=None,
+        help="an earlier checkout's src/: its 4 KiB GET and PUT measured in the same run",
+    )
     median = nginx_rounds(one_run, "bench-service", __doc__ or "", parser)
     for key, value in median.items():
         print(f"{key:44}{value:12.1f}")
     print()
     print(f"{'':34}{'Satchel':>10}{'baseline':>10}{'ratio':>8}{'target':>8}")
     targets = TARGETS + (RGW_TARGETS if "RGW GET 4 KiB /s" in median else [])
+    targets += BEFORE_TARGETS if "Satchel before PUT 4 KiB /s" in median else []
     for label, ours, theirs, target in targets:
         ratio = median[ours] / median[theirs]
         mark = "met" if ratio >= target else "NOT met"
