@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -71,5 +72,6 @@ async def test_a_driver_failure_on_the_hot_lookup_is_a_provider_error(tmp_path: 
         artifact_id = await store.store(b"hello", mime="text/plain")
         await store.metadata(artifact_id)
         catalog_of(store)._reader.sync.connection.driver_connection.close()  # the reads' connection
+        await asyncio.sleep(0)  # a new turn of the loop: the record cache asks SQLite again
         with pytest.raises(ProviderError, match="closed database"):
             await store.metadata(artifact_id)
