@@ -341,7 +341,12 @@ def test_interrupted_while_waiting_it_exits_130_silently(tmp_path: Path, srv: An
             with connection:
                 assert connection.recv(65536).startswith(b"GET /v1/artifacts?")
                 process.send_signal(signal.SIGINT)
-                out, err = process.communicate(timeout=60)
+                try:
+                    out, err = process.communicate(timeout=60)
+                except subprocess.TimeoutExpired:
+                    process.kill()  # reaped here: a hang fails this test alone
+                    out, err = process.communicate()
+                    pytest.fail(f"{entry}: still running 60 s after ^C; stderr: {err[-2000:]!r}")
         ended[entry] = (process.returncode, out, err)
     assert ended["main"] == (130, b"", b"")
     assert ended["run_app"][:2] == (130, b"")

@@ -122,7 +122,14 @@ class SyncArtifactStore(SyncFilesMixin):
         if self._closed:
             coroutine.close()
             raise RuntimeError("this SyncArtifactStore is closed")
-        return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result()
+        future = asyncio.run_coroutine_threadsafe(coroutine, self._loop)
+        try:
+            return future.result()
+        except BaseException:
+            # ^C (or any exit) while waiting: stop the call on the loop too, so closing the
+            # store does not wait for a request nobody will read (until its timeout)
+            future.cancel()
+            raise
 
     def _iterate(self, stream: AsyncIterator[_T]) -> Iterator[_T]:
         """*stream*'s chunks as a plain iterator (each step runs on the facade's loop)."""
