@@ -312,7 +312,6 @@ def test_a_reader_that_went_away_ends_it_quietly(tmp_path: Path, srv: Any) -> No
             assert (done.returncode, done.stderr) == (1, b""), (entry, args)
 
 
-@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
 def test_a_full_disk_is_one_error_line(tmp_path: Path, srv: Any) -> None:
     env = _env(tmp_path, srv)
     for entry in ("main", "run_app"):
