@@ -322,6 +322,10 @@ def test_a_full_disk_is_one_error_line(tmp_path: Path, srv: Any) -> None:
         assert (done.returncode, done.stderr) == (1, b"error: No space left on device\n"), entry
 
 
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_interrupted_while_waiting_it_exits_130_silently(tmp_path: Path, srv: Any) -> None:
     """^C while the server has not answered: status 130 and nothing printed, as the full command
     line ends (its stderr is not compared: its ^C stops an event-loop thread with a request in
@@ -334,7 +338,13 @@ def test_interrupted_while_waiting_it_exits_130_silently(tmp_path: Path, srv: An
             argv = [sys.executable, "-c", SCRIPT.format(entry=entry), "ls", "--url", url]
             env["SATCHEL_TEST_LOADED"] = str(tmp_path / "loaded")
             process = subprocess.Popen(
-                argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+                argv,
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                # a terminal's ^C reaches a process whose SIGINT is not ignored; a test
+                # worker may run with it ignored, which a child would inherit
+                preexec_fn=_default_sigint,
             )
             connection, _ = silent.accept()
             with connection:

@@ -26,6 +26,8 @@ def test_an_interrupted_call_is_cancelled_on_the_loop() -> None:
             raise
 
     facade = SyncArtifactStore(ArtifactStore())
+    # SIGINT as an interactive process has it (a test worker may run with it ignored)
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         # ^C as the terminal sends it: a real SIGINT (it interrupts the wait for the result)
         timer = threading.Timer(0.2, os.kill, (os.getpid(), signal.SIGINT))
@@ -37,4 +39,5 @@ def test_an_interrupted_call_is_cancelled_on_the_loop() -> None:
         assert cancelled.wait(5), "the call went on running on the facade's loop"
         assert time.monotonic() - started < 10
     finally:
+        signal.signal(signal.SIGINT, previous)
         facade.close()

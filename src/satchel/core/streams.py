@@ -115,8 +115,21 @@ async def checked_stream(
 
     Raises InvalidRequestError for a non-bytes chunk or a length other than *total*; a stream
     that runs past *total* fails before its extra bytes are passed on. An empty stream is
-    content like any other (zero bytes). A callback's exception ends the stream with it.
+    content like any other (zero bytes). A callback's exception ends the stream with it. However
+    it ends, *source* is closed (a file it reads is closed then, not when it is collected).
     """
+    checked = _checked(source, total, callback)
+    try:
+        async for chunk in checked:
+            yield chunk
+    finally:
+        await checked.aclose()
+        await close_stream(source)
+
+
+async def _checked(
+    source: AsyncIterable[bytes], total: int | None, callback: ProgressCallback | None
+) -> AsyncGenerator[bytes, None]:
     progress = ProgressReporter(callback, total)
     async for chunk in source:
         if isinstance(chunk, bytearray | memoryview):
