@@ -27,7 +27,7 @@ from satchel.catalog.migrate import alembic_config
 from satchel.catalog.tables import metadata
 from satchel.core.events import Audience
 
-HEAD = "0014"
+HEAD = "0015"
 VERSION_TABLE = "alembic_version"
 
 
@@ -127,6 +127,7 @@ def test_migrated_schema_matches_tables(tmp_path: Path) -> None:
         "artifacts",
         "collection_members",
         "aspects",
+        "blob_bytes",
         "blobs",
         "events",
         "holds",

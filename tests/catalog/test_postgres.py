@@ -33,7 +33,7 @@ from satchel.core.requests import MultipartUploadInitRequest
 from satchel.core.uploads import UploadState
 from satchel.testing import ManualClock
 
-HEAD = "0014"
+HEAD = "0015"
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ from sqlalchemy import Numeric, and_, bindparam, case, cast, func, or_, select
 from satchel.catalog import apikeys as key_rows
 from satchel.catalog import uploads as upload_rows
 from satchel.catalog.aspects import AspectRows
+from satchel.catalog.blobbytes import BlobBytes
 from satchel.catalog.collections import CollectionRows, member_clause
 from satchel.catalog.connection import CatalogConnection, HotQuery, InlineConnection
 from satchel.catalog.ordering import ORDERS, Ordering, glob_like
@@ -357,6 +358,11 @@ class CatalogReader:
     async def get_session(self, session_id: str) -> SessionRecord | None:
         row = (await self.conn.execute(_GET_SESSION, {"session_id": session_id})).first()
         return None if row is None else to_session(row)
+
+    @property
+    def blob_bytes(self) -> BlobBytes:
+        """Small blobs' bytes kept in the catalog (:mod:`satchel.catalog.blobbytes`)."""
+        return BlobBytes(self.conn)
 
     @property
     def blob_checks(self) -> BlobChecks:

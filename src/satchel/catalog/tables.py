@@ -14,6 +14,7 @@ from sqlalchemy import (
     Float,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     PrimaryKeyConstraint,
     String,
@@ -25,6 +26,7 @@ __all__ = [
     "api_keys",
     "artifacts",
     "aspects",
+    "blob_bytes",
     "blobs",
     "collection_members",
     "events",
@@ -126,6 +128,18 @@ blobs = Table(
 )
 Index(None, blobs.c.orphaned_at)
 Index(None, blobs.c.failure)
+
+# Storage, not a view: the bytes of small blobs kept in the catalog itself (0015), written in
+# the transaction that references them, so one commit makes bytes and rows durable together.
+# Replay leaves it alone, as it leaves blob files alone; GC deletes a row with its blob's.
+blob_bytes = Table(
+    "blob_bytes",
+    metadata,
+    Column("digest", String(71), nullable=False),
+    Column("backend", String(32), nullable=False),
+    Column("data", LargeBinary, nullable=False),
+    PrimaryKeyConstraint("digest", "backend"),
+)
 
 # The log every state change appends to, in the change's transaction. ``seq`` is 64-bit and
 # never reused (SQLite: INTEGER PRIMARY KEY AUTOINCREMENT, which is a 64-bit rowid); the

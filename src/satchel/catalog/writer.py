@@ -17,6 +17,7 @@ from satchel.catalog.reader import _GET_ARTIFACT, CatalogReader, _records
 from satchel.catalog.rows import artifact_values, to_artifact
 from satchel.catalog.tables import (
     artifacts,
+    blob_bytes,
     blobs,
     collection_members,
     events,
@@ -83,6 +84,10 @@ class _Upserts:
             dialect_insert(blobs).on_conflict_do_update(
                 index_elements=["digest", "backend"], set_={"orphaned_at": None}
             ),
+        )
+        self.keep_blob_bytes = HotInsert(
+            blob_bytes,
+            dialect_insert(blob_bytes).on_conflict_do_nothing(index_elements=["digest", "backend"]),
         )
 
 
@@ -219,6 +224,12 @@ class CatalogWriter(CatalogReader):
         }
         await self.conn.execute(self._upserts().reference_blob, values)
 
+    async def keep_blob_bytes(self, digest: str, data: bytes, *, backend: str) -> None:
+        """Keep the bytes of a small blob in the catalog, in this transaction (storage, not a
+        view: replay leaves it). Identical bytes already kept stay as they are."""
+        values = {"digest": digest, "backend": backend, "data": data}
+        await self.conn.execute(self._upserts().keep_blob_bytes, values)
+
     async def release_blob(self, digest: str, now: float, *, backend: str) -> bool:
         """Mark *digest* in *backend* orphaned when no artifact points at it there any more;
         True if it now is."""
@@ -269,6 +280,13 @@ class CatalogWriter(CatalogReader):
         await self.conn.execute(
             delete(blobs).where(blobs.c.digest == digest, blobs.c.backend == backend)
         )
+
+    async def drop_blob_bytes(self, digest: str, *, backend: str) -> bool:
+        """Delete the bytes of *digest* kept for *backend*; True when there were some."""
+        result = await self.conn.execute(
+            delete(blob_bytes).where(blob_bytes.c.digest == digest, blob_bytes.c.backend == backend)
+        )
+        return bool(result.rowcount)
 
     async def insert_artifact(self, record: ArtifactRecord) -> None:
         await self.conn.execute(_INSERT_ARTIFACT, artifact_values(record))
