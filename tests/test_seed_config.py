@@ -48,12 +48,13 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 async def test_configure_filesystem_puts_blobs_under_root(tmp_path: Path) -> None:
     configure_filesystem(root=tmp_path / "my-artifacts")
     async with ArtifactStore() as store:
-        file_id = await store.store(b"on disk", mime="text/plain", summary="fs")
+        body = b"on disk\n" * 4000  # larger than the inline limit: a file under the root
+        file_id = await store.store(body, mime="text/plain", summary="fs")
         meta = await store.metadata(file_id)
         assert store.storage_provider == "filesystem"
         hexdigest = meta.sha256.split(":", 1)[1]
         blob = tmp_path / "my-artifacts" / "sha256" / hexdigest[:2] / hexdigest[2:4] / hexdigest
-        assert blob.read_bytes() == b"on disk"
+        assert blob.read_bytes() == body
 
 
 async def test_configure_sqlite_puts_blobs_in_the_file(tmp_path: Path) -> None:

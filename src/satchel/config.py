@@ -21,7 +21,12 @@ from satchel.config_s3 import S3ProviderSettings, s3_blob_options
 from satchel.core.errors import InvalidRequestError
 from satchel.core.routing import RoutingTable, build_routing, parse_backend_list
 
+INLINE_CEILING = 64 * 1024
+"""The most ``inline_max_bytes`` may be: a blob larger than this is never looked for in the
+catalog, whatever the setting was when it was stored."""
+
 __all__ = [
+    "INLINE_CEILING",
     "Settings",
     "configure_filesystem",
     "configure_memory",
@@ -212,6 +217,13 @@ class Settings(ProxySettings, S3ProviderSettings, AccelSettings):
         default=600, ge=0, description="how long unreferenced bytes are kept before GC"
     )
     fsync: bool = Field(default=True, description="fsync blob files and directories")
+    inline_max_bytes: int = Field(
+        default=16 * 1024,
+        ge=0,
+        le=INLINE_CEILING,
+        description="content of at most this many bytes stored in the filesystem backend is "
+        "kept in the catalog, committed with its row (0: every blob is a file)",
+    )
     disk_reserve_bytes: int = Field(
         default=64 * 1024 * 1024,
         ge=0,

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from tests.cli.helpers import run
+from tests.harness.stored import remove_stored, stored_digests
 
 
 def test_storage_verify(tmp_path: Path) -> None:
@@ -17,8 +18,7 @@ def test_storage_verify(tmp_path: Path) -> None:
     assert "verified 3 on filesystem: 3 intact, 0 failed" in ok.stdout
     sampled = json.loads(run(tmp_path, "storage", "verify", "--sample", "1", "--json").stdout)
     assert sampled["checked"] == 1
-    blob = next(p for p in (tmp_path / "data" / "blobs").rglob("*") if p.is_file())
-    blob.unlink()
+    remove_stored(tmp_path / "data", next(iter(stored_digests(tmp_path / "data"))))
     failed = run(tmp_path, "storage", "verify", "--backend", "filesystem", ok=False)
     assert failed.returncode == 1
     assert "FAILED  filesystem  sha256:" in failed.stdout

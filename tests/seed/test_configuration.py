@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.harness.stored import stored_bytes
 
 from satchel import ArtifactStore, InvalidRequestError
 
@@ -40,8 +41,8 @@ async def test_constructor_arguments(isolated: Path) -> None:
         assert stats["storage_provider"] == "filesystem"
         assert stats["session_provider"] == "memory"
         assert stats["sandbox_id"] == "myapp"
-    blob = isolated / "var" / "blobs" / "sha256" / meta.sha256[7:9] / meta.sha256[9:11]
-    assert (blob / meta.sha256[7:]).read_bytes() == b"on disk"
+    # under ./var: small content in the catalog's blob_bytes, larger content as a file
+    assert stored_bytes(isolated / "var", meta.sha256) == b"on disk"
     assert (isolated / "var" / "satchel.db").is_file()
 
 
@@ -53,7 +54,8 @@ async def test_environment_configuration(isolated: Path, monkeypatch: pytest.Mon
     monkeypatch.setenv("SESSION_PROVIDER", "memory")
 
     async with ArtifactStore() as store:
-        file_id = await store.store(b"configured by env", mime="text/plain", user_id="alice")
+        body = b"configured by env\n" * 2000  # larger than the inline limit: a file
+        file_id = await store.store(body, mime="text/plain", user_id="alice")
         meta = await store.metadata(file_id)
         stats = await store.get_stats()
         status = await store.validate_configuration()
@@ -69,7 +71,7 @@ async def test_environment_configuration(isolated: Path, monkeypatch: pytest.Mon
     assert status["storage"]["root"] == str((isolated / "my-artifacts").resolve())
     hexdigest = meta.sha256.removeprefix("sha256:")
     blob = isolated / "my-artifacts" / "sha256" / hexdigest[:2] / hexdigest[2:4] / hexdigest
-    assert blob.read_bytes() == b"configured by env"
+    assert blob.read_bytes() == body
     assert (isolated / "var" / "satchel.db").is_file()  # the catalog stays in the data dir
 
 

@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from tests.harness.stored import stored_bytes
 
 from satchel import build_registry
 from satchel.manifest import decode as manifest_decode
@@ -63,10 +64,9 @@ def test_the_smoke_test_runs_on_the_embedded_default(
     again = capsys.readouterr().out.splitlines()
     assert again[1] == lines[1]
     assert again[0] != lines[0]
-    blob = isolated / "var" / "blobs"
-    stored = [p for p in blob.rglob("*") if p.is_file() and p.name == address[7:]]
-    assert len(stored) == 1, "the manifest's canonical JSON is one blob, named by its address"
-    assert "sha256:" + hashlib.sha256(stored[0].read_bytes()).hexdigest() == address
+    stored = stored_bytes(isolated / "var", address)
+    assert stored is not None, "the manifest's canonical JSON is one blob, named by its address"
+    assert "sha256:" + hashlib.sha256(stored).hexdigest() == address
 
 
 def test_the_smoke_test_runs_on_seed_001_settings(

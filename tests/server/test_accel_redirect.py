@@ -161,13 +161,26 @@ async def test_signed_urls_and_package_files_are_named_too(app: Any) -> None:
         package = await http.post("/v1/packages", json=attributes)
         assert package.status_code == 201, package.text
         package_id = package.json()["package_id"]
-        data = b"package file " * 1000
+        data = b"package file " * 6000  # 78 KB: a file (smaller ones are kept in the catalog)
         url = f"/v1/packages/{package_id}/files/{quote('logs/run 1.txt')}"
         assert (await http.put(url, content=data)).status_code == 201
         answer = await http.get(url)
         described = await http.head(url)
     _assert_redirected(answer, described, data)
     assert described.headers["content-type"].startswith("text/plain")
+
+
+async def test_content_kept_in_the_catalog_is_sent_by_satchel(app: Any) -> None:
+    small = b"a small report\n" * 100  # under the inline limit: no file for nginx to send
+    artifact_id = await _upload(app, small)
+    url = f"/v1/artifacts/{artifact_id}/content"
+    async with client(app) as http:
+        whole = await http.get(url)
+        part = await http.get(url, headers={"Range": "bytes=2-7"})
+    assert (whole.status_code, whole.content) == (200, small)
+    assert (part.status_code, part.content) == (206, small[2:8])
+    for answer in (whole, part):
+        assert "x-accel-redirect" not in answer.headers
 
 
 async def test_refusals_are_satchels_json_and_name_no_file(app: Any) -> None:

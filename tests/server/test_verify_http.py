@@ -12,7 +12,9 @@ from tests.server.inprocess import ADMIN, ALICE, client, running_app
 async def test_verify_over_http(tmp_path: Path) -> None:
     async with running_app(tmp_path) as app:
         async with client(app, ALICE) as alice:
-            stored = await alice.post("/v1/artifacts", content=b"precious", params={"ttl": "none"})
+            # larger than the inline limit: a file (tests/store cover bytes kept in the catalog)
+            body = b"precious" * 10_000
+            stored = await alice.post("/v1/artifacts", content=body, params={"ttl": "none"})
             artifact = stored.json()["artifact_id"]
             digest = stored.json()["sha256"]
             assert (await alice.post("/v1/admin/storage/verify")).status_code == 403

@@ -982,13 +982,14 @@ async def test_seed_environment_variables_configure_the_store(
     monkeypatch.setenv("SATCHEL_DATA_DIR", str(tmp_path / "data"))
     async with ArtifactStore() as store:
         assert store.storage_provider == "filesystem"
-        artifact_id = await store.store(b"configured", mime="text/plain", session_id="s")
+        body = b"configured\n" * 3000  # larger than the inline limit: a file under the root
+        artifact_id = await store.store(body, mime="text/plain", session_id="s")
         meta = await store.metadata(artifact_id)
         assert meta.key == f"grid/my-app/sessions/s/{artifact_id}"
         assert meta.storage_provider == "filesystem"
     blob_files = [p for p in (tmp_path / "fs-root").rglob("*") if p.is_file()]
     assert len(blob_files) == 1
-    assert blob_files[0].read_bytes() == b"configured"
+    assert blob_files[0].read_bytes() == body
     assert (tmp_path / "data" / "satchel.db").exists()
     # An explicit argument wins over the environment.
     assert ArtifactStore(storage_provider="memory").storage_provider == "memory"

@@ -10,7 +10,7 @@ import os
 from typing import Any
 
 import pytest
-from tests.store.internals import blobs_of
+from tests.store.internals import files_of
 
 from satchel import ArtifactStore
 from satchel.core.errors import BlobNotFoundError
@@ -67,7 +67,7 @@ async def test_head_and_not_modified_name_no_file(store: ArtifactStore, head: bo
 @pytest.mark.embedded_only("removes the blob file behind the store's back")
 async def test_a_missing_file_fails_at_open(store: ArtifactStore) -> None:
     artifact_id = await store.store(DATA, mime="application/octet-stream", session_id="s")
-    root = blobs_of(store).root  # type: ignore[attr-defined]
+    root = files_of(store).root  # type: ignore[attr-defined]
     path = root / _expected_file(DATA)
     os.chmod(path, 0o600)
     os.unlink(path)

@@ -3,13 +3,12 @@ found, ``repair`` fixes exactly what is safe, and work in flight is left alone."
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from typing import Any
 
 import pytest
-from tests.store.internals import blobs_of, context_of, staging_of
+from tests.store.internals import blobs_of, context_of, files_of, rewrite_blob, staging_of
 
 from satchel import ArtifactStore
 from satchel._process import named_for_this_process
@@ -74,18 +73,15 @@ async def test_lost_and_damaged_content_is_reported_never_repaired(store: Artifa
 
 
 @pytest.mark.not_on("memory", "sqlite", "s3", reason="rewrites a blob file in place")
-async def test_verify_finds_bytes_that_hash_otherwise(store: ArtifactStore) -> None:
-    artifact = await store.store(b"original", mime="text/plain")
+@pytest.mark.parametrize("size", [8, 70_000], ids=["kept-in-catalog", "file"])
+async def test_verify_finds_bytes_that_hash_otherwise(store: ArtifactStore, size: int) -> None:
+    artifact = await store.store(b"o" * size, mime="text/plain")
     digest = (await store.metadata(artifact)).sha256
-    blobs = blobs_of(store)
-    assert isinstance(blobs, FilesystemBlobStore)
-    path = blobs._path(digest)
-    os.chmod(path, 0o644)
-    path.write_bytes(b"tampered")  # same size: only re-hashing tells
+    await rewrite_blob(store, digest, b"t" * size)  # same size: only re-hashing tells
     assert (await store.check_storage())["clean"]
     report = await store.check_storage(verify=True)
     assert _kinds(report) == ["digest_mismatch"]
-    path.write_bytes(b"short")
+    await rewrite_blob(store, digest, b"short")
     assert _kinds(await store.check_storage()) == ["size_mismatch"]
 
 
@@ -129,7 +125,7 @@ async def test_leftovers_of_dead_writers_are_removed_and_live_ones_left(
     dead_key, live_key = _dead_name("a1b2c3"), named_for_this_process("d4e5f6")
     for key in (dead_key, live_key):
         await staging.write(key, 0, iter_bytes(b"half a body"), max_bytes=100)
-    blobs = blobs_of(store)
+    blobs = files_of(store)
     dead_temp = None
     if isinstance(blobs, FilesystemBlobStore):
         dead_temp = blobs._tmp / f"{_dead_name('0123abcd')}.part"

@@ -1,19 +1,18 @@
 """``verify_storage`` (seed 001's ``storage verify``): re-hashing every blob (or a sample) finds
 bytes that are gone (on every backend: a file, a row of the SQLite blob store, an object of the
-bucket) and bytes that hash otherwise (a file rewritten on disk); failed blobs are never served
+bucket) and bytes that hash otherwise (a file rewritten on disk, or a small blob's bytes
+rewritten in the catalog); failed blobs are never served
 (IntegrityError), ``health()`` is degraded and counts them, each check is an event, and a
 restored blob is found intact again and served."""
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import pytest
-from tests.store.internals import blobs_of
+from tests.store.internals import blobs_of, rewrite_blob
 
 from satchel import ArtifactStore
-from satchel.blobs.filesystem import FilesystemBlobStore
 from satchel.core.errors import AccessDeniedError, IntegrityError, InvalidRequestError
 from satchel.core.requests import StreamDownloadRequest
 from satchel.core.streams import iter_bytes
@@ -65,22 +64,19 @@ async def test_a_missing_blob_is_caught_quarantined_and_restored(store: Artifact
 
 
 @pytest.mark.not_on("memory", "sqlite", "s3", reason="rewrites a blob file in place")
-async def test_bytes_rewritten_on_disk_are_caught(store: ArtifactStore) -> None:
-    artifact = await store.store(b"original", mime="text/plain", ttl=None)
+@pytest.mark.parametrize("size", [8, 70_000], ids=["kept-in-catalog", "file"])
+async def test_bytes_rewritten_on_disk_are_caught(store: ArtifactStore, size: int) -> None:
+    artifact = await store.store(b"o" * size, mime="text/plain", ttl=None)
     digest = (await store.metadata(artifact)).sha256
-    blobs = blobs_of(store)
-    assert isinstance(blobs, FilesystemBlobStore)
-    path = blobs._path(digest)
-    os.chmod(path, 0o644)
-    path.write_bytes(b"tampered")  # the same size: only hashing tells
+    await rewrite_blob(store, digest, b"t" * size)  # the same size: only hashing tells
     report = await store.verify_storage(store.storage_provider)
     assert report["failed"] == 1
     assert report["failures"][0]["failure"].startswith("corrupt: the bytes hash to sha256:")
     with pytest.raises(IntegrityError):
         await store.retrieve(artifact)
-    path.write_bytes(b"short")
+    await rewrite_blob(store, digest, b"short")
     report = await store.verify_storage()
-    assert report["failures"][0]["failure"] == "size 5 where 8 was stored"
+    assert report["failures"][0]["failure"] == f"size 5 where {size} was stored"
 
 
 async def test_a_sample_and_the_rules(store: ArtifactStore) -> None:

@@ -21,6 +21,7 @@ from satchel.core.routing import RoutingTable
 from satchel.core.validation import check_id
 from satchel.sessions import SessionProvider, create_session_provider
 from satchel.store.backends import close_backends, open_backends
+from satchel.store.inline import InlineBlobs, InlineTier
 from satchel.store.quarantine import Quarantine
 from satchel.store.space import DiskSpace, SpaceCheckedStaging, watched_paths
 
@@ -73,6 +74,7 @@ class StoreContext:
         self._sessions: SessionProvider | None = None
         self._staging: Staging | None = None
         self._space: DiskSpace | None = None
+        self._inline: dict[str, InlineTier] = {}
         self._signing_key: bytes | None = None
         self._open_lock = asyncio.Lock()
         self._closed = False
@@ -110,6 +112,7 @@ class StoreContext:
                 catalog = Catalog(url, before_write=space.headroom)
                 await catalog.migrate()
                 staging = self._make_staging(backends[self.default_backend], space)
+                self._inline_backends(backends, catalog)
             except BaseException:
                 if catalog is not None:
                     await catalog.close()
@@ -119,6 +122,19 @@ class StoreContext:
             self._staging, self._sessions, self._backends = staging, sessions, backends
             self._space = space
             self._catalog = catalog
+
+    def _inline_backends(self, backends: dict[str, BlobStore], catalog: Catalog) -> None:
+        """Put the catalog's small blobs in front of the filesystem backend this store made
+        (:mod:`satchel.store.inline`), unless ``inline_max_bytes`` is 0."""
+        limit = self.settings.inline_max_bytes
+        made = backends.get("filesystem")
+        if limit and made is not None and made is not self._blob_store_given:
+            backends["filesystem"] = InlineBlobs(made, catalog, "filesystem")
+            self._inline = {"filesystem": InlineTier(limit)}
+
+    def inline_tier(self, backend: str) -> InlineTier | None:
+        """How new content for *backend* is kept in the catalog when small (None: never)."""
+        return self._inline.get(backend)
 
     def _make_space(self, catalog_url: str) -> DiskSpace:
         settings = self.settings
