@@ -27,7 +27,8 @@ from tests.server.inprocess import ADMIN, ALICE, BOB, client, running_app
 
 from satchel.client import RemoteArtifactStore
 from satchel.core.requests import StreamUploadRequest
-from satchel.server import deps
+from satchel.server import deps, fastupload
+from satchel.server.fastupload import UPLOAD_PATH
 
 REQUEST_ID = "trace-upload-1"
 LIMIT = 4096  # the upload limit of the ``small`` app
@@ -493,3 +494,28 @@ async def test_the_remote_clients_uploads_take_the_fast_path(
     assert meta.bytes == 5 * len(b"chunk 0;") * 100
     assert meta.expires_at is None
     assert ("POST", "/v1/artifacts") not in routed
+
+
+async def test_api_keys_upload_through_the_fast_path_and_revoked_ones_are_refused_alike(
+    app: Any, routed: list[tuple[str, str]]
+) -> None:
+    async with client(app, ADMIN) as http:
+        made = await http.post("/v1/keys", json={"user_id": "carol", "name": "ci"})
+        assert made.status_code == 201, made.text
+        key = made.json()
+        fast, _ = await answered_fast(app, Post(token=key["token"], query=_q(scope="user")), routed)
+        assert fast.status == 201
+        assert fast.json()["owner_id"] == "carol"
+        revoked = await http.delete(f"/v1/keys/{key['key_id']}")
+        assert revoked.status_code == 200, revoked.text
+    refused = await handed_on(app, Post(token=key["token"]), routed)
+    assert (refused.status, refused.json()["error"]) == (401, "unauthorized")
+
+
+async def test_the_fast_path_takes_the_query_parameters_the_route_declares(app: Any) -> None:
+    (route,) = [
+        route
+        for path, route in deps.walk_routes(app.routes)
+        if path == UPLOAD_PATH and "POST" in getattr(route, "methods", ())
+    ]
+    assert deps._query_names(route.dependant) == fastupload._QUERY_NAMES
