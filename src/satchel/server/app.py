@@ -27,6 +27,7 @@ from satchel.server.auth import (
 )
 from satchel.server.errors import RequestIdMiddleware, install_error_handlers
 from satchel.server.fastpath import ContentFastPath
+from satchel.server.fastupload import UploadFastPath
 from satchel.server.metrics import Metrics
 from satchel.server.openapi import install_openapi
 from satchel.server.recovery import RunMarker, recover
@@ -54,11 +55,12 @@ async def _purge_periodically(store: ArtifactStore, interval: float) -> None:
 
 
 class _SatchelApp(FastAPI):
-    """FastAPI with the content fast path ahead of its whole middleware stack (Starlette's
-    error layers included): the requests it answers skip them all (server/fastpath.py)."""
+    """FastAPI with the fast paths for content GETs and uploads ahead of its whole middleware
+    stack (Starlette's error layers included): the requests they answer skip them all
+    (server/fastpath.py, server/fastupload.py)."""
 
     def build_middleware_stack(self) -> ASGIApp:
-        return ContentFastPath(super().build_middleware_stack())
+        return ContentFastPath(UploadFastPath(super().build_middleware_stack()))
 
 
 def _token_table(settings: Settings, store: ArtifactStore) -> TokenTable:

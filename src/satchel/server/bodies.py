@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 from fastapi import Request
+from starlette.requests import ClientDisconnect
+from starlette.types import Receive
 
 from satchel.core.errors import InvalidRequestError, TooLargeError
 from satchel.core.headers import parse_repr_digest
 
-__all__ = ["declared_length", "declared_sha256", "request_body"]
+__all__ = ["declared_length", "declared_sha256", "received_body", "request_body"]
 
 
 def declared_length(request: Request) -> int | None:
@@ -59,3 +61,26 @@ async def request_body(request: Request, *, max_bytes: int | None = None) -> Asy
         if received > limit:
             raise TooLargeError(f"the body exceeds the limit of {limit} bytes")
         yield chunk
+
+
+async def received_body(receive: Receive, limit: int, declared: int | None) -> AsyncIterator[bytes]:
+    """:func:`request_body` read from the ASGI *receive* channel itself, for a raw-ASGI path
+    that has no Request (*declared*: the body's ``Content-Length``, None when absent): the
+    same chunks, the same refusals, and ClientDisconnect when the client goes away."""
+    if declared is not None and declared > limit:
+        raise TooLargeError(f"the body of {declared} bytes exceeds the limit of {limit} bytes")
+    received = 0
+    while True:
+        message = await receive()
+        kind = message["type"]
+        if kind == "http.request":
+            chunk = message.get("body", b"")
+            if chunk:
+                received += len(chunk)
+                if received > limit:
+                    raise TooLargeError(f"the body exceeds the limit of {limit} bytes")
+                yield chunk
+            if not message.get("more_body", False):
+                return
+        elif kind == "http.disconnect":
+            raise ClientDisconnect()

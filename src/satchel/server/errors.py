@@ -34,9 +34,12 @@ from satchel.core.errors import (
 __all__ = [
     "RequestIdMiddleware",
     "error_response",
+    "gone_response",
     "install_error_handlers",
+    "model_error",
     "new_request_id",
     "sane_request_id",
+    "unexpected_response",
 ]
 
 logger = logging.getLogger("satchel.server")
@@ -97,6 +100,15 @@ def _for_public_reader(request: Request, exc: ArtifactStoreError) -> ArtifactSto
     return exc
 
 
+def model_error(exc: ValidationError) -> InvalidRequestError:
+    """A request model of the library (seed 000's) refused what a route built from input: 400,
+    naming each problem."""
+    problems = "; ".join(
+        f"{'.'.join(str(p) for p in err['loc']) or 'body'}: {err['msg']}" for err in exc.errors()
+    )
+    return InvalidRequestError(problems)
+
+
 def _framework_error(request: Request, exc: StarletteHTTPException) -> ArtifactStoreError:
     if exc.status_code == 404:
         return ArtifactNotFoundError(str(exc.detail))
@@ -133,12 +145,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(ValidationError)
     async def _model_error(request: Request, exc: ValidationError) -> JSONResponse:
-        # a request model of the library (seed 000's) refused what a route built from input
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']) or 'body'}: {err['msg']}"
-            for err in exc.errors()
-        )
-        return error_response(request, InvalidRequestError(problems))
+        return error_response(request, model_error(exc))
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -146,15 +153,26 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(ClientDisconnect)
     async def _gone(request: Request, exc: ClientDisconnect) -> Response:
-        # The client went away mid-request (an upload cut off): nothing failed here, and no
-        # one is left to answer. Counted as 499, as proxies do, not as a server error.
-        logger.info("client disconnected: %s %s", request.method, request.url.path)
-        return Response(status_code=CLIENT_CLOSED_REQUEST)
+        return gone_response(request)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        logger.exception("unhandled error in %s %s", request.method, request.url.path)
-        return error_response(request, InternalError("internal server error"))
+        return unexpected_response(request)
+
+
+def gone_response(request: Request) -> Response:
+    """The client went away mid-request (an upload cut off): nothing failed here, and no one is
+    left to answer. Counted as 499, as proxies do, not as a server error."""
+    logger.info("client disconnected: %s %s", request.method, request.url.path)
+    return Response(status_code=CLIENT_CLOSED_REQUEST)
+
+
+def unexpected_response(request: Request) -> JSONResponse:
+    """The 500 answering an unforeseen failure (logged here, with its traceback, from within
+    the ``except`` that caught it). Starlette's outermost layer sends it, so it carries no
+    ``X-Request-ID`` header (its body names the request)."""
+    logger.exception("unhandled error in %s %s", request.method, request.url.path)
+    return error_response(request, InternalError("internal server error"))
 
 
 class RequestIdMiddleware:

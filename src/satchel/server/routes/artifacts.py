@@ -69,10 +69,14 @@ def body_mime(request: Request, mime: str | None) -> str | None:
     body's ``Content-Type`` unless it is a form type an HTTP client sends by default (curl's
     ``--data-binary``); None leaves the type to the store (guessed from the filename, or kept
     on an update)."""
+    return mime_for(request.headers.get("content-type"), mime)
+
+
+def mime_for(content_type: str | None, mime: str | None) -> str | None:
+    """:func:`body_mime` from the body's ``Content-Type`` value (None when absent)."""
     if mime is not None:
         return mime
-    content_type = request.headers.get("content-type") or None
-    if content_type is None or content_type.split(";")[0].strip().lower() in FORM_MIMES:
+    if not content_type or content_type.split(";")[0].strip().lower() in FORM_MIMES:
         return None
     return content_type
 
@@ -167,7 +171,11 @@ async def upload_artifact(
     if ttl_value is not UNSET:
         fields["ttl"] = ttl_value
     artifact_id = await store.stream_upload(StreamUploadRequest(**fields))
-    created = await store.metadata(artifact_id, **ids)
+    return created_response(artifact_id, await store.metadata(artifact_id, **ids))
+
+
+def created_response(artifact_id: str, created: ArtifactMetadata) -> JSONResponse:
+    """The answer to an upload: the new artifact's metadata, 201, with its ``Location``."""
     response = metadata_response(created, 201)
     response.headers["Location"] = f"/v1/artifacts/{artifact_id}"
     return response
