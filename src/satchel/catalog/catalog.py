@@ -33,6 +33,7 @@ from sqlalchemy.exc import (
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from satchel._threads import in_thread
+from satchel.catalog.blobbytes import BlobBytes
 from satchel.catalog.connection import AsyncDriverConnection, InlineConnection
 from satchel.catalog.engine import (
     create_driver_engine,
@@ -179,6 +180,17 @@ class Catalog:
         try:
             reader = CatalogReader(self._shared_reader(), self._records)
             return await reader.get_artifact(artifact_id, sandbox_id)
+        except (SQLAlchemyError, sqlite3.Error) as exc:
+            raise _catalog_error(exc) from exc
+
+    async def kept_bytes(self, digest: str, backend: str) -> bytes | None:
+        """The bytes of a small blob kept in the catalog (``blob_bytes``), or None: read for
+        every small content read, so on a SQLite file it skips setting up a reader too."""
+        if self._records is None:
+            async with self.read() as reader:
+                return await reader.blob_bytes.data(digest, backend)
+        try:
+            return await BlobBytes(self._shared_reader()).data(digest, backend)
         except (SQLAlchemyError, sqlite3.Error) as exc:
             raise _catalog_error(exc) from exc
 

@@ -91,8 +91,7 @@ class InlineBlobs:
 
     async def kept(self, digest: str) -> bytes | None:
         """The bytes the catalog keeps for *digest*, or None."""
-        async with self.catalog.read() as reader:
-            return await reader.blob_bytes.data(digest, self.backend)
+        return await self.catalog.kept_bytes(digest, self.backend)
 
     async def put_stream(
         self,
