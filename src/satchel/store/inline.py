@@ -34,6 +34,7 @@ from satchel.blobs.base import (
 from satchel.catalog import Catalog
 from satchel.config import INLINE_CEILING
 from satchel.core.models import BlobInfo
+from satchel.core.streams import close_stream
 
 __all__ = ["InlineBlob", "InlineBlobs", "InlineTier"]
 
@@ -65,15 +66,19 @@ class InlineTier:
         pieces: list[bytes] = []
         size = 0
         rest = aiter(chunks)
-        async for chunk in rest:
-            if not chunk:
-                continue
-            pieces.append(chunk)
-            size += len(chunk)
-            if size > self.limit:
-                return None, pieces, rest
-        for piece in pieces:
-            digester.update(piece)
+        try:
+            async for chunk in rest:
+                if not chunk:
+                    continue
+                pieces.append(chunk)
+                size += len(chunk)
+                if size > self.limit:
+                    return None, pieces, rest
+            for piece in pieces:
+                digester.update(piece)
+        except BaseException:
+            await close_stream(rest)  # the caller's stream ends here, however
+            raise
         data = b"".join(pieces)
         return InlineBlob(digest=digester.finish(), size=size, created=True, data=data), [], rest
 
