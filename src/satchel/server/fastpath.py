@@ -42,7 +42,7 @@ from satchel.server.content import (
 from satchel.server.deps import ids_for, principal_for
 from satchel.server.errors import error_response, sane_request_id
 
-__all__ = ["ContentFastPath"]
+__all__ = ["ContentFastPath", "Fallback", "query_params"]
 
 CONTENT_PATH = "/v1/artifacts/{artifact_id}/content"
 PROXY_PATH = "/api/{remote}/{path}"
@@ -53,17 +53,19 @@ _QUERY_NAMES = frozenset(("user_id", "session_id"))
 _HEADER_LISTS = 4096  # header lists kept at most (one per artifact version read)
 
 
-class _Fallback(Exception):
+class Fallback(Exception):
     """The request is not one the fast path answers: hand it to the full app."""
 
 
-def _query(raw: bytes) -> dict[str, str]:
+def query_params(raw: bytes, names: frozenset[str]) -> dict[str, str]:
+    """A fast path's query parameters: each given once, not empty and one of *names*, else
+    Fallback (the full app answers what the route makes of it)."""
     if not raw:
         return {}
     pairs = parse_qsl(raw.decode("latin-1"), keep_blank_values=True, strict_parsing=True)
     params = dict(pairs)
-    if len(params) != len(pairs) or not params.keys() <= _QUERY_NAMES or "" in params.values():
-        raise _Fallback
+    if len(params) != len(pairs) or not params.keys() <= names or "" in params.values():
+        raise Fallback
     return params
 
 
@@ -91,7 +93,7 @@ class ContentFastPath:
         started = time.perf_counter()
         try:
             content, headers, redirected = await self._open(scope, match.group(1))
-        except (_Fallback, ArtifactStoreError, ValueError):
+        except (Fallback, ArtifactStoreError, ValueError):
             await self.app(scope, receive, send)
             return
         # from here on a failure cannot become another response: it ends this one
@@ -134,8 +136,8 @@ class ContentFastPath:
             state = scope["app"].state
             principal = await principal_for(authorization or "", state.store, state.tokens)
             if principal.anonymous and not state.settings.anon_read:
-                raise _Fallback  # the route's guard words the 401
-        except (_Fallback, ArtifactStoreError, ValueError):
+                raise Fallback  # the route's guard words the 401
+        except (Fallback, ArtifactStoreError, ValueError):
             await self.app(scope, receive, send)
             return
         scope["satchel_route"] = PROXY_PATH
@@ -169,7 +171,7 @@ class ContentFastPath:
         and whether they hand the file to nginx; or raise, having sent nothing (the full app
         then answers)."""
         authorization, request_id = _request_headers(scope)
-        params = _query(scope["query_string"])
+        params = query_params(scope["query_string"], _QUERY_NAMES)
         state = scope["app"].state
         store = state.store
         principal = await principal_for(authorization or "", store, state.tokens)
@@ -214,16 +216,16 @@ def _header_list(headers: dict[str, str]) -> list[tuple[bytes, bytes]]:
 
 def _request_headers(scope: Scope) -> tuple[str | None, str]:
     """The request's one Authorization header and its request id (the client's sane
-    ``X-Request-ID`` or a new one); _Fallback for conditional or range headers (the full app
+    ``X-Request-ID`` or a new one); Fallback for conditional or range headers (the full app
     answers those) and for several Authorization headers (it refuses them)."""
     authorization = None
     given = ""
     for name, value in scope["headers"]:
         if name in _CONDITIONAL:
-            raise _Fallback
+            raise Fallback
         if name == b"authorization":
             if authorization is not None:
-                raise _Fallback
+                raise Fallback
             authorization = value.decode("latin-1")
         elif name == b"x-request-id":
             given = value.decode("latin-1")

@@ -26,7 +26,6 @@ from __future__ import annotations
 import re
 import time
 from typing import Any
-from urllib.parse import parse_qsl
 
 from pydantic import ValidationError
 from starlette.requests import ClientDisconnect, Request
@@ -45,6 +44,7 @@ from satchel.server.errors import (
     sane_request_id,
     unexpected_response,
 )
+from satchel.server.fastpath import Fallback, query_params
 from satchel.server.routes.artifacts import created_response, json_query, mime_for, ttl_query
 
 __all__ = ["UPLOAD_PATH", "UploadFastPath"]
@@ -57,36 +57,21 @@ _LENGTH = re.compile(rb"[0-9]{1,19}")
 _ONCE = frozenset((b"authorization", b"content-type", b"content-length", b"transfer-encoding"))
 
 
-class _Fallback(Exception):
-    """The request is not one the fast path answers: hand it to the full app."""
-
-
-def _query(raw: bytes) -> dict[str, str]:
-    """The query's parameters, each given once and not empty, all of them the route's."""
-    if not raw:
-        return {}
-    pairs = parse_qsl(raw.decode("latin-1"), keep_blank_values=True, strict_parsing=True)
-    params = dict(pairs)
-    if len(params) != len(pairs) or not params.keys() <= _QUERY_NAMES or "" in params.values():
-        raise _Fallback
-    return params
-
-
 def _request_headers(scope: Scope) -> tuple[dict[bytes, bytes], str]:
     """The headers the upload reads (each at most once) and the request's id (the client's sane
-    ``X-Request-ID``, its last one as RequestIdMiddleware reads it, or a new one); _Fallback
+    ``X-Request-ID``, its last one as RequestIdMiddleware reads it, or a new one); Fallback
     for an ``Expect`` header or any of them given twice."""
     found: dict[bytes, bytes] = {}
     given = b""
     for name, value in scope["headers"]:
         if name in _ONCE:
             if name in found:
-                raise _Fallback
+                raise Fallback
             found[name] = value
         elif name == b"x-request-id":
             given = value
         elif name == b"expect":
-            raise _Fallback
+            raise Fallback
     return found, sane_request_id(given.decode("latin-1"))
 
 
@@ -96,10 +81,10 @@ def _declared(headers: dict[bytes, bytes]) -> int | None:
     encoding = headers.get(b"transfer-encoding")
     if length is not None:
         if encoding is not None or _LENGTH.fullmatch(length) is None:
-            raise _Fallback
+            raise Fallback
         return int(length)
     if encoding is not None and encoding.strip().lower() != b"chunked":
-        raise _Fallback
+        raise Fallback
     return None
 
 
@@ -117,7 +102,7 @@ class UploadFastPath:
         started = time.perf_counter()
         try:
             upload, ids, request_id = await self._prepare(scope, receive)
-        except (_Fallback, ArtifactStoreError, ValueError):
+        except (Fallback, ArtifactStoreError, ValueError):
             await self.app(scope, receive, send)  # nothing of the body has been read
             return
         scope["satchel_route"] = UPLOAD_PATH
@@ -153,14 +138,14 @@ class UploadFastPath:
         headers, request_id = _request_headers(scope)
         authorization = headers.get(b"authorization")
         if not authorization:
-            raise _Fallback  # the route's guard words the 401
+            raise Fallback  # the route's guard words the 401
         declared = _declared(headers)
-        params = _query(scope["query_string"])
+        params = query_params(scope["query_string"], _QUERY_NAMES)
         state = scope["app"].state
         settings = state.settings
         principal = await principal_for(authorization.decode("latin-1"), state.store, state.tokens)
         if principal.anonymous:
-            raise _Fallback
+            raise Fallback
         get = params.get
         ids = ids_for(
             principal,
