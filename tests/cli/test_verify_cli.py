@@ -6,14 +6,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.cli.helpers import run
+from tests.cli.helpers import run, run_fresh
 
 
 def test_storage_verify(tmp_path: Path) -> None:
     for n in range(3):
         (tmp_path / f"f{n}.txt").write_text(f"file {n}")
         run(tmp_path, "put", f"f{n}.txt", "--ttl", "none")
-    ok = run(tmp_path, "storage", "verify")
+    ok = run_fresh(tmp_path, "storage", "verify")
     assert "verified 3 on filesystem: 3 intact, 0 failed" in ok.stdout
     sampled = json.loads(run(tmp_path, "storage", "verify", "--sample", "1", "--json").stdout)
     assert sampled["checked"] == 1
