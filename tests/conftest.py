@@ -207,8 +207,8 @@ class ServerPool:
         key = tuple(sorted(env.items()))
         srv = self._spares.pop(key, None) or self._launch(env)
         self._spares[key] = self._launch(env)
+        self._taken.append(srv)  # stopped at the end even if it never comes up
         srv.wait_ready()
-        self._taken.append(srv)
         return srv
 
     def release(self, srv: ServerProcess) -> None:
@@ -243,8 +243,8 @@ def launch_server(tmp_path: Path) -> Iterator[object]:
         data_dir.mkdir()
         forks = None if "SATCHEL_WORKERS" in env else shared_fork_server()
         srv = ServerProcess(data_dir=data_dir, port=free_port(), extra_env=env, forks=forks)
+        started.append(srv)  # stopped at teardown even if it never comes up
         srv.start()
-        started.append(srv)
         return srv
 
     yield launch
