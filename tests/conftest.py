@@ -2,9 +2,15 @@
 
 Shared by the server, client and CLI tests (fixtures start a server only when a test asks).
 
-``server`` (module-scoped) runs the service in a subprocess with a fresh data directory and
-static tokens: ``admin`` (admin role), ``alice`` and ``bob`` (users). ``ServerProcess.restart()``
-kills it hard (SIGKILL) and starts it again on the same port and data directory.
+``server`` (module-scoped) runs the service in a process of its own with a fresh data
+directory and static tokens: ``admin`` (admin role), ``alice`` and ``bob`` (users).
+``ServerProcess.restart()`` kills it hard (SIGKILL) and starts it again on the same port and
+data directory.
+
+``server``, ``launch_server`` and ``server_pool`` fork their servers from a warm interpreter
+(tests/harness/forkserver.py: ``satchel serve`` as ``python -m satchel serve`` runs it, without
+its second of imports); ``fresh_server``, several workers (``SATCHEL_WORKERS``) and servers
+started through a ``command_prefix`` are ``python -m satchel serve`` processes.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from tests.harness.forkserver import ForkedProcess, ForkServer, shared_fork_server
 from tests.harness.processes import free_port
 
 from satchel.testing.env import is_configuration
@@ -36,11 +43,14 @@ pytest_plugins = [
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Under pytest-xdist (``-n N --dist loadgroup``) every test that talks to the Ceph RGW runs
-    on one worker, so a run starts one cluster, not one per worker."""
+    on one worker, so a run starts one cluster, not one per worker: those parametrised onto it
+    (``[ceph]`` in the id) and those that take the ``ceph_rgw`` fixture, directly or through
+    another fixture."""
     if not config.pluginmanager.hasplugin("xdist"):
         return
     for item in items:
-        if "ceph" in item.nodeid.lower():
+        fixtures = getattr(item, "fixturenames", ())
+        if "ceph" in item.nodeid.lower() or "ceph_rgw" in fixtures:
             item.add_marker(pytest.mark.xdist_group("ceph"))
 
 
@@ -57,9 +67,11 @@ class ServerProcess:
     data_dir: Path
     port: int
     extra_env: dict[str, str]
-    process: subprocess.Popen[bytes] | None = None
+    process: subprocess.Popen[bytes] | ForkedProcess | None = None
     #: runs the server through this (e.g. ``unshare`` into a mount namespace)
     command_prefix: list[str] = dataclasses.field(default_factory=list)
+    #: forks the server from this warm interpreter instead of starting Python
+    forks: ForkServer | None = None
 
     @property
     def url(self) -> str:
@@ -92,6 +104,10 @@ class ServerProcess:
                 **self.extra_env,
             }
         )
+        if self.forks is not None and not self.command_prefix:
+            args = ["serve", "--log-level", "warning"]
+            self.process = self.forks.spawn(args, env, Path.cwd(), stdout=self.log_path)
+            return
         with open(self.log_path, "ab") as log:  # the child keeps its own descriptor
             self.process = subprocess.Popen(
                 [
@@ -135,10 +151,14 @@ class ServerProcess:
         self.start()
 
 
-def _launch(tmp: Path, extra_env: dict[str, str] | None = None) -> Iterator[ServerProcess]:
+def _launch(
+    tmp: Path, extra_env: dict[str, str] | None = None, forks: ForkServer | None = None
+) -> Iterator[ServerProcess]:
     data_dir = tmp / "data"
     data_dir.mkdir(parents=True)
-    server = ServerProcess(data_dir=data_dir, port=free_port(), extra_env=extra_env or {})
+    server = ServerProcess(
+        data_dir=data_dir, port=free_port(), extra_env=extra_env or {}, forks=forks
+    )
     server.start()
     try:
         yield server
@@ -154,13 +174,13 @@ def server(
     and again on a fresh PostgreSQL database of its own (``[postgres]``), so the service's
     tests run on both catalogs."""
     if request.param == "sqlite":
-        yield from _launch(tmp_path_factory.mktemp("server"))
+        yield from _launch(tmp_path_factory.mktemp("server"), forks=shared_fork_server())
         return
     postgres = request.getfixturevalue("postgres_server")
     database = postgres.create_database(template=request.getfixturevalue("postgres_template"))
     try:
         env = {"SATCHEL_DATABASE_URL": postgres.url(database)}
-        yield from _launch(tmp_path_factory.mktemp("server-pg"), env)
+        yield from _launch(tmp_path_factory.mktemp("server-pg"), env, shared_fork_server())
     finally:
         postgres.drop_database(database)
 
@@ -177,7 +197,8 @@ class ServerPool:
     def _launch(self, env: dict[str, str]) -> ServerProcess:
         data_dir = self._tmp.mktemp("pooled") / "data"
         data_dir.mkdir()
-        srv = ServerProcess(data_dir=data_dir, port=free_port(), extra_env=dict(env))
+        forks = shared_fork_server()
+        srv = ServerProcess(data_dir=data_dir, port=free_port(), extra_env=dict(env), forks=forks)
         srv.launch()
         return srv
 
@@ -186,8 +207,8 @@ class ServerPool:
         key = tuple(sorted(env.items()))
         srv = self._spares.pop(key, None) or self._launch(env)
         self._spares[key] = self._launch(env)
+        self._taken.append(srv)  # stopped at the end even if it never comes up
         srv.wait_ready()
-        self._taken.append(srv)
         return srv
 
     def release(self, srv: ServerProcess) -> None:
@@ -220,9 +241,10 @@ def launch_server(tmp_path: Path) -> Iterator[object]:
     def launch(**env: str) -> ServerProcess:
         data_dir = tmp_path / f"data-{len(started)}"
         data_dir.mkdir()
-        srv = ServerProcess(data_dir=data_dir, port=free_port(), extra_env=env)
+        forks = None if "SATCHEL_WORKERS" in env else shared_fork_server()
+        srv = ServerProcess(data_dir=data_dir, port=free_port(), extra_env=env, forks=forks)
+        started.append(srv)  # stopped at teardown even if it never comes up
         srv.start()
-        started.append(srv)
         return srv
 
     yield launch

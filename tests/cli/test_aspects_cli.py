@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.cli.helpers import run
+from tests.cli.helpers import run, run_fresh
 
 USED_BY = "urn:satchel:schema:used-by.1"
 PRODUCED_BY = "urn:satchel:schema:produced-by.1"
@@ -21,7 +21,7 @@ def test_aspects_and_lineage(tmp_path: Path) -> None:
         for name in ("in.txt", "out.txt")
     }
     link = json.dumps({"job": "urn:ci:run:1"})
-    run(tmp_path, "aspects", "add", ids["in.txt"], link, "--schema", USED_BY)
+    run_fresh(tmp_path, "aspects", "add", ids["in.txt"], link, "--schema", USED_BY)
     (tmp_path / "made.json").write_text(json.dumps({"$schema": PRODUCED_BY, "job": "urn:ci:run:1"}))
     added = json.loads(
         run(tmp_path, "aspects", "add", ids["out.txt"], "@made.json", "--json").stdout
@@ -29,7 +29,7 @@ def test_aspects_and_lineage(tmp_path: Path) -> None:
     assert added["schema"] == PRODUCED_BY
     listed = run(tmp_path, "aspects", "ls", "--entity", ids["out.txt"]).stdout
     assert added["aspect_id"] in listed
-    graph = json.loads(run(tmp_path, "lineage", ids["out.txt"], "--json").stdout)
+    graph = json.loads(run_fresh(tmp_path, "lineage", ids["out.txt"], "--json").stdout)
     assert {node["id"] for node in graph["nodes"]} == {
         ids["out.txt"],
         "urn:ci:run:1",

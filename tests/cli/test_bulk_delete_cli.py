@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.cli.helpers import lines, run
+from tests.cli.helpers import lines, run, run_fresh
 
 
 def _put(tmp_path: Path, name: str, *args: str) -> str:
@@ -18,7 +18,7 @@ def test_rm_deletes_many_and_reports_each_with_a_summary(tmp_path: Path) -> None
     run(tmp_path, "hold", "apply", held, "case-7", "--reason", "keep", "--kind", "artifact")
     missing = "0" * 32
 
-    removed = run(tmp_path, "rm", first, missing, held, second, first, ok=False)
+    removed = run_fresh(tmp_path, "rm", first, missing, held, second, first, ok=False)
 
     assert removed.returncode == 1  # some failed
     assert removed.stdout.splitlines() == [f"deleted {first}", f"deleted {second}"]
@@ -55,7 +55,7 @@ def test_admin_delete_prefix_is_a_dry_run_until_applied(tmp_path: Path) -> None:
     assert prefix.endswith("/sessions/cli-s/")
     run(tmp_path, "hold", "apply", inside[2], "case-9", "--reason", "keep", "--kind", "artifact")
 
-    preview = run(tmp_path, "admin", "delete-prefix", prefix)
+    preview = run_fresh(tmp_path, "admin", "delete-prefix", prefix)
     assert set(preview.stdout.splitlines()[:2]) == set(inside[:2])
     assert f"skipped  {inside[2]}  retained:" in preview.stdout
     assert "would delete 2 artifact(s), 10 B; skipped 1; 1 page(s)" in preview.stdout

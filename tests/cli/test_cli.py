@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
-from tests.cli.helpers import lines, run
+from tests.cli.helpers import lines, run, run_fresh
 
 import satchel
 
@@ -23,11 +23,11 @@ def sample(tmp_path: Path) -> Path:
 
 
 def test_version(tmp_path: Path) -> None:
-    assert run(tmp_path, "version").stdout.strip() == satchel.__version__
+    assert run_fresh(tmp_path, "version").stdout.strip() == satchel.__version__
 
 
 def test_put_ls_get_cat_rm_embedded(tmp_path: Path, sample: Path) -> None:
-    put = run(tmp_path, "put", str(sample), "--summary", "notes")
+    put = run_fresh(tmp_path, "put", str(sample), "--summary", "notes")
     artifact_id = put.stdout.strip()
     assert len(artifact_id) == 32
     # the CLI keeps what it stores, in the sandbox's scope here (no user), and says so
@@ -38,16 +38,16 @@ def test_put_ls_get_cat_rm_embedded(tmp_path: Path, sample: Path) -> None:
     brief = run(tmp_path, "put", str(sample), "--scope", "session", "--ttl", "900")
     assert "scope session, expires " in brief.stderr
 
-    listing = run(tmp_path, "ls").stdout
+    listing = run_fresh(tmp_path, "ls").stdout
     assert artifact_id in listing
     assert "notes.txt" in listing
     page = run(tmp_path, "ls", "--json", "--limit", "1")
     assert len(lines(page.stdout)) == 1  # JSON lines: one object per artifact
     assert "more: --cursor " in page.stderr
 
-    assert run(tmp_path, "cat", artifact_id).stdout == "hello from the cli\n"
+    assert run_fresh(tmp_path, "cat", artifact_id).stdout == "hello from the cli\n"
     target = tmp_path / "out.txt"
-    assert run(tmp_path, "get", artifact_id, "-o", str(target)).stdout.strip() == str(target)
+    assert run_fresh(tmp_path, "get", artifact_id, "-o", str(target)).stdout.strip() == str(target)
     assert target.read_text() == "hello from the cli\n"
     fetched = json.loads(run(tmp_path, "get", artifact_id, "--meta", "--json").stdout)
     assert fetched["artifact_id"] == artifact_id
@@ -59,7 +59,7 @@ def test_put_ls_get_cat_rm_embedded(tmp_path: Path, sample: Path) -> None:
     in_session = lines(run(tmp_path, "ls", "--session", session_id, "--json").stdout)
     assert artifact_id in {item["artifact_id"] for item in in_session}
 
-    assert run(tmp_path, "rm", artifact_id).stdout.strip() == f"deleted {artifact_id}"
+    assert run_fresh(tmp_path, "rm", artifact_id).stdout.strip() == f"deleted {artifact_id}"
     missing = run(tmp_path, "cat", artifact_id, ok=False)
     assert missing.returncode == 1
     assert "not_found" in missing.stderr
@@ -127,7 +127,7 @@ def test_put_options_and_json(tmp_path: Path, sample: Path) -> None:
 
 def test_presign_health_migrate(tmp_path: Path, sample: Path) -> None:
     artifact_id = run(tmp_path, "put", str(sample)).stdout.strip()
-    url = run(tmp_path, "presign", artifact_id, "--expires", "60").stdout.strip()
+    url = run_fresh(tmp_path, "presign", artifact_id, "--expires", "60").stdout.strip()
     assert "/v1/signed/" in url
     assert "catalog" in run(tmp_path, "migrate").stdout
     health = json.loads(run(tmp_path, "health", "--json").stdout)
@@ -141,9 +141,8 @@ def test_keys_embedded_then_used_by_a_server(tmp_path: Path, launch_server: Any)
     the server, with an admin token) takes effect on the next request, without a restart."""
     srv = launch_server()
     data = {"SATCHEL_DATA_DIR": str(srv.data_dir)}
-    made = json.loads(
-        run(tmp_path, "keys", "create", "--user", "erin", "--name", "ci", "--json", **data).stdout
-    )
+    create = ["keys", "create", "--user", "erin", "--name", "ci", "--json"]
+    made = json.loads(run_fresh(tmp_path, *create, **data).stdout)
     assert made["token"].startswith("satk_")
     assert (made["user_id"], made["admin"], made["name"]) == ("erin", False, "ci")
     secret = made["token"]
@@ -182,7 +181,7 @@ def test_keys_embedded_then_used_by_a_server(tmp_path: Path, launch_server: Any)
 
 def test_url_mode_put_get_ls(tmp_path: Path, sample: Path, server: Any) -> None:
     remote = {"SATCHEL_URL": server.url, "SATCHEL_TOKEN": "alice-token-0001"}
-    meta = json.loads(run(tmp_path, "put", str(sample), "--json", **remote).stdout)
+    meta = json.loads(run_fresh(tmp_path, "put", str(sample), "--json", **remote).stdout)
     assert (meta["owner_id"], meta["scope"], meta["expires_at"]) == ("alice", "user", None)
     artifact_id = meta["artifact_id"]
     target = tmp_path / "remote.txt"
@@ -215,7 +214,7 @@ def test_put_of_an_empty_file_stores_a_zero_byte_artifact(tmp_path: Path) -> Non
 
 def test_storage_check_reports_and_repairs(tmp_path: Path, sample: Path) -> None:
     run(tmp_path, "put", str(sample))
-    clean = run(tmp_path, "storage", "check")
+    clean = run_fresh(tmp_path, "storage", "check")
     assert "repaired: 0; clean" in clean.stdout
     # half an upload body staged by a process that has since exited
     leftover = subprocess.run(

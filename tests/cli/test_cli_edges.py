@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
-from tests.cli.helpers import run
+from tests.cli.helpers import run, run_fresh
 
 from satchel._version import __version__
 
@@ -21,10 +21,10 @@ def test_options_out_of_range_are_refused_naming_the_option(tmp_path: Path) -> N
         (["serve", "--workers", "0"], "--workers"),
         (["keys", "create", "--user", "u", "--ttl", "0"], "--ttl"),
     ):
-        refused = run(tmp_path, *args, ok=False)
+        refused = run_fresh(tmp_path, *args, ok=False)
         assert refused.returncode == 2, (args, refused.stderr)
         assert option in refused.stderr, (args, refused.stderr)
-    assert run(tmp_path, "--version").stdout.strip() == __version__
+    assert run_fresh(tmp_path, "--version").stdout.strip() == __version__
 
 
 def test_get_rm_and_keys_as_a_new_user_expects(tmp_path: Path) -> None:

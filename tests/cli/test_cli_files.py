@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.cli.helpers import cli_env, lines, run
+from tests.cli.helpers import cli_env, lines, run, run_fresh
 
 
 def _tree(root: Path, files: dict[str, str]) -> None:
@@ -20,7 +20,7 @@ def _tree(root: Path, files: dict[str, str]) -> None:
 
 def test_put_several_and_recursive_get_several(tmp_path: Path) -> None:
     _tree(tmp_path, {"one.txt": "1", "two.csv": "a,b\n", "dir/x.txt": "xx", "dir/sub/y.md": "y"})
-    made = run(tmp_path, "put", "one.txt", "two.csv", "--json", "--prefix", "p/")
+    made = run_fresh(tmp_path, "put", "one.txt", "two.csv", "--json", "--prefix", "p/")
     first, second = lines(made.stdout)  # one JSON object per line, in order
     assert (first["filename"], second["filename"]) == ("p/one.txt", "p/two.csv")
     assert (second["mime"], first["path"]) == ("text/csv", "one.txt")
@@ -37,7 +37,7 @@ def test_put_several_and_recursive_get_several(tmp_path: Path) -> None:
     assert run(tmp_path, "put", "a", "b", "--name", "n", ok=False).returncode == 2
 
     ids = [item["artifact_id"] for item in tree]
-    got = run(tmp_path, "get", *ids, "-o", "out/", "--json")
+    got = run_fresh(tmp_path, "get", *ids, "-o", "out/", "--json")
     assert sorted(Path(item["path"]).name for item in lines(got.stdout)) == ["x.txt", "y.md"]
     assert (tmp_path / "out" / "x.txt").read_text() == "xx"
     again = run(tmp_path, "get", *ids, "-o", "out", ok=False)
@@ -66,9 +66,9 @@ def test_cp_mv_stat_update_and_ls(tmp_path: Path) -> None:
     long = run(tmp_path, "ls", "--long").stdout
     assert all(word in long for word in ("never", "application/pdf", "sandbox"))
 
-    copied = run(tmp_path, "cp", a, "--name", "copy.txt").stdout.strip()
+    copied = run_fresh(tmp_path, "cp", a, "--name", "copy.txt").stdout.strip()
     assert copied not in ids
-    moved = lines(run(tmp_path, "mv", b, "--name", "renamed.pdf", "--json").stdout)[0]
+    moved = lines(run_fresh(tmp_path, "mv", b, "--name", "renamed.pdf", "--json").stdout)[0]
     assert (moved["artifact_id"], moved["filename"]) == (b, "renamed.pdf")
     assert run(tmp_path, "mv", b, ok=False).returncode == 2
 
@@ -83,7 +83,7 @@ def test_cp_mv_stat_update_and_ls(tmp_path: Path) -> None:
     assert run(tmp_path, "update", c, ok=False).returncode == 2  # nothing to change
     assert run(tmp_path, "update", c, "--ttl", "0", ok=False).returncode == 2
 
-    shown = run(tmp_path, "stat", c, copied, "0" * 32, "--json", ok=False)
+    shown = run_fresh(tmp_path, "stat", c, copied, "0" * 32, "--json", ok=False)
     assert shown.returncode == 1
     found = [item for item in lines(shown.stdout) if "artifact_id" in item]
     assert [item["artifact_id"] for item in found] == [c, copied]
@@ -102,7 +102,7 @@ def _digests(root: Path) -> dict[str, str]:
 def test_sync_both_ways(tmp_path: Path) -> None:
     src = tmp_path / "src"
     _tree(src, {"a.txt": "a", "deep/b.bin": "b" * 5000, "c.txt": "c"})
-    first = run(tmp_path, "sync", "src", "store:run/", "--json")
+    first = run_fresh(tmp_path, "sync", "src", "store:run/", "--json")
     assert sorted(item["name"] for item in lines(first.stdout)) == [
         "run/a.txt",
         "run/c.txt",
@@ -126,7 +126,7 @@ def test_sync_both_ways(tmp_path: Path) -> None:
     assert after["run/a.txt"]["artifact_id"] == before["run/a.txt"]["artifact_id"]  # replaced
     assert after["run/a.txt"]["version"] == before["run/a.txt"]["version"] + 1
 
-    run(tmp_path, "sync", "store:run/", "copy")
+    run_fresh(tmp_path, "sync", "store:run/", "copy")
     assert _digests(tmp_path / "copy") == _digests(src)
     (tmp_path / "copy" / "stray.txt").write_text("not in the store")
     (tmp_path / "copy" / "a.txt").write_text("edited here")
@@ -154,7 +154,7 @@ def test_sync_down_never_writes_outside_the_directory(tmp_path: Path) -> None:
 
 
 def test_usage_errors_exit_2_and_completion_works(tmp_path: Path) -> None:
-    assert run(tmp_path, "put", ok=False).returncode == 2
+    assert run_fresh(tmp_path, "put", ok=False).returncode == 2
     assert run(tmp_path, "ls", "--no-such-option", ok=False).returncode == 2
 
     env = {

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from tests.cli.helpers import cli_env, run
+from tests.cli.helpers import cli_env, run, run_fresh
 
 
 def _lines(result: subprocess.CompletedProcess[str]) -> list[dict[str, Any]]:
@@ -19,7 +19,7 @@ def _lines(result: subprocess.CompletedProcess[str]) -> list[dict[str, Any]]:
 def test_events_embedded(tmp_path: Path) -> None:
     (tmp_path / "a.txt").write_text("a")
     stored = json.loads(run(tmp_path, "put", "a.txt", "--json").stdout)["artifact_id"]
-    every = _lines(run(tmp_path, "events", "--json"))
+    every = _lines(run_fresh(tmp_path, "events", "--json"))
     assert [e["type"] for e in every] == ["v1.session.created", "v1.artifact.stored"]
     assert every[1]["subject"] == stored
     assert every[1]["payload"]["record"]["filename"] == "a.txt"

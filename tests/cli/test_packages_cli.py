@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.cli.helpers import cli_env, run
+from tests.cli.helpers import cli_env, run, run_fresh
 
 from satchel.manifest import decode
 
@@ -40,11 +40,11 @@ PUSH = ("--producer", "guide-board", "--subject", "run-1", "--retention-class", 
 def test_push_pull_and_manifest_embedded(tmp_path: Path) -> None:
     run_dir = tmp_path / "run-1"
     files = make_tree(run_dir)
-    pushed = json.loads(run(tmp_path, "push", str(run_dir), *PUSH, "--json").stdout)
+    pushed = json.loads(run_fresh(tmp_path, "push", str(run_dir), *PUSH, "--json").stdout)
     assert (pushed["files"], pushed["sent"]) == (4, 4)
     package_id, address = pushed["package_id"], pushed["manifest_address"]
 
-    body = run(tmp_path, "manifest", package_id).stdout.rstrip("\n").encode()
+    body = run_fresh(tmp_path, "manifest", package_id).stdout.rstrip("\n").encode()
     assert "sha256:" + hashlib.sha256(body).hexdigest() == address
     manifest = decode(body)
     assert sorted(f.relative_path for f in manifest.files) == sorted(files)
@@ -56,7 +56,7 @@ def test_push_pull_and_manifest_embedded(tmp_path: Path) -> None:
     assert decode(cbor.read_bytes()) == manifest  # not replaced by the JSON form
 
     out = tmp_path / "out"
-    run(tmp_path, "pull", package_id, str(out))
+    run_fresh(tmp_path, "pull", package_id, str(out))
     for relative, expected in files.items():
         assert (out / relative).read_bytes() == expected
     assert not list(out.rglob(".*.part"))
@@ -99,9 +99,9 @@ def test_retention_hold_and_gc_commands(tmp_path: Path) -> None:
     package_id = json.loads(run(tmp_path, "push", str(run_dir), *args, "--json", **env).stdout)[
         "package_id"
     ]
-    classes = run(tmp_path, "retention", "classes", **env).stdout
+    classes = run_fresh(tmp_path, "retention", "classes", **env).stdout
     assert "instant  0 s  governance" in classes
-    hold_id = run(
+    hold_id = run_fresh(
         tmp_path, "hold", "apply", package_id, "case-1", "--reason", "subpoena", **env
     ).stdout.strip()
     assert hold_id.startswith("hold-")
@@ -115,7 +115,7 @@ def test_retention_hold_and_gc_commands(tmp_path: Path) -> None:
     assert f"eligible  {package_id}" in run(tmp_path, "retention", "sweep", **env).stdout
     dry = run(tmp_path, "gc", "--dry-run", **env).stdout
     assert f"would delete  {package_id}" in dry
-    collected = json.loads(run(tmp_path, "gc", "--json", **env).stdout)
+    collected = json.loads(run_fresh(tmp_path, "gc", "--json", **env).stdout)
     assert [p["package_id"] for p in collected["packages_deleted"]] == [package_id]
     assert collected["bytes_freed"] > 0
     history = run(tmp_path, "retention", "history", package_id, **env).stdout
@@ -187,7 +187,7 @@ def test_schemas_and_guide_board_push(tmp_path: Path) -> None:
         tmp_path, "push", str(run_dir), *PUSH, "--schema", "guide-board.run.v1",
         "--metadata", '{"board": "main"}',
     )  # fmt: skip
-    assert "guide-board.run.v1@1" in run(tmp_path, "schemas", "ls").stdout
+    assert "guide-board.run.v1@1" in run_fresh(tmp_path, "schemas", "ls").stdout
 
 
 def test_pull_never_writes_outside_the_directory(tmp_path: Path) -> None:

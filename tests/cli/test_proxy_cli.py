@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from tests.cli.helpers import run
+from tests.cli.helpers import run, run_fresh
 from tests.harness.origin import Origin
 
 
@@ -30,7 +30,7 @@ def test_the_cache_from_the_command_line(tmp_path: Path, origin: Origin) -> None
     origin.files["terraform/1.6.0/terraform_1.6.0_linux_amd64.zip"] = b"PK zip"
     path = "terraform/1.6.0/terraform_1.6.0_linux_amd64.zip"
     assert "hashicorp  remote/generic" in run(tmp_path, "proxy", "remotes", **env).stdout
-    fetched = run(
+    fetched = run_fresh(
         tmp_path, "proxy", "prefetch", "hashicorp", path, "terraform/x.zip", ok=False, **env
     )
     assert fetched.returncode == 0, fetched.stderr

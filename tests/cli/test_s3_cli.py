@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from tests.cli.helpers import run
+from tests.cli.helpers import run, run_fresh
 from tests.harness.processes import free_port
 from tests.harness.s3 import S3Endpoint
 from tests.harness.threaded import serve, shut
@@ -52,7 +52,7 @@ def s3_env(endpoint: S3Endpoint, bucket: str, **extra: str) -> dict[str, str]:
 
 def doctor(tmp_path: Path, env: dict[str, str]) -> tuple[int, dict[str, dict[str, str]], str]:
     """Exit status, checks by name (from --json) and the text output of ``satchel s3 doctor``."""
-    as_json = run(tmp_path, "s3", "doctor", "--json", ok=False, **env)
+    as_json = run_fresh(tmp_path, "s3", "doctor", "--json", ok=False, **env)
     text = run(tmp_path, "s3", "doctor", ok=False, **env)
     assert as_json.returncode == text.returncode, (as_json.stderr, text.stderr)
     report = json.loads(as_json.stdout)
@@ -83,7 +83,7 @@ def test_doctor_on_a_healthy_bucket_then_lifecycle_apply(
     assert checks["lifecycle"]["status"] == "warn"
     assert "satchel s3 lifecycle --apply" in checks["lifecycle"]["detail"]
 
-    applied = run(tmp_path, "s3", "lifecycle", "--apply", **env)
+    applied = run_fresh(tmp_path, "s3", "lifecycle", "--apply", **env)
     assert applied.stdout.startswith(f"added: rule {RULE_ID}  Enabled  prefix staging/")
     code, checks, _ = doctor(tmp_path, env)
     assert code == 0

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.cli.helpers import lines, run
+from tests.cli.helpers import lines, run, run_fresh
 
 
 def _put(tmp_path: Path, name: str) -> str:
@@ -17,7 +17,8 @@ def _put(tmp_path: Path, name: str) -> str:
 
 def test_policies_collections_and_url_flavors(tmp_path: Path) -> None:
     first, second = _put(tmp_path, "a.csv"), _put(tmp_path, "b.csv")
-    assert run(tmp_path, "collections", "add", "reef", first, f"urn:satchel:artifact:{second}")
+    urn = f"urn:satchel:artifact:{second}"
+    assert run_fresh(tmp_path, "collections", "add", "reef", first, urn)
     assert run(tmp_path, "collections", "add", "reef", first).stdout == "added 0 to reef\n"
     members = lines(run(tmp_path, "ls", "--collection", "reef", "--json").stdout)
     assert {item["artifact_id"] for item in members} == {first, second}
@@ -33,8 +34,8 @@ def test_policies_collections_and_url_flavors(tmp_path: Path) -> None:
     assert refused.returncode == 1
     assert "private" in refused.stderr
     assert len(refused.stderr.strip().splitlines()) == 1  # one line, no traceback
-    assert run(tmp_path, "policy", first, "public").stdout == f"{first}  public\n"
-    public = json.loads(run(tmp_path, "presign", first, "--json").stdout)
+    assert run_fresh(tmp_path, "policy", first, "public").stdout == f"{first}  public\n"
+    public = json.loads(run_fresh(tmp_path, "presign", first, "--json").stdout)
     assert public == {
         "url": f"http://127.0.0.1:8000/v1/artifacts/{first}/content",
         "expires_at": None,

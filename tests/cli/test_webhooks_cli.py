@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from tests.cli.helpers import run
+from tests.cli.helpers import run, run_fresh
 from tests.harness.receiver import Receiver
 
 SECRET = "whsec_cli-tests-0123456789"
@@ -27,7 +27,7 @@ def test_webhooks_from_the_command_line(tmp_path: Path, receiver: Receiver) -> N
     assert refused.returncode == 2
     assert "SATCHEL_WEBHOOK_ALLOWED_NETWORKS" in refused.stderr
     added = json.loads(
-        run(
+        run_fresh(
             tmp_path,
             "webhooks",
             "add",
@@ -45,7 +45,7 @@ def test_webhooks_from_the_command_line(tmp_path: Path, receiver: Receiver) -> N
     webhook_id = added["webhook_id"]
     (tmp_path / "a.txt").write_text("a")
     run(tmp_path, "put", "a.txt", "--scope", "sandbox")
-    delivered = run(tmp_path, "webhooks", "deliver", **ALLOW).stdout
+    delivered = run_fresh(tmp_path, "webhooks", "deliver", **ALLOW).stdout
     assert "delivered 1, failed 0, dead 0" in delivered
     assert [r["signed"] for r in receiver.requests] == [True]
     receiver.status = 500

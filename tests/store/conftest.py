@@ -6,8 +6,8 @@ test's ``tmp_path``), ``postgres`` (filesystem blobs, catalog on the harness's P
 database per data directory, copied from a migrated template), and ``remote``: a
 :class:`RemoteArtifactStore` with an admin token (which acts for whichever ``user_id`` /
 ``session_id`` a call names, as the embedded library does) against a real ``satchel serve`` on a
-loopback port. Remote stores with the same settings share a server for the whole run, so
-remote-capable tests must not assume an empty sandbox.
+loopback port. Each remote store gets a server of its own with an empty data directory, taken
+from ``server_pool`` (forked from a warm interpreter: tests/harness/forkserver.py).
 
 A test marked ``@pytest.mark.satchel_urls("why")`` checks Satchel's own signed URLs (their
 tokens, expiry, tampering, small parts); it is not generated for ``s3``, whose presign methods
