@@ -119,3 +119,46 @@ async def test_one_check_serves_a_loop_turn_and_the_next_turn_checks_again(
         await asyncio.sleep(0)
         assert (await store.metadata(ids[0])).summary == "changed"
         assert records.checks == before + 2
+
+
+async def test_kept_bytes_are_read_once_and_an_outside_change_is_seen(tmp_path: Path) -> None:
+    """A small blob's bytes (kept in the catalog) are remembered like records, under the same
+    check: a plain SQLite connection that rewrites them is seen by the next read and by a
+    verification, so the cache can never hide a damaged blob."""
+    async with _store(tmp_path) as store:
+        artifact = await store.store(b"kept bytes", mime="text/plain", scope="sandbox")
+        digest = (await store.metadata(artifact)).sha256
+        records = context_of(store).catalog._records
+        assert records is not None
+        assert await store.read_file(artifact) == b"kept bytes"
+        assert records._blobs[(digest, "filesystem")] == b"kept bytes"
+        assert await store.read_file(artifact) == b"kept bytes"  # from the cache
+        conn = sqlite3.connect(tmp_path / "var" / "satchel.db")
+        try:
+            changed = conn.execute(
+                "UPDATE blob_bytes SET data = ? WHERE digest = ?", (b"KEPT BYTES", digest)
+            ).rowcount
+            conn.commit()
+        finally:
+            conn.close()
+        assert changed == 1
+        await asyncio.sleep(0)
+        assert await store.read_file(artifact) == b"KEPT BYTES"
+        report = await store.verify_storage()
+        assert report["failed"] == 1, report
+
+
+async def test_kept_bytes_held_are_bounded_by_a_budget(tmp_path: Path) -> None:
+    async with _store(tmp_path) as store:
+        records = context_of(store).catalog._records
+        assert records is not None
+        records.budget = 3 * 1000
+        ids = [
+            await store.store(bytes([n]) * 1000, mime="text/plain", scope="sandbox")
+            for n in range(8)
+        ]
+        for artifact in ids:
+            assert len(await store.read_file(artifact)) == 1000
+            assert records._held <= records.budget
+            assert records._held == sum(len(data or b"") for data in records._blobs.values())
+        assert 0 < len(records._blobs) <= 3

@@ -185,14 +185,22 @@ class Catalog:
 
     async def kept_bytes(self, digest: str, backend: str) -> bytes | None:
         """The bytes of a small blob kept in the catalog (``blob_bytes``), or None: read for
-        every small content read, so on a SQLite file it skips setting up a reader too."""
+                every small content read, so on a SQLite file it skips setting up a reader too, and comes
+        from the record cache while nothing was committed."""
         if self._records is None:
             async with self.read() as reader:
                 return await reader.blob_bytes.data(digest, backend)
+        conn = self._shared_reader()
+        kept = self._records.blobs(conn)
+        key = (digest, backend)
+        if key in kept:
+            return kept[key]
         try:
-            return await BlobBytes(self._shared_reader()).data(digest, backend)
+            data = await BlobBytes(conn).data(digest, backend)
         except (SQLAlchemyError, sqlite3.Error) as exc:
             raise _catalog_error(exc) from exc
+        self._records.keep_bytes(key, data)
+        return data
 
     def _shared_reader(self) -> InlineConnection:
         """The connection inline reads share. Without BEGIN each read statement is atomic on its

@@ -21,6 +21,11 @@ the same turn as a lookup, could be missed by the next lookup of that turn.)
 Under load one check then serves every lookup of a turn, and a check is not cheap when many
 I/O threads contend for the GIL (sqlite3 releases it around each statement).
 
+The bytes of small blobs kept in the catalog (``blob_bytes``, read for every small content
+read) are kept the same way, under the same check, up to a budget of bytes: a change to
+``blob_bytes`` by anyone (garbage collection, a repair, a tampering test) empties them too, so a
+verification that reads them sees exactly what the table holds.
+
 PostgreSQL catalogs have no such cheap check across replicas and are not cached.
 """
 
@@ -34,19 +39,24 @@ from satchel.core.models import ArtifactRecord
 __all__ = ["RecordCache"]
 
 _LIMIT = 4096  # records kept at most; a full cache starts again (no LRU bookkeeping per read)
+_BYTES = 16 * 2**20  # bytes of kept blobs held at most (likewise)
 
 
 class RecordCache:
     """Artifact records (or None: not there) by ``(artifact_id, sandbox_id)``."""
 
-    __slots__ = ("_checked", "_entries", "_version", "checks", "limit")
+    __slots__ = ("_blobs", "_checked", "_entries", "_held", "_version", "budget", "checks", "limit")
 
-    def __init__(self, limit: int = _LIMIT) -> None:
+    def __init__(self, limit: int = _LIMIT, budget: int = _BYTES) -> None:
         self._entries: dict[tuple[str, str], ArtifactRecord | None] = {}
+        # kept bytes (or None: the catalog keeps none) by (digest, backend)
+        self._blobs: dict[tuple[str, str], bytes | None] = {}
+        self._held = 0  # bytes in _blobs
         self._version: int | None = None
         self._checked = False  # checked in this turn of the event loop
         self.checks = 0  # how many times SQLite was asked (for tests)
         self.limit = limit
+        self.budget = budget
 
     def current(self, conn: InlineConnection) -> dict[tuple[str, str], ArtifactRecord | None]:
         """The entries still valid: emptied first if the database changed since the last
@@ -56,6 +66,8 @@ class RecordCache:
             version = conn.data_version()
             if version != self._version:
                 self._entries.clear()
+                self._blobs.clear()
+                self._held = 0
                 self._version = version
             self._checked = True
             asyncio.get_running_loop().call_soon(self._expire)
@@ -69,3 +81,17 @@ class RecordCache:
         if len(self._entries) >= self.limit:
             self._entries.clear()
         self._entries[key] = record
+
+    def blobs(self, conn: InlineConnection) -> dict[tuple[str, str], bytes | None]:
+        """The kept bytes still valid (see :meth:`current`)."""
+        self.current(conn)
+        return self._blobs
+
+    def keep_bytes(self, key: tuple[str, str], data: bytes | None) -> None:
+        """Remember the bytes the catalog keeps for *key*, read after :meth:`blobs` was asked."""
+        size = 0 if data is None else len(data)
+        if len(self._blobs) >= self.limit or self._held + size > self.budget:
+            self._blobs.clear()
+            self._held = 0
+        self._blobs[key] = data
+        self._held += size

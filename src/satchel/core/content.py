@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from types import TracebackType
 from typing import Any
 
-from satchel.core.models import ArtifactMetadata
+from satchel.core.models import ArtifactMetadata, ArtifactRecord
 from satchel.core.ranges import ReadPlan
 from satchel.core.streams import close_stream
 
@@ -27,7 +27,8 @@ class ArtifactContent:
     (``await content.aclose()``, or ``async with``) when you stop early. ``not_modified``
     means an ``if_none_match`` matched: there are no bytes to send; an answer opened with
     ``head=True`` has none either. ``metadata`` is the artifact's full metadata when the face
-    had it (a presigned download seen from a remote client knows only what its headers say).
+    had it (a presigned download seen from a remote client knows only what its headers say);
+    the store builds it when it is first asked for (most reads never ask).
     """
 
     artifact_id: str
@@ -43,7 +44,7 @@ class ArtifactContent:
     """True when a byte range was honoured (HTTP 206)."""
     not_modified: bool = False
     """True when ``if_none_match`` matched the current etag (HTTP 304)."""
-    metadata: ArtifactMetadata | None = None
+    _metadata: ArtifactMetadata | None = dataclasses.field(default=None, repr=False)
     first_chunk: bytes = b""
     """The first chunk, read when the content was opened (a missing blob fails there)."""
     rest: AsyncIterator[bytes] | None = None
@@ -51,6 +52,14 @@ class ArtifactContent:
     """The blob's file, relative to its backend's root (``sha256/ab/cd/<hex>``), when the read
     was opened with ``local_file=True`` and the bytes are a plain file on this host; its
     stream then opens only when it is read (``first_chunk`` is empty)."""
+    _describe: Callable[[], ArtifactMetadata] | None = dataclasses.field(default=None, repr=False)
+
+    @property
+    def metadata(self) -> ArtifactMetadata | None:
+        """The artifact's metadata, or None when the face does not know it."""
+        if self._metadata is None and self._describe is not None:
+            self._metadata = self._describe()
+        return self._metadata
 
     @classmethod
     def of(cls, metadata: ArtifactMetadata, plan: ReadPlan, **stream: Any) -> ArtifactContent:
@@ -67,7 +76,32 @@ class ArtifactContent:
             end=plan.end,
             partial=plan.partial,
             not_modified=plan.not_modified,
-            metadata=metadata,
+            _metadata=metadata,
+            **stream,
+        )
+
+    @classmethod
+    def of_record(
+        cls,
+        record: ArtifactRecord,
+        plan: ReadPlan,
+        describe: Callable[[], ArtifactMetadata],
+        **stream: Any,
+    ) -> ArtifactContent:
+        """The read *plan* of the version *record* is, its metadata built by *describe* when
+        first asked for (*stream* as for :meth:`of`)."""
+        return cls(
+            artifact_id=record.artifact_id,
+            etag=record.etag,
+            sha256=record.sha256,
+            size=record.bytes,
+            mime=record.mime,
+            filename=record.filename,
+            start=plan.start,
+            end=plan.end,
+            partial=plan.partial,
+            not_modified=plan.not_modified,
+            _describe=describe,
             **stream,
         )
 

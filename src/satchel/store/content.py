@@ -4,6 +4,7 @@ ranges, then opens the blob on the backend recorded on the artifact's row."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -16,6 +17,7 @@ from satchel.core.requests import StreamDownloadRequest
 from satchel.core.streams import close_stream, first_chunk, reported_stream
 from satchel.store.context import StoreContext
 from satchel.store.gate import AccessGate
+from satchel.store.inline import InlineBlobs
 from satchel.store.ledger import BlobLedger
 
 __all__ = ["ContentService", "open_bytes"]
@@ -64,7 +66,6 @@ class ContentService:
         local_file: bool = False,
     ) -> ArtifactContent:
         """Open the content of *record*, which the caller was found allowed to read."""
-        metadata = self.context.to_metadata(record)
         plan = plan_read(
             record.etag,
             record.bytes,
@@ -73,14 +74,15 @@ class ContentService:
             if_match=if_match,
             if_none_match=if_none_match,
         )
+        describe = functools.partial(self.context.to_metadata, record)
         if head or plan.not_modified:
-            return ArtifactContent.of(metadata, plan)
+            return ArtifactContent.of_record(record, plan, describe)
         await self.context.quarantine.check(
             record.storage_provider, record.sha256, f"artifact {record.artifact_id}"
         )
         blobs = self.ledger.blobs_for(record)
         opened = await open_bytes(blobs, record.sha256, plan, local_file=local_file)
-        return ArtifactContent.of(metadata, plan, **opened)
+        return ArtifactContent.of_record(record, plan, describe, **opened)
 
     async def stream_download(self, request: StreamDownloadRequest) -> AsyncIterator[bytes]:
         if not isinstance(request, StreamDownloadRequest):
@@ -108,7 +110,12 @@ async def open_bytes(
     """Bytes ``[start, end)`` of the blob *digest* as ``ArtifactContent``'s stream fields: the
     first chunk, read now so that a missing blob fails here, and the rest. With *local_file*,
     a blob that is a plain file on this host is looked up instead: its name (``local_file``)
-    and a stream that opens only if it is read."""
+    and a stream that opens only if it is read. Bytes the catalog keeps (a small blob) are
+    all in the first chunk, with no stream."""
+    if isinstance(blobs, InlineBlobs):
+        kept = await blobs.kept(digest)
+        if kept is not None:
+            return {"first_chunk": kept[plan.start : plan.end]}
     if local_file and isinstance(blobs, LocalFiles):
         found = await blobs.local_file(digest)
         if found is not None:
