@@ -124,6 +124,9 @@ def create_app(
         lifespan=lifespan,
         docs_url=None,  # served from the installed swagger-ui-bundle, never a CDN (routes/docs)
         redoc_url=None,
+        # FastAPI's own OpenTelemetry hooks ask the global providers on every request; Satchel
+        # reports through its Prometheus metrics (docs/operations.md) and leaves them off
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     mount_docs_assets(app)
     mount_ui_assets(app)
