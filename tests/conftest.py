@@ -41,6 +41,7 @@ pytest_plugins = [
 ]
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the groups
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Under pytest-xdist (``-n N --dist loadgroup``) every test that talks to the Ceph RGW runs
     on one worker, so a run starts one cluster, not one per worker: those parametrised onto it
@@ -52,6 +53,20 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         fixtures = getattr(item, "fixturenames", ())
         if "ceph" in item.nodeid.lower() or "ceph_rgw" in fixtures:
             item.add_marker(pytest.mark.xdist_group("ceph"))
+
+
+def pytest_xdist_node_collection_finished(node: object, ids: list[str]) -> None:
+    """Under ``--dist loadgroup``, stop the run when xdist could not group the tests: it marks a
+    grouped test by its node id, and pytest 9.2 ignores that (pytest-dev/pytest-xdist#1386),
+    so the tests would run ungrouped, with one Ceph cluster per worker."""
+    ungrouped = [nodeid for nodeid in ids if "ceph" in nodeid.lower() and "@" not in nodeid]
+    if ungrouped:
+        pytest.exit(
+            f"pytest-xdist did not group {ungrouped[0]} (and {len(ungrouped) - 1} more): this "
+            "pytest and pytest-xdist do not work together under --dist loadgroup "
+            "(see pyproject.toml)",
+            returncode=pytest.ExitCode.USAGE_ERROR,
+        )
 
 
 TOKENS = {
