@@ -185,8 +185,8 @@ class Catalog:
 
     async def kept_bytes(self, digest: str, backend: str) -> bytes | None:
         """The bytes of a small blob kept in the catalog (``blob_bytes``), or None: read for
-                every small content read, so on a SQLite file it skips setting up a reader too, and comes
-        from the record cache while nothing was committed."""
+        every small content read, so on a SQLite file it skips setting up a reader too, and
+        comes from the record cache while nothing was committed."""
         if self._records is None:
             async with self.read() as reader:
                 return await reader.blob_bytes.data(digest, backend)
