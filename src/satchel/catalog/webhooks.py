@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import and_, delete, insert, or_, select, update
+from sqlalchemy import BindParameter, and_, bindparam, delete, insert, or_, select, update
 
-from satchel.catalog.connection import CatalogConnection
+from satchel.catalog.connection import CatalogConnection, HotQuery
 from satchel.catalog.tables import (
     webhook_cursors,
     webhook_dead_letters,
@@ -18,6 +18,23 @@ from satchel.catalog.tables import (
 from satchel.core.webhooks import Webhook
 
 __all__ = ["WebhookRows", "to_webhook"]
+
+_NOW: BindParameter[float] = bindparam("now")
+_DUE = HotQuery(
+    select(webhooks.c.webhook_id)
+    .join(webhook_cursors, webhook_cursors.c.webhook_id == webhooks.c.webhook_id)
+    .where(
+        webhooks.c.sandbox_id == bindparam("sandbox_id"),
+        webhooks.c.active.is_(True),
+        webhook_cursors.c.cursor < bindparam("head"),
+        or_(
+            webhook_cursors.c.next_attempt_at.is_(None),
+            webhook_cursors.c.next_attempt_at <= _NOW,
+        ),
+        or_(webhook_cursors.c.lease_until.is_(None), webhook_cursors.c.lease_until < _NOW),
+    )
+    .order_by(webhooks.c.webhook_id)
+)
 
 _STATUS = (
     webhook_cursors.c.cursor,
@@ -119,23 +136,10 @@ class WebhookRows:
 
     async def due(self, sandbox_id: str, now: float, head: int) -> list[str]:
         """Active subscriptions with events after their cursor (the log's *head* is past it),
-        whose retry time has come and whose lease is free."""
-        query = (
-            select(webhooks.c.webhook_id)
-            .join(webhook_cursors, webhook_cursors.c.webhook_id == webhooks.c.webhook_id)
-            .where(
-                webhooks.c.sandbox_id == sandbox_id,
-                webhooks.c.active.is_(True),
-                webhook_cursors.c.cursor < head,
-                or_(
-                    webhook_cursors.c.next_attempt_at.is_(None),
-                    webhook_cursors.c.next_attempt_at <= now,
-                ),
-                or_(webhook_cursors.c.lease_until.is_(None), webhook_cursors.c.lease_until < now),
-            )
-            .order_by(webhooks.c.webhook_id)
-        )
-        return [row[0] for row in await self.conn.execute(query)]
+        whose retry time has come and whose lease is free (asked after every commit that
+        writes events: a prebuilt query)."""
+        params = {"sandbox_id": sandbox_id, "now": now, "head": head}
+        return [row[0] for row in await self.conn.execute(_DUE, params)]
 
     async def claim(self, webhook_id: str, owner: str, now: float, until: float) -> bool:
         """Take (or renew) the delivery lease; False when another process holds it."""
