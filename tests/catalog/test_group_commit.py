@@ -8,6 +8,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
 from satchel.catalog import Catalog, CatalogWriter
 from satchel.core.events import Audience
@@ -133,3 +134,48 @@ async def test_readers_never_see_an_uncommitted_group(catalog: Catalog) -> None:
     await task
     async with catalog.read() as reader:
         assert await reader.get_session("sess-5") is not None
+
+
+async def test_a_writer_failing_in_sql_is_undone_alone_and_its_group_goes_on(
+    catalog: Catalog, tmp_path: Path
+) -> None:
+    """A writer whose second statement fails (a duplicate key, after its first row went in)
+    loses both rows; writers before and after it in the group keep theirs, and the group's
+    connection takes writers as before once that group has committed."""
+    go = asyncio.Event()
+
+    async def first() -> None:
+        async with catalog.write() as writer:
+            await _insert(writer, 1)
+            await go.wait()  # hold the group open while the others queue behind
+
+    async def duplicate() -> None:
+        async with catalog.write() as writer:
+            await _insert(writer, 40)
+            await writer.raw.execute(
+                text(
+                    "INSERT INTO sessions (session_id, sandbox_id, created_at) VALUES (:i, :s, 1)"
+                ),
+                {"i": "sess-1", "s": "default"},
+            )
+
+    async def after(n: int) -> None:
+        async with catalog.write() as writer:
+            await _insert(writer, n)
+
+    tasks = [asyncio.create_task(first())]
+    await asyncio.sleep(0)
+    tasks += [asyncio.create_task(duplicate()), asyncio.create_task(after(2))]
+    for _ in range(5):
+        await asyncio.sleep(0)
+    go.set()
+    results = await asyncio.gather(*tasks, return_exceptions=True)
+    assert results[0] is None
+    assert results[2] is None
+    assert "UNIQUE" in str(results[1]), results[1]
+    assert _committed_sessions(tmp_path / "catalog.db") == {"sess-1", "sess-2"}
+    for n in range(3, 8):  # savepoints do not pile up: each later writer still commits
+        await after(n)
+    assert _committed_sessions(tmp_path / "catalog.db") == {
+        f"sess-{n}" for n in (1, 2, *range(3, 8))
+    }
