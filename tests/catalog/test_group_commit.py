@@ -179,3 +179,49 @@ async def test_a_writer_failing_in_sql_is_undone_alone_and_its_group_goes_on(
     assert _committed_sessions(tmp_path / "catalog.db") == {
         f"sess-{n}" for n in (1, 2, *range(3, 8))
     }
+
+
+async def _temp_store(writer: CatalogWriter) -> int:
+    return int((await writer.raw.execute(text("PRAGMA temp_store"))).scalar_one())
+
+
+async def test_a_bulk_writer_commits_the_open_group_and_journals_to_disk(
+    catalog: Catalog, tmp_path: Path
+) -> None:
+    """Writers' savepoint journals are kept in memory (2: MEMORY); a bulk writer (replay, GC)
+    first commits the group open before it, then runs in a group of its own whose journal may
+    spill to disk (0: the default), and the groups after it are in memory again."""
+    group = catalog.group_commit
+    assert group is not None
+    go = asyncio.Event()
+    inside = asyncio.Event()
+    seen: dict[str, object] = {}
+
+    async def small() -> None:
+        async with catalog.write() as writer:
+            await _insert(writer, 1)
+            seen["small"] = await _temp_store(writer)
+            inside.set()
+            await go.wait()
+
+    async def bulk() -> None:
+        async with catalog.write(bulk=True) as writer:
+            # the group before it is committed already: another connection sees its row
+            seen["committed before"] = _committed_sessions(tmp_path / "catalog.db")
+            seen["bulk"] = await _temp_store(writer)
+            await _insert(writer, 2)
+
+    first = asyncio.create_task(small())
+    await inside.wait()
+    second = asyncio.create_task(bulk())
+    await asyncio.sleep(0)
+    go.set()
+    await asyncio.gather(first, second)
+    assert seen["small"] == 2
+    assert seen["committed before"] == {"sess-1"}
+    assert seen["bulk"] == 0
+    assert group.commits == 2
+    async with catalog.write() as writer:
+        await _insert(writer, 3)
+        assert await _temp_store(writer) == 2
+    assert _committed_sessions(tmp_path / "catalog.db") == {"sess-1", "sess-2", "sess-3"}
