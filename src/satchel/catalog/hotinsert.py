@@ -64,12 +64,12 @@ class InsertPlan:
         values = self._get(parameters)
         if not self._processed and not self._fill:
             return values  # type: ignore[no-any-return]
-        values = list(values)
+        converted = list(values)
         for index, process in self._processed:
-            values[index] = process(values[index])
+            converted[index] = process(converted[index])
         for index, constant in self._fill:
-            values.insert(index, constant)
-        return values  # type: ignore[no-any-return]
+            converted.insert(index, constant)
+        return converted
 
     def _each(self, parameters: dict[str, Any]) -> tuple[Any, ...]:
         return tuple(
