@@ -212,8 +212,10 @@ class Catalog:
         return self._reader
 
     @contextlib.asynccontextmanager
-    async def write(self) -> AsyncIterator[CatalogWriter]:
-        """A writer on a write transaction, committed (durably) when the block exits cleanly."""
+    async def write(self, *, bulk: bool = False) -> AsyncIterator[CatalogWriter]:
+        """A writer on a write transaction, committed (durably) when the block exits cleanly.
+        A *bulk* writer may change much of the catalog (replay, garbage collection): on a SQLite
+        file it is not grouped with the writers before it (see ``groupcommit``)."""
         if self._before_write is not None:
             self._before_write()
         async with self._guard():
@@ -236,7 +238,7 @@ class Catalog:
                         await writer.flush_events()
             else:
                 assert self._writer is not None
-                async with self._writer.transaction() as sync:
+                async with self._writer.transaction(bulk=bulk) as sync:
                     writer = CatalogWriter(InlineConnection(sync))
                     yield writer
                     await writer.flush_events()

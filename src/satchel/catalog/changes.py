@@ -69,6 +69,14 @@ def key_columns(table: Table) -> list[Any]:
     return list(table.primary_key.columns)
 
 
+# Per view: its columns' names and its key's, looked up for every row written (iterating a
+# SQLAlchemy column collection costs more than the lookup itself).
+_SHAPES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    name: (tuple(column.name for column in table.c), tuple(c.name for c in key_columns(table)))
+    for name, table in VIEWS.items()
+}
+
+
 class ChangeCapture:
     """A connection that keeps the image of every view row its statements wrote: the row as
     the statement left it (``RETURNING`` all its columns), or None once deleted. Keys keep the
@@ -95,7 +103,7 @@ class ChangeCapture:
         if name not in VIEWS:
             return await self.inner.execute(statement, parameters)
         table = VIEWS[name]
-        keys = [column.name for column in key_columns(table)]
+        columns, keys = _SHAPES[name]
         if isinstance(statement, HotInsert) and not statement.plain:
             rows = (await self.inner.execute(statement.returning_all(), parameters)).all()
             self._keep(name, keys, rows, deleted=False)
@@ -107,7 +115,8 @@ class ChangeCapture:
             # needed (no view column has a default to fill in).
             assert parameters is not None
             result = await self.inner.execute(statement, parameters)
-            image = {column.name: parameters.get(column.name) for column in table.c}
+            get = parameters.get
+            image = {column: get(column) for column in columns}
             self.touched[(name, tuple(image[k] for k in keys))] = image
             return result
         if statement._returning:  # capture adds its own; the writers' statements have none
@@ -117,7 +126,7 @@ class ChangeCapture:
         self._keep(name, keys, rows, deleted=isinstance(statement, Delete))
         return Rows([], len(rows))  # the caller's statement returns no rows, only a count
 
-    def _keep(self, name: str, keys: list[str], rows: list[Any], *, deleted: bool) -> None:
+    def _keep(self, name: str, keys: tuple[str, ...], rows: list[Any], *, deleted: bool) -> None:
         """Record the images of *rows* (SQLAlchemy rows, or a HotInsert's named tuples)."""
         for row in rows:
             image = row._asdict() if hasattr(row, "_asdict") else dict(row._mapping)

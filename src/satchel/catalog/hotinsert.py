@@ -14,6 +14,7 @@ processing) runs through SQLAlchemy instead, as on every other database.
 from __future__ import annotations
 
 import collections
+import operator
 from collections.abc import Callable
 from typing import Any
 
@@ -28,7 +29,7 @@ class InsertPlan:
     """One compiled insert: its SQL, where each positional value comes from, and (with
     ``RETURNING``) the type of the rows it returns."""
 
-    __slots__ = ("row_type", "slots", "sql")
+    __slots__ = ("_fill", "_get", "_processed", "row_type", "slots", "sql")
 
     def __init__(
         self,
@@ -39,8 +40,38 @@ class InsertPlan:
         self.sql = sql
         self.slots = slots  # (parameter name, bind processor, constant when the name is None)
         self.row_type = row_type
+        # values() runs for every row a store writes: the named values are taken in one C call
+        # (itemgetter), then the few that need a bind processor (JSON, say) are converted, and
+        # constants, if any, are put in their places.
+        names = [name for name, _process, _constant in slots if name is not None]
+        self._get: Callable[[dict[str, Any]], Any] | None = (
+            operator.itemgetter(*names) if len(names) > 1 else None
+        )
+        self._processed = tuple(
+            (index, process)
+            for index, (_name, process) in enumerate(
+                (name, process) for name, process, _constant in slots if name is not None
+            )
+            if process is not None
+        )
+        self._fill = tuple(
+            (index, constant) for index, (name, _p, constant) in enumerate(slots) if name is None
+        )
 
-    def values(self, parameters: dict[str, Any]) -> tuple[Any, ...]:
+    def values(self, parameters: dict[str, Any]) -> tuple[Any, ...] | list[Any]:
+        if self._get is None:  # one named value or none: the general way
+            return self._each(parameters)
+        values = self._get(parameters)
+        if not self._processed and not self._fill:
+            return values  # type: ignore[no-any-return]
+        converted = list(values)
+        for index, process in self._processed:
+            converted[index] = process(converted[index])
+        for index, constant in self._fill:
+            converted.insert(index, constant)
+        return converted
+
+    def _each(self, parameters: dict[str, Any]) -> tuple[Any, ...]:
         return tuple(
             constant
             if name is None

@@ -56,7 +56,7 @@ async def replay(catalog: Catalog, *, check: bool = False) -> ReplayReport:
     """Empty every view and rebuild it from the log; with *check*, compare and roll back."""
     report: ReplayReport | None = None
     try:
-        async with catalog.write() as writer:
+        async with catalog.write(bulk=True) as writer:
             conn = writer.raw  # the rows replay writes are not changes to log
             if conn.dialect.name == "postgresql":
                 await conn.execute(EVENT_ORDER_LOCK, EVENT_ORDER_KEY)

@@ -288,8 +288,11 @@ class CatalogWriter(CatalogReader):
         )
         return bool(result.rowcount)
 
-    async def insert_artifact(self, record: ArtifactRecord) -> None:
-        await self.conn.execute(_INSERT_ARTIFACT, artifact_values(record))
+    async def insert_artifact(self, record: ArtifactRecord) -> dict[str, Any]:
+        """Insert *record*'s row; return its values (``artifact_values``), for its event."""
+        values = artifact_values(record)
+        await self.conn.execute(_INSERT_ARTIFACT, values)
+        return values
 
     async def replace_artifact(self, record: ArtifactRecord, expected_version: int) -> bool:
         """Compare-and-swap: write *record* only if the row is still at *expected_version*."""

@@ -12,7 +12,6 @@ from collections.abc import AsyncIterable, Awaitable, Callable
 from typing import Any
 
 from satchel.catalog import CatalogWriter
-from satchel.catalog.rows import artifact_values
 from satchel.core.access import Caller, check_write_scope
 from satchel.core.digests import make_etag
 from satchel.core.errors import AccessDeniedError, InvalidRequestError
@@ -195,13 +194,13 @@ class ArtifactCreator:
         async with context.catalog.write() as writer:
             session = await self.gate.persist_session(writer, session, caller)
             await self.ledger.reference(writer, info, now, backend)
-            await writer.insert_artifact(record)
+            row = await writer.insert_artifact(record)
             if in_transaction is not None:
                 await in_transaction(writer)
             await writer.append_event(
                 type=event_type,
                 subject=artifact_id,
-                payload={"record": artifact_values(record), **(extra_payload or {})},
+                payload={"record": row, **(extra_payload or {})},
                 actor=caller.user_id,
                 time=now,
                 audience=Audience.of(record),

@@ -149,7 +149,7 @@ class BlobLedger:
         context = self.context
         cutoff = context.now() - context.settings.gc_grace_seconds
         removed = freed = 0
-        async with context.catalog.write() as writer:
+        async with context.catalog.write(bulk=True) as writer:
             orphans = await writer.orphaned_blobs(cutoff, limit, backends=context.routing.backends)
             for backend, digest in orphans:
                 await writer.forget_blob(digest, backend=backend)
