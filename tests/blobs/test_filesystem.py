@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ctypes
+import mmap
 import os
 import stat
 import time
@@ -93,12 +95,47 @@ async def test_stale_temp_files_are_removed_on_open(tmp_path: Path) -> None:
     assert os.listdir(root / "tmp") == ["new.part"]
 
 
-def _evict_from_page_cache(path: Path) -> None:
+def _resident_pages(path: Path) -> int:
+    """How many of *path*'s pages the page cache holds: mincore(2) on a mapping of the file,
+    which reads nothing."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.mmap.restype = ctypes.c_void_p
+    libc.mmap.argtypes = (
+        ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_long,
+    )  # fmt: skip
+    libc.mincore.argtypes = (ctypes.c_void_p, ctypes.c_size_t, ctypes.c_char_p)
+    libc.munmap.argtypes = (ctypes.c_void_p, ctypes.c_size_t)
+    size = path.stat().st_size
+    vector = ctypes.create_string_buffer(-(-size // mmap.PAGESIZE))
     fd = os.open(path, os.O_RDONLY)
     try:
-        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+        address = libc.mmap(None, size, mmap.PROT_READ, mmap.MAP_SHARED, fd, 0)
+        if address in (None, ctypes.c_void_p(-1).value):
+            raise OSError(ctypes.get_errno(), "mmap failed")
+        try:
+            if libc.mincore(address, size, vector) != 0:
+                raise OSError(ctypes.get_errno(), "mincore failed")
+        finally:
+            libc.munmap(address, size)
     finally:
         os.close(fd)
+    return sum(byte & 1 for byte in vector.raw)
+
+
+def _evict_from_page_cache(path: Path) -> None:
+    """Drop *path* from the page cache, and make sure it is gone: the kernel may keep pages
+    while they are still being written back, so ask again until none is resident (5 s)."""
+    deadline = time.monotonic() + 5
+    while True:
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+        finally:
+            os.close(fd)
+        if _resident_pages(path) == 0:
+            return
+        assert time.monotonic() < deadline, f"the kernel keeps {path} in the page cache"
+        time.sleep(0.05)
 
 
 async def test_small_reads_from_the_page_cache_stay_on_the_loop(
