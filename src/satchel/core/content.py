@@ -65,20 +65,7 @@ class ArtifactContent:
     def of(cls, metadata: ArtifactMetadata, plan: ReadPlan, **stream: Any) -> ArtifactContent:
         """The read *plan* of the artifact *metadata* describes (*stream*: ``first_chunk``,
         ``rest`` and ``local_file`` when bytes were opened)."""
-        return cls(
-            artifact_id=metadata.artifact_id,
-            etag=metadata.etag,
-            sha256=metadata.sha256,
-            size=metadata.bytes,
-            mime=metadata.mime,
-            filename=metadata.filename,
-            start=plan.start,
-            end=plan.end,
-            partial=plan.partial,
-            not_modified=plan.not_modified,
-            _metadata=metadata,
-            **stream,
-        )
+        return cls._planned(metadata, plan, _metadata=metadata, **stream)
 
     @classmethod
     def of_record(
@@ -90,19 +77,24 @@ class ArtifactContent:
     ) -> ArtifactContent:
         """The read *plan* of the version *record* is, its metadata built by *describe* when
         first asked for (*stream* as for :meth:`of`)."""
+        return cls._planned(record, plan, _describe=describe, **stream)
+
+    @classmethod
+    def _planned(
+        cls, version: ArtifactMetadata | ArtifactRecord, plan: ReadPlan, **fields: Any
+    ) -> ArtifactContent:
         return cls(
-            artifact_id=record.artifact_id,
-            etag=record.etag,
-            sha256=record.sha256,
-            size=record.bytes,
-            mime=record.mime,
-            filename=record.filename,
+            artifact_id=version.artifact_id,
+            etag=version.etag,
+            sha256=version.sha256,
+            size=version.bytes,
+            mime=version.mime,
+            filename=version.filename,
             start=plan.start,
             end=plan.end,
             partial=plan.partial,
             not_modified=plan.not_modified,
-            _describe=describe,
-            **stream,
+            **fields,
         )
 
     @property
