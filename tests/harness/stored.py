@@ -52,3 +52,19 @@ def remove_stored(data_dir: Path, digest: str, *, catalog: str = "satchel.db") -
     with _catalog(data_dir / catalog) as db, db:
         gone = db.execute("DELETE FROM blob_bytes WHERE digest = ?", (digest,)).rowcount
     assert gone, f"{digest} is kept nowhere in {data_dir}"
+
+
+def shorten_stored(data_dir: Path, digest: str, keep: int, *, catalog: str = "satchel.db") -> None:
+    """Cut the bytes of *digest* to their first *keep* behind the store's back (a torn write),
+    wherever they are kept."""
+    path = blob_file(data_dir / "blobs", digest)
+    if path.is_file():
+        path.chmod(0o600)
+        with open(path, "r+b") as blob:
+            blob.truncate(keep)
+        return
+    with _catalog(data_dir / catalog) as db, db:
+        cut = db.execute(
+            "UPDATE blob_bytes SET data = substr(data, 1, ?) WHERE digest = ?", (keep, digest)
+        ).rowcount
+    assert cut, f"{digest} is kept nowhere in {data_dir}"

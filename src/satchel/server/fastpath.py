@@ -106,9 +106,10 @@ class ContentFastPath:
             first = content.first_chunk
             sent, size = len(first), content.length
             await send({"type": "http.response.body", "body": first, "more_body": sent < size})
-            if sent < size and content.rest is not None:
-                async for chunk in content.rest:
-                    await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            if sent < size:  # the rest, if any (bytes short of the length fail the response)
+                if content.rest is not None:
+                    async for chunk in content.rest:
+                        await send({"type": "http.response.body", "body": chunk, "more_body": True})
                 await send({"type": "http.response.body", "body": b"", "more_body": False})
         finally:
             await content.aclose()
