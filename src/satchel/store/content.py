@@ -116,6 +116,7 @@ async def open_bytes(
         kept = await blobs.kept(digest)
         if kept is not None:
             return {"first_chunk": kept[plan.start : plan.end]}
+        blobs = blobs.inner  # a file, if anything: not asked of the catalog twice
     if local_file and isinstance(blobs, LocalFiles):
         found = await blobs.local_file(digest)
         if found is not None:
